@@ -1,0 +1,79 @@
+/**
+ * The kinds kube-harden reads or writes, with their REST names. Unknown kinds are resolved through API
+ * discovery by the live source; the manifest source accepts any kind.
+ */
+import type { KindRef } from './types.js';
+
+export interface KindInfo extends KindRef {
+  group: string;
+  version: string;
+  /** Plural resource name in the URL. */
+  resource: string;
+  namespaced: boolean;
+}
+
+function k(apiVersion: string, kind: string, resource: string, namespaced: boolean): KindInfo {
+  const slash = apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+  return { apiVersion, kind, group, version, resource, namespaced };
+}
+
+export const Kinds = {
+  Namespace: k('v1', 'Namespace', 'namespaces', false),
+  Pod: k('v1', 'Pod', 'pods', true),
+  ServiceAccount: k('v1', 'ServiceAccount', 'serviceaccounts', true),
+  Service: k('v1', 'Service', 'services', true),
+  Secret: k('v1', 'Secret', 'secrets', true),
+  ConfigMap: k('v1', 'ConfigMap', 'configmaps', true),
+  Event: k('v1', 'Event', 'events', true),
+  ReplicationController: k('v1', 'ReplicationController', 'replicationcontrollers', true),
+  Node: k('v1', 'Node', 'nodes', false),
+  Deployment: k('apps/v1', 'Deployment', 'deployments', true),
+  StatefulSet: k('apps/v1', 'StatefulSet', 'statefulsets', true),
+  DaemonSet: k('apps/v1', 'DaemonSet', 'daemonsets', true),
+  ReplicaSet: k('apps/v1', 'ReplicaSet', 'replicasets', true),
+  Job: k('batch/v1', 'Job', 'jobs', true),
+  CronJob: k('batch/v1', 'CronJob', 'cronjobs', true),
+  NetworkPolicy: k('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies', true),
+  Role: k('rbac.authorization.k8s.io/v1', 'Role', 'roles', true),
+  RoleBinding: k('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings', true),
+  ClusterRole: k('rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles', false),
+  ClusterRoleBinding: k('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
+  ValidatingAdmissionPolicy: k(
+    'admissionregistration.k8s.io/v1',
+    'ValidatingAdmissionPolicy',
+    'validatingadmissionpolicies',
+    false,
+  ),
+  ValidatingAdmissionPolicyBinding: k(
+    'admissionregistration.k8s.io/v1',
+    'ValidatingAdmissionPolicyBinding',
+    'validatingadmissionpolicybindings',
+    false,
+  ),
+  ValidatingWebhookConfiguration: k(
+    'admissionregistration.k8s.io/v1',
+    'ValidatingWebhookConfiguration',
+    'validatingwebhookconfigurations',
+    false,
+  ),
+  MutatingWebhookConfiguration: k(
+    'admissionregistration.k8s.io/v1',
+    'MutatingWebhookConfiguration',
+    'mutatingwebhookconfigurations',
+    false,
+  ),
+} as const satisfies Record<string, KindInfo>;
+
+const byKey = new Map<string, KindInfo>(Object.values(Kinds).map((info) => [`${info.apiVersion}/${info.kind}`, info]));
+
+/** The catalog entry of a kind, if kube-harden knows it. */
+export function kindInfo(ref: KindRef): KindInfo | undefined {
+  return byKey.get(`${ref.apiVersion}/${ref.kind}`);
+}
+
+/** `deployments.apps`, `pods`: how kubectl and RBAC messages name a resource. */
+export function resourceName(info: Pick<KindInfo, 'group' | 'resource'>): string {
+  return info.group ? `${info.resource}.${info.group}` : info.resource;
+}

@@ -1,0 +1,186 @@
+/**
+ * The contract of cluster access. Two sources implement `ClusterReader`: the live API server
+ * (`live.ts`) and a directory of manifests (`manifests.ts`). Only the engine's apply path ever holds a
+ * `ClusterWriter`; steps and inventory get a `ClusterReader`, so the type system keeps them read-only.
+ */
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+}
+
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  time?: string;
+  fieldsType?: string;
+  fieldsV1?: unknown;
+  subresource?: string;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  generateName?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+  uid?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  ownerReferences?: OwnerReference[];
+  managedFields?: ManagedFieldsEntry[];
+  [key: string]: unknown;
+}
+
+/** Any Kubernetes object, as JSON. Fields beyond the envelope are read with care (`unknown`). */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+/** Names one object. `namespace` is absent for cluster-scoped kinds. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** Names a kind to list. */
+export interface KindRef {
+  apiVersion: string;
+  kind: string;
+}
+
+/** Where objects come from, as shown to the operator and recorded in reports and plans. */
+export type SourceInfo =
+  | { kind: 'cluster'; context: string; server: string; user?: string }
+  | { kind: 'manifests'; path: string };
+
+export interface ServerVersion {
+  major: number;
+  minor: number;
+  gitVersion: string;
+}
+
+export interface ListOptions {
+  /** Limit to one namespace; absent = all namespaces (or cluster-scoped kinds). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Page size (default 500). Never combined with resourceVersion=0. */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+/** One page of a list, processed as it arrives. */
+export interface Page {
+  items: KubeObject[];
+  /** Parsed `Warning` headers of the response that carried this page. */
+  warnings: string[];
+  /** 1 for the first page; restarts after 410 Gone begin again at 1 with `restarted: true`. */
+  index: number;
+  restarted: boolean;
+}
+
+export interface Result<T> {
+  value: T;
+  warnings: string[];
+}
+
+/** The outcome of a server-side apply (real or dry-run). */
+export interface ApplyResult {
+  object: KubeObject;
+  warnings: string[];
+}
+
+export interface ApplyOptions {
+  fieldManager: string;
+  /** Take over fields owned by other managers. Only ever set when the operator chose to. */
+  force?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Attributes for a SelfSubjectAccessReview (authorization.k8s.io/v1 ResourceAttributes). */
+export interface AccessCheck {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export interface AccessDecision extends AccessCheck {
+  allowed: boolean;
+  reason?: string;
+}
+
+export interface Identity {
+  username: string;
+  groups: string[];
+}
+
+export interface SourceCapabilities {
+  /** The source can run server-side dry-runs (a live API server). */
+  dryRun: boolean;
+  /** The source can answer access reviews and who-am-I. */
+  reviews: boolean;
+}
+
+/**
+ * Read-only access. `dryRunApply` sends `dryRun=All` unconditionally: nothing is persisted, so a step
+ * may use it to ask the API server what would happen (warnings, defaulting) without being able to write.
+ */
+export interface ClusterReader {
+  readonly source: SourceInfo;
+  readonly capabilities: SourceCapabilities;
+  serverVersion(signal?: AbortSignal): Promise<ServerVersion | undefined>;
+  /** The object, or `undefined` when it does not exist. */
+  get(ref: ObjectRef, signal?: AbortSignal): Promise<Result<KubeObject | undefined>>;
+  /** Pages of a kind, `limit` (default 500) at a time, following `continue` tokens. */
+  list(kind: KindRef, options?: ListOptions): AsyncIterable<Page>;
+  /** Server-side apply with `dryRun=All` and strict field validation. */
+  dryRunApply(object: KubeObject, options: ApplyOptions): Promise<ApplyResult>;
+  /** Server-side dry-run of a JSON merge patch (e.g. a namespace label change). */
+  dryRunMergePatch(ref: ObjectRef, patch: unknown, signal?: AbortSignal): Promise<ApplyResult>;
+  /** Server-side dry-run delete. */
+  dryRunDelete(ref: ObjectRef, signal?: AbortSignal): Promise<Result<KubeObject | undefined>>;
+  accessReview(checks: AccessCheck[], signal?: AbortSignal): Promise<AccessDecision[]>;
+  whoAmI(signal?: AbortSignal): Promise<Identity | undefined>;
+}
+
+export interface Preconditions {
+  resourceVersion?: string;
+  uid?: string;
+}
+
+/** Writes. Held only by the engine's apply and undo paths. */
+export interface ClusterWriter extends ClusterReader {
+  /** Server-side apply (creates or updates), strict field validation, never forced unless asked. */
+  apply(object: KubeObject, options: ApplyOptions): Promise<ApplyResult>;
+  /** JSON merge patch. Put `metadata.resourceVersion` in the patch to make it a precondition. */
+  mergePatch(ref: ObjectRef, patch: unknown, options?: { fieldManager?: string; signal?: AbortSignal }): Promise<ApplyResult>;
+  delete(ref: ObjectRef, options?: { preconditions?: Preconditions; signal?: AbortSignal }): Promise<Result<undefined>>;
+}
+
+/** Reference of an object. */
+export function refOf(object: KubeObject): ObjectRef {
+  const ref: ObjectRef = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name };
+  if (object.metadata.namespace) ref.namespace = object.metadata.namespace;
+  return ref;
+}
+
+/** `kind/namespace/name` or `kind/name`, the way messages name an object. */
+export function describeRef(ref: ObjectRef): string {
+  const kind = ref.kind.toLowerCase();
+  return ref.namespace ? `${kind} ${ref.namespace}/${ref.name}` : `${kind}/${ref.name}`;
+}
