@@ -1,0 +1,84 @@
+/**
+ * argv → command → exit code. Expected errors print one line (plus a hint) and exit with their documented code;
+ * only bugs print a stack, and only with DEBUG=kube-harden.
+ */
+import { type CommandSpec, parseCommandLine, renderHelp } from './cli/args.js';
+import { formatError, makeOutput, type Output } from './cli/output.js';
+import { commands } from './commands/index.js';
+import { ExitCode, isDebug, KubeHardenError } from './errors.js';
+import { version } from './version.js';
+
+export const rootSpec: CommandSpec = {
+  name: 'kube-harden',
+  summary: 'kube-harden takes a Kubernetes cluster from deployed to hardened in safe, reviewable, undoable phases.',
+  usage: 'COMMAND [flags]',
+  description: `Every phase previews its changes as a diff against the live objects (server-side dry-run, with the API
+server's own warnings) and writes only what you confirm; every run can be undone.`,
+  flags: [{ name: 'version', short: 'v', type: 'boolean', description: 'print the version' }],
+  maxPositionals: 0,
+  subcommands: commands.map((c) => c.spec),
+  examples: [
+    'kube-harden report --manifests examples/legacy-cluster',
+    'kube-harden report --context prod --format json --out report.json',
+  ],
+};
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\ninterrupted: finishing the request in flight, then stopping (Ctrl-C again to quit now)\n');
+      abort.abort(new InterruptedSignal());
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  let output = makeOutput();
+  try {
+    const parsed = parseCommandLine(argv, rootSpec);
+    output = makeOutput({ noColor: parsed.flags['no-color'] === true });
+    if (parsed.flags.help) {
+      output.out.write(renderHelp(parsed.command, parsed.path));
+      return ExitCode.ok;
+    }
+    if (parsed.path.length === 0) {
+      if (parsed.flags.version) {
+        output.out.write(`kube-harden ${version()}\n`);
+        return ExitCode.ok;
+      }
+      output.out.write(renderHelp(rootSpec, []));
+      return ExitCode.ok;
+    }
+    const command = commands.find((c) => c.spec.name === parsed.path[0]);
+    if (!command) throw new Error(`no handler for ${parsed.path.join(' ')}`);
+    return await command.run({ parsed, output, signal: abort.signal });
+  } catch (error) {
+    return reportError(error, output, abort.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+class InterruptedSignal extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+function reportError(error: unknown, output: Output, signal: AbortSignal): number {
+  if (signal.aborted && (error instanceof InterruptedSignal || (error as Error)?.name === 'AbortError')) {
+    output.err.write('stopped.\n');
+    return ExitCode.interrupted;
+  }
+  if (error instanceof KubeHardenError) {
+    output.err.write(formatError(error, output.color));
+    return error.exitCode;
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  output.err.write(formatError(Object.assign(new Error(`unexpected error: ${e.message}`), { stack: e.stack }), output.color));
+  if (!isDebug()) output.err.write('  (this is a bug in kube-harden; run with DEBUG=kube-harden for details and report it)\n');
+  return ExitCode.error;
+}

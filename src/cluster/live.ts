@@ -1,0 +1,369 @@
+/**
+ * The live source: a `ClusterWriter` over the API server. Lists are paginated (`limit`, `continue`), never with
+ * `resourceVersion=0`, and restarted once on 410 Gone. All writes are server-side apply or JSON merge patch with
+ * strict field validation; nothing here forces a field-manager conflict unless the caller asks.
+ */
+import { ClusterError, isClusterError } from './errors.js';
+import { type KindInfo, kindInfo } from './kinds.js';
+import { type KubeconfigOptions, resolveKubeconfig } from './kubeconfig.js';
+import { type RequestSpec, Transport, type TransportOptions } from './transport.js';
+import type {
+  AccessCheck,
+  AccessDecision,
+  ApplyOptions,
+  ApplyResult,
+  ClusterReader,
+  ClusterWriter,
+  Identity,
+  KindRef,
+  KubeObject,
+  ListOptions,
+  ObjectRef,
+  Page,
+  Preconditions,
+  Result,
+  ServerVersion,
+  SourceCapabilities,
+  SourceInfo,
+} from './types.js';
+
+export interface ConnectOptions extends KubeconfigOptions, TransportOptions {}
+
+const DEFAULT_PAGE = 500;
+
+export class LiveCluster implements ClusterWriter {
+  readonly source: SourceInfo;
+  readonly capabilities: SourceCapabilities = { dryRun: true, reviews: true };
+  /** Namespace of the kubeconfig context (kubectl's default for `-n`). */
+  readonly defaultNamespace: string | undefined;
+  private version: Promise<ServerVersion | undefined> | undefined;
+  private readonly discovered = new Map<string, Promise<KindInfo>>();
+
+  constructor(
+    private readonly transport: Transport,
+    contextName: string,
+    server: string,
+    defaultNamespace: string | undefined,
+  ) {
+    this.source = { kind: 'cluster', context: contextName, server };
+    this.defaultNamespace = defaultNamespace;
+  }
+
+  /** Requests sent so far (benchmarks and tests). */
+  get requestCount(): number {
+    return this.transport.requestCount;
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  serverVersion(signal?: AbortSignal): Promise<ServerVersion | undefined> {
+    this.version ??= this.transport
+      .send({ method: 'GET', path: '/version', verb: 'get', resource: 'version', ...(signal ? { signal } : {}) })
+      .then(({ body }) => {
+        const b = body as { major?: string; minor?: string; gitVersion?: string };
+        const major = Number.parseInt(b.major ?? '', 10);
+        const minor = Number.parseInt((b.minor ?? '').replace(/\D+$/, ''), 10);
+        if (!Number.isFinite(major) || !Number.isFinite(minor)) return undefined;
+        return { major, minor, gitVersion: b.gitVersion ?? `v${major}.${minor}` };
+      });
+    this.version.catch(() => {
+      this.version = undefined;
+    });
+    return this.version;
+  }
+
+  async get(ref: ObjectRef, signal?: AbortSignal): Promise<Result<KubeObject | undefined>> {
+    const info = await this.resolve(ref, signal);
+    try {
+      const res = await this.transport.send({ ...this.spec('GET', 'get', info, ref), ...(signal ? { signal } : {}) });
+      return { value: withKind(res.body as KubeObject, info), warnings: res.warnings };
+    } catch (error) {
+      if (isClusterError(error, 'NotFound')) return { value: undefined, warnings: error.warnings };
+      throw error;
+    }
+  }
+
+  async *list(kind: KindRef, options: ListOptions = {}): AsyncIterable<Page> {
+    const info = await this.resolve(kind, options.signal);
+    const path = collectionPath(info, options.namespace);
+    let restarted = false;
+    let token: string | undefined;
+    let index = 0;
+    for (;;) {
+      const spec: RequestSpec = {
+        method: 'GET',
+        path,
+        verb: 'list',
+        resource: resourceLabel(info),
+        isList: true,
+        query: {
+          limit: String(options.limit ?? DEFAULT_PAGE),
+          continue: token,
+          labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
+        },
+        ...(options.namespace ? { namespace: options.namespace } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      };
+      let body: { items?: KubeObject[]; metadata?: { continue?: string } };
+      let warnings: string[];
+      try {
+        const res = await this.transport.send(spec);
+        body = res.body as typeof body;
+        warnings = res.warnings;
+      } catch (error) {
+        // An expired continue token: restart this kind's list once from the beginning (client-go's pager does the
+        // same with a full list). Consumers see `restarted` and must drop what they kept from earlier pages.
+        if (isClusterError(error, 'Gone') && token && !restarted) {
+          restarted = true;
+          token = undefined;
+          index = 0;
+          continue;
+        }
+        throw error;
+      }
+      index++;
+      const items = (body.items ?? []).map((item) => withKind(item, info));
+      yield { items, warnings, index, restarted };
+      token = body.metadata?.continue || undefined;
+      if (!token) return;
+    }
+  }
+
+  async dryRunApply(object: KubeObject, options: ApplyOptions): Promise<ApplyResult> {
+    return this.applyInternal(object, options, true);
+  }
+
+  apply(object: KubeObject, options: ApplyOptions): Promise<ApplyResult> {
+    return this.applyInternal(object, options, false);
+  }
+
+  private async applyInternal(object: KubeObject, options: ApplyOptions, dryRun: boolean): Promise<ApplyResult> {
+    const ref = refOfObject(object);
+    const info = await this.resolve(ref, options.signal);
+    const { managedFields: _m, ...metadata } = object.metadata;
+    const body = { ...object, metadata };
+    const res = await this.transport.send({
+      ...this.spec('PATCH', dryRun ? 'patch (dry-run)' : 'patch', info, ref),
+      body,
+      contentType: 'application/apply-patch+yaml',
+      query: {
+        fieldManager: options.fieldManager,
+        fieldValidation: 'Strict',
+        ...(options.force ? { force: 'true' } : {}),
+        ...(dryRun ? { dryRun: 'All' } : {}),
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return { object: withKind(res.body as KubeObject, info), warnings: res.warnings };
+  }
+
+  async dryRunMergePatch(ref: ObjectRef, patch: unknown, signal?: AbortSignal): Promise<ApplyResult> {
+    return this.mergePatchInternal(ref, patch, { dryRun: true, ...(signal ? { signal } : {}) });
+  }
+
+  mergePatch(
+    ref: ObjectRef,
+    patch: unknown,
+    options: { fieldManager?: string; signal?: AbortSignal } = {},
+  ): Promise<ApplyResult> {
+    return this.mergePatchInternal(ref, patch, { ...options, dryRun: false });
+  }
+
+  private async mergePatchInternal(
+    ref: ObjectRef,
+    patch: unknown,
+    options: { fieldManager?: string; signal?: AbortSignal; dryRun: boolean },
+  ): Promise<ApplyResult> {
+    const info = await this.resolve(ref, options.signal);
+    const res = await this.transport.send({
+      ...this.spec('PATCH', options.dryRun ? 'patch (dry-run)' : 'patch', info, ref),
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      query: {
+        fieldValidation: 'Strict',
+        fieldManager: options.fieldManager ?? 'kube-harden',
+        ...(options.dryRun ? { dryRun: 'All' } : {}),
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return { object: withKind(res.body as KubeObject, info), warnings: res.warnings };
+  }
+
+  async dryRunDelete(ref: ObjectRef, signal?: AbortSignal): Promise<Result<KubeObject | undefined>> {
+    const info = await this.resolve(ref, signal);
+    const res = await this.transport.send({
+      ...this.spec('DELETE', 'delete (dry-run)', info, ref),
+      query: { dryRun: 'All' },
+      ...(signal ? { signal } : {}),
+    });
+    const body = res.body as KubeObject | undefined;
+    return { value: body && body.kind !== 'Status' ? withKind(body, info) : undefined, warnings: res.warnings };
+  }
+
+  async delete(
+    ref: ObjectRef,
+    options: { preconditions?: Preconditions; signal?: AbortSignal } = {},
+  ): Promise<Result<undefined>> {
+    const info = await this.resolve(ref, options.signal);
+    const res = await this.transport.send({
+      ...this.spec('DELETE', 'delete', info, ref),
+      body: {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        propagationPolicy: 'Background',
+        ...(options.preconditions ? { preconditions: options.preconditions } : {}),
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return { value: undefined, warnings: res.warnings };
+  }
+
+  async accessReview(checks: AccessCheck[], signal?: AbortSignal): Promise<AccessDecision[]> {
+    return Promise.all(
+      checks.map(async (check) => {
+        const res = await this.transport.send({
+          method: 'POST',
+          path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          verb: 'create',
+          resource: 'selfsubjectaccessreviews.authorization.k8s.io',
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: { resourceAttributes: { ...check } },
+          },
+          ...(signal ? { signal } : {}),
+        });
+        const status = (res.body as { status?: { allowed?: boolean; reason?: string } }).status ?? {};
+        const decision: AccessDecision = { ...check, allowed: status.allowed === true };
+        if (status.reason) decision.reason = status.reason;
+        return decision;
+      }),
+    );
+  }
+
+  async whoAmI(signal?: AbortSignal): Promise<Identity | undefined> {
+    try {
+      const res = await this.transport.send({
+        method: 'POST',
+        path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+        verb: 'create',
+        resource: 'selfsubjectreviews.authentication.k8s.io',
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+        ...(signal ? { signal } : {}),
+      });
+      const info = (res.body as { status?: { userInfo?: { username?: string; groups?: string[] } } }).status?.userInfo;
+      return info?.username ? { username: info.username, groups: info.groups ?? [] } : undefined;
+    } catch (error) {
+      if (isClusterError(error, 'NotFound') || isClusterError(error, 'Forbidden')) return undefined;
+      throw error;
+    }
+  }
+
+  private spec(method: RequestSpec['method'], verb: string, info: KindInfo, ref: ObjectRef): RequestSpec {
+    const namespace = info.namespaced ? ref.namespace : undefined;
+    if (info.namespaced && !namespace) {
+      throw new ClusterError(`${ref.kind} ${ref.name} is namespaced but has no namespace`, { reason: 'BadRequest' });
+    }
+    return {
+      method,
+      path: `${collectionPath(info, namespace)}/${encodeURIComponent(ref.name)}`,
+      verb,
+      resource: resourceLabel(info),
+      name: ref.name,
+      ...(namespace ? { namespace } : {}),
+    };
+  }
+
+  /** Kind → REST resource, from the catalog or API discovery. */
+  private resolve(kind: KindRef, signal?: AbortSignal): Promise<KindInfo> {
+    const known = kindInfo(kind);
+    if (known) return Promise.resolve(known);
+    const key = `${kind.apiVersion}/${kind.kind}`;
+    let found = this.discovered.get(key);
+    if (!found) {
+      found = this.discover(kind, signal);
+      found.catch(() => this.discovered.delete(key));
+      this.discovered.set(key, found);
+    }
+    return found;
+  }
+
+  private async discover(kind: KindRef, signal?: AbortSignal): Promise<KindInfo> {
+    const slash = kind.apiVersion.indexOf('/');
+    const group = slash < 0 ? '' : kind.apiVersion.slice(0, slash);
+    const version = slash < 0 ? kind.apiVersion : kind.apiVersion.slice(slash + 1);
+    const path = group ? `/apis/${group}/${version}` : `/api/${version}`;
+    let body: { resources?: Array<{ name: string; kind: string; namespaced: boolean }> };
+    try {
+      body = (await this.transport.send({ method: 'GET', path, verb: 'get', resource: path, ...(signal ? { signal } : {}) }))
+        .body as typeof body;
+    } catch (error) {
+      if (isClusterError(error, 'NotFound')) {
+        throw new ClusterError(`the API server does not serve ${kind.apiVersion}`, {
+          reason: 'NotFound',
+          hint: 'the kind may need a newer Kubernetes version or a CRD',
+        });
+      }
+      throw error;
+    }
+    const r = body.resources?.find((x) => x.kind === kind.kind && !x.name.includes('/'));
+    if (!r) {
+      throw new ClusterError(`the API server does not serve ${kind.kind} in ${kind.apiVersion}`, {
+        reason: 'NotFound',
+        hint: 'check the apiVersion and kind',
+      });
+    }
+    return { apiVersion: kind.apiVersion, kind: kind.kind, group, version, resource: r.name, namespaced: r.namespaced };
+  }
+}
+
+function refOfObject(object: KubeObject): ObjectRef {
+  const ref: ObjectRef = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata?.name };
+  if (object.metadata?.namespace) ref.namespace = object.metadata.namespace;
+  return ref;
+}
+
+function resourceLabel(info: KindInfo): string {
+  return info.group ? `${info.resource}.${info.group}` : info.resource;
+}
+
+function collectionPath(info: KindInfo, namespace: string | undefined): string {
+  const prefix = info.group ? `/apis/${info.group}/${info.version}` : `/api/${info.version}`;
+  return info.namespaced && namespace
+    ? `${prefix}/namespaces/${encodeURIComponent(namespace)}/${info.resource}`
+    : `${prefix}/${info.resource}`;
+}
+
+/** List items come back without apiVersion/kind; put them back so every object is self-describing. */
+function withKind(object: KubeObject, info: KindInfo): KubeObject {
+  if (object && (!object.apiVersion || !object.kind)) {
+    return { ...object, apiVersion: info.apiVersion, kind: info.kind };
+  }
+  return object;
+}
+
+/** Connect to the cluster of a kubeconfig context. Reads the kubeconfig; does not contact the server. */
+export function connect(options: ConnectOptions = {}): LiveCluster {
+  const resolved = resolveKubeconfig(options);
+  const transport = new Transport(resolved, options);
+  return new LiveCluster(transport, resolved.contextName, resolved.cluster.server, resolved.namespace);
+}
+
+/** A read-only view: only the `ClusterReader` methods exist at runtime, not just in the type. */
+export function readOnly(source: ClusterReader): ClusterReader {
+  return {
+    source: source.source,
+    capabilities: source.capabilities,
+    serverVersion: (s) => source.serverVersion(s),
+    get: (r, s) => source.get(r, s),
+    list: (k, o) => source.list(k, o),
+    dryRunApply: (o, opts) => source.dryRunApply(o, opts),
+    dryRunMergePatch: (r, p, s) => source.dryRunMergePatch(r, p, s),
+    dryRunDelete: (r, s) => source.dryRunDelete(r, s),
+    accessReview: (c, s) => source.accessReview(c, s),
+    whoAmI: (s) => source.whoAmI(s),
+  };
+}

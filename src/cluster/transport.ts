@@ -1,0 +1,445 @@
+/**
+ * HTTP transport to the API server: authentication from the kubeconfig, a client-side rate limit, a LIST
+ * concurrency gate, retries that honour Retry-After, per-request timeouts, `Warning` header capture and typed
+ * errors. Request headers (credentials) are never logged or put into errors.
+ */
+import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { ConfigError } from '../errors.js';
+import { ClusterError, type ClusterErrorReason, type FieldConflict } from './errors.js';
+import { type ExecConfig, type ExecCredential, runExecPlugin } from './exec-credential.js';
+import type { ResolvedKubeconfig } from './kubeconfig.js';
+import { backoffMs, Semaphore, sleep, TokenBucket } from './limits.js';
+import { parseWarnings } from './warnings.js';
+
+export interface TransportOptions {
+  /** Client-side rate limit (default 20 requests/s, burst 40, like `--kube-api-qps`/`--kube-api-burst`). */
+  qps?: number;
+  burst?: number;
+  /** At most this many LIST requests in flight (default 4). */
+  maxConcurrentLists?: number;
+  /** Per-request timeout in ms (default 30 s; `--request-timeout`). */
+  requestTimeoutMs?: number;
+  /** Credential-plugin timeout in ms (default 60 s; `KUBE_HARDEN_EXEC_TIMEOUT`). */
+  execTimeoutMs?: number;
+  /** Whether a credential plugin may prompt on this terminal. */
+  interactive?: boolean;
+  userAgent?: string;
+  /** Upper bound on the total time spent waiting to retry one request (default 60 s). */
+  maxRetryWaitMs?: number;
+}
+
+export interface RequestSpec {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  path: string;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  contentType?: string;
+  /** For messages and RBAC hints. */
+  verb: string;
+  resource?: string;
+  namespace?: string;
+  name?: string;
+  isList?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface Response {
+  status: number;
+  body: unknown;
+  warnings: string[];
+}
+
+interface AuthState {
+  headers: Record<string, string>;
+  cert?: Buffer | string;
+  key?: Buffer | string;
+}
+
+const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'EAI_AGAIN']);
+const TLS_CODES =
+  /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|DEPTH_ZERO|ALTNAME|HOSTNAME_MISMATCH|ERR_OSSL|EPROTO/i;
+
+export class Transport {
+  readonly server: URL;
+  private readonly bucket: TokenBucket;
+  private readonly lists: Semaphore;
+  private readonly opts: Required<Omit<TransportOptions, 'userAgent'>> & { userAgent: string };
+  private agent: http.Agent | undefined;
+  private execCredential: ExecCredential | undefined;
+  private execInFlight: Promise<ExecCredential> | undefined;
+  /** Requests sent, for tests and benchmarks. */
+  requestCount = 0;
+
+  constructor(
+    private readonly config: ResolvedKubeconfig,
+    options: TransportOptions = {},
+  ) {
+    this.server = new URL(config.cluster.server);
+    this.opts = {
+      qps: options.qps ?? 20,
+      burst: options.burst ?? 40,
+      maxConcurrentLists: options.maxConcurrentLists ?? 4,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      execTimeoutMs: options.execTimeoutMs ?? 60_000,
+      interactive: options.interactive ?? false,
+      userAgent: options.userAgent ?? 'kube-harden',
+      maxRetryWaitMs: options.maxRetryWaitMs ?? 60_000,
+    };
+    this.bucket = new TokenBucket(this.opts.qps, this.opts.burst);
+    this.lists = new Semaphore(this.opts.maxConcurrentLists);
+  }
+
+  get contextName(): string {
+    return this.config.contextName;
+  }
+
+  close(): void {
+    this.agent?.destroy();
+  }
+
+  /** Send one request, with retries for throttling and transient failures of reads. */
+  async send(spec: RequestSpec): Promise<Response> {
+    const run = () => this.sendWithRetries(spec);
+    return spec.isList ? this.lists.run(run) : run();
+  }
+
+  private async sendWithRetries(spec: RequestSpec): Promise<Response> {
+    let waited = 0;
+    let reauthenticated = false;
+    for (let attempt = 0; ; attempt++) {
+      await this.bucket.take(spec.signal);
+      let outcome: { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
+      try {
+        outcome = await this.once(spec);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        const idempotent = spec.method === 'GET';
+        if (idempotent && RETRYABLE_NETWORK.has(code) && attempt < 3 && !spec.signal?.aborted) {
+          const wait = backoffMs(attempt);
+          if (waited + wait <= this.opts.maxRetryWaitMs) {
+            waited += wait;
+            await sleep(wait, spec.signal);
+            continue;
+          }
+        }
+        throw this.transportError(error, spec);
+      }
+      const warnings = parseWarnings(outcome.headers.warning);
+      const { status } = outcome;
+      if (status === 401 && !reauthenticated && this.config.user.exec) {
+        // The exec credential may have been revoked or expired early: fetch a new one, once.
+        reauthenticated = true;
+        this.execCredential = undefined;
+        continue;
+      }
+      const retryable = status === 429 || (spec.method === 'GET' && (status === 503 || status === 504));
+      if (retryable && attempt < 6) {
+        const wait = Math.min(15_000, retryAfterMs(outcome.headers['retry-after']) ?? backoffMs(attempt));
+        const jittered = Math.round(wait * (1 + Math.random() * 0.2));
+        if (waited + jittered <= this.opts.maxRetryWaitMs) {
+          waited += jittered;
+          await sleep(jittered, spec.signal);
+          continue;
+        }
+      }
+      const body = parseBody(outcome.body);
+      if (status >= 200 && status < 300) return { status, body, warnings };
+      throw this.httpError(status, body, spec, warnings);
+    }
+  }
+
+  private async auth(): Promise<AuthState> {
+    const { user } = this.config;
+    const headers: Record<string, string> = {};
+    const state: AuthState = { headers };
+    const cert = material(user.certFile, user.certData, 'client certificate');
+    const key = material(user.keyFile, user.keyData, 'client key');
+    if (cert) state.cert = cert;
+    if (key) state.key = key;
+    if (user.impersonateUser) headers['impersonate-user'] = user.impersonateUser;
+    if (user.exec) {
+      const cred = await this.credential(user.name, user.exec as ExecConfig);
+      if (cred.token) headers.authorization = `Bearer ${cred.token}`;
+      if (cred.clientCertificateData && cred.clientKeyData) {
+        state.cert = cred.clientCertificateData;
+        state.key = cred.clientKeyData;
+      }
+    } else if (user.token) {
+      headers.authorization = `Bearer ${user.token}`;
+    } else if (user.username) {
+      headers.authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
+    } else if (user.authProvider) {
+      // OIDC and other auth providers: client-node knows them.
+      const opts: { headers?: Record<string, string> } = {};
+      try {
+        await this.config.kc.applyToHTTPSOptions(opts as never);
+      } catch (error) {
+        throw new ConfigError(
+          `the auth provider of user "${user.name}" failed: ${(error as Error).message}`,
+          'log in again, or switch the kubeconfig to an exec credential plugin',
+        );
+      }
+      for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = String(v);
+    }
+    return state;
+  }
+
+  private async credential(userName: string, exec: ExecConfig): Promise<ExecCredential> {
+    const cached = this.execCredential;
+    if (cached && (cached.expiresAt === undefined || cached.expiresAt > Date.now() + 5_000)) return cached;
+    // One plugin run at a time, shared by concurrent requests.
+    this.execInFlight ??= runExecPlugin(userName, exec, {
+      timeoutMs: this.opts.execTimeoutMs,
+      server: this.server.toString(),
+      interactive: this.opts.interactive,
+    }).finally(() => {
+      this.execInFlight = undefined;
+    });
+    this.execCredential = await this.execInFlight;
+    return this.execCredential;
+  }
+
+  private getAgent(auth: AuthState): http.Agent {
+    // Client certificates from exec plugins can rotate; rebuild the agent when they do.
+    const key = `${auth.cert ? String(auth.cert).length : 0}:${auth.key ? String(auth.key).length : 0}`;
+    if (this.agent && (this.agent as { khKey?: string }).khKey === key) return this.agent;
+    this.agent?.destroy();
+    const { cluster } = this.config;
+    let agent: http.Agent;
+    if (this.server.protocol === 'http:') {
+      agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    } else {
+      const tls: https.AgentOptions = { keepAlive: true, maxSockets: 8 };
+      const ca = material(cluster.caFile, cluster.caData, 'certificate authority');
+      if (ca) tls.ca = ca;
+      if (cluster.skipTLSVerify) tls.rejectUnauthorized = false;
+      if (cluster.tlsServerName) tls.servername = cluster.tlsServerName;
+      if (auth.cert) tls.cert = auth.cert;
+      if (auth.key) tls.key = auth.key;
+      agent = new https.Agent(tls);
+    }
+    (agent as { khKey?: string }).khKey = key;
+    this.agent = agent;
+    return agent;
+  }
+
+  private async once(spec: RequestSpec): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    const auth = await this.auth();
+    const agent = this.getAgent(auth);
+    const url = new URL(spec.path.replace(/^\//, ''), this.server.href.endsWith('/') ? this.server : `${this.server}/`);
+    for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': this.opts.userAgent,
+      ...auth.headers,
+    };
+    if (payload) {
+      headers['content-type'] = spec.contentType ?? 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    this.requestCount++;
+    const lib = url.protocol === 'http:' ? http : https;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(url, { method: spec.method, headers, agent, timeout: this.opts.requestTimeoutMs });
+      const onAbort = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+      spec.signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'KH_TIMEOUT' })));
+      req.on('error', (error: Error) => {
+        spec.signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      });
+      req.on('response', (res: http.IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          spec.signal?.removeEventListener('abort', onAbort);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+      });
+      req.end(payload);
+    });
+  }
+
+  private target(spec: RequestSpec): string {
+    const what = spec.resource ?? spec.path;
+    const named = spec.name ? `${what}/${spec.name}` : what;
+    if (spec.namespace) return `${named} in namespace ${spec.namespace}`;
+    return spec.isList && spec.resource ? `${named} in all namespaces` : named;
+  }
+
+  private transportError(error: unknown, spec: RequestSpec): Error {
+    if (error instanceof ConfigError || error instanceof ClusterError) return error;
+    const e = error as NodeJS.ErrnoException;
+    const server = this.server.origin;
+    if (spec.signal?.aborted || e.code === 'ABORT_ERR') return spec.signal?.reason ?? e;
+    if (e.code === 'KH_TIMEOUT') {
+      return new ClusterError(
+        `the API server at ${server} did not answer within ${Math.round(this.opts.requestTimeoutMs / 1000)}s (${spec.verb} ${this.target(spec)})`,
+        { reason: 'Timeout', verb: spec.verb, hint: 'the server may be overloaded or unreachable; retry, or raise --request-timeout', cause: e },
+      );
+    }
+    if (TLS_CODES.test(e.code ?? '') || TLS_CODES.test(e.message)) {
+      return new ClusterError(`TLS handshake with ${server} failed: ${e.message}`, {
+        reason: 'TLS',
+        verb: spec.verb,
+        hint: `check certificate-authority of cluster "${this.config.cluster.name}" in the kubeconfig (is it the right cluster?)`,
+        cause: e,
+      });
+    }
+    const why =
+      e.code === 'ECONNREFUSED'
+        ? 'connection refused'
+        : e.code === 'ENOTFOUND'
+          ? 'host not found'
+          : e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH'
+            ? 'host unreachable'
+            : e.code === 'ECONNRESET'
+              ? 'connection reset'
+              : e.message;
+    return new ClusterError(`cannot reach the API server at ${server}: ${why}`, {
+      reason: 'Connection',
+      verb: spec.verb,
+      hint: `is the cluster running? check --context (now "${this.config.contextName}") and --kubeconfig`,
+      cause: e,
+    });
+  }
+
+  private httpError(status: number, body: unknown, spec: RequestSpec, warnings: string[]): ClusterError {
+    const st = (body && typeof body === 'object' ? body : {}) as {
+      message?: string;
+      reason?: string;
+      details?: { causes?: Array<{ type?: string; message?: string; field?: string }> };
+    };
+    const serverMessage = typeof st.message === 'string' ? st.message : undefined;
+    const base = {
+      status,
+      verb: spec.verb,
+      ...(spec.resource ? { resource: spec.resource } : {}),
+      ...(spec.namespace ? { namespace: spec.namespace } : {}),
+      ...(spec.name ? { name: spec.name } : {}),
+      ...(serverMessage ? { serverMessage } : {}),
+      warnings,
+    };
+    const target = this.target(spec);
+    const reasonOf = (): ClusterErrorReason => {
+      // Server-side apply reports schema errors (unknown fields under strict validation) as 500
+      // "failed to create typed patch object"; they are the caller's invalid object, not a server failure.
+      if (status === 500 && /failed to create typed patch object|field not declared in schema/.test(serverMessage ?? '')) {
+        return 'Invalid';
+      }
+      if (status === 401) return 'Unauthorized';
+      if (status === 403) return 'Forbidden';
+      if (status === 404) return 'NotFound';
+      if (status === 409) return 'Conflict';
+      if (status === 410) return 'Gone';
+      if (status === 422) return 'Invalid';
+      if (status === 429) return 'TooManyRequests';
+      if (status >= 500) return 'ServerError';
+      return 'BadRequest';
+    };
+    const reason = reasonOf();
+    switch (reason) {
+      case 'Unauthorized':
+        return new ClusterError(
+          `the API server rejected the credentials of context "${this.config.contextName}" (401 Unauthorized)`,
+          { ...base, reason, hint: 'log in again or refresh the token; check the user entry in the kubeconfig' },
+        );
+      case 'Forbidden': {
+        const can = `kubectl auth can-i ${spec.verb} ${spec.resource ?? ''}${spec.namespace ? ` -n ${spec.namespace}` : spec.isList ? ' -A' : ''}`;
+        return new ClusterError(`forbidden: cannot ${spec.verb} ${target}${serverMessage ? ` (${serverMessage})` : ''}`, {
+          ...base,
+          reason,
+          hint: `ask a cluster admin for "${spec.verb}" on ${spec.resource ?? 'this resource'}; check with: ${can}`,
+        });
+      }
+      case 'NotFound':
+        return new ClusterError(`not found: ${target}`, { ...base, reason, hint: 'check the name and namespace' });
+      case 'Conflict': {
+        const conflicts: FieldConflict[] = (st.details?.causes ?? [])
+          .filter((c) => c.type === 'FieldManagerConflict')
+          .map((c) => ({
+            manager: /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? 'unknown',
+            field: c.field ?? '',
+            message: c.message ?? '',
+          }));
+        if (conflicts.length > 0) {
+          const list = conflicts.map((c) => `${c.field} (owned by "${c.manager}")`).join(', ');
+          return new ClusterError(`field conflict on ${target}: ${list}`, {
+            ...base,
+            reason,
+            conflicts,
+            hint: 'another field manager owns these fields; skip the change, or take the fields over explicitly',
+          });
+        }
+        return new ClusterError(`conflict: ${target} was modified by someone else${serverMessage ? ` (${serverMessage})` : ''}`, {
+          ...base,
+          reason,
+          hint: 'preview again to see the current object',
+        });
+      }
+      case 'Gone':
+        return new ClusterError(`the list of ${target} expired before it was read completely (410 Gone)`, {
+          ...base,
+          reason,
+          hint: 'the cluster is busy or the link is slow; retry',
+        });
+      case 'Invalid':
+        return new ClusterError(`the API server rejected ${target} as invalid: ${serverMessage ?? 'no details'}`, {
+          ...base,
+          reason,
+          hint: 'check the object against the API version the server serves (strict field validation rejects unknown fields)',
+        });
+      case 'TooManyRequests':
+        return new ClusterError(`the API server kept throttling requests (429) for ${target}`, {
+          ...base,
+          reason,
+          hint: 'the cluster is overloaded (API Priority and Fairness); retry later or lower --qps',
+        });
+      case 'ServerError':
+        return new ClusterError(`the API server failed with ${status} on ${spec.verb} ${target}${serverMessage ? `: ${serverMessage}` : ''}`, {
+          ...base,
+          reason,
+          hint: 'retry; if it persists, check the API server and admission webhooks',
+        });
+      default:
+        return new ClusterError(`the API server refused ${spec.verb} ${target} (${status})${serverMessage ? `: ${serverMessage}` : ''}`, {
+          ...base,
+          reason,
+        });
+    }
+  }
+}
+
+/** A kubeconfig `*-data` (base64) or `*` (file path) value. */
+function material(file: string | undefined, data: string | undefined, what: string): Buffer | undefined {
+  if (file) {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(`cannot read the ${what} file ${file}: ${(error as Error).message}`, 'fix the path in the kubeconfig');
+    }
+  }
+  return data ? Buffer.from(data, 'base64') : undefined;
+}
+
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+function parseBody(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

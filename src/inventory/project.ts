@@ -1,0 +1,151 @@
+/**
+ * Projection of pod specs onto the fields the evaluators read, so the snapshot stays small. Identical
+ * projections are interned: 10,000 replicas of one template share one object.
+ */
+import type { ContainerLite, PodSpecLite, PodTemplateLite } from './types.js';
+
+type Json = Record<string, unknown>;
+
+const SECURITY_ANNOTATION = /^(container\.apparmor\.security\.beta\.kubernetes\.io\/|seccomp\.security\.alpha\.kubernetes\.io\/pod$|container\.seccomp\.security\.alpha\.kubernetes\.io\/)/;
+
+function obj(v: unknown): Json | undefined {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+}
+
+function arr(v: unknown): Json[] {
+  return Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as Json[]) : [];
+}
+
+/** Keep only the host of probe/lifecycle handlers (hostProbesAndHostLifecycle) and their kind. */
+function handler(v: unknown): Json | undefined {
+  const h = obj(v);
+  if (!h) return undefined;
+  const out: Json = {};
+  for (const key of ['httpGet', 'tcpSocket'] as const) {
+    const x = obj(h[key]);
+    if (x) out[key] = x.host !== undefined ? { host: x.host } : {};
+  }
+  if (h.exec) out.exec = {};
+  if (h.grpc) out.grpc = {};
+  return out;
+}
+
+function container(c: Json): ContainerLite {
+  const out: ContainerLite = { name: String(c.name ?? '') };
+  if (typeof c.image === 'string') out.image = c.image;
+  const sc = obj(c.securityContext);
+  if (sc) out.securityContext = sc;
+  const ports = arr(c.ports);
+  if (ports.length) {
+    out.ports = ports.map((p) => {
+      const q: NonNullable<ContainerLite['ports']>[number] = {};
+      if (typeof p.containerPort === 'number') q.containerPort = p.containerPort;
+      if (typeof p.hostPort === 'number') q.hostPort = p.hostPort;
+      if (typeof p.protocol === 'string') q.protocol = p.protocol;
+      if (typeof p.name === 'string') q.name = p.name;
+      return q;
+    });
+  }
+  const res = obj(c.resources);
+  if (res) {
+    const r: NonNullable<ContainerLite['resources']> = {};
+    if (obj(res.limits)) r.limits = res.limits as Record<string, string>;
+    if (obj(res.requests)) r.requests = res.requests as Record<string, string>;
+    out.resources = r;
+  }
+  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+    const h = handler(c[probe]);
+    if (h) out[probe] = h;
+  }
+  const lc = obj(c.lifecycle);
+  if (lc) {
+    const l: Json = {};
+    const post = handler(lc.postStart);
+    const pre = handler(lc.preStop);
+    if (post) l.postStart = post;
+    if (pre) l.preStop = pre;
+    out.lifecycle = l;
+  }
+  const mounts = arr(c.volumeMounts);
+  if (mounts.length) {
+    out.volumeMounts = mounts.map((m) => ({
+      name: String(m.name ?? ''),
+      mountPath: String(m.mountPath ?? ''),
+      ...(m.readOnly === true ? { readOnly: true } : {}),
+    }));
+  }
+  return out;
+}
+
+/** A volume keeps its name, hostPath, and the key of its source type (restrictedVolumes needs only which). */
+function volume(v: Json): PodSpecLite['volumes'] extends Array<infer T> | undefined ? T : never {
+  const out: Json & { name: string } = { name: String(v.name ?? '') };
+  for (const [key, value] of Object.entries(v)) {
+    if (key === 'name') continue;
+    if (key === 'hostPath') out.hostPath = value;
+    else if (key === 'projected') out.projected = slimProjected(value);
+    else out[key] = value === null ? null : {};
+  }
+  return out;
+}
+
+function slimProjected(v: unknown): Json {
+  const sources = arr(obj(v)?.sources).map((s) => {
+    const o: Json = {};
+    for (const key of Object.keys(s)) o[key] = key === 'serviceAccountToken' ? {} : {};
+    return o;
+  });
+  return { sources };
+}
+
+export function projectPodSpec(spec: unknown): PodSpecLite {
+  const s = obj(spec) ?? {};
+  const out: PodSpecLite = { containers: arr(s.containers).map(container) };
+  for (const key of ['hostNetwork', 'hostPID', 'hostIPC', 'hostUsers', 'automountServiceAccountToken'] as const) {
+    if (typeof s[key] === 'boolean') out[key] = s[key] as boolean;
+  }
+  const os = obj(s.os);
+  if (os && typeof os.name === 'string') out.os = { name: os.name };
+  if (typeof s.runtimeClassName === 'string') out.runtimeClassName = s.runtimeClassName;
+  if (typeof s.serviceAccountName === 'string') out.serviceAccountName = s.serviceAccountName;
+  else if (typeof s.serviceAccount === 'string') out.serviceAccountName = s.serviceAccount;
+  const sc = obj(s.securityContext);
+  if (sc) out.securityContext = sc;
+  const volumes = arr(s.volumes);
+  if (volumes.length) out.volumes = volumes.map(volume);
+  const init = arr(s.initContainers);
+  if (init.length) out.initContainers = init.map(container);
+  const eph = arr(s.ephemeralContainers);
+  if (eph.length) out.ephemeralContainers = eph.map(container);
+  return out;
+}
+
+export function securityAnnotations(annotations: unknown): Record<string, string> | undefined {
+  const a = obj(annotations);
+  if (!a) return undefined;
+  let out: Record<string, string> | undefined;
+  for (const [k, v] of Object.entries(a)) {
+    if (SECURITY_ANNOTATION.test(k) && typeof v === 'string') {
+      out ??= {};
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** Interns projected templates by content. */
+export class TemplateInterner {
+  private readonly seen = new Map<string, PodTemplateLite>();
+
+  intern(template: PodTemplateLite): PodTemplateLite {
+    const key = JSON.stringify(template);
+    const found = this.seen.get(key);
+    if (found) return found;
+    this.seen.set(key, template);
+    return template;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+}
