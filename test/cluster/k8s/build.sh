@@ -10,6 +10,16 @@ K=$(sed -n 's/^[[:space:]]*\(require[[:space:]]*\)\{0,1\}k8s\.io\/kubernetes \(v
 OUT=${KUBE_HARDEN_K8S_BIN_DIR:-$HOME/.cache/kube-harden/k8s/$K}
 if [ -f "$OUT/.complete" ]; then echo "$OUT"; exit 0; fi
 mkdir -p "$OUT"
+# One build per output dir at a time (e.g. a test run and `npm run cluster:build` started together): the
+# second waits for the first and then finds .complete.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$OUT/.lock"
+  if ! flock -n 9; then
+    echo "another build into $OUT is running; waiting for it" >&2
+    flock 9
+  fi
+  if [ -f "$OUT/.complete" ]; then echo "$OUT"; exit 0; fi
+fi
 MAJOR=${K#v}; MAJOR=${MAJOR%%.*}; MINOR=${K#v*.}; MINOR=${MINOR%%.*}
 V=k8s.io/component-base/version; C=k8s.io/client-go/pkg/version
 LDF="-s -w -X $V.gitVersion=$K -X $V.gitMajor=$MAJOR -X $V.gitMinor=$MINOR -X $V.gitTreeState=clean \
