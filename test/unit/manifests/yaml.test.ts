@@ -195,7 +195,7 @@ describe('hostile YAML (failure-modes test 23)', () => {
       '%YAML 1.1\n---\nbase: &b {x: 1}\nmerged: {<<: *b}\non: yes\nn: 010\n',
       'f',
     );
-    expect(doc?.value).toEqual({ base: { x: 1 }, merged: { '<<': { x: 1 } }, true: true, n: 10 });
+    expect(doc?.value).toEqual({ base: { x: 1 }, merged: { '<<': { x: 1 } }, on: true, n: 10 });
   });
 
   test('non-string mapping keys (collections, aliases) are refused; scalar keys become strings', () => {
