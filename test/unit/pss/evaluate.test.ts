@@ -468,6 +468,99 @@ describe('server-side defaulting before admission', () => {
   });
 });
 
+describe('AppArmor annotations copied into fields on Pod create (strategy.go applyAppArmorVersionSkew)', () => {
+  const key = (name: string) => `container.apparmor.security.beta.kubernetes.io/${name}`;
+  const baselineLatest: LevelVersion = { level: 'baseline', version: 'latest' };
+  const annotated = (annotations: Record<string, string>, spec: Record<string, unknown> = {}): PodLike => ({
+    metadata: { name: 'aa', annotations },
+    spec: {
+      initContainers: [{ name: 'init', image: 'i' }],
+      containers: [
+        { name: 'app', image: 'i' },
+        { name: 'web', image: 'i', securityContext: { runAsUser: 1 } },
+      ],
+      ...spec,
+    },
+  });
+
+  it('an unconfined annotation fails as the annotation and as the container field it becomes (as the server reports)', () => {
+    const result = evaluatePod(
+      baselineLatest,
+      annotated({ [key('init')]: 'unconfined', [key('web')]: 'unconfined' }),
+    );
+    expect(result.violations).toEqual([
+      {
+        check: 'appArmorProfile',
+        reason: 'forbidden AppArmor profiles',
+        detail:
+          'containers "init", "web" and annotations must not set AppArmor profile type to "Unconfined", ' +
+          '"container.apparmor.security.beta.kubernetes.io/init="unconfined"", ' +
+          '"container.apparmor.security.beta.kubernetes.io/web="unconfined""',
+      },
+    ]);
+    const pod = annotated({ [key('web')]: 'unconfined' });
+    const before = structuredClone(pod);
+    expect(needsServerDefaults(pod)).toBe(true);
+    expect(applyServerDefaults(pod).spec).toMatchObject({
+      containers: [
+        { name: 'app', image: 'i' },
+        { name: 'web', securityContext: { runAsUser: 1, appArmorProfile: { type: 'Unconfined' } } },
+      ],
+    });
+    expect(pod).toEqual(before);
+  });
+
+  it('copies runtime/default and localhost/<profile>, which stay allowed', () => {
+    const pod = annotated({ [key('app')]: 'runtime/default', [key('web')]: 'localhost/k8s-profile' });
+    expect(applyServerDefaults(pod).spec).toMatchObject({
+      containers: [
+        { securityContext: { appArmorProfile: { type: 'RuntimeDefault' } } },
+        { securityContext: { appArmorProfile: { type: 'Localhost', localhostProfile: 'k8s-profile' } } },
+      ],
+    });
+    expect(evaluatePod(baselineLatest, pod).allowed).toBe(true);
+  });
+
+  it('leaves containers with a field, the pod-level profile, invalid values, Windows pods and templates alone', () => {
+    const cases: [string, PodLike, object?][] = [
+      [
+        'container field set',
+        annotated(
+          { [key('app')]: 'unconfined' },
+          { containers: [{ name: 'app', securityContext: { appArmorProfile: { type: 'Unconfined' } } }] },
+        ),
+      ],
+      [
+        'equal to the pod profile',
+        annotated(
+          { [key('app')]: 'unconfined' },
+          { securityContext: { appArmorProfile: { type: 'Unconfined' } } },
+        ),
+      ],
+      ['empty value', annotated({ [key('app')]: '' })],
+      ['localhost without a profile', annotated({ [key('app')]: 'localhost/' })],
+      ['padded localhost profile', annotated({ [key('app')]: 'localhost/ p' })],
+      ['no such container', annotated({ [key('ghost')]: 'unconfined' })],
+      ['Windows pod', annotated({ [key('app')]: 'unconfined' }, { os: { name: 'windows' } })],
+      ['pod template', annotated({ [key('app')]: 'unconfined' }), { podTemplate: true }],
+      ['server before 1.30', annotated({ [key('app')]: 'unconfined' }), { serverMinor: 29 }],
+    ];
+    for (const [what, pod, options] of cases) {
+      expect(needsServerDefaults(pod, options), what).toBe(false);
+      expect(applyServerDefaults(pod, options).spec, what).toBe(pod.spec);
+    }
+    // The pod-level profile differs: the annotation's field is copied.
+    const differs = annotated(
+      { [key('app')]: 'runtime/default' },
+      { securityContext: { appArmorProfile: { type: 'Unconfined' } } },
+    );
+    expect(needsServerDefaults(differs)).toBe(true);
+    expect(evaluatePod(baselineLatest, differs).violations[0]?.detail).toBe(
+      'pod must not set AppArmor profile type to "Unconfined"',
+    );
+  });
+});
+
 describe('tolerant input', () => {
   it('accepts pods without metadata or spec, and workload templates', () => {
     expect(evaluatePod(restrictedLatest, {}).allowed).toBe(true);
