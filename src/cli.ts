@@ -10,7 +10,8 @@ import { version } from './version.js';
 
 export const rootSpec: CommandSpec = {
   name: 'kube-harden',
-  summary: 'kube-harden takes a Kubernetes cluster from deployed to hardened in safe, reviewable, undoable phases.',
+  summary:
+    'kube-harden takes a Kubernetes cluster from deployed to hardened in safe, reviewable, undoable phases.',
   usage: 'COMMAND [flags]',
   description: `Every phase previews its changes as a diff against the live objects (server-side dry-run, with the API
 server's own warnings) and writes only what you confirm; every run can be undone.`,
@@ -29,7 +30,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write('\ninterrupted: finishing the request in flight, then stopping (Ctrl-C again to quit now)\n');
+      process.stderr.write(
+        '\ninterrupted: finishing the request in flight, then stopping (Ctrl-C again to quit now)\n',
+      );
       abort.abort(new InterruptedSignal());
     } else {
       process.exit(ExitCode.interrupted);
@@ -78,7 +81,12 @@ function reportError(error: unknown, output: Output, signal: AbortSignal): numbe
     return error.exitCode;
   }
   const e = error instanceof Error ? error : new Error(String(error));
-  output.err.write(formatError(Object.assign(new Error(`unexpected error: ${e.message}`), { stack: e.stack }), output.color));
-  if (!isDebug()) output.err.write('  (this is a bug in kube-harden; run with DEBUG=kube-harden for details and report it)\n');
+  output.err.write(
+    formatError(Object.assign(new Error(`unexpected error: ${e.message}`), { stack: e.stack }), output.color),
+  );
+  if (!isDebug())
+    output.err.write(
+      '  (this is a bug in kube-harden; run with DEBUG=kube-harden for details and report it)\n',
+    );
   return ExitCode.error;
 }

@@ -9,7 +9,8 @@ export function packageRoot(): string {
     const candidate = join(dir, 'package.json');
     if (existsSync(candidate)) {
       try {
-        if ((JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'kube-harden') return dir;
+        if ((JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'kube-harden')
+          return dir;
       } catch {
         // keep looking
       }
@@ -21,6 +22,7 @@ export function packageRoot(): string {
 
 let cached: string | undefined;
 export function version(): string {
-  cached ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  cached ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
   return cached;
 }

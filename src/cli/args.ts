@@ -47,17 +47,57 @@ export interface Parsed {
 }
 
 export const connectionFlags: readonly FlagSpec[] = [
-  { name: 'kubeconfig', type: 'string', arg: 'FILE', description: 'path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' },
-  { name: 'context', type: 'string', arg: 'NAME', description: 'the kubeconfig context to use (default: current-context)' },
-  { name: 'request-timeout', type: 'string', arg: 'DURATION', description: 'timeout of one API request, e.g. 30s, 2m', default: '30s' },
-  { name: 'qps', type: 'string', arg: 'N', description: 'client-side rate limit in requests per second', default: '20' },
+  {
+    name: 'kubeconfig',
+    type: 'string',
+    arg: 'FILE',
+    description: 'path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)',
+  },
+  {
+    name: 'context',
+    type: 'string',
+    arg: 'NAME',
+    description: 'the kubeconfig context to use (default: current-context)',
+  },
+  {
+    name: 'request-timeout',
+    type: 'string',
+    arg: 'DURATION',
+    description: 'timeout of one API request, e.g. 30s, 2m',
+    default: '30s',
+  },
+  {
+    name: 'qps',
+    type: 'string',
+    arg: 'N',
+    description: 'client-side rate limit in requests per second',
+    default: '20',
+  },
   { name: 'burst', type: 'string', arg: 'N', description: 'client-side burst of requests', default: '40' },
 ];
 
 export const scopeFlags: readonly FlagSpec[] = [
-  { name: 'namespace', short: 'n', type: 'string', multiple: true, arg: 'NS', description: 'limit to this namespace (repeatable)' },
-  { name: 'all-namespaces', short: 'A', type: 'boolean', description: 'all namespaces (the default when -n is not given)' },
-  { name: 'exclude-namespace', type: 'string', multiple: true, arg: 'NS', description: 'leave this namespace out (repeatable)' },
+  {
+    name: 'namespace',
+    short: 'n',
+    type: 'string',
+    multiple: true,
+    arg: 'NS',
+    description: 'limit to this namespace (repeatable)',
+  },
+  {
+    name: 'all-namespaces',
+    short: 'A',
+    type: 'boolean',
+    description: 'all namespaces (the default when -n is not given)',
+  },
+  {
+    name: 'exclude-namespace',
+    type: 'string',
+    multiple: true,
+    arg: 'NS',
+    description: 'leave this namespace out (repeatable)',
+  },
 ];
 
 export const commonFlags: readonly FlagSpec[] = [
@@ -102,7 +142,11 @@ export function parseCommandLine(argv: readonly string[], root: CommandSpec): Pa
   const flags = allFlags(command);
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const f of flags) {
-    options[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
+    options[f.name] = {
+      type: f.type,
+      ...(f.short ? { short: f.short } : {}),
+      ...(f.multiple ? { multiple: true } : {}),
+    };
   }
   const name = ['kube-harden', ...path].join(' ');
   let values: FlagValues;
@@ -115,7 +159,10 @@ export function parseCommandLine(argv: readonly string[], root: CommandSpec): Pa
     const e = error as Error & { code?: string };
     const flag = /'([^']+)'/.exec(e.message)?.[1] ?? '';
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      throw new UsageError(`unknown flag ${flag.split(' ')[0]} for "${name}"`, `run "${name} --help" to see the flags`);
+      throw new UsageError(
+        `unknown flag ${flag.split(' ')[0]} for "${name}"`,
+        `run "${name} --help" to see the flags`,
+      );
     }
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const spec = flags.find((f) => flag.includes(`--${f.name}`));
@@ -131,7 +178,9 @@ export function parseCommandLine(argv: readonly string[], root: CommandSpec): Pa
     const extra = positionals[command.maxPositionals];
     const subs = command.subcommands?.map((s) => s.name) ?? [];
     throw new UsageError(
-      subs.length > 0 ? `unknown command "${[...path, extra].join(' ')}"` : `unexpected argument "${extra}" for "${name}"`,
+      subs.length > 0
+        ? `unknown command "${[...path, extra].join(' ')}"`
+        : `unexpected argument "${extra}" for "${name}"`,
       `run "${name} --help"`,
     );
   }
@@ -140,7 +189,10 @@ export function parseCommandLine(argv: readonly string[], root: CommandSpec): Pa
     if (f.choices && v !== undefined) {
       for (const one of Array.isArray(v) ? v : [v]) {
         if (typeof one === 'string' && !f.choices.includes(one)) {
-          throw new UsageError(`invalid value "${one}" for --${f.name}`, `use one of: ${f.choices.join(', ')}`);
+          throw new UsageError(
+            `invalid value "${one}" for --${f.name}`,
+            `use one of: ${f.choices.join(', ')}`,
+          );
         }
       }
     }
@@ -178,7 +230,9 @@ export function renderHelp(command: CommandSpec, path: string[]): string {
       ]
         .filter(Boolean)
         .join('; ');
-      lines.push(`  ${label(f).padEnd(width)}  ${f.description}${extra && !f.description.includes('repeatable') ? ` (${extra})` : ''}`);
+      lines.push(
+        `  ${label(f).padEnd(width)}  ${f.description}${extra && !f.description.includes('repeatable') ? ` (${extra})` : ''}`,
+      );
     }
   }
   if (command.examples?.length) {
@@ -202,14 +256,18 @@ export function parseDuration(value: string, flag: string): number {
     consumed += m[0].length;
   }
   if (consumed !== value.length || consumed === 0) {
-    throw new UsageError(`invalid duration "${value}" for --${flag}`, 'use a number with a unit: 500ms, 30s, 2m, 1h, 14d');
+    throw new UsageError(
+      `invalid duration "${value}" for --${flag}`,
+      'use a number with a unit: 500ms, 30s, 2m, 1h, 14d',
+    );
   }
   return total;
 }
 
 export function parsePositiveNumber(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`invalid value "${value}" for --${flag}`, 'use a positive number');
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`invalid value "${value}" for --${flag}`, 'use a positive number');
   return n;
 }
 
@@ -218,5 +276,8 @@ export function stringList(values: FlagValues, name: string): string[] {
   if (v === undefined) return [];
   const list = Array.isArray(v) ? v : [String(v)];
   // Accept `-n a,b` as well as `-n a -n b`.
-  return list.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+  return list
+    .flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean);
 }

@@ -5,8 +5,10 @@ export interface Output {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   color: boolean;
-  /** Progress lines on stderr (suppressed when stderr is not a terminal unless verbose). */
+  /** Progress on stderr: a live line on a terminal, throttled lines otherwise. */
   progress(line: string): void;
+  /** Clear the live progress line. */
+  endProgress(): void;
 }
 
 export function makeOutput(options: { noColor?: boolean } = {}): Output {
@@ -16,26 +18,41 @@ export function makeOutput(options: { noColor?: boolean } = {}): Output {
     process.env.FORCE_COLOR !== '0' &&
     Boolean((process.stdout as { isTTY?: boolean }).isTTY);
   const errTTY = Boolean((process.stderr as { isTTY?: boolean }).isTTY);
-  let lastWasProgress = false;
+  let shown = false;
+  let lastAt = 0;
   return {
     out: process.stdout,
     err: process.stderr,
     color,
     progress(line: string) {
+      // A terminal gets one live line; logs get at most one line every 2 s.
+      const now = Date.now();
       if (errTTY) {
         process.stderr.write(`\r\x1b[2K${line}`);
-        lastWasProgress = true;
-      } else {
+        shown = true;
+      } else if (now - lastAt >= 2000) {
         process.stderr.write(`${line}\n`);
+        lastAt = now;
       }
     },
-    get _lastWasProgress() {
-      return lastWasProgress;
+    endProgress() {
+      if (errTTY && shown) process.stderr.write('\r\x1b[2K');
+      shown = false;
     },
-  } as Output;
+  };
 }
 
-const codes = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1, dim: 2 } as const;
+const codes = {
+  red: 31,
+  green: 32,
+  yellow: 33,
+  blue: 34,
+  magenta: 35,
+  cyan: 36,
+  gray: 90,
+  bold: 1,
+  dim: 2,
+} as const;
 export type Style = keyof typeof codes;
 
 export function paint(enabled: boolean, style: Style, text: string): string {

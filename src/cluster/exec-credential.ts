@@ -43,14 +43,20 @@ export async function runExecPlugin(
     );
   }
   if (exec.interactiveMode === 'Always' && !options.interactive) {
-    throw new ConfigError(`${what} needs an interactive terminal (interactiveMode: Always)`, 'run in a terminal');
+    throw new ConfigError(
+      `${what} needs an interactive terminal (interactiveMode: Always)`,
+      'run in a terminal',
+    );
   }
   const env: Record<string, string> = {};
   for (const e of exec.env ?? []) env[e.name] = e.value;
   env.KUBERNETES_EXEC_INFO = JSON.stringify({
     apiVersion,
     kind: 'ExecCredential',
-    spec: { interactive: options.interactive, ...(exec.provideClusterInfo ? { cluster: { server: options.server } } : {}) },
+    spec: {
+      interactive: options.interactive,
+      ...(exec.provideClusterInfo ? { cluster: { server: options.server } } : {}),
+    },
   });
   const child = execa(exec.command, exec.args ?? [], {
     env,
@@ -79,7 +85,10 @@ export async function runExecPlugin(
     );
   }
   if (result.failed && result.exitCode === undefined) {
-    throw new ConfigError(`${what} could not be started: ${result.shortMessage}`, 'install the plugin or fix its path in the kubeconfig');
+    throw new ConfigError(
+      `${what} could not be started: ${result.shortMessage}`,
+      'install the plugin or fix its path in the kubeconfig',
+    );
   }
   if (result.exitCode !== 0) {
     const stderr = typeof result.stderr === 'string' ? lastLine(result.stderr) : '';
@@ -92,7 +101,10 @@ export async function runExecPlugin(
   try {
     parsed = JSON.parse(String(result.stdout));
   } catch {
-    throw new ConfigError(`${what} printed something that is not an ExecCredential JSON object`, 'check the plugin version');
+    throw new ConfigError(
+      `${what} printed something that is not an ExecCredential JSON object`,
+      'check the plugin version',
+    );
   }
   if (parsed.apiVersion !== apiVersion) {
     throw new ConfigError(
@@ -103,14 +115,18 @@ export async function runExecPlugin(
   const status = parsed.status ?? {};
   const credential: ExecCredential = {};
   if (typeof status.token === 'string' && status.token) credential.token = status.token;
-  if (typeof status.clientCertificateData === 'string') credential.clientCertificateData = status.clientCertificateData;
+  if (typeof status.clientCertificateData === 'string')
+    credential.clientCertificateData = status.clientCertificateData;
   if (typeof status.clientKeyData === 'string') credential.clientKeyData = status.clientKeyData;
   if (typeof status.expirationTimestamp === 'string') {
     const t = Date.parse(status.expirationTimestamp);
     if (Number.isFinite(t)) credential.expiresAt = t;
   }
   if (!credential.token && !(credential.clientCertificateData && credential.clientKeyData)) {
-    throw new ConfigError(`${what} returned no token and no client certificate`, 'log in again with your cloud CLI');
+    throw new ConfigError(
+      `${what} returned no token and no client certificate`,
+      'log in again with your cloud CLI',
+    );
   }
   if (credential.expiresAt !== undefined && credential.expiresAt <= Date.now()) {
     throw new ConfigError(`${what} returned an expired credential`, 'log in again with your cloud CLI');

@@ -66,7 +66,9 @@ export const Kinds = {
   ),
 } as const satisfies Record<string, KindInfo>;
 
-const byKey = new Map<string, KindInfo>(Object.values(Kinds).map((info) => [`${info.apiVersion}/${info.kind}`, info]));
+const byKey = new Map<string, KindInfo>(
+  Object.values(Kinds).map((info) => [`${info.apiVersion}/${info.kind}`, info]),
+);
 
 /** The catalog entry of a kind, if kube-harden knows it. */
 export function kindInfo(ref: KindRef): KindInfo | undefined {

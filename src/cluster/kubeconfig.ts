@@ -73,7 +73,10 @@ function loadOne(file: string): KubeConfig {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot read kubeconfig ${file}: ${(error as Error).message}`, 'check the file permissions');
+    throw new ConfigError(
+      `cannot read kubeconfig ${file}: ${(error as Error).message}`,
+      'check the file permissions',
+    );
   }
   let doc: unknown;
   try {
@@ -81,7 +84,10 @@ function loadOne(file: string): KubeConfig {
     doc = parse(text, { maxAliasCount: 10, uniqueKeys: true, merge: false, prettyErrors: true });
   } catch (error) {
     const first = String((error as Error).message).split('\n')[0];
-    throw new ConfigError(`kubeconfig ${file} is not valid YAML: ${first}`, 'fix the file or point --kubeconfig elsewhere');
+    throw new ConfigError(
+      `kubeconfig ${file} is not valid YAML: ${first}`,
+      'fix the file or point --kubeconfig elsewhere',
+    );
   }
   if (doc === null || doc === undefined) doc = {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
@@ -141,13 +147,18 @@ export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKube
   if (!context) {
     throw new ConfigError(
       `context "${contextName}" not found in ${where}`,
-      contexts.size > 0 ? `use one of: ${[...contexts.keys()].sort().join(', ')}` : 'the kubeconfig defines no contexts',
+      contexts.size > 0
+        ? `use one of: ${[...contexts.keys()].sort().join(', ')}`
+        : 'the kubeconfig defines no contexts',
     );
   }
   kc.setCurrentContext(contextName);
   const cluster = clusters.get(context.cluster);
   if (!cluster) {
-    throw new ConfigError(`context "${contextName}" refers to cluster "${context.cluster}", which is not defined`, 'fix the kubeconfig');
+    throw new ConfigError(
+      `context "${contextName}" refers to cluster "${context.cluster}", which is not defined`,
+      'fix the kubeconfig',
+    );
   }
   if (!cluster.server) {
     throw new ConfigError(`cluster "${cluster.name}" has no server address`, 'fix the kubeconfig');
@@ -155,7 +166,10 @@ export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKube
   try {
     new URL(cluster.server);
   } catch {
-    throw new ConfigError(`cluster "${cluster.name}" has an invalid server address "${cluster.server}"`, 'fix the kubeconfig');
+    throw new ConfigError(
+      `cluster "${cluster.name}" has an invalid server address "${cluster.server}"`,
+      'fix the kubeconfig',
+    );
   }
   const user = users.get(context.user) ?? { name: context.user };
   return { kc, files, contextName, context, cluster, user, namespace: context.namespace };

@@ -60,7 +60,13 @@ export class LiveCluster implements ClusterWriter {
 
   serverVersion(signal?: AbortSignal): Promise<ServerVersion | undefined> {
     this.version ??= this.transport
-      .send({ method: 'GET', path: '/version', verb: 'get', resource: 'version', ...(signal ? { signal } : {}) })
+      .send({
+        method: 'GET',
+        path: '/version',
+        verb: 'get',
+        resource: 'version',
+        ...(signal ? { signal } : {}),
+      })
       .then(({ body }) => {
         const b = body as { major?: string; minor?: string; gitVersion?: string };
         const major = Number.parseInt(b.major ?? '', 10);
@@ -77,7 +83,10 @@ export class LiveCluster implements ClusterWriter {
   async get(ref: ObjectRef, signal?: AbortSignal): Promise<Result<KubeObject | undefined>> {
     const info = await this.resolve(ref, signal);
     try {
-      const res = await this.transport.send({ ...this.spec('GET', 'get', info, ref), ...(signal ? { signal } : {}) });
+      const res = await this.transport.send({
+        ...this.spec('GET', 'get', info, ref),
+        ...(signal ? { signal } : {}),
+      });
       return { value: withKind(res.body as KubeObject, info), warnings: res.warnings };
     } catch (error) {
       if (isClusterError(error, 'NotFound')) return { value: undefined, warnings: error.warnings };
@@ -140,7 +149,11 @@ export class LiveCluster implements ClusterWriter {
     return this.applyInternal(object, options, false);
   }
 
-  private async applyInternal(object: KubeObject, options: ApplyOptions, dryRun: boolean): Promise<ApplyResult> {
+  private async applyInternal(
+    object: KubeObject,
+    options: ApplyOptions,
+    dryRun: boolean,
+  ): Promise<ApplyResult> {
     const ref = refOfObject(object);
     const info = await this.resolve(ref, options.signal);
     const { managedFields: _m, ...metadata } = object.metadata;
@@ -200,7 +213,10 @@ export class LiveCluster implements ClusterWriter {
       ...(signal ? { signal } : {}),
     });
     const body = res.body as KubeObject | undefined;
-    return { value: body && body.kind !== 'Status' ? withKind(body, info) : undefined, warnings: res.warnings };
+    return {
+      value: body && body.kind !== 'Status' ? withKind(body, info) : undefined,
+      warnings: res.warnings,
+    };
   }
 
   async delete(
@@ -254,7 +270,8 @@ export class LiveCluster implements ClusterWriter {
         body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
         ...(signal ? { signal } : {}),
       });
-      const info = (res.body as { status?: { userInfo?: { username?: string; groups?: string[] } } }).status?.userInfo;
+      const info = (res.body as { status?: { userInfo?: { username?: string; groups?: string[] } } }).status
+        ?.userInfo;
       return info?.username ? { username: info.username, groups: info.groups ?? [] } : undefined;
     } catch (error) {
       if (isClusterError(error, 'NotFound') || isClusterError(error, 'Forbidden')) return undefined;
@@ -265,7 +282,9 @@ export class LiveCluster implements ClusterWriter {
   private spec(method: RequestSpec['method'], verb: string, info: KindInfo, ref: ObjectRef): RequestSpec {
     const namespace = info.namespaced ? ref.namespace : undefined;
     if (info.namespaced && !namespace) {
-      throw new ClusterError(`${ref.kind} ${ref.name} is namespaced but has no namespace`, { reason: 'BadRequest' });
+      throw new ClusterError(`${ref.kind} ${ref.name} is namespaced but has no namespace`, {
+        reason: 'BadRequest',
+      });
     }
     return {
       method,
@@ -298,8 +317,15 @@ export class LiveCluster implements ClusterWriter {
     const path = group ? `/apis/${group}/${version}` : `/api/${version}`;
     let body: { resources?: Array<{ name: string; kind: string; namespaced: boolean }> };
     try {
-      body = (await this.transport.send({ method: 'GET', path, verb: 'get', resource: path, ...(signal ? { signal } : {}) }))
-        .body as typeof body;
+      body = (
+        await this.transport.send({
+          method: 'GET',
+          path,
+          verb: 'get',
+          resource: path,
+          ...(signal ? { signal } : {}),
+        })
+      ).body as typeof body;
     } catch (error) {
       if (isClusterError(error, 'NotFound')) {
         throw new ClusterError(`the API server does not serve ${kind.apiVersion}`, {
@@ -316,7 +342,14 @@ export class LiveCluster implements ClusterWriter {
         hint: 'check the apiVersion and kind',
       });
     }
-    return { apiVersion: kind.apiVersion, kind: kind.kind, group, version, resource: r.name, namespaced: r.namespaced };
+    return {
+      apiVersion: kind.apiVersion,
+      kind: kind.kind,
+      group,
+      version,
+      resource: r.name,
+      namespaced: r.namespaced,
+    };
   }
 }
 

@@ -225,10 +225,15 @@ export class Transport {
     return agent;
   }
 
-  private async once(spec: RequestSpec): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  private async once(
+    spec: RequestSpec,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     const auth = await this.auth();
     const agent = this.getAgent(auth);
-    const url = new URL(spec.path.replace(/^\//, ''), this.server.href.endsWith('/') ? this.server : `${this.server}/`);
+    const url = new URL(
+      spec.path.replace(/^\//, ''),
+      this.server.href.endsWith('/') ? this.server : `${this.server}/`,
+    );
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
     const headers: Record<string, string> = {
@@ -243,10 +248,17 @@ export class Transport {
     this.requestCount++;
     const lib = url.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {
-      const req = lib.request(url, { method: spec.method, headers, agent, timeout: this.opts.requestTimeoutMs });
+      const req = lib.request(url, {
+        method: spec.method,
+        headers,
+        agent,
+        timeout: this.opts.requestTimeoutMs,
+      });
       const onAbort = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
       spec.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'KH_TIMEOUT' })));
+      req.on('timeout', () =>
+        req.destroy(Object.assign(new Error('request timed out'), { code: 'KH_TIMEOUT' })),
+      );
       req.on('error', (error: Error) => {
         spec.signal?.removeEventListener('abort', onAbort);
         reject(error);
@@ -279,7 +291,12 @@ export class Transport {
     if (e.code === 'KH_TIMEOUT') {
       return new ClusterError(
         `the API server at ${server} did not answer within ${Math.round(this.opts.requestTimeoutMs / 1000)}s (${spec.verb} ${this.target(spec)})`,
-        { reason: 'Timeout', verb: spec.verb, hint: 'the server may be overloaded or unreachable; retry, or raise --request-timeout', cause: e },
+        {
+          reason: 'Timeout',
+          verb: spec.verb,
+          hint: 'the server may be overloaded or unreachable; retry, or raise --request-timeout',
+          cause: e,
+        },
       );
     }
     if (TLS_CODES.test(e.code ?? '') || TLS_CODES.test(e.message)) {
@@ -312,7 +329,8 @@ export class Transport {
     const st = (body && typeof body === 'object' ? body : {}) as {
       message?: string;
       reason?: string;
-      details?: { causes?: Array<{ type?: string; message?: string; field?: string }> };
+      // metav1.StatusCause serializes its Type as "reason".
+      details?: { causes?: Array<{ reason?: string; message?: string; field?: string }> };
     };
     const serverMessage = typeof st.message === 'string' ? st.message : undefined;
     const base = {
@@ -328,7 +346,10 @@ export class Transport {
     const reasonOf = (): ClusterErrorReason => {
       // Server-side apply reports schema errors (unknown fields under strict validation) as 500
       // "failed to create typed patch object"; they are the caller's invalid object, not a server failure.
-      if (status === 500 && /failed to create typed patch object|field not declared in schema/.test(serverMessage ?? '')) {
+      if (
+        status === 500 &&
+        /failed to create typed patch object|field not declared in schema/.test(serverMessage ?? '')
+      ) {
         return 'Invalid';
       }
       if (status === 401) return 'Unauthorized';
@@ -346,21 +367,32 @@ export class Transport {
       case 'Unauthorized':
         return new ClusterError(
           `the API server rejected the credentials of context "${this.config.contextName}" (401 Unauthorized)`,
-          { ...base, reason, hint: 'log in again or refresh the token; check the user entry in the kubeconfig' },
+          {
+            ...base,
+            reason,
+            hint: 'log in again or refresh the token; check the user entry in the kubeconfig',
+          },
         );
       case 'Forbidden': {
         const can = `kubectl auth can-i ${spec.verb} ${spec.resource ?? ''}${spec.namespace ? ` -n ${spec.namespace}` : spec.isList ? ' -A' : ''}`;
-        return new ClusterError(`forbidden: cannot ${spec.verb} ${target}${serverMessage ? ` (${serverMessage})` : ''}`, {
-          ...base,
-          reason,
-          hint: `ask a cluster admin for "${spec.verb}" on ${spec.resource ?? 'this resource'}; check with: ${can}`,
-        });
+        return new ClusterError(
+          `forbidden: cannot ${spec.verb} ${target}${serverMessage ? ` (${serverMessage})` : ''}`,
+          {
+            ...base,
+            reason,
+            hint: `ask a cluster admin for "${spec.verb}" on ${spec.resource ?? 'this resource'}; check with: ${can}`,
+          },
+        );
       }
       case 'NotFound':
-        return new ClusterError(`not found: ${target}`, { ...base, reason, hint: 'check the name and namespace' });
+        return new ClusterError(`not found: ${target}`, {
+          ...base,
+          reason,
+          hint: 'check the name and namespace',
+        });
       case 'Conflict': {
         const conflicts: FieldConflict[] = (st.details?.causes ?? [])
-          .filter((c) => c.type === 'FieldManagerConflict')
+          .filter((c) => c.reason === 'FieldManagerConflict')
           .map((c) => ({
             manager: /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? 'unknown',
             field: c.field ?? '',
@@ -375,11 +407,14 @@ export class Transport {
             hint: 'another field manager owns these fields; skip the change, or take the fields over explicitly',
           });
         }
-        return new ClusterError(`conflict: ${target} was modified by someone else${serverMessage ? ` (${serverMessage})` : ''}`, {
-          ...base,
-          reason,
-          hint: 'preview again to see the current object',
-        });
+        return new ClusterError(
+          `conflict: ${target} was modified by someone else${serverMessage ? ` (${serverMessage})` : ''}`,
+          {
+            ...base,
+            reason,
+            hint: 'preview again to see the current object',
+          },
+        );
       }
       case 'Gone':
         return new ClusterError(`the list of ${target} expired before it was read completely (410 Gone)`, {
@@ -388,11 +423,14 @@ export class Transport {
           hint: 'the cluster is busy or the link is slow; retry',
         });
       case 'Invalid':
-        return new ClusterError(`the API server rejected ${target} as invalid: ${serverMessage ?? 'no details'}`, {
-          ...base,
-          reason,
-          hint: 'check the object against the API version the server serves (strict field validation rejects unknown fields)',
-        });
+        return new ClusterError(
+          `the API server rejected ${target} as invalid: ${serverMessage ?? 'no details'}`,
+          {
+            ...base,
+            reason,
+            hint: 'check the object against the API version the server serves (strict field validation rejects unknown fields)',
+          },
+        );
       case 'TooManyRequests':
         return new ClusterError(`the API server kept throttling requests (429) for ${target}`, {
           ...base,
@@ -400,16 +438,22 @@ export class Transport {
           hint: 'the cluster is overloaded (API Priority and Fairness); retry later or lower --qps',
         });
       case 'ServerError':
-        return new ClusterError(`the API server failed with ${status} on ${spec.verb} ${target}${serverMessage ? `: ${serverMessage}` : ''}`, {
-          ...base,
-          reason,
-          hint: 'retry; if it persists, check the API server and admission webhooks',
-        });
+        return new ClusterError(
+          `the API server failed with ${status} on ${spec.verb} ${target}${serverMessage ? `: ${serverMessage}` : ''}`,
+          {
+            ...base,
+            reason,
+            hint: 'retry; if it persists, check the API server and admission webhooks',
+          },
+        );
       default:
-        return new ClusterError(`the API server refused ${spec.verb} ${target} (${status})${serverMessage ? `: ${serverMessage}` : ''}`, {
-          ...base,
-          reason,
-        });
+        return new ClusterError(
+          `the API server refused ${spec.verb} ${target} (${status})${serverMessage ? `: ${serverMessage}` : ''}`,
+          {
+            ...base,
+            reason,
+          },
+        );
     }
   }
 }
@@ -420,7 +464,10 @@ function material(file: string | undefined, data: string | undefined, what: stri
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new ConfigError(`cannot read the ${what} file ${file}: ${(error as Error).message}`, 'fix the path in the kubeconfig');
+      throw new ConfigError(
+        `cannot read the ${what} file ${file}: ${(error as Error).message}`,
+        'fix the path in the kubeconfig',
+      );
     }
   }
   return data ? Buffer.from(data, 'base64') : undefined;

@@ -168,8 +168,15 @@ export interface ClusterWriter extends ClusterReader {
   /** Server-side apply (creates or updates), strict field validation, never forced unless asked. */
   apply(object: KubeObject, options: ApplyOptions): Promise<ApplyResult>;
   /** JSON merge patch. Put `metadata.resourceVersion` in the patch to make it a precondition. */
-  mergePatch(ref: ObjectRef, patch: unknown, options?: { fieldManager?: string; signal?: AbortSignal }): Promise<ApplyResult>;
-  delete(ref: ObjectRef, options?: { preconditions?: Preconditions; signal?: AbortSignal }): Promise<Result<undefined>>;
+  mergePatch(
+    ref: ObjectRef,
+    patch: unknown,
+    options?: { fieldManager?: string; signal?: AbortSignal },
+  ): Promise<ApplyResult>;
+  delete(
+    ref: ObjectRef,
+    options?: { preconditions?: Preconditions; signal?: AbortSignal },
+  ): Promise<Result<undefined>>;
 }
 
 /** Reference of an object. */

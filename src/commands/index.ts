@@ -1,5 +1,9 @@
+import { apply } from './apply.js';
+import { plan } from './plan.js';
 import { preflight } from './preflight.js';
+import { report } from './report.js';
+import { runs, undo } from './runs.js';
 import type { Command } from './types.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: Command[] = [preflight];
+export const commands: Command[] = [report, plan, apply, runs, undo, preflight];

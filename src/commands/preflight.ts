@@ -14,7 +14,15 @@ export const preflight: Command = {
 checks with SelfSubjectAccessReviews whether you may read what the inventory needs.`,
     flags: [
       ...connectionFlags,
-      { name: 'output', short: 'o', type: 'string', arg: 'FORMAT', choices: ['text', 'json'], description: 'output format', default: 'text' },
+      {
+        name: 'output',
+        short: 'o',
+        type: 'string',
+        arg: 'FORMAT',
+        choices: ['text', 'json'],
+        description: 'output format',
+        default: 'text',
+      },
     ],
     maxPositionals: 0,
     examples: ['kube-harden preflight --context staging'],
@@ -34,7 +42,12 @@ checks with SelfSubjectAccessReviews whether you may read what the inventory nee
               server: source?.server,
               serverVersion: version?.gitVersion ?? null,
               user: who ?? null,
-              access: decisions.map((d) => ({ verb: d.verb, group: d.group, resource: d.resource, allowed: d.allowed })),
+              access: decisions.map((d) => ({
+                verb: d.verb,
+                group: d.group,
+                resource: d.resource,
+                allowed: d.allowed,
+              })),
             },
             null,
             2,
@@ -42,16 +55,24 @@ checks with SelfSubjectAccessReviews whether you may read what the inventory nee
         );
       } else {
         const c = output.color;
-        output.out.write(`context:  ${source?.context}\nserver:   ${source?.server}\nversion:  ${version?.gitVersion ?? 'unknown'}\n`);
-        output.out.write(`user:     ${who ? `${who.username}${who.groups.length ? ` (groups: ${who.groups.join(', ')})` : ''}` : 'unknown'}\n\n`);
+        output.out.write(
+          `context:  ${source?.context}\nserver:   ${source?.server}\nversion:  ${version?.gitVersion ?? 'unknown'}\n`,
+        );
+        output.out.write(
+          `user:     ${who ? `${who.username}${who.groups.length ? ` (groups: ${who.groups.join(', ')})` : ''}` : 'unknown'}\n\n`,
+        );
         output.out.write('inventory permissions (cluster-wide):\n');
         for (const d of decisions) {
           const res = d.group ? `${d.resource}.${d.group}` : d.resource;
-          output.out.write(`  ${d.allowed ? paint(c, 'green', 'yes') : paint(c, 'red', 'no ')}  ${d.verb} ${res}\n`);
+          output.out.write(
+            `  ${d.allowed ? paint(c, 'green', 'yes') : paint(c, 'red', 'no ')}  ${d.verb} ${res}\n`,
+          );
         }
         const denied = decisions.filter((d) => !d.allowed).length;
         if (denied > 0) {
-          output.out.write(`\n${denied} permission(s) missing: the inventory will report those resources as unknown.\n`);
+          output.out.write(
+            `\n${denied} permission(s) missing: the inventory will report those resources as unknown.\n`,
+          );
         }
       }
       return 0;

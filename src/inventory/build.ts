@@ -51,7 +51,8 @@ const strMap = (v: unknown): Record<string, string> => {
   for (const [k, x] of Object.entries(o(v))) if (typeof x === 'string') out[k] = x;
   return out;
 };
-const list = (v: unknown): J[] => (Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as J[]) : []);
+const list = (v: unknown): J[] =>
+  Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as J[]) : [];
 
 const CNI: Array<{ pattern: RegExp; name: string; enforces: boolean | 'unknown' }> = [
   { pattern: /^calico-node$/, name: 'calico', enforces: true },
@@ -85,19 +86,35 @@ function controllerOf(meta: J): OwnerReference | undefined {
 function managedByOf(meta: J): { managedBy: ManagedBy[]; fieldManagers: string[] } {
   const labels = strMap(meta.labels);
   const annotations = strMap(meta.annotations);
-  const fieldManagers = [...new Set(list(meta.managedFields).map((f) => String(f.manager ?? '')).filter(Boolean))].sort();
+  const fieldManagers = [
+    ...new Set(
+      list(meta.managedFields)
+        .map((f) => String(f.manager ?? ''))
+        .filter(Boolean),
+    ),
+  ].sort();
   const out: ManagedBy[] = [];
   const add = (tool: ManagedBy['tool'], detail: string) => {
     if (!out.some((m) => m.tool === tool)) out.push({ tool, detail });
   };
   if (labels['app.kubernetes.io/managed-by'] === 'Helm' || annotations['meta.helm.sh/release-name']) {
-    add('helm', `Helm release ${annotations['meta.helm.sh/release-namespace'] ?? meta.namespace ?? ''}/${annotations['meta.helm.sh/release-name'] ?? labels['app.kubernetes.io/instance'] ?? '?'}`);
+    add(
+      'helm',
+      `Helm release ${annotations['meta.helm.sh/release-namespace'] ?? meta.namespace ?? ''}/${annotations['meta.helm.sh/release-name'] ?? labels['app.kubernetes.io/instance'] ?? '?'}`,
+    );
   }
   if (annotations['argocd.argoproj.io/tracking-id'] || labels['argocd.argoproj.io/instance']) {
-    add('argocd', `Argo CD application ${(annotations['argocd.argoproj.io/tracking-id'] ?? labels['argocd.argoproj.io/instance'] ?? '').split(':')[0]}`);
+    add(
+      'argocd',
+      `Argo CD application ${(annotations['argocd.argoproj.io/tracking-id'] ?? labels['argocd.argoproj.io/instance'] ?? '').split(':')[0]}`,
+    );
   }
   const flux = labels['kustomize.toolkit.fluxcd.io/name'] ?? labels['helm.toolkit.fluxcd.io/name'];
-  if (flux) add('flux', `Flux ${labels['kustomize.toolkit.fluxcd.io/name'] ? 'Kustomization' : 'HelmRelease'} ${labels['kustomize.toolkit.fluxcd.io/namespace'] ?? labels['helm.toolkit.fluxcd.io/namespace'] ?? ''}/${flux}`);
+  if (flux)
+    add(
+      'flux',
+      `Flux ${labels['kustomize.toolkit.fluxcd.io/name'] ? 'Kustomization' : 'HelmRelease'} ${labels['kustomize.toolkit.fluxcd.io/namespace'] ?? labels['helm.toolkit.fluxcd.io/namespace'] ?? ''}/${flux}`,
+    );
   for (const m of fieldManagers) {
     if (/^helm/.test(m)) add('helm', `field manager ${m}`);
     else if (/argocd/.test(m)) add('argocd', `field manager ${m}`);
@@ -138,7 +155,9 @@ function npRules(rules: unknown, peerKey: 'from' | 'to'): NetworkPolicyRule[] {
           ? {
               ipBlock: {
                 cidr: String(o(p.ipBlock).cidr ?? ''),
-                ...(Array.isArray(o(p.ipBlock).except) ? { except: (o(p.ipBlock).except as unknown[]).map(String) } : {}),
+                ...(Array.isArray(o(p.ipBlock).except)
+                  ? { except: (o(p.ipBlock).except as unknown[]).map(String) }
+                  : {}),
               },
             }
           : {}),
@@ -159,7 +178,11 @@ export function effectivePolicyTypes(spec: J): Array<'Ingress' | 'Egress'> {
   return types;
 }
 
-function templateOf(kind: WorkloadKind, obj: KubeObject, interner: TemplateInterner): PodTemplateLite | undefined {
+function templateOf(
+  kind: WorkloadKind,
+  obj: KubeObject,
+  interner: TemplateInterner,
+): PodTemplateLite | undefined {
   const spec = o(obj.spec);
   let t: J;
   if (kind === 'CronJob') t = o(o(o(spec.jobTemplate).spec).template);
@@ -185,7 +208,10 @@ const WORKLOAD_KINDS: Array<[WorkloadKind, KindInfo]> = [
   ['ReplicationController', Kinds.ReplicationController],
 ];
 
-export async function buildSnapshot(reader: ClusterReader, options: InventoryOptions = {}): Promise<Snapshot> {
+export async function buildSnapshot(
+  reader: ClusterReader,
+  options: InventoryOptions = {},
+): Promise<Snapshot> {
   const started = performance.now();
   const only = new Set(options.namespaces ?? []);
   const exclude = new Set(options.exclude ?? []);
@@ -200,9 +226,14 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
   const serverVersion = await reader.serverVersion(options.signal);
 
   /** List one kind (per namespace when scoped) and feed items to `each`; failures become unknown entries. */
-  async function collect(info: KindInfo, each: (item: KubeObject) => void, reset?: () => void): Promise<boolean> {
+  async function collect(
+    info: KindInfo,
+    each: (item: KubeObject) => void,
+    reset?: () => void,
+  ): Promise<boolean> {
     const resource = resourceName(info);
-    const scopes: Array<string | undefined> = info.namespaced && only.size > 0 ? [...only].sort() : [undefined];
+    const scopes: Array<string | undefined> =
+      info.namespaced && only.size > 0 ? [...only].sort() : [undefined];
     let ok = true;
     let items = 0;
     let kindPages = 0;
@@ -290,25 +321,30 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
     workloads.set(`${kind}/${ns}/${w.name}`, w);
     if (kind === 'DaemonSet') {
       for (const c of CNI) {
-        if (c.pattern.test(w.name)) cni.push({ name: c.name, namespace: ns, workload: w.name, enforcesNetworkPolicy: c.enforces });
+        if (c.pattern.test(w.name))
+          cni.push({ name: c.name, namespace: ns, workload: w.name, enforcesNetworkPolicy: c.enforces });
       }
     }
   };
 
   const tasks: Array<Promise<unknown>> = [];
-  const nsOk = collect(Kinds.Namespace, (item) => {
-    if (!wanted(item.metadata.name)) return;
-    const meta = item.metadata as unknown as J;
-    const info: NamespaceInfo = {
-      name: item.metadata.name,
-      labels: strMap(meta.labels),
-      annotations: strMap(meta.annotations),
-    };
-    if (item.metadata.resourceVersion) info.resourceVersion = item.metadata.resourceVersion;
-    if (info.annotations['kube-harden.io/synthesized'] === 'true') info.synthesized = true;
-    if (o(item.status).phase === 'Terminating' || item.metadata.deletionTimestamp) info.terminating = true;
-    namespaces.set(info.name, info);
-  }, () => namespaces.clear());
+  const nsOk = collect(
+    Kinds.Namespace,
+    (item) => {
+      if (!wanted(item.metadata.name)) return;
+      const meta = item.metadata as unknown as J;
+      const info: NamespaceInfo = {
+        name: item.metadata.name,
+        labels: strMap(meta.labels),
+        annotations: strMap(meta.annotations),
+      };
+      if (item.metadata.resourceVersion) info.resourceVersion = item.metadata.resourceVersion;
+      if (info.annotations['kube-harden.io/synthesized'] === 'true') info.synthesized = true;
+      if (o(item.status).phase === 'Terminating' || item.metadata.deletionTimestamp) info.terminating = true;
+      namespaces.set(info.name, info);
+    },
+    () => namespaces.clear(),
+  );
   tasks.push(nsOk);
 
   tasks.push(
@@ -330,7 +366,10 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
         rawPods.push(raw);
         if (ns === 'kube-system' && strMap(meta.labels).component === 'kube-apiserver') {
           const c = list(o(item.spec).containers)[0] ?? {};
-          apiServerFlags = [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])].map(String);
+          apiServerFlags = [
+            ...(Array.isArray(c.command) ? c.command : []),
+            ...(Array.isArray(c.args) ? c.args : []),
+          ].map(String);
         }
       },
       () => {
@@ -345,7 +384,10 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
       collect(info, (item) => {
         const owner = controllerOf(item.metadata as unknown as J);
         if ((kind === 'ReplicaSet' || kind === 'Job') && item.metadata.uid) {
-          const top = owner && ((kind === 'ReplicaSet' && owner.kind === 'Deployment') || (kind === 'Job' && owner.kind === 'CronJob'));
+          const top =
+            owner &&
+            ((kind === 'ReplicaSet' && owner.kind === 'Deployment') ||
+              (kind === 'Job' && owner.kind === 'CronJob'));
           owners.set(item.metadata.uid, top ? { kind: owner.kind, name: owner.name, uid: owner.uid } : null);
           if (top) return; // folded into the Deployment / CronJob
         }
@@ -355,14 +397,22 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
   }
 
   tasks.push(
-    collect(Kinds.ServiceAccount, (item) => {
-      const sa: ServiceAccountInfo = { namespace: item.metadata.namespace ?? 'default', name: item.metadata.name };
-      if (typeof item.automountServiceAccountToken === 'boolean') sa.automountServiceAccountToken = item.automountServiceAccountToken;
-      if (item.metadata.resourceVersion) sa.resourceVersion = item.metadata.resourceVersion;
-      serviceAccounts.push(sa);
-    }, () => {
-      serviceAccounts.length = 0;
-    }),
+    collect(
+      Kinds.ServiceAccount,
+      (item) => {
+        const sa: ServiceAccountInfo = {
+          namespace: item.metadata.namespace ?? 'default',
+          name: item.metadata.name,
+        };
+        if (typeof item.automountServiceAccountToken === 'boolean')
+          sa.automountServiceAccountToken = item.automountServiceAccountToken;
+        if (item.metadata.resourceVersion) sa.resourceVersion = item.metadata.resourceVersion;
+        serviceAccounts.push(sa);
+      },
+      () => {
+        serviceAccounts.length = 0;
+      },
+    ),
   );
 
   for (const info of [Kinds.Role, Kinds.ClusterRole]) {
@@ -376,7 +426,9 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
             ...(Array.isArray(rule.apiGroups) ? { apiGroups: rule.apiGroups.map(String) } : {}),
             ...(Array.isArray(rule.resources) ? { resources: rule.resources.map(String) } : {}),
             ...(Array.isArray(rule.resourceNames) ? { resourceNames: rule.resourceNames.map(String) } : {}),
-            ...(Array.isArray(rule.nonResourceURLs) ? { nonResourceURLs: rule.nonResourceURLs.map(String) } : {}),
+            ...(Array.isArray(rule.nonResourceURLs)
+              ? { nonResourceURLs: rule.nonResourceURLs.map(String) }
+              : {}),
           })),
           aggregated: Boolean(item.aggregationRule),
           labels: strMap(item.metadata.labels),
@@ -393,7 +445,11 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
         const b: BindingInfo = {
           kind: info.kind as BindingInfo['kind'],
           name: item.metadata.name,
-          roleRef: { kind: String(ref.kind ?? ''), name: String(ref.name ?? ''), ...(ref.apiGroup ? { apiGroup: String(ref.apiGroup) } : {}) },
+          roleRef: {
+            kind: String(ref.kind ?? ''),
+            name: String(ref.name ?? ''),
+            ...(ref.apiGroup ? { apiGroup: String(ref.apiGroup) } : {}),
+          },
           subjects: list(item.subjects).map((s) => ({
             kind: String(s.kind ?? ''),
             name: String(s.name ?? ''),
@@ -457,13 +513,21 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
   tasks.push(
     (async () => {
       try {
-        const { value } = await reader.get({ apiVersion: 'v1', kind: 'Service', namespace: 'kube-system', name: 'kube-dns' }, options.signal);
+        const { value } = await reader.get(
+          { apiVersion: 'v1', kind: 'Service', namespace: 'kube-system', name: 'kube-dns' },
+          options.signal,
+        );
         if (value) dns = dnsInfo(value);
       } catch (error) {
         if (!isClusterError(error)) throw error;
         if (error.reason === 'Unsupported') return;
         if (['Unauthorized', 'Connection', 'TLS'].includes(error.reason)) throw error;
-        unknown.push({ resource: 'services', namespace: 'kube-system', reason: error.reason === 'Forbidden' ? 'Forbidden' : 'Error', message: error.message });
+        unknown.push({
+          resource: 'services',
+          namespace: 'kube-system',
+          reason: error.reason === 'Forbidden' ? 'Forbidden' : 'Error',
+          message: error.message,
+        });
       }
     })(),
   );
@@ -494,7 +558,17 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
     let w = workloads.get(key);
     if (!w) {
       // The owner could not be listed (or vanished): keep the pods under its name, without a template.
-      w = { apiVersion: apiVersionOf(kind), kind: kind as WorkloadKind, namespace: raw.namespace, name, labels: {}, annotations: {}, pods: [], managedBy: [], fieldManagers: [] };
+      w = {
+        apiVersion: apiVersionOf(kind),
+        kind: kind as WorkloadKind,
+        namespace: raw.namespace,
+        name,
+        labels: {},
+        annotations: {},
+        pods: [],
+        managedBy: [],
+        fieldManagers: [],
+      };
       workloads.set(key, w);
     }
     w.pods.push(raw.pod);
@@ -513,7 +587,11 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
         try {
           const { value } = await reader.get({ apiVersion: 'v1', kind: 'Namespace', name }, options.signal);
           if (value) {
-            info = { name, labels: strMap(value.metadata.labels), annotations: strMap(value.metadata.annotations) };
+            info = {
+              name,
+              labels: strMap(value.metadata.labels),
+              annotations: strMap(value.metadata.annotations),
+            };
             if (value.metadata.resourceVersion) info.resourceVersion = value.metadata.resourceVersion;
           }
         } catch (error) {
@@ -536,13 +614,17 @@ export async function buildSnapshot(reader: ClusterReader, options: InventoryOpt
     roles: roles.sort((a, b) => a.kind.localeCompare(b.kind) || byName(a, b)),
     bindings: bindings.sort((a, b) => a.kind.localeCompare(b.kind) || byName(a, b)),
     networkPolicies: networkPolicies.sort(byName),
-    admissionPolicies: admissionPolicies.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name)),
+    admissionPolicies: admissionPolicies.sort(
+      (a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
+    ),
     controlPlane: {
       cni: cni.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.workload.localeCompare(b.workload)),
       webhookNamespaces: [...webhookNamespaces].sort(),
       ...(apiServerFlags ? { apiServerFlags } : {}),
     },
-    unknown: unknown.sort((a, b) => a.resource.localeCompare(b.resource) || (a.namespace ?? '').localeCompare(b.namespace ?? '')),
+    unknown: unknown.sort(
+      (a, b) => a.resource.localeCompare(b.resource) || (a.namespace ?? '').localeCompare(b.namespace ?? ''),
+    ),
     stats: { objects, pages, durationMs: Math.round(performance.now() - started) },
   };
   if (serverVersion) snapshot.serverVersion = serverVersion;
@@ -560,13 +642,24 @@ function dnsInfo(svc: KubeObject): DnsServiceInfo {
       ...(typeof p.name === 'string' ? { name: p.name } : {}),
       port: Number(p.port),
       protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP',
-      ...(typeof p.targetPort === 'number' || typeof p.targetPort === 'string' ? { targetPort: p.targetPort } : {}),
+      ...(typeof p.targetPort === 'number' || typeof p.targetPort === 'string'
+        ? { targetPort: p.targetPort }
+        : {}),
     })),
   };
 }
 
 function isWorkloadKind(kind: string): kind is WorkloadKind {
-  return ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicaSet', 'ReplicationController', 'Pod'].includes(kind);
+  return [
+    'Deployment',
+    'StatefulSet',
+    'DaemonSet',
+    'Job',
+    'CronJob',
+    'ReplicaSet',
+    'ReplicationController',
+    'Pod',
+  ].includes(kind);
 }
 
 function apiVersionOf(kind: string): string {

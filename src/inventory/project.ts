@@ -6,7 +6,8 @@ import type { ContainerLite, PodSpecLite, PodTemplateLite } from './types.js';
 
 type Json = Record<string, unknown>;
 
-const SECURITY_ANNOTATION = /^(container\.apparmor\.security\.beta\.kubernetes\.io\/|seccomp\.security\.alpha\.kubernetes\.io\/pod$|container\.seccomp\.security\.alpha\.kubernetes\.io\/)/;
+const SECURITY_ANNOTATION =
+  /^(container\.apparmor\.security\.beta\.kubernetes\.io\/|seccomp\.security\.alpha\.kubernetes\.io\/pod$|container\.seccomp\.security\.alpha\.kubernetes\.io\/)/;
 
 function obj(v: unknown): Json | undefined {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
@@ -101,7 +102,13 @@ function slimProjected(v: unknown): Json {
 export function projectPodSpec(spec: unknown): PodSpecLite {
   const s = obj(spec) ?? {};
   const out: PodSpecLite = { containers: arr(s.containers).map(container) };
-  for (const key of ['hostNetwork', 'hostPID', 'hostIPC', 'hostUsers', 'automountServiceAccountToken'] as const) {
+  for (const key of [
+    'hostNetwork',
+    'hostPID',
+    'hostIPC',
+    'hostUsers',
+    'automountServiceAccountToken',
+  ] as const) {
     if (typeof s[key] === 'boolean') out[key] = s[key] as boolean;
   }
   const os = obj(s.os);
@@ -133,16 +140,27 @@ export function securityAnnotations(annotations: unknown): Record<string, string
   return out;
 }
 
-/** Interns projected templates by content. */
+/**
+ * Interns projected templates by content. The spec is interned on its own as well, so pods that differ only in
+ * labels (StatefulSet pod names, template hashes) share one spec object and one Pod Security evaluation.
+ */
 export class TemplateInterner {
   private readonly seen = new Map<string, PodTemplateLite>();
+  private readonly specs = new Map<string, PodTemplateLite['spec']>();
 
   intern(template: PodTemplateLite): PodTemplateLite {
-    const key = JSON.stringify(template);
+    const specKey = JSON.stringify(template.spec);
+    let spec = this.specs.get(specKey);
+    if (!spec) {
+      spec = template.spec;
+      this.specs.set(specKey, spec);
+    }
+    const key = `${JSON.stringify(template.metadata)}\n${specKey}`;
     const found = this.seen.get(key);
     if (found) return found;
-    this.seen.set(key, template);
-    return template;
+    const interned = { metadata: template.metadata, spec };
+    this.seen.set(key, interned);
+    return interned;
   }
 
   get size(): number {

@@ -17,8 +17,12 @@ describe('command line', () => {
   });
 
   it('checks choices and missing values', () => {
-    expect(() => parseCommandLine(['preflight', '-o', 'yaml'], rootSpec)).toThrow(/invalid value "yaml" for --output/);
-    expect(() => parseCommandLine(['preflight', '--context'], rootSpec)).toThrow(/--context.*needs a value|argument missing/);
+    expect(() => parseCommandLine(['preflight', '-o', 'yaml'], rootSpec)).toThrow(
+      /invalid value "yaml" for --output/,
+    );
+    expect(() => parseCommandLine(['preflight', '--context'], rootSpec)).toThrow(
+      /--context.*needs a value|argument missing/,
+    );
   });
 
   it('parses kubectl-style flags in either position', () => {

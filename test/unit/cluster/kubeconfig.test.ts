@@ -55,7 +55,10 @@ describe('kubeconfig resolution (kubectl rules)', () => {
 
   it('names the missing context and lists the available ones', () => {
     expect(() => resolveKubeconfig({ kubeconfig: a, context: 'prod' })).toThrow(
-      expect.objectContaining({ message: expect.stringContaining('context "prod" not found'), hint: 'use one of: ctx-a' }),
+      expect.objectContaining({
+        message: expect.stringContaining('context "prod" not found'),
+        hint: 'use one of: ctx-a',
+      }),
     );
   });
 
@@ -70,7 +73,9 @@ describe('kubeconfig resolution (kubectl rules)', () => {
     const started = performance.now();
     expect(() => resolveKubeconfig({ kubeconfig: bomb })).toThrow(ConfigError);
     expect(performance.now() - started).toBeLessThan(200);
-    expect(() => resolveKubeconfig({ env: { KUBECONFIG: join(dir, 'x') } })).toThrow(/none of the files in \$KUBECONFIG exist/);
+    expect(() => resolveKubeconfig({ env: { KUBECONFIG: join(dir, 'x') } })).toThrow(
+      /none of the files in \$KUBECONFIG exist/,
+    );
   });
 
   it('refuses a context whose cluster is missing or has no usable server', () => {
@@ -78,6 +83,8 @@ describe('kubeconfig resolution (kubectl rules)', () => {
       'bad.yaml',
       `contexts: [{name: c, context: {cluster: ghost, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {}}]\nclusters: []\n`,
     );
-    expect(() => resolveKubeconfig({ kubeconfig: bad })).toThrow(/refers to cluster "ghost", which is not defined/);
+    expect(() => resolveKubeconfig({ kubeconfig: bad })).toThrow(
+      /refers to cluster "ghost", which is not defined/,
+    );
   });
 });

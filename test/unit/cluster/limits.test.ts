@@ -6,7 +6,9 @@ describe('client-side limits', () => {
     const bucket = new TokenBucket(50, 5);
     const start = performance.now();
     const times: number[] = [];
-    await Promise.all(Array.from({ length: 10 }, () => bucket.take().then(() => times.push(performance.now() - start))));
+    await Promise.all(
+      Array.from({ length: 10 }, () => bucket.take().then(() => times.push(performance.now() - start))),
+    );
     times.sort((a, b) => a - b);
     expect(times[4]).toBeLessThan(15); // the burst
     // 5 more tokens at 50/s take ≥ ~100 ms

@@ -3,9 +3,9 @@ import { parseWarnings } from '../../../src/cluster/warnings.js';
 
 describe('parseWarnings (RFC 7234 warn-code SP warn-agent SP warn-text)', () => {
   it('reads one warning with an empty agent', () => {
-    expect(parseWarnings('299 - "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"')).toEqual([
-      'v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice',
-    ]);
+    expect(
+      parseWarnings('299 - "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"'),
+    ).toEqual(['v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice']);
   });
 
   it('splits headers joined with ", " by pattern, not by commas inside the text', () => {
@@ -19,10 +19,9 @@ describe('parseWarnings (RFC 7234 warn-code SP warn-agent SP warn-text)', () => 
   });
 
   it('unescapes backslashes, keeps order, drops duplicates and non-299 codes', () => {
-    expect(parseWarnings(['299 - "a\\\\b"', '299 - "a\\\\b"', '199 agent "misc"', '299 kube-apiserver "c"'])).toEqual([
-      'a\\b',
-      'c',
-    ]);
+    expect(
+      parseWarnings(['299 - "a\\\\b"', '299 - "a\\\\b"', '199 agent "misc"', '299 kube-apiserver "c"']),
+    ).toEqual(['a\\b', 'c']);
   });
 
   it('accepts a trailing warn-date and returns nothing for an absent header', () => {

@@ -1,0 +1,171 @@
+/** `kube-harden plan`: detect → propose → preview, without writing; a reviewable plan for GitOps. */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { STEPS } from '../../steps/index.js';
+import type { FlagValues } from '../cli/args.js';
+import { stringList } from '../cli/args.js';
+import { type ManifestChange, writeRemediatedCopy } from '../cluster/manifest-writer.js';
+import { ManifestSource } from '../cluster/manifests.js';
+import type { KubeObject, ObjectRef } from '../cluster/types.js';
+import { withoutBookkeeping } from '../engine/bookkeeping.js';
+import { mergeApply } from '../engine/fields.js';
+import { planJson, renderPlanMarkdown, writePlanDir } from '../engine/plan-file.js';
+import type { Plan } from '../engine/types.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { checkManifestsPath, headlessStore, readFlags, sessionOptions } from './common.js';
+import type { Command } from './types.js';
+
+/** `--step` and `--phase` → step ids, in rollout order; none = every step. */
+export function selectSteps(flags: FlagValues): string[] {
+  const ids = stringList(flags, 'step');
+  const phases = stringList(flags, 'phase');
+  for (const id of ids) {
+    if (!STEPS.some((s) => s.id === id)) {
+      throw new UsageError(`unknown step "${id}"`, `steps: ${STEPS.map((s) => s.id).join(', ')}`);
+    }
+  }
+  const phaseNumbers = phases.map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || !STEPS.some((s) => s.phase === n)) {
+      throw new UsageError(
+        `no step in phase "${p}"`,
+        `phases with steps: ${[...new Set(STEPS.map((s) => s.phase))].join(', ')}`,
+      );
+    }
+    return n;
+  });
+  if (ids.length === 0 && phaseNumbers.length === 0) return STEPS.map((s) => s.id);
+  return STEPS.filter((s) => ids.includes(s.id) || phaseNumbers.includes(s.phase)).map((s) => s.id);
+}
+
+export function planSummary(plan: Plan): string {
+  const lines: string[] = [];
+  for (const step of plan.steps) {
+    const changes = plan.changes.filter((c) => c.step === step.id);
+    const unavailable = changes.filter((c) => c.preview === 'unavailable').length;
+    lines.push(
+      `${step.id}: ${changes.length} change(s)${step.noops.length ? `, ${step.noops.length} already in place` : ''}${unavailable ? `, ${unavailable} without preview` : ''}`,
+    );
+  }
+  if (plan.unknown.length)
+    lines.push(`incomplete inventory: ${plan.unknown.length} resource type(s) unknown`);
+  return `${lines.join('\n')}\n`;
+}
+
+export const plan: Command = {
+  spec: {
+    name: 'plan',
+    summary: 'Preview the changes of one or more phases without applying them',
+    usage: '[--step ID]... [--phase N]... [--out DIR | --format md|json] [flags]',
+    description: `Runs detect → propose → preview for the selected steps. Every change is a server-side dry-run
+(dryRun=All, field manager kube-harden) diffed against the live object, with the API server's warnings.
+With --out DIR writes DIR/plan.json (the contract \`kube-harden apply --plan DIR\` applies), DIR/manifests/ (one
+kubectl-apply-able object per file) and DIR/PLAN.md (for a pull request); offline (--manifests) also DIR/remediated/
+(a copy of the manifests with the changes applied; the source is never modified).
+Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase})`).join(', ')}.`,
+    flags: [
+      ...readFlags,
+      {
+        name: 'step',
+        type: 'string',
+        multiple: true,
+        arg: 'ID',
+        description: 'plan this step (repeatable; default: all steps)',
+      },
+      {
+        name: 'phase',
+        type: 'string',
+        multiple: true,
+        arg: 'N',
+        description: 'plan the steps of this phase (repeatable)',
+      },
+      {
+        name: 'out',
+        type: 'string',
+        arg: 'DIR',
+        description: 'write plan.json, manifests/ and PLAN.md to DIR',
+      },
+      {
+        name: 'format',
+        short: 'o',
+        type: 'string',
+        arg: 'FORMAT',
+        choices: ['md', 'json'],
+        description: 'without --out: print the plan as Markdown or JSON',
+        default: 'md',
+      },
+      {
+        name: 'detailed-exitcode',
+        type: 'boolean',
+        description: 'exit 0 when there are no changes, 2 when there are, 1 on error',
+      },
+    ],
+    maxPositionals: 0,
+    examples: [
+      'kube-harden plan --step psa-warn-audit --out plans/phase1',
+      'kube-harden plan --manifests examples/legacy-cluster --phase 1 --phase 2 --out /tmp/plan',
+      'kube-harden plan -n shop --format json --detailed-exitcode',
+    ],
+  },
+  async run({ parsed, output, signal }) {
+    const options = sessionOptions(parsed.flags, { readOnly: true });
+    await checkManifestsPath(options.manifests);
+    const stepIds = selectSteps(parsed.flags);
+    const store = headlessStore(options, output);
+    try {
+      await store.getState().inventory(signal);
+      const result = await store.getState().planSteps(stepIds, signal);
+      const out = typeof parsed.flags.out === 'string' ? parsed.flags.out : undefined;
+      if (out) {
+        const written = writePlanDir(result, out);
+        output.err.write(planSummary(result));
+        output.err.write(
+          `plan ${result.id} written to ${out}: plan.json, PLAN.md, ${written.manifests.length} manifest(s)\n`,
+        );
+        if (options.manifests) {
+          const source = await ManifestSource.load(options.manifests);
+          const remediated = join(out, 'remediated');
+          if (resolve(remediated).startsWith(resolve(options.manifests))) {
+            throw new UsageError(
+              '--out must not be inside the --manifests directory',
+              'write the plan elsewhere',
+            );
+          }
+          await mkdir(remediated, { recursive: true });
+          // Several steps may change one object: layer them in order on the file's object.
+          const merged = new Map<string, { ref: ObjectRef; object: KubeObject; exists: boolean }>();
+          for (const c of result.changes) {
+            if (!c.target || !c.desired) continue;
+            const key = `${c.target.apiVersion}/${c.target.kind}/${c.target.namespace ?? ''}/${c.target.name}`;
+            let entry = merged.get(key);
+            if (!entry) {
+              const file = (await source.get(c.target)).value;
+              const exists = file !== undefined && !source.isSynthesized(c.target);
+              entry = { ref: c.target, object: (file ?? { ...c.desired }) as KubeObject, exists };
+              merged.set(key, entry);
+            }
+            entry.object = mergeApply(entry.object, c.desired) as KubeObject;
+          }
+          const changes: ManifestChange[] = [...merged.values()].map((e) => {
+            // The remediated manifests are the source of truth in Git: no run annotations in them.
+            const object = withoutBookkeeping(e.object as KubeObject & Record<string, unknown>);
+            return e.exists ? { ref: e.ref, object } : { create: object };
+          });
+          const copy = await writeRemediatedCopy(source, remediated, changes);
+          output.err.write(
+            `remediated manifests in ${remediated}: ${copy.rewritten.length} file(s) changed, ${copy.created.length} created\n`,
+          );
+        }
+        output.err.write(`review it, then apply with: kube-harden apply --plan ${out}\n`);
+      } else if (parsed.flags.format === 'json') {
+        output.out.write(`${JSON.stringify(planJson(result), null, 2)}\n`);
+      } else {
+        output.out.write(renderPlanMarkdown(result));
+      }
+      if (parsed.flags['detailed-exitcode']) return result.changes.length > 0 ? 2 : ExitCode.ok;
+      return result.unknown.length > 0 ? ExitCode.incomplete : ExitCode.ok;
+    } finally {
+      store.getState().close();
+    }
+  },
+};

@@ -1,0 +1,151 @@
+/** `kube-harden runs` and `kube-harden undo [RUN_ID]`. */
+import { connectionFlags } from '../cli/args.js';
+import { connectFromFlags } from '../cli/context.js';
+import { paint } from '../cli/output.js';
+import { describeRef } from '../cluster/types.js';
+import { listRuns, stateRoot } from '../engine/journal.js';
+import { ExitCode } from '../errors.js';
+import { createHardenStore } from '../store/store.js';
+import { confirm, sessionOptions } from './common.js';
+import type { Command } from './types.js';
+
+export const runs: Command = {
+  spec: {
+    name: 'runs',
+    summary: 'List the runs recorded for this cluster and context',
+    usage: '[flags]',
+    description: `Journals live under $XDG_STATE_HOME/kube-harden/ (default ~/.local/state/kube-harden/), one per run, keyed
+by cluster server and context. State: complete, interrupted, failed, undone or partially undone.`,
+    flags: [
+      ...connectionFlags,
+      {
+        name: 'output',
+        short: 'o',
+        type: 'string',
+        arg: 'FORMAT',
+        choices: ['text', 'json'],
+        description: 'output format',
+        default: 'text',
+      },
+    ],
+    maxPositionals: 0,
+  },
+  async run({ parsed, output }) {
+    // Reads the kubeconfig only (to know server and context); does not contact the cluster.
+    const cluster = connectFromFlags(parsed.flags);
+    try {
+      const list = listRuns(cluster.source);
+      if (parsed.flags.output === 'json') {
+        output.out.write(`${JSON.stringify(list, null, 2)}\n`);
+        return ExitCode.ok;
+      }
+      if (list.length === 0) {
+        output.out.write(
+          `no runs recorded for context "${(cluster.source as { context: string }).context}" (journals: ${stateRoot()})\n`,
+        );
+        return ExitCode.ok;
+      }
+      const rows = list.map((r) => [
+        r.runId,
+        r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+        r.context,
+        r.steps.join(','),
+        `${r.applied}/${r.changes}`,
+        r.state,
+      ]);
+      const head = ['RUN', 'STARTED', 'CONTEXT', 'STEPS', 'APPLIED', 'STATE'];
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+      const fmt = (r: string[]) =>
+        r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+      output.out.write(`${fmt(head)}\n${rows.map(fmt).join('\n')}\n`);
+      return ExitCode.ok;
+    } finally {
+      cluster.close();
+    }
+  },
+};
+
+export const undo: Command = {
+  spec: {
+    name: 'undo',
+    summary: 'Undo a run: restore every field it changed, delete what it created',
+    usage: '[RUN_ID] [--yes] [--force] [flags]',
+    description: `Restores, from the run's journal, every field the run changed to its before-image, deletes objects the run
+created and re-creates objects it deleted. Objects changed since by someone else are reported as conflicts and left
+alone unless --force. The undo is previewed (server-side dry-run) and confirmed like any other change. Default: the
+last run on this context.`,
+    flags: [
+      ...connectionFlags,
+      { name: 'yes', short: 'y', type: 'boolean', description: 'do not ask for confirmation' },
+      {
+        name: 'force',
+        type: 'boolean',
+        description: 'restore fields even where someone changed them since the run',
+      },
+    ],
+    positionals: '[RUN_ID]',
+    maxPositionals: 1,
+    examples: ['kube-harden undo', 'kube-harden undo 20261125T081500Z-3fa2c1 --context prod'],
+  },
+  async run({ parsed, output, signal }) {
+    const options = sessionOptions(parsed.flags);
+    const store = createHardenStore({ options });
+    const c = output.color;
+    try {
+      await store.getState().connect(signal);
+      const plan = await store
+        .getState()
+        .planUndo(parsed.positionals[0], { force: parsed.flags.force === true, signal });
+      const actionable = plan.items.filter((i) => i.action !== 'nothing' && i.action !== 'conflict');
+      for (const item of plan.items) {
+        const label =
+          item.action === 'conflict'
+            ? paint(c, 'red', 'conflict')
+            : item.action === 'nothing'
+              ? paint(c, 'dim', 'nothing ')
+              : paint(c, 'yellow', item.action.padEnd(8));
+        output.err.write(
+          `${label} ${describeRef(item.target)}: ${item.message}${item.previewError ? ` (preview unavailable: ${item.previewError})` : ''}\n`,
+        );
+        if (item.diff.text) output.err.write(`${item.diff.text.trimEnd()}\n`);
+        for (const w of item.warnings) output.err.write(`  warning: ${w}\n`);
+      }
+      if (actionable.length === 0) {
+        const conflicts = plan.items.filter((i) => i.action === 'conflict').length;
+        output.err.write(
+          `run ${plan.runId}: nothing to undo${conflicts ? `; ${conflicts} conflict(s) left alone (use --force)` : ''}.\n`,
+        );
+        return conflicts ? ExitCode.refused : ExitCode.ok;
+      }
+      const source = store.getState().source;
+      const context = source?.kind === 'cluster' ? source.context : '';
+      if (!parsed.flags.yes) {
+        const ok = await confirm(
+          `undo ${actionable.length} change(s) of run ${plan.runId} on context "${context}"?`,
+        );
+        if (!ok) {
+          output.err.write('not confirmed; nothing was changed.\n');
+          return ExitCode.ok;
+        }
+      }
+      const outcomes = await store.getState().applyUndo(signal);
+      for (const o of outcomes) {
+        if (o.outcome === 'unchanged') continue;
+        output.err.write(
+          `${o.outcome.padEnd(9)} ${describeRef(o.item.target)}${o.message ? `: ${o.message}` : ''}\n`,
+        );
+      }
+      const bad = outcomes.filter((o) => ['conflict', 'failed', 'forbidden'].includes(o.outcome));
+      output.err.write(
+        `run ${plan.runId}: ${bad.length === 0 ? 'undone' : `partially undone (${bad.length} item(s) left)`}\n`,
+      );
+      return bad.some((o) => o.outcome === 'failed')
+        ? ExitCode.error
+        : bad.length
+          ? ExitCode.refused
+          : ExitCode.ok;
+    } finally {
+      store.getState().close();
+    }
+  },
+};

@@ -1,0 +1,158 @@
+/**
+ * The Step contract and the Plan. Steps are read-only: they get a `ClusterReader` and the Snapshot, and return
+ * proposed changes; only the engine's apply path writes.
+ */
+import type {
+  AccessCheck,
+  ClusterReader,
+  KubeObject,
+  ObjectRef,
+  ServerVersion,
+  SourceInfo,
+} from '../cluster/types.js';
+import type { Snapshot } from '../inventory/types.js';
+import type { Assessment } from '../policy/assess.js';
+
+export type Risk = 'none' | 'low' | 'disruptive' | 'manual';
+
+/** What a step shows the operator about a thing it found. */
+export interface StepFinding {
+  control: string;
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  target: { kind: string; namespace?: string; name: string };
+  message: string;
+  excepted?: boolean;
+}
+
+export interface StepOptions {
+  /** Namespaces in scope (empty = all), and those excluded. */
+  namespaces: string[];
+  exclude: string[];
+  /** PSA policy version to pin: `v1.N` or `latest`; default the server's minor version. */
+  psaVersion?: string;
+  /** Step-specific settings, by step id (already validated by the step's `parseOptions`). */
+  settings: Record<string, unknown>;
+  now: Date;
+}
+
+export interface StepContext {
+  snapshot: Snapshot;
+  /** The assessment of the snapshot (posture, findings, exceptions), computed once per plan. */
+  assessment: Assessment;
+  reader: ClusterReader;
+  options: StepOptions;
+  signal: AbortSignal;
+}
+
+interface ChangeBase {
+  id: string;
+  risk: Risk;
+  reason: string;
+  /** Extra lines the operator must read (e.g. "managed by Helm: change the chart too"). */
+  notes?: string[];
+}
+
+export type Change =
+  | (ChangeBase & { kind: 'apply'; target: ObjectRef; desired: KubeObject })
+  | (ChangeBase & { kind: 'delete'; target: ObjectRef })
+  | (ChangeBase & { kind: 'manual'; artifact: { path: string; content: string }; instructions: string });
+
+export interface Explanation {
+  why: string;
+  impact: string;
+  rollback: string;
+}
+
+export interface AppliedChange {
+  change: PlannedChange;
+  /** The object as the API server returned it after the write. */
+  result?: KubeObject;
+  appliedAt: string;
+}
+
+export interface Verification {
+  ok: boolean;
+  messages: string[];
+}
+
+export interface DetectResult<Facts> {
+  facts: Facts;
+  findings: StepFinding[];
+}
+
+export interface Step<Facts = unknown> {
+  id: string;
+  phase: number;
+  title: string;
+  /** One line for lists. */
+  summary: string;
+  risk: Risk;
+  /** What applying this step needs (SelfSubjectAccessReview attributes), for the permission preflight. */
+  permissions(options: StepOptions, snapshot: Snapshot): AccessCheck[];
+  detect(ctx: StepContext): Promise<DetectResult<Facts>>;
+  propose(facts: Facts, options: StepOptions): Change[];
+  explain(facts: Facts, changes: Change[]): Explanation;
+  verify?(ctx: StepContext, applied: AppliedChange[]): Promise<Verification>;
+}
+
+export type PreviewStatus = 'ok' | 'unavailable' | 'offline';
+export type Operation = 'create' | 'update' | 'delete' | 'manual';
+
+export interface DiffSummary {
+  /** Unified diff of the normalized objects (Secret values masked). */
+  text: string;
+  added: number;
+  removed: number;
+}
+
+/** A change after preview: what would happen, as the API server says. */
+export interface PlannedChange {
+  id: string;
+  step: string;
+  phase: number;
+  kind: Change['kind'];
+  operation: Operation;
+  target?: ObjectRef;
+  risk: Risk;
+  reason: string;
+  notes: string[];
+  /** The apply configuration that would be sent (apply changes). */
+  desired?: KubeObject;
+  /** resourceVersion of the live object when previewed; null = it did not exist (a create). */
+  baseResourceVersion: string | null;
+  diff: DiffSummary;
+  /** `Warning` headers of the dry-run (Pod Security "would violate …", "existing pods … violate …"). */
+  warnings: string[];
+  preview: PreviewStatus;
+  /** Why the preview is unavailable, when it is. */
+  previewError?: string;
+  /** Fields owned by other field managers: applying needs the operator to take them over explicitly. */
+  conflicts?: Array<{ manager: string; field: string }>;
+  /** For manual changes: the artifact and what to do with it. */
+  artifact?: { path: string; content: string };
+  instructions?: string;
+}
+
+export interface PlannedStep {
+  id: string;
+  phase: number;
+  title: string;
+  risk: Risk;
+  explanation: Explanation;
+  findings: StepFinding[];
+  /** Changes proposed but dropped because the dry-run result equals the live object. */
+  noops: Array<{ id: string; target?: ObjectRef; reason: string }>;
+}
+
+export interface Plan {
+  schemaVersion: 1;
+  /** Also the run id when this plan is applied. */
+  id: string;
+  createdAt: string;
+  source: SourceInfo;
+  serverVersion?: ServerVersion;
+  steps: PlannedStep[];
+  changes: PlannedChange[];
+  /** What the inventory could not read (never treated as compliant). */
+  unknown: Array<{ resource: string; namespace?: string; reason: string; message: string }>;
+}

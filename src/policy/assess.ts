@@ -1,0 +1,837 @@
+/**
+ * Phase 0: the assessment. A pure, synchronous function of the Snapshot (plus the exceptions register, the
+ * tier config and the time): namespace posture, per-workload Pod Security results, findings with exceptions
+ * applied, registries, CNI, the exceptions review, and what could not be read.
+ *
+ * Pod specs in a snapshot are interned (one object per distinct projection), so Pod Security results are cached
+ * per (object, policy): 10,000 replicas of one template are evaluated once.
+ */
+import type { ServerVersion, SourceInfo } from '../cluster/types.js';
+import type {
+  NamespaceInfo,
+  PodTemplateLite,
+  ServiceAccountInfo,
+  Snapshot,
+  UnknownEntry,
+  Workload,
+  WorkloadKind,
+} from '../inventory/types.js';
+import type { KubeHardenConfig } from './config.js';
+import { control, SEVERITIES, type Severity } from './controls.js';
+import {
+  coversCheck,
+  type ExceptionEntry,
+  type ExceptionRegister,
+  type ExceptionReview,
+  isExpired,
+  review,
+  scopeMatches,
+} from './exceptions.js';
+import { cmp, compareFindings, type Finding, makeFinding, type Target, targetNamespace } from './findings.js';
+import { isMutableTag, parseImage } from './images.js';
+import { dnsTarget, type NetworkPosture, networkPosture } from './network.js';
+import {
+  type CheckViolation,
+  compareLevels,
+  evaluatePod,
+  type Level,
+  type PolicyVersionString,
+  type PssResult,
+  parsePsaLabels,
+  resolveVersion,
+} from './pss/index.js';
+import { rbacFindings } from './rbac.js';
+import { classifyNamespace, TIER_TARGET_LEVEL, type Tier, type TierSource } from './tiers.js';
+import { type SpecFacts, specFacts, tokenDecision } from './workloads.js';
+
+export interface AssessOptions {
+  /** The time exceptions are judged against (and `generatedAt`). */
+  now: Date;
+  exceptions?: ExceptionRegister;
+  config?: KubeHardenConfig;
+  /**
+   * The policy version workloads are evaluated at.
+   * @default 'latest' (resolved against the server's minor version; offline: the newest implemented)
+   */
+  psaVersion?: PolicyVersionString;
+  /**
+   * The "expiring" window of the exceptions review, in days.
+   * @default 14
+   */
+  within?: number;
+}
+
+export type PssLevel = 'baseline' | 'restricted';
+
+export interface PsaLabel {
+  level: Level;
+  version: PolicyVersionString;
+  /** Upstream's error when a label value is invalid (the level/version shown is then what PSA evaluates). */
+  invalid?: string;
+}
+
+export interface Blocker {
+  kind: WorkloadKind;
+  name: string;
+  /** Pod Security checks not covered by a valid exception. */
+  checks: string[];
+}
+
+export interface NamespacePosture {
+  name: string;
+  tier: Tier;
+  tierSource: TierSource;
+  tierReason: string;
+  /** The level phase 2 enforces for this tier. */
+  targetLevel: Level;
+  /** Current PSA labels; each mode null when its level label is absent. null: the namespace could not be read. */
+  psa: { enforce: PsaLabel | null; audit: PsaLabel | null; warn: PsaLabel | null } | null;
+  /** The strictest level every pod and template would pass today, counting valid exceptions. */
+  strictestEnforceable: Level | 'unknown';
+  /** The same, ignoring exceptions. */
+  strictestWithoutExceptions: Level | 'unknown';
+  /** What keeps the namespace from each level (uncovered violations), per workload. */
+  blockers: { baseline: Blocker[]; restricted: Blocker[] };
+  defaultDeny: NetworkPosture;
+  workloads: number;
+  pods: number;
+  /** The namespace object could not be read: its labels are unknown. */
+  unreadable?: boolean;
+  /** Declared nowhere in a manifests directory. */
+  synthesized?: boolean;
+  terminating?: boolean;
+}
+
+export interface WorkloadAssessment {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+  serviceAccount: string;
+  automountToken: boolean | 'unknown';
+  automountReason: string;
+  /** Distinct images as written, sorted. */
+  images: string[];
+  replicas?: number;
+  /** Live pods folded into it. */
+  pods: number;
+  /** False when only its pods were read (the owner could not be). */
+  hasTemplate: boolean;
+  pss: { baseline: PssResult; restricted: PssResult };
+}
+
+export interface RegistryUse {
+  registry: string;
+  /** Distinct normalized image references. */
+  images: number;
+  workloads: number;
+}
+
+export interface CniStatus {
+  status: 'enforcing' | 'not-enforcing' | 'unknown';
+  plugins: Array<{
+    name: string;
+    namespace: string;
+    workload: string;
+    enforcesNetworkPolicy: boolean | 'unknown';
+  }>;
+  reason: string;
+}
+
+export interface Assessment {
+  source: SourceInfo;
+  serverVersion?: ServerVersion;
+  /** The Pod Security version workloads were evaluated at: as requested, and as resolved. */
+  policyVersion: { requested: PolicyVersionString; resolved: PolicyVersionString; offline: boolean };
+  generatedAt: string;
+  namespaces: NamespacePosture[];
+  workloads: WorkloadAssessment[];
+  findings: Finding[];
+  registries: RegistryUse[];
+  cni: CniStatus;
+  exceptions: ExceptionReview;
+  unknown: UnknownEntry[];
+  summary: {
+    namespaces: number;
+    workloads: number;
+    pods: number;
+    findings: number;
+    open: number;
+    excepted: number;
+    /** Open findings per severity. */
+    bySeverity: Record<Severity, number>;
+    unknown: number;
+  };
+}
+
+const WORKLOAD_RESOURCES = [
+  'pods',
+  'deployments.apps',
+  'statefulsets.apps',
+  'daemonsets.apps',
+  'replicasets.apps',
+  'jobs.batch',
+  'cronjobs.batch',
+  'replicationcontrollers',
+];
+
+// Results per (pod spec object, annotations, policy): specs are interned apart from labels (which PSS does not
+// read), so pods that differ only in labels are evaluated once.
+const pssCache = new WeakMap<object, Map<string, PssResult>>();
+
+function evaluateCached(
+  pod: PodTemplateLite,
+  level: PssLevel,
+  version: PolicyVersionString,
+  serverMinor?: number,
+): PssResult {
+  const annotations = pod.metadata.annotations ? JSON.stringify(pod.metadata.annotations) : '';
+  const key = `${level}|${version}|${serverMinor ?? ''}|${annotations}`;
+  let perPod = pssCache.get(pod.spec);
+  if (!perPod) {
+    perPod = new Map();
+    pssCache.set(pod.spec, perPod);
+  }
+  let result = perPod.get(key);
+  if (!result) {
+    result = evaluatePod({ level, version }, pod, serverMinor === undefined ? undefined : { serverMinor });
+    perPod.set(key, result);
+  }
+  return result;
+}
+
+/** Violations of several pod specs, merged by check (first seen wins), in upstream order of the first. */
+function mergeResults(results: readonly PssResult[]): PssResult {
+  const first = results[0];
+  if (!first) return { allowed: true, violations: [] };
+  if (results.every((r) => r === first)) return { allowed: first.allowed, violations: [...first.violations] };
+  const seen = new Set<string>();
+  const violations: CheckViolation[] = [];
+  for (const r of results) {
+    for (const v of r.violations) {
+      if (seen.has(v.check)) continue;
+      seen.add(v.check);
+      violations.push(v);
+    }
+  }
+  return { allowed: violations.length === 0, violations };
+}
+
+function withoutContainers(pod: PodTemplateLite, names: ReadonlySet<string>): PodTemplateLite {
+  const keep = <T extends { name: string }>(list: T[] | undefined) => list?.filter((c) => !names.has(c.name));
+  const spec = { ...pod.spec, containers: keep(pod.spec.containers) ?? [] };
+  const init = keep(pod.spec.initContainers);
+  const eph = keep(pod.spec.ephemeralContainers);
+  if (init) spec.initContainers = init;
+  if (eph) spec.ephemeralContainers = eph;
+  return { metadata: pod.metadata, spec };
+}
+
+const describeViolations = (violations: readonly CheckViolation[]) =>
+  violations.map((v) => (v.detail ? `${v.check} (${v.detail})` : v.check)).join(', ');
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+interface WorkloadEval {
+  w: Workload;
+  target: Target;
+  subjects: PodTemplateLite[];
+  results: Record<PssLevel, PssResult>;
+  /** Check → IDs of the valid exceptions that cover it, per level. */
+  covered: Record<PssLevel, Map<string, string[]>>;
+}
+
+export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
+  const { now } = options;
+  const version: PolicyVersionString = options.psaVersion ?? 'latest';
+  const serverMinor =
+    snapshot.serverVersion &&
+    Number.isInteger(snapshot.serverVersion.minor) &&
+    snapshot.serverVersion.minor >= 0
+      ? snapshot.serverVersion.minor
+      : undefined;
+  const resolved = resolveVersion(version, serverMinor);
+  const allExceptions = options.exceptions?.exceptions ?? [];
+  // Valid exceptions by the namespace of their scope ('' = cluster-scoped objects): a target sees only its own.
+  const activeByNs = new Map<string, ExceptionEntry[]>();
+  for (const e of allExceptions) {
+    if (isExpired(e, now)) continue;
+    const k = e.scope.namespace ?? '';
+    const list = activeByNs.get(k);
+    if (list) list.push(e);
+    else activeByNs.set(k, [e]);
+  }
+  const exceptionsFor = (target: Target) => activeByNs.get(targetNamespace(target) ?? '') ?? [];
+
+  const unknownFor = (resources: readonly string[], namespace: string) =>
+    snapshot.unknown.some(
+      (u) => resources.includes(u.resource) && (u.namespace === undefined || u.namespace === namespace),
+    );
+
+  const findings: Finding[] = [];
+
+  // ---- Workloads -------------------------------------------------------------------------------------------
+  const saIndex = new Map<string, ServiceAccountInfo>();
+  for (const sa of snapshot.serviceAccounts) saIndex.set(`${sa.namespace}/${sa.name}`, sa);
+  const evals: WorkloadEval[] = [];
+  const workloads: WorkloadAssessment[] = [];
+  const registries = new Map<string, { images: Set<string>; workloads: Set<string> }>();
+
+  for (const w of snapshot.workloads) {
+    const subjects: PodTemplateLite[] = [];
+    const seen = new Set<PodTemplateLite>();
+    for (const s of [w.template, ...w.pods.map((p) => p.pod)]) {
+      if (s && !seen.has(s)) {
+        seen.add(s);
+        subjects.push(s);
+      }
+    }
+    const primary = subjects[0];
+    if (!primary) continue;
+    const target: Target = { kind: w.kind, namespace: w.namespace, name: w.name };
+    const results = {
+      baseline: mergeResults(subjects.map((s) => evaluateCached(s, 'baseline', version, serverMinor))),
+      restricted: mergeResults(subjects.map((s) => evaluateCached(s, 'restricted', version, serverMinor))),
+    };
+    const ev: WorkloadEval = {
+      w,
+      target,
+      subjects,
+      results,
+      covered: {
+        baseline: coverChecks(
+          exceptionsFor(target),
+          target,
+          subjects,
+          'baseline',
+          results.baseline,
+          version,
+          serverMinor,
+        ),
+        restricted: coverChecks(
+          exceptionsFor(target),
+          target,
+          subjects,
+          'restricted',
+          results.restricted,
+          version,
+          serverMinor,
+        ),
+      },
+    };
+    evals.push(ev);
+
+    const facts = subjects.map(specFacts);
+    const primaryFacts = facts[0] as SpecFacts;
+    const token = tokenDecision(
+      primaryFacts,
+      saIndex.get(`${w.namespace}/${primaryFacts.serviceAccount}`),
+      unknownFor(['serviceaccounts'], w.namespace),
+    );
+    const images = [...new Set(facts.flatMap((f) => f.images.map((i) => i.image)))].sort(cmp);
+    const wa: WorkloadAssessment = {
+      kind: w.kind,
+      namespace: w.namespace,
+      name: w.name,
+      serviceAccount: primaryFacts.serviceAccount,
+      automountToken: token.value,
+      automountReason: token.reason,
+      images,
+      pods: w.pods.length,
+      hasTemplate: w.template !== undefined,
+      pss: results,
+    };
+    if (w.replicas !== undefined) wa.replicas = w.replicas;
+    workloads.push(wa);
+
+    // Pod Security: baseline, then what restricted adds.
+    const baselineChecks = new Set(results.baseline.violations.map((v) => v.check));
+    pssFindings(
+      findings,
+      'KH-PSS-BASELINE',
+      'fails baseline',
+      target,
+      results.baseline.violations,
+      ev.covered.baseline,
+    );
+    pssFindings(
+      findings,
+      'KH-PSS-RESTRICTED',
+      baselineChecks.size > 0 ? 'also fails restricted' : 'fails restricted',
+      target,
+      results.restricted.violations.filter((v) => !baselineChecks.has(v.check)),
+      ev.covered.restricted,
+    );
+
+    // Container facts, merged over the template and live pods (first seen wins).
+    const rootSeen = new Set<string>();
+    const limitsSeen = new Set<string>();
+    const imageSeen = new Set<string>();
+    for (const f of facts) {
+      for (const r of f.root) {
+        if (rootSeen.has(r.name)) continue;
+        rootSeen.add(r.name);
+        findings.push(
+          makeFinding(
+            'KH-POD-ROOT',
+            { ...target, container: r.name },
+            `${containerPrefix(r.list)}may run as root: ${r.reason}`,
+          ),
+        );
+      }
+      for (const r of f.noLimits) {
+        if (limitsSeen.has(r.name)) continue;
+        limitsSeen.add(r.name);
+        findings.push(
+          makeFinding(
+            'KH-POD-NO-LIMITS',
+            { ...target, container: r.name },
+            `${containerPrefix(r.list)}has no resources.limits`,
+          ),
+        );
+      }
+      for (const { container, image } of f.images) {
+        const key = `${container}\0${image}`;
+        if (imageSeen.has(key)) continue;
+        imageSeen.add(key);
+        const ref = parseImage(image);
+        let reg = registries.get(ref.registry);
+        if (!reg) {
+          reg = { images: new Set(), workloads: new Set() };
+          registries.set(ref.registry, reg);
+        }
+        reg.images.add(ref.normalized);
+        reg.workloads.add(`${w.kind}/${w.namespace}/${w.name}`);
+        if (isMutableTag(ref)) {
+          const why = ref.tag === undefined ? 'has no tag (pulls :latest)' : 'uses the :latest tag';
+          findings.push(
+            makeFinding(
+              'KH-IMAGE-LATEST',
+              { ...target, container },
+              `image ${image} ${why}: it can change under the same name`,
+            ),
+          );
+        }
+      }
+    }
+
+    if (token.value !== false) {
+      findings.push(
+        makeFinding(
+          'KH-SA-TOKEN-AUTOMOUNT',
+          target,
+          token.value === true
+            ? `mounts the token of ServiceAccount ${w.namespace}/${primaryFacts.serviceAccount}: ${token.reason}`
+            : `may mount the token of ServiceAccount ${w.namespace}/${primaryFacts.serviceAccount} (unknown): ${token.reason}`,
+        ),
+      );
+    }
+    if (primaryFacts.serviceAccount === 'default') {
+      findings.push(makeFinding('KH-SA-DEFAULT', target, `runs as ServiceAccount ${w.namespace}/default`));
+    }
+  }
+
+  // ---- Namespaces ------------------------------------------------------------------------------------------
+  const nsInfos = new Map<string, NamespaceInfo>();
+  for (const ns of snapshot.namespaces) nsInfos.set(ns.name, ns);
+  for (const w of snapshot.workloads) {
+    if (!nsInfos.has(w.namespace))
+      nsInfos.set(w.namespace, { name: w.namespace, labels: {}, annotations: {}, unreadable: true });
+  }
+  const systemNamespaces = new Set(snapshot.controlPlane.cni.map((c) => c.namespace));
+  for (const w of snapshot.workloads) {
+    const labels = w.template?.metadata.labels ?? w.pods[0]?.pod.metadata.labels ?? {};
+    if (labels.tier === 'control-plane' || w.labels.tier === 'control-plane')
+      systemNamespaces.add(w.namespace);
+  }
+  const dns = dnsTarget(
+    snapshot.dns,
+    snapshot.dns ? nsInfos.get(snapshot.dns.namespace)?.labels : undefined,
+    snapshot.workloads.flatMap((w) =>
+      w.template
+        ? [
+            {
+              namespace: w.namespace,
+              labels: w.template.metadata.labels ?? {},
+              ports: w.template.spec.containers.flatMap((c) => c.ports ?? []),
+            },
+          ]
+        : [],
+    ),
+  );
+  const evalsByNs = new Map<string, WorkloadEval[]>();
+  for (const ev of evals) {
+    const list = evalsByNs.get(ev.w.namespace);
+    if (list) list.push(ev);
+    else evalsByNs.set(ev.w.namespace, [ev]);
+  }
+  const policiesByNs = new Map<string, Snapshot['networkPolicies']>();
+  for (const np of snapshot.networkPolicies) {
+    const list = policiesByNs.get(np.namespace);
+    if (list) list.push(np);
+    else policiesByNs.set(np.namespace, [np]);
+  }
+
+  const namespaces: NamespacePosture[] = [];
+  for (const ns of [...nsInfos.values()].sort((a, b) => cmp(a.name, b.name))) {
+    const tier = classifyNamespace(ns, {
+      ...(options.config ? { config: options.config } : {}),
+      systemNamespaces,
+    });
+    const nsEvals = evalsByNs.get(ns.name) ?? [];
+    const unknownWorkloads = ns.unreadable === true || unknownFor(WORKLOAD_RESOURCES, ns.name);
+    const blockers = {
+      baseline: blockersAt(nsEvals, 'baseline', true),
+      restricted: blockersAt(nsEvals, 'restricted', true),
+    };
+    const strictest = (withExceptions: boolean): Level | 'unknown' => {
+      if (unknownWorkloads) return 'unknown';
+      if (blockersAt(nsEvals, 'restricted', withExceptions).length === 0) return 'restricted';
+      if (blockersAt(nsEvals, 'baseline', withExceptions).length === 0) return 'baseline';
+      return 'privileged';
+    };
+    const posture: NamespacePosture = {
+      name: ns.name,
+      tier: tier.tier,
+      tierSource: tier.source,
+      tierReason: tier.reason,
+      targetLevel: TIER_TARGET_LEVEL[tier.tier],
+      psa: null,
+      strictestEnforceable: strictest(true),
+      strictestWithoutExceptions: strictest(false),
+      blockers,
+      defaultDeny: networkPosture(policiesByNs.get(ns.name) ?? [], {
+        unknown: unknownFor(['networkpolicies.networking.k8s.io'], ns.name),
+        dns,
+      }),
+      workloads: nsEvals.length,
+      pods: nsEvals.reduce((n, ev) => n + ev.w.pods.length, 0),
+    };
+    if (ns.unreadable) posture.unreadable = true;
+    if (ns.synthesized) posture.synthesized = true;
+    if (ns.terminating) posture.terminating = true;
+    namespaces.push(posture);
+    const nsTarget: Target = { kind: 'Namespace', name: ns.name };
+
+    if (!ns.unreadable) {
+      const policy = parsePsaLabels(ns.labels);
+      const label = (mode: 'enforce' | 'audit' | 'warn'): PsaLabel | null => {
+        const p = policy[mode];
+        if (!p.explicit) return null;
+        const out: PsaLabel = { level: p.level, version: p.version };
+        if (p.error) out.invalid = p.error;
+        return out;
+      };
+      posture.psa = { enforce: label('enforce'), audit: label('audit'), warn: label('warn') };
+      if (policy.errors.length > 0) {
+        findings.push(
+          makeFinding(
+            'KH-PSA-INVALID-LABEL',
+            nsTarget,
+            `invalid Pod Security labels: ${policy.errors.join('; ')}`,
+          ),
+        );
+      }
+      if (compareLevels(policy.enforce.level, posture.targetLevel) < 0) {
+        const current = policy.enforce.explicit
+          ? `enforces ${policy.enforce.level}:${policy.enforce.version}`
+          : ns.synthesized
+            ? 'is not declared in the manifests (no enforce label assumed: privileged)'
+            : 'has no enforce label (privileged)';
+        const today =
+          posture.strictestEnforceable === 'unknown'
+            ? 'what it could enforce today is unknown'
+            : `it could enforce ${posture.strictestEnforceable} today`;
+        findings.push(
+          makeFinding(
+            'KH-PSA-NOT-ENFORCED',
+            nsTarget,
+            `${current}; tier ${tier.tier} targets ${posture.targetLevel}; ${today}`,
+          ),
+        );
+      }
+    }
+
+    // Phase 3 puts default-deny in application namespaces; other tiers' coverage is shown in the posture only.
+    if (tier.tier === 'application') {
+      const net = posture.defaultDeny;
+      for (const [dir, id] of [
+        ['ingress', 'KH-NET-NO-DEFAULT-DENY-INGRESS'],
+        ['egress', 'KH-NET-NO-DEFAULT-DENY-EGRESS'],
+      ] as const) {
+        const cov = net[dir];
+        if (cov === 'none') {
+          findings.push(
+            makeFinding(
+              id,
+              nsTarget,
+              net.policies === 0
+                ? `has no NetworkPolicy: all ${dir} is allowed`
+                : `no NetworkPolicy selects all pods with ${dir === 'ingress' ? 'Ingress' : 'Egress'} in policyTypes (${plural(net.policies, 'other policy', 'other policies')}): ${dir} is not denied by default`,
+            ),
+          );
+        } else if (cov === 'open') {
+          findings.push(
+            makeFinding(
+              id,
+              nsTarget,
+              `a NetworkPolicy selecting all pods allows all ${dir}: isolated, but not denied`,
+            ),
+          );
+        }
+      }
+      if (net.dnsEgress === false) {
+        findings.push(
+          makeFinding(
+            'KH-NET-NO-DNS-EGRESS',
+            nsTarget,
+            `egress is denied, but no policy allows DNS (UDP and TCP ${dns.ports
+              .map((p) => p.port)
+              .filter((p, i, a) => a.indexOf(p) === i)
+              .join('/')}) to the ${dns.namespace} DNS pods`,
+          ),
+        );
+      }
+    }
+  }
+
+  // ---- Cluster-wide ----------------------------------------------------------------------------------------
+  findings.push(...rbacFindings(snapshot));
+
+  const cni = cniStatus(snapshot, unknownFor(['daemonsets.apps'], 'kube-system'));
+  for (const p of cni.plugins) {
+    const target: Target = { kind: 'DaemonSet', namespace: p.namespace, name: p.workload };
+    if (p.enforcesNetworkPolicy === true) {
+      findings.push(makeFinding('KH-NET-CNI', target, `CNI ${p.name} enforces NetworkPolicy`));
+    } else if (p.enforcesNetworkPolicy === false && cni.status === 'not-enforcing') {
+      findings.push(
+        makeFinding('KH-NET-CNI-NO-NETPOL', target, `CNI ${p.name} does not enforce NetworkPolicy`),
+      );
+    }
+  }
+  if (cni.status === 'unknown')
+    findings.push(makeFinding('KH-NET-CNI-UNKNOWN', { kind: 'Cluster', name: 'cni' }, cni.reason));
+
+  const registryUse: RegistryUse[] = [...registries.entries()]
+    .sort(([a], [b]) => cmp(a, b))
+    .map(([registry, r]) => ({ registry, images: r.images.size, workloads: r.workloads.size }));
+  for (const [registry, r] of [...registries.entries()].sort(([a], [b]) => cmp(a, b))) {
+    const repos = [...new Set([...r.images].map((i) => parseImage(i).repository))].sort(cmp);
+    const shown =
+      repos.length > 5 ? `${repos.slice(0, 5).join(', ')}, … (${repos.length - 5} more)` : repos.join(', ');
+    findings.push(
+      makeFinding(
+        'KH-IMAGE-REGISTRY',
+        { kind: 'Registry', name: registry },
+        `${plural(r.images.size, 'image')} in ${plural(r.workloads.size, 'workload')}: ${shown}`,
+      ),
+    );
+  }
+
+  for (const u of snapshot.unknown) {
+    const target: Target = { kind: 'Resource', name: u.resource };
+    if (u.namespace) target.namespace = u.namespace;
+    findings.push(
+      makeFinding(
+        'KH-UNKNOWN',
+        target,
+        `could not read ${u.resource}${u.namespace ? ` in namespace ${u.namespace}` : ''} (${u.reason}): ${u.message}`,
+      ),
+    );
+  }
+
+  for (const e of allExceptions) {
+    if (!isExpired(e, now)) continue;
+    const target: Target = { kind: 'Exception', name: e.id };
+    if (e.scope.namespace) target.namespace = e.scope.namespace;
+    findings.push(
+      makeFinding(
+        'KH-EXCEPTION-EXPIRED',
+        target,
+        `expired on ${e.expires} (owner ${e.owner}${e.ticket ? `, ticket ${e.ticket}` : ''}): it no longer covers ${e.controls.join(', ')}`,
+      ),
+    );
+  }
+
+  // ---- Exceptions on everything but Pod Security (already split by coverage) -------------------------------
+  for (const f of findings) {
+    if (f.checks || f.excepted || !control(f.control).exceptable) continue;
+    const ids = exceptionsFor(f.target)
+      .filter((e) => e.controls.includes(f.control) && scopeMatches(e.scope, f.target))
+      .map((e) => e.id);
+    if (ids.length > 0) {
+      f.excepted = true;
+      f.exceptedBy = ids.sort(cmp);
+    }
+  }
+  findings.sort(compareFindings);
+
+  workloads.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.kind, b.kind) || cmp(a.name, b.name));
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  let open = 0;
+  for (const f of findings) {
+    if (f.excepted) continue;
+    open++;
+    bySeverity[f.severity]++;
+  }
+
+  const assessment: Assessment = {
+    source: snapshot.source,
+    policyVersion: {
+      requested: version,
+      resolved: `v1.${resolved.minor}` as PolicyVersionString,
+      offline: serverMinor === undefined,
+    },
+    generatedAt: now.toISOString(),
+    namespaces,
+    workloads,
+    findings,
+    registries: registryUse,
+    cni,
+    exceptions: review(options.exceptions, findings, {
+      now,
+      ...(options.within !== undefined ? { within: options.within } : {}),
+    }),
+    unknown: [...snapshot.unknown].sort(
+      (a, b) => cmp(a.resource, b.resource) || cmp(a.namespace, b.namespace) || cmp(a.reason, b.reason),
+    ),
+    summary: {
+      namespaces: namespaces.length,
+      workloads: workloads.length,
+      pods: workloads.reduce((n, w) => n + w.pods, 0),
+      findings: findings.length,
+      open,
+      excepted: findings.length - open,
+      bySeverity,
+      unknown: snapshot.unknown.length,
+    },
+  };
+  if (snapshot.serverVersion) assessment.serverVersion = snapshot.serverVersion;
+  return assessment;
+}
+
+function containerPrefix(list: 'initContainers' | 'containers' | 'ephemeralContainers'): string {
+  if (list === 'initContainers') return 'init container ';
+  return list === 'ephemeralContainers' ? 'ephemeral container ' : '';
+}
+
+/**
+ * Which violated checks valid exceptions cover. An exception without a container covers a check for the whole
+ * workload; container-scoped exceptions cover it when the check passes on every pod spec once their containers
+ * are left out (the container alone causes it).
+ */
+function coverChecks(
+  active: readonly ExceptionEntry[],
+  target: Target,
+  subjects: readonly PodTemplateLite[],
+  level: PssLevel,
+  result: PssResult,
+  version: PolicyVersionString,
+  serverMinor: number | undefined,
+): Map<string, string[]> {
+  const covered = new Map<string, string[]>();
+  if (active.length === 0 || result.allowed) return covered;
+  const relevant = active.filter((e) => {
+    const { container: _, ...scope } = e.scope;
+    return scopeMatches(scope, target);
+  });
+  if (relevant.length === 0) return covered;
+  const without = new Map<string, PssResult[]>();
+  for (const v of result.violations) {
+    const direct = relevant.filter((e) => e.scope.container === undefined && coversCheck(e, v.check, level));
+    if (direct.length > 0) {
+      covered.set(v.check, direct.map((e) => e.id).sort(cmp));
+      continue;
+    }
+    const byContainer = relevant.filter(
+      (e) => e.scope.container !== undefined && coversCheck(e, v.check, level),
+    );
+    if (byContainer.length === 0) continue;
+    const names = new Set(byContainer.map((e) => e.scope.container as string));
+    const key = [...names].sort(cmp).join('\0');
+    let results = without.get(key);
+    if (!results) {
+      results = subjects.map((s) =>
+        evaluatePod(
+          { level, version },
+          withoutContainers(s, names),
+          serverMinor === undefined ? undefined : { serverMinor },
+        ),
+      );
+      without.set(key, results);
+    }
+    if (results.every((r) => !r.violations.some((x) => x.check === v.check))) {
+      covered.set(v.check, byContainer.map((e) => e.id).sort(cmp));
+    }
+  }
+  return covered;
+}
+
+/** One finding for the uncovered checks, one (excepted) for the covered ones. */
+function pssFindings(
+  out: Finding[],
+  id: 'KH-PSS-BASELINE' | 'KH-PSS-RESTRICTED',
+  verb: string,
+  target: Target,
+  violations: readonly CheckViolation[],
+  covered: ReadonlyMap<string, string[]>,
+): void {
+  if (violations.length === 0) return;
+  const open = violations.filter((v) => !covered.has(v.check));
+  const excepted = violations.filter((v) => covered.has(v.check));
+  if (open.length > 0) {
+    out.push(
+      makeFinding(id, target, `${verb}: ${describeViolations(open)}`, { checks: open.map((v) => v.check) }),
+    );
+  }
+  if (excepted.length > 0) {
+    const f = makeFinding(id, target, `${verb}: ${describeViolations(excepted)}`, {
+      checks: excepted.map((v) => v.check),
+    });
+    f.excepted = true;
+    f.exceptedBy = [...new Set(excepted.flatMap((v) => covered.get(v.check) ?? []))].sort(cmp);
+    out.push(f);
+  }
+}
+
+function blockersAt(evals: readonly WorkloadEval[], level: PssLevel, withExceptions: boolean): Blocker[] {
+  const out: Blocker[] = [];
+  for (const ev of evals) {
+    const checks = ev.results[level].violations
+      .map((v) => v.check)
+      .filter((c) => !(withExceptions && ev.covered[level].has(c)));
+    if (checks.length > 0) out.push({ kind: ev.w.kind, name: ev.w.name, checks });
+  }
+  return out.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.name, b.name));
+}
+
+function cniStatus(snapshot: Snapshot, daemonSetsUnknown: boolean): CniStatus {
+  const plugins = snapshot.controlPlane.cni
+    .map((c) => ({
+      name: c.name,
+      namespace: c.namespace,
+      workload: c.workload,
+      enforcesNetworkPolicy: c.enforcesNetworkPolicy,
+    }))
+    .sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.workload, b.workload) || cmp(a.name, b.name));
+  const names = plugins.map((p) => p.name).join(', ');
+  if (plugins.some((p) => p.enforcesNetworkPolicy === true)) {
+    return { status: 'enforcing', plugins, reason: `${names}: known to enforce NetworkPolicy` };
+  }
+  if (plugins.length === 0) {
+    return {
+      status: 'unknown',
+      plugins,
+      reason: daemonSetsUnknown
+        ? 'DaemonSets could not be read, so the CNI is unknown: NetworkPolicy enforcement is unknown'
+        : 'no known CNI DaemonSet found (managed or unrecognised CNI): NetworkPolicy enforcement is unknown',
+    };
+  }
+  if (plugins.some((p) => p.enforcesNetworkPolicy === 'unknown')) {
+    return {
+      status: 'unknown',
+      plugins,
+      reason: `${names}: NetworkPolicy enforcement depends on its configuration`,
+    };
+  }
+  return { status: 'not-enforcing', plugins, reason: `${names}: does not enforce NetworkPolicy` };
+}

@@ -1,0 +1,147 @@
+/**
+ * The JSON report: a documented, versioned contract (docs/report-schema.md). Bump `SCHEMA_VERSION` for any
+ * change that removes or redefines a field; adding a field is compatible. Keys are written in a fixed order and
+ * every list is sorted, so two runs over the same cluster give byte-identical output (except `generatedAt`).
+ */
+import type { Assessment } from '../policy/assess.js';
+import { control } from '../policy/controls.js';
+import { cmp, type Target } from '../policy/findings.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface JsonOptions {
+  /** Include `generatedAt`. @default true */
+  timestamps?: boolean;
+}
+
+const target = (t: Target) => ({
+  kind: t.kind,
+  ...(t.namespace !== undefined ? { namespace: t.namespace } : {}),
+  name: t.name,
+  ...(t.container !== undefined ? { container: t.container } : {}),
+});
+
+/** The report as a plain object, in the documented shape. */
+export function toReportJson(a: Assessment, options: JsonOptions = {}): Record<string, unknown> {
+  const s = a.source;
+  const source =
+    s.kind === 'cluster'
+      ? { kind: s.kind, context: s.context, server: s.server }
+      : { kind: s.kind, path: s.path };
+  const usedControls = [...new Set(a.findings.map((f) => f.control))].sort(cmp).map((id) => {
+    const c = control(id);
+    return { id: c.id, title: c.title, severity: c.severity, phase: c.phase, nextStep: c.nextStep };
+  });
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    ...(options.timestamps === false ? {} : { generatedAt: a.generatedAt }),
+    source: { ...source, ...(a.serverVersion ? { serverVersion: a.serverVersion.gitVersion } : {}) },
+    policyVersion: { ...a.policyVersion },
+    summary: {
+      namespaces: a.summary.namespaces,
+      workloads: a.summary.workloads,
+      pods: a.summary.pods,
+      findings: a.summary.findings,
+      open: a.summary.open,
+      excepted: a.summary.excepted,
+      bySeverity: { ...a.summary.bySeverity },
+      unknown: a.summary.unknown,
+    },
+    unknown: a.unknown.map((u) => ({
+      resource: u.resource,
+      ...(u.namespace !== undefined ? { namespace: u.namespace } : {}),
+      reason: u.reason,
+      message: u.message,
+    })),
+    namespaces: a.namespaces.map((n) => ({
+      name: n.name,
+      tier: n.tier,
+      tierSource: n.tierSource,
+      tierReason: n.tierReason,
+      targetLevel: n.targetLevel,
+      psa: n.psa && {
+        enforce: n.psa.enforce && { ...n.psa.enforce },
+        audit: n.psa.audit && { ...n.psa.audit },
+        warn: n.psa.warn && { ...n.psa.warn },
+      },
+      strictestEnforceable: n.strictestEnforceable,
+      strictestWithoutExceptions: n.strictestWithoutExceptions,
+      blockers: {
+        baseline: n.blockers.baseline.map((b) => ({ ...b, checks: [...b.checks] })),
+        restricted: n.blockers.restricted.map((b) => ({ ...b, checks: [...b.checks] })),
+      },
+      defaultDeny: {
+        ingress: n.defaultDeny.ingress,
+        egress: n.defaultDeny.egress,
+        dnsEgress: n.defaultDeny.dnsEgress,
+      },
+      networkPolicies: n.defaultDeny.policies,
+      workloads: n.workloads,
+      pods: n.pods,
+      unreadable: n.unreadable === true,
+      ...(n.synthesized ? { synthesized: true } : {}),
+      ...(n.terminating ? { terminating: true } : {}),
+    })),
+    workloads: a.workloads.map((w) => ({
+      kind: w.kind,
+      namespace: w.namespace,
+      name: w.name,
+      serviceAccount: w.serviceAccount,
+      automountToken: w.automountToken,
+      automountReason: w.automountReason,
+      images: [...w.images],
+      ...(w.replicas !== undefined ? { replicas: w.replicas } : {}),
+      pods: w.pods,
+      hasTemplate: w.hasTemplate,
+      pss: {
+        baseline: {
+          allowed: w.pss.baseline.allowed,
+          violations: w.pss.baseline.violations.map((v) => ({ ...v })),
+        },
+        restricted: {
+          allowed: w.pss.restricted.allowed,
+          violations: w.pss.restricted.violations.map((v) => ({ ...v })),
+        },
+      },
+    })),
+    findings: a.findings.map((f) => ({
+      control: f.control,
+      severity: f.severity,
+      target: target(f.target),
+      message: f.message,
+      excepted: f.excepted,
+      ...(f.exceptedBy ? { exceptedBy: [...f.exceptedBy] } : {}),
+      ...(f.checks ? { checks: [...f.checks] } : {}),
+    })),
+    controls: usedControls,
+    registries: a.registries.map((r) => ({ ...r })),
+    cni: {
+      status: a.cni.status,
+      reason: a.cni.reason,
+      plugins: a.cni.plugins.map((p) => ({ ...p })),
+    },
+    exceptions: {
+      ...(a.exceptions.file !== undefined ? { file: a.exceptions.file } : {}),
+      within: a.exceptions.within,
+      expired: [...a.exceptions.expired],
+      expiring: [...a.exceptions.expiring],
+      unused: [...a.exceptions.unused],
+      entries: a.exceptions.entries.map((e) => ({
+        id: e.id,
+        line: e.line,
+        scope: { ...e.scope },
+        controls: [...e.controls],
+        owner: e.owner,
+        ...(e.ticket !== undefined ? { ticket: e.ticket } : {}),
+        expires: e.expires,
+        daysLeft: e.daysLeft,
+        state: e.state,
+        covers: e.covers,
+      })),
+    },
+  };
+}
+
+export function renderJson(a: Assessment, options: JsonOptions = {}): string {
+  return `${JSON.stringify(toReportJson(a, options), null, 2)}\n`;
+}

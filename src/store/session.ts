@@ -1,0 +1,110 @@
+/**
+ * Opening a source (live cluster or manifests) and the inputs of an assessment (exceptions register, config).
+ * Shared by the wizard and the headless commands.
+ */
+import { connect, type LiveCluster, readOnly } from '../cluster/live.js';
+import { ManifestSource } from '../cluster/manifests.js';
+import type { ClusterReader, ClusterWriter } from '../cluster/types.js';
+import { buildSnapshot, type InventoryProgress } from '../inventory/build.js';
+import type { Scope } from '../inventory/scope.js';
+import type { Snapshot } from '../inventory/types.js';
+import { type Assessment, assess } from '../policy/assess.js';
+import { type KubeHardenConfig, loadConfig } from '../policy/config.js';
+import { DEFAULT_EXCEPTIONS_FILE, type ExceptionRegister, loadExceptions } from '../policy/exceptions.js';
+import type { PolicyVersionString } from '../policy/pss/index.js';
+
+export interface SessionOptions {
+  kubeconfig?: string;
+  context?: string;
+  requestTimeoutMs?: number;
+  qps?: number;
+  burst?: number;
+  /** A credential plugin may prompt on this terminal. */
+  interactive?: boolean;
+  /** Offline: a directory (or file) of manifests instead of a cluster. */
+  manifests?: string;
+  scope: Scope;
+  /** `--exceptions FILE`; when absent, `./kube-harden-exceptions.yaml` is used if it exists. */
+  exceptionsFile?: string;
+  configFile?: string;
+  psaVersion?: PolicyVersionString;
+  /** `--read-only`: no write path exists at all. */
+  readOnly: boolean;
+  now: () => Date;
+  /** Journal location override (tests). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface OpenedSource {
+  reader: ClusterReader;
+  /** Absent offline and with --read-only. */
+  writer?: ClusterWriter;
+  manifests?: ManifestSource;
+  live?: LiveCluster;
+  close(): void;
+}
+
+export async function openSource(options: SessionOptions, signal?: AbortSignal): Promise<OpenedSource> {
+  if (options.manifests) {
+    const manifests = await ManifestSource.load(options.manifests, signal ? { signal } : {});
+    return { reader: manifests, manifests, close() {} };
+  }
+  const live = connect({
+    ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+    ...(options.context ? { context: options.context } : {}),
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.qps ? { qps: options.qps } : {}),
+    ...(options.burst ? { burst: options.burst } : {}),
+    interactive: options.interactive ?? false,
+    ...(process.env.KUBE_HARDEN_EXEC_TIMEOUT
+      ? { execTimeoutMs: Number(process.env.KUBE_HARDEN_EXEC_TIMEOUT) * 1000 }
+      : {}),
+  });
+  return {
+    // Steps and inventory only ever see the read-only view.
+    reader: readOnly(live),
+    ...(options.readOnly ? {} : { writer: live }),
+    live,
+    close: () => live.close(),
+  };
+}
+
+export interface Inputs {
+  exceptions?: ExceptionRegister;
+  config?: KubeHardenConfig;
+}
+
+export async function loadInputs(options: SessionOptions): Promise<Inputs> {
+  const inputs: Inputs = {};
+  const exceptionsPath = options.exceptionsFile ?? DEFAULT_EXCEPTIONS_FILE;
+  const exceptions = await loadExceptions(exceptionsPath, { optional: options.exceptionsFile === undefined });
+  if (exceptions) inputs.exceptions = exceptions;
+  if (options.configFile) inputs.config = await loadConfig(options.configFile);
+  return inputs;
+}
+
+export interface InventoryResult {
+  snapshot: Snapshot;
+  assessment: Assessment;
+}
+
+export async function runInventory(
+  reader: ClusterReader,
+  options: SessionOptions,
+  inputs: Inputs,
+  hooks: { signal?: AbortSignal; onProgress?: (p: InventoryProgress) => void } = {},
+): Promise<InventoryResult> {
+  const snapshot = await buildSnapshot(reader, {
+    namespaces: options.scope.namespaces,
+    exclude: options.scope.exclude,
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+    ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+  });
+  const assessment = assess(snapshot, {
+    now: options.now(),
+    ...(inputs.exceptions ? { exceptions: inputs.exceptions } : {}),
+    ...(inputs.config ? { config: inputs.config } : {}),
+    ...(options.psaVersion ? { psaVersion: options.psaVersion } : {}),
+  });
+  return { snapshot, assessment };
+}

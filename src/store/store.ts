@@ -1,0 +1,404 @@
+/**
+ * The one store of a session (zustand vanilla): state plus the async actions that do the long work (connect,
+ * inventory, plan, apply, undo). The Ink wizard and the headless commands both drive it; components only
+ * dispatch intents and render.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { STEPS } from '../../steps/index.js';
+import { isClusterError } from '../cluster/errors.js';
+import {
+  type AccessDecision,
+  describeRef,
+  type Identity,
+  type ServerVersion,
+  type SourceInfo,
+} from '../cluster/types.js';
+import { type ApplyEvent, type ApplyReport, applyPlan } from '../engine/apply.js';
+import { listRuns, type RunSummary } from '../engine/journal.js';
+import { buildPlan, type PlanProgress } from '../engine/plan.js';
+import type { AppliedChange, Plan, Step, StepOptions, Verification } from '../engine/types.js';
+import { applyUndo, planUndo, type UndoOutcome, type UndoPlan } from '../engine/undo.js';
+import { UsageError } from '../errors.js';
+import type { InventoryProgress } from '../inventory/build.js';
+import type { Snapshot } from '../inventory/types.js';
+import type { Assessment } from '../policy/assess.js';
+import {
+  type Inputs,
+  loadInputs,
+  type OpenedSource,
+  openSource,
+  runInventory,
+  type SessionOptions,
+} from './session.js';
+
+export type Status =
+  | 'idle'
+  | 'connecting'
+  | 'inventory'
+  | 'ready'
+  | 'planning'
+  | 'planned'
+  | 'applying'
+  | 'applied'
+  | 'undoing'
+  | 'error';
+
+export interface Progress {
+  label: string;
+  done?: number;
+  total?: number;
+}
+
+export interface HardenState {
+  status: Status;
+  error?: Error;
+  progress?: Progress;
+  source?: SourceInfo;
+  serverVersion?: ServerVersion;
+  identity?: Identity;
+  /** Permission preflight per step id (what applying it needs). */
+  permissions: Record<string, AccessDecision[]>;
+  snapshot?: Snapshot;
+  assessment?: Assessment;
+  plan?: Plan;
+  /** Change ids the operator selected to apply. */
+  selected: string[];
+  /** Change ids whose conflicting fields the operator chose to take over. */
+  takeOver: string[];
+  applyEvents: ApplyEvent[];
+  report?: ApplyReport;
+  verifications: Record<string, Verification>;
+  runs: RunSummary[];
+  undo?: { plan: UndoPlan; outcomes?: UndoOutcome[] };
+  /** Whether any write path exists (false offline and with --read-only). */
+  canWrite: boolean;
+
+  connect(signal?: AbortSignal): Promise<void>;
+  inventory(signal?: AbortSignal): Promise<void>;
+  planSteps(stepIds: string[], signal?: AbortSignal): Promise<Plan>;
+  toggle(changeId: string): void;
+  selectAll(stepId?: string): void;
+  selectNone(stepId?: string): void;
+  setTakeOver(changeId: string, on: boolean): void;
+  apply(signal?: AbortSignal): Promise<ApplyReport>;
+  /** Targets of a (saved) plan whose resourceVersion moved since it was made, described for people. */
+  drift(plan: Plan, signal?: AbortSignal): Promise<string[]>;
+  loadRuns(): void;
+  planUndo(runId?: string, options?: { force?: boolean; signal?: AbortSignal }): Promise<UndoPlan>;
+  applyUndo(signal?: AbortSignal): Promise<UndoOutcome[]>;
+  close(): void;
+}
+
+export interface StoreDeps {
+  options: SessionOptions;
+  steps?: readonly Step<never>[];
+  /** Inject a source (tests); default: open what the options name. */
+  open?: () => Promise<OpenedSource>;
+  /** Preload state (UI tests on fixture snapshots). */
+  initial?: Partial<
+    Pick<
+      HardenState,
+      | 'snapshot'
+      | 'assessment'
+      | 'plan'
+      | 'source'
+      | 'serverVersion'
+      | 'identity'
+      | 'permissions'
+      | 'status'
+      | 'runs'
+    >
+  >;
+}
+
+export type HardenStore = StoreApi<HardenState>;
+
+function describeProgress(p: InventoryProgress, counts: Map<string, number>): Progress {
+  counts.set(p.resource, p.items);
+  const pods = counts.get('pods') ?? 0;
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  return {
+    label: `listed ${total.toLocaleString('en-US')} objects (${pods.toLocaleString('en-US')} pods); ${p.resource}…`,
+    done: total,
+  };
+}
+
+export function createHardenStore(deps: StoreDeps): HardenStore {
+  const { options } = deps;
+  const steps = deps.steps ?? STEPS;
+  let opened: OpenedSource | undefined;
+  let inputs: Inputs | undefined;
+
+  const ensureOpen = async (signal?: AbortSignal) => {
+    opened ??= deps.open ? await deps.open() : await openSource(options, signal);
+    return opened;
+  };
+
+  const stepOptions = (): StepOptions => ({
+    namespaces: options.scope.namespaces,
+    exclude: options.scope.exclude,
+    ...(options.psaVersion ? { psaVersion: options.psaVersion } : {}),
+    settings: {},
+    now: options.now(),
+  });
+
+  return createStore<HardenState>()((set, get) => {
+    const fail = (error: unknown): never => {
+      set({ status: 'error', error: error as Error, progress: undefined });
+      throw error;
+    };
+    return {
+      status: deps.initial?.status ?? 'idle',
+      permissions: {},
+      selected: [],
+      takeOver: [],
+      applyEvents: [],
+      verifications: {},
+      runs: [],
+      canWrite: false,
+      ...deps.initial,
+
+      async connect(signal) {
+        set({ status: 'connecting', progress: { label: 'connecting' }, error: undefined });
+        try {
+          const src = await ensureOpen(signal);
+          const reader = src.reader;
+          const update: Partial<HardenState> = {
+            source: reader.source,
+            canWrite: !!src.writer && !options.readOnly,
+          };
+          const version = await reader.serverVersion(signal);
+          if (version) update.serverVersion = version;
+          if (reader.capabilities.reviews) {
+            const identity = await reader.whoAmI(signal);
+            if (identity) update.identity = identity;
+          }
+          set(update);
+        } catch (error) {
+          fail(error);
+        }
+      },
+
+      async inventory(signal) {
+        const counts = new Map<string, number>();
+        set({ status: 'inventory', progress: { label: 'listing the cluster' }, error: undefined });
+        try {
+          const src = await ensureOpen(signal);
+          inputs ??= await loadInputs(options);
+          const result = await runInventory(src.reader, options, inputs, {
+            ...(signal ? { signal } : {}),
+            onProgress: (p) => set({ progress: describeProgress(p, counts) }),
+          });
+          const permissions: Record<string, AccessDecision[]> = {};
+          if (src.reader.capabilities.reviews) {
+            const so = stepOptions();
+            await Promise.all(
+              steps.map(async (s) => {
+                const checks = s.permissions(so, result.snapshot);
+                permissions[s.id] = checks.length ? await src.reader.accessReview(checks, signal) : [];
+              }),
+            );
+          }
+          set({ ...result, permissions, status: 'ready', progress: undefined, source: src.reader.source });
+        } catch (error) {
+          fail(error);
+        }
+      },
+
+      async planSteps(stepIds, signal) {
+        const { snapshot, assessment } = get();
+        if (!snapshot || !assessment) throw new Error('inventory first');
+        const chosen = steps.filter((s) => stepIds.includes(s.id));
+        set({ status: 'planning', progress: { label: 'planning' }, error: undefined });
+        try {
+          const src = await ensureOpen(signal);
+          const plan = await buildPlan(src.reader, snapshot, {
+            steps: chosen as Step[],
+            options: stepOptions(),
+            assessment,
+            ...(signal ? { signal } : {}),
+            onProgress: (p: PlanProgress) =>
+              set({ progress: { label: `${p.step}: ${p.stage}`, done: p.done, total: p.total } }),
+          });
+          // Nothing is selected by default: the operator opts in (no destructive default).
+          set({
+            plan,
+            status: 'planned',
+            progress: undefined,
+            selected: [],
+            takeOver: [],
+            report: undefined,
+            applyEvents: [],
+          });
+          return plan;
+        } catch (error) {
+          return fail(error);
+        }
+      },
+
+      toggle(changeId) {
+        const selected = new Set(get().selected);
+        if (selected.has(changeId)) selected.delete(changeId);
+        else selected.add(changeId);
+        set({ selected: [...selected] });
+      },
+      selectAll(stepId) {
+        const plan = get().plan;
+        if (!plan) return;
+        const ids = plan.changes
+          .filter((c) => c.kind !== 'manual' && (!stepId || c.step === stepId))
+          .map((c) => c.id);
+        set({ selected: [...new Set([...get().selected, ...ids])] });
+      },
+      selectNone(stepId) {
+        const plan = get().plan;
+        if (!stepId || !plan) return set({ selected: [] });
+        const drop = new Set(plan.changes.filter((c) => c.step === stepId).map((c) => c.id));
+        set({ selected: get().selected.filter((id) => !drop.has(id)) });
+      },
+      setTakeOver(changeId, on) {
+        const t = new Set(get().takeOver);
+        if (on) t.add(changeId);
+        else t.delete(changeId);
+        set({ takeOver: [...t] });
+      },
+
+      async apply(signal) {
+        const { plan, selected, takeOver } = get();
+        if (!plan) throw new Error('plan first');
+        const src = await ensureOpen(signal);
+        if (!src.writer || options.readOnly) {
+          return fail(
+            new UsageError(
+              'this session cannot write (offline source or --read-only)',
+              'run against a cluster without --read-only',
+            ),
+          );
+        }
+        set({ status: 'applying', applyEvents: [], error: undefined });
+        try {
+          const report = await applyPlan(src.writer, plan, {
+            confirmed: new Set(selected),
+            takeOver: new Set(takeOver),
+            ...(signal ? { signal } : {}),
+            ...(options.env ? { env: options.env } : {}),
+            onEvent: (e) =>
+              set({
+                applyEvents: [...get().applyEvents, e],
+                progress: { label: 'applying', done: e.index + (e.type === 'done' ? 1 : 0), total: e.total },
+              }),
+          });
+          set({ report, status: 'applied', progress: undefined });
+          // Verify each step that changed something (read-only checks, e.g. FailedCreate after enforce).
+          const verifications: Record<string, Verification> = {};
+          const snapshot = get().snapshot;
+          const assessment = get().assessment;
+          if (snapshot && assessment) {
+            for (const step of steps) {
+              if (!step.verify) continue;
+              const applied: AppliedChange[] = [];
+              for (const o of report.outcomes) {
+                const planned = plan.changes.find((c) => c.id === o.id);
+                if (o.step !== step.id || o.outcome !== 'applied' || !planned) continue;
+                applied.push({
+                  change: planned,
+                  ...(o.object ? { result: o.object } : {}),
+                  appliedAt: o.at ?? new Date().toISOString(),
+                });
+              }
+              if (applied.length === 0) continue;
+              verifications[step.id] = await step.verify(
+                {
+                  snapshot,
+                  assessment,
+                  reader: src.reader,
+                  options: stepOptions(),
+                  signal: signal ?? new AbortController().signal,
+                },
+                applied,
+              );
+            }
+          }
+          set({ verifications });
+          return report;
+        } catch (error) {
+          return fail(error);
+        }
+      },
+
+      async drift(plan, signal) {
+        const src = await ensureOpen(signal);
+        const moved: string[] = [];
+        for (const c of plan.changes) {
+          if (!c.target) continue;
+          try {
+            const live = (await src.reader.get(c.target, signal)).value;
+            const rv = live?.metadata.resourceVersion ?? null;
+            if (rv === c.baseResourceVersion) continue;
+            moved.push(
+              `${describeRef(c.target)}: ${
+                c.baseResourceVersion === null
+                  ? 'created since the plan'
+                  : rv === null
+                    ? 'deleted since the plan'
+                    : `resourceVersion ${c.baseResourceVersion} → ${rv}`
+              }`,
+            );
+          } catch (error) {
+            if (!isClusterError(error, 'Forbidden')) throw error;
+            moved.push(`${describeRef(c.target)}: cannot be read (${error.message})`);
+          }
+        }
+        return moved;
+      },
+
+      loadRuns() {
+        const source = get().source;
+        if (source) set({ runs: listRuns(source, options.env) });
+      },
+
+      async planUndo(runId, opts = {}) {
+        const src = await ensureOpen(opts.signal);
+        if (!src.writer) return fail(new UsageError('undo needs a live cluster without --read-only'));
+        const runs = listRuns(src.reader.source, options.env);
+        const run = runId ? runs.find((r) => r.runId === runId) : runs[0];
+        if (!run) {
+          return fail(
+            new UsageError(
+              runId
+                ? `no run ${runId} on this cluster and context`
+                : 'no runs recorded on this cluster and context',
+              'list them with: kube-harden runs',
+            ),
+          );
+        }
+        set({ status: 'undoing', progress: { label: `previewing undo of ${run.runId}` } });
+        try {
+          const plan = await planUndo(src.writer, run.path, opts);
+          set({ undo: { plan }, progress: undefined });
+          return plan;
+        } catch (error) {
+          return fail(error);
+        }
+      },
+
+      async applyUndo(signal) {
+        const undo = get().undo;
+        const src = await ensureOpen(signal);
+        if (!undo || !src.writer) throw new Error('plan the undo first');
+        try {
+          const outcomes = await applyUndo(src.writer, undo.plan, signal ? { signal } : {});
+          set({ undo: { ...undo, outcomes }, status: 'ready', progress: undefined });
+          get().loadRuns();
+          return outcomes;
+        } catch (error) {
+          return fail(error);
+        }
+      },
+
+      close() {
+        opened?.close();
+      },
+    };
+  });
+}

@@ -1,0 +1,275 @@
+/**
+ * Phase 2: enforce Pod Security by namespace tier, with pinned versions. A namespace is only proposed a level
+ * that every pod AND every workload template passes under our evaluator (the API server never enforces on
+ * templates: a Deployment scaled to zero or a CronJob between runs is invisible to its own check), and that the
+ * API server's own dry-run of the label change does not object to (it checks at most 3,000 existing pods in 1 s:
+ * pod-security-admission admission.go defaultNamespaceMaxPodsToCheck/defaultNamespacePodCheckTimeout).
+ * PSA cannot exempt one workload in an enforced namespace, so exceptions do not lift a namespace's level.
+ */
+import { Kinds } from '../src/cluster/kinds.js';
+import type { Change, Step, StepFinding, Verification } from '../src/engine/types.js';
+import { inScope } from '../src/inventory/scope.js';
+import type { NamespacePosture } from '../src/policy/assess.js';
+import { compareLevels, type Level } from '../src/policy/pss/index.js';
+import { levelLabel, namespaceConfig, pinnedVersion, versionLabel } from './psa-labels.js';
+import { WARN_AUDIT_SINCE } from './psa-warn-audit.js';
+
+export const ENFORCED_AT = 'kube-harden.io/psa-enforced-at';
+const DAY = 86_400_000;
+
+interface Blocking {
+  kind: string;
+  name: string;
+  checks: string[];
+  exceptedBy?: string[];
+}
+
+interface EnforcePlan {
+  name: string;
+  tier: NamespacePosture['tier'];
+  target: Level;
+  current: Level | null;
+  /** The level to enforce, or null when nothing can or needs to change. */
+  proposed: Level | null;
+  version: string;
+  /** Workloads that fail the target level (with the exceptions that cover them, if any). */
+  blocking: Blocking[];
+  /** What the API server said about today's pods for the proposed level. */
+  server: string[];
+  why: string;
+}
+
+export interface EnforceFacts {
+  version: string;
+  namespaces: EnforcePlan[];
+}
+
+const SERVER_VIOLATION = /violate the new PodSecurity enforce level/;
+
+export const psaEnforce: Step<EnforceFacts> = {
+  id: 'psa-enforce',
+  phase: 2,
+  title: 'Pod Security enforce by tier',
+  summary:
+    'enforce restricted on application namespaces and baseline on infrastructure, where every pod and template passes',
+  risk: 'disruptive',
+
+  permissions(options, snapshot) {
+    return snapshot.namespaces.some((n) => inScope(options, n.name))
+      ? [
+          { verb: 'patch', group: '', resource: 'namespaces' },
+          { verb: 'list', group: '', resource: 'events' },
+        ]
+      : [];
+  },
+
+  async detect(ctx) {
+    const { assessment, snapshot, options, reader } = ctx;
+    const version = pinnedVersion(options.psaVersion, snapshot.serverVersion);
+    const staleAfterDays = Number(options.settings['psa-enforce.staleAfterDays'] ?? 30);
+    const findings: StepFinding[] = [];
+    const plans: EnforcePlan[] = [];
+    for (const posture of assessment.namespaces) {
+      if (!inScope(options, posture.name) || posture.tier === 'system' || posture.terminating) continue;
+      const target = posture.targetLevel;
+      if (target === 'privileged') continue;
+      const nsTarget = { kind: 'Namespace', name: posture.name };
+      if (posture.unreadable || !posture.psa || posture.strictestWithoutExceptions === 'unknown') {
+        findings.push({
+          control: 'KH-UNKNOWN',
+          severity: 'high',
+          target: nsTarget,
+          message: `namespace ${posture.name}: its workloads or labels could not all be read, so no enforce level is proposed (unknown is not compliant)`,
+        });
+        continue;
+      }
+      if (posture.synthesized) continue;
+      const current = posture.psa.enforce && !posture.psa.enforce.invalid ? posture.psa.enforce.level : null;
+      const passing = posture.strictestWithoutExceptions;
+      let proposed: Level = compareLevels(passing, target) < 0 ? passing : target;
+      const blocking: Blocking[] = assessment.workloads
+        .filter((w) => w.namespace === posture.name && !w.pss[target as 'baseline' | 'restricted'].allowed)
+        .map((w) => {
+          const checks = w.pss[target as 'baseline' | 'restricted'].violations.map((v) => v.check);
+          const exceptedBy = [
+            ...new Set(
+              assessment.findings
+                .filter(
+                  (f) =>
+                    f.excepted &&
+                    f.target.namespace === w.namespace &&
+                    f.target.name === w.name &&
+                    f.target.kind === w.kind,
+                )
+                .flatMap((f) => f.exceptedBy ?? []),
+            ),
+          ].sort();
+          return { kind: w.kind, name: w.name, checks, ...(exceptedBy.length ? { exceptedBy } : {}) };
+        });
+      const why =
+        proposed === target
+          ? `every pod and workload template passes ${target}`
+          : `${target} is blocked by ${blocking.length} workload(s); ${proposed} is the strictest level that every pod and template passes`;
+      const plan: EnforcePlan = {
+        name: posture.name,
+        tier: posture.tier,
+        target,
+        current,
+        proposed: null,
+        version,
+        blocking,
+        server: [],
+        why,
+      };
+      if (proposed === 'privileged') {
+        plan.why = `even baseline is blocked: ${blocking.map((b) => `${b.kind} ${b.name} (${b.checks.join(', ')})`).join('; ')}`;
+      } else if (current && compareLevels(current, proposed) >= 0) {
+        plan.why = `already enforces ${current}${compareLevels(current, proposed) > 0 ? ' (stricter; never loosened)' : ''}`;
+      } else if (reader.capabilities.dryRun) {
+        // The API server's own check of existing pods: any violation it reports blocks this level.
+        for (const level of proposed === 'restricted'
+          ? (['restricted', 'baseline'] as Level[])
+          : [proposed]) {
+          try {
+            const res = await reader.dryRunMergePatch(
+              { apiVersion: 'v1', kind: 'Namespace', name: posture.name },
+              {
+                metadata: { labels: { [levelLabel('enforce')]: level, [versionLabel('enforce')]: version } },
+              },
+              ctx.signal,
+            );
+            plan.server = res.warnings;
+            if (!res.warnings.some((w) => SERVER_VIOLATION.test(w))) {
+              proposed = level;
+              plan.proposed = level;
+              break;
+            }
+            plan.why = `the API server reports existing pods that violate ${level}: ${res.warnings.join(' | ')}`;
+          } catch (error) {
+            plan.why = `the API server's check could not run: ${(error as Error).message}`;
+            break;
+          }
+        }
+        if (plan.proposed && current && compareLevels(current, plan.proposed) >= 0) plan.proposed = null;
+      } else {
+        plan.proposed = proposed;
+      }
+      if (plan.proposed && plan.proposed !== target) {
+        plan.why = `${target} is blocked; proposing ${plan.proposed}, the strictest level that passes`;
+      }
+      plans.push(plan);
+      if (plan.proposed !== target && blocking.length > 0) {
+        const excepted = blocking.filter((b) => b.exceptedBy);
+        findings.push({
+          control: 'KH-PSA-ENFORCE-BLOCKED',
+          severity: 'medium',
+          target: nsTarget,
+          message: `namespace ${posture.name} cannot enforce ${target}: ${blocking.map((b) => `${b.kind} ${b.name} (${b.checks.join(', ')})`).join('; ')}${
+            excepted.length
+              ? ` — ${excepted.map((b) => `${b.kind} ${b.name}`).join(', ')} ${excepted.length === 1 ? 'is' : 'are'} excepted, but PSA cannot exempt a single workload: move ${excepted.length === 1 ? 'it' : 'them'} to a namespace of ${excepted.length === 1 ? 'its' : 'their'} own to enforce ${target} here`
+              : ''
+          }`,
+        });
+      }
+      // Warn/audit without enforce for too long: audit mode is a step, not a destination.
+      const since = snapshot.namespaces.find((n) => n.name === posture.name)?.annotations[WARN_AUDIT_SINCE];
+      const hasWarnAudit = posture.psa.warn !== null || posture.psa.audit !== null;
+      if (hasWarnAudit && (!current || current === 'privileged') && since) {
+        const age = Math.floor((options.now.getTime() - Date.parse(since)) / DAY);
+        if (Number.isFinite(age) && age > staleAfterDays) {
+          findings.push({
+            control: 'KH-PSA-AUDIT-ONLY',
+            severity: 'medium',
+            target: nsTarget,
+            message: `namespace ${posture.name} has had warn/audit without enforce for ${age} days (since ${since}; threshold ${staleAfterDays})`,
+          });
+        }
+      }
+    }
+    return { facts: { version, namespaces: plans }, findings };
+  },
+
+  propose(facts, options) {
+    const changes: Change[] = [];
+    const today = options.now.toISOString().slice(0, 10);
+    for (const p of facts.namespaces) {
+      if (!p.proposed) continue;
+      const notes: string[] = [];
+      if (p.proposed !== p.target) {
+        notes.push(
+          `target ${p.target} is blocked by: ${p.blocking.map((b) => `${b.kind} ${b.name} (${b.checks.join(', ')})`).join('; ')}`,
+        );
+        const excepted = p.blocking.filter((b) => b.exceptedBy);
+        if (excepted.length) {
+          notes.push(
+            `PSA cannot exempt one workload in an enforced namespace: move ${excepted.map((b) => `${b.kind} ${b.name} (exception ${b.exceptedBy?.join(', ')})`).join(', ')} to its own namespace to enforce ${p.target} here`,
+          );
+        }
+      }
+      changes.push({
+        kind: 'apply',
+        id: `psa-enforce/namespace/${p.name}`,
+        target: { apiVersion: Kinds.Namespace.apiVersion, kind: 'Namespace', name: p.name },
+        desired: namespaceConfig(
+          p.name,
+          { [levelLabel('enforce')]: p.proposed, [versionLabel('enforce')]: p.version },
+          { [ENFORCED_AT]: today },
+        ),
+        risk: 'disruptive',
+        reason: `${p.tier} namespace: enforce ${p.proposed}:${p.version} — ${p.why}. New pods that violate it will be rejected.`,
+        notes,
+      });
+    }
+    return changes;
+  },
+
+  explain(facts, changes) {
+    const blocked = facts.namespaces.filter((n) => n.proposed !== n.target && !n.current);
+    return {
+      why: `Enforce mode rejects pods that violate the level. It is proposed only where every pod and workload template passes under kube-harden's evaluator and the API server's own dry-run agrees, with the version pinned to ${facts.version}.`,
+      impact: `${changes.length} namespace(s) start rejecting violating pods. Running pods are not evicted, but a violating pod that restarts elsewhere or a new ReplicaSet will fail to create pods (FailedCreate).${blocked.length ? ` ${blocked.length} namespace(s) stay below their target until their workloads are fixed (see kube-harden migrate -n NS).` : ''}`,
+      rollback:
+        'kube-harden undo RUN_ID restores the previous enforce labels exactly; after enforcing, kube-harden checks for FailedCreate events and offers undo.',
+    };
+  },
+
+  async verify(ctx, applied): Promise<Verification> {
+    const messages: string[] = [];
+    let ok = true;
+    for (const a of applied) {
+      if (a.change.kind !== 'apply' || !a.change.target) continue;
+      const ns = a.change.target.name;
+      const since = Date.parse(a.appliedAt);
+      try {
+        for await (const page of ctx.reader.list(Kinds.Event, {
+          namespace: ns,
+          fieldSelector: 'reason=FailedCreate',
+          signal: ctx.signal,
+        })) {
+          for (const ev of page.items) {
+            const e = ev as unknown as {
+              message?: string;
+              lastTimestamp?: string;
+              eventTime?: string;
+              involvedObject?: { kind?: string; name?: string };
+            };
+            const when = Date.parse(e.lastTimestamp ?? e.eventTime ?? '');
+            if (!/violates PodSecurity/.test(e.message ?? '') || !(when >= since - 1000)) continue;
+            ok = false;
+            messages.push(
+              `${e.involvedObject?.kind ?? 'object'} ${ns}/${e.involvedObject?.name ?? '?'}: ${e.message}`,
+            );
+          }
+        }
+      } catch (error) {
+        ok = false;
+        messages.push(
+          `namespace ${ns}: could not read events (${(error as Error).message}); check FailedCreate events by hand`,
+        );
+      }
+    }
+    if (ok)
+      messages.push(`no FailedCreate for PodSecurity in ${applied.length} namespace(s) since the change`);
+    return { ok, messages };
+  },
+};
