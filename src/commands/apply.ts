@@ -79,7 +79,10 @@ planned resourceVersion as a precondition, journaled first so that \`kube-harden
         );
       }
       output.err.write(planSummary(saved));
-      const toApply = saved.changes.filter((c) => c.kind !== 'manual');
+      // Optional changes (e.g. readOnlyRootFilesystem) are applied only with --include-optional.
+      const toApply = saved.changes.filter(
+        (c) => c.kind !== 'manual' && (!c.optional || parsed.flags['include-optional'] === true),
+      );
       if (toApply.length === 0) {
         output.err.write('nothing to apply.\n');
         return ExitCode.ok;

@@ -1,4 +1,5 @@
 import { apply } from './apply.js';
+import { exceptions } from './exceptions.js';
 import { plan } from './plan.js';
 import { preflight } from './preflight.js';
 import { report } from './report.js';
@@ -6,4 +7,4 @@ import { runs, undo } from './runs.js';
 import type { Command } from './types.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: Command[] = [report, plan, apply, runs, undo, preflight];
+export const commands: Command[] = [report, plan, apply, runs, undo, exceptions, preflight];

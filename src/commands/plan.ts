@@ -34,8 +34,10 @@ export function selectSteps(flags: FlagValues): string[] {
     }
     return n;
   });
-  if (ids.length === 0 && phaseNumbers.length === 0) return STEPS.map((s) => s.id);
-  return STEPS.filter((s) => ids.includes(s.id) || phaseNumbers.includes(s.phase)).map((s) => s.id);
+  if (ids.length === 0 && phaseNumbers.length === 0) return STEPS.filter((s) => !s.optIn).map((s) => s.id);
+  return STEPS.filter((s) => ids.includes(s.id) || (phaseNumbers.includes(s.phase) && !s.optIn)).map(
+    (s) => s.id,
+  );
 }
 
 export function planSummary(plan: Plan): string {

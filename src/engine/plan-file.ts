@@ -42,6 +42,8 @@ export function planJson(plan: Plan): Record<string, unknown> {
       diff: c.diff,
       ...(c.artifact ? { artifact: c.artifact } : {}),
       ...(c.instructions ? { instructions: c.instructions } : {}),
+      ...(c.exportPatch ? { exportPatch: c.exportPatch } : {}),
+      ...(c.optional ? { optional: true } : {}),
     })),
     unknown: plan.unknown,
   };
@@ -123,6 +125,8 @@ export interface WrittenPlan {
   planFile: string;
   markdownFile: string;
   manifests: string[];
+  /** Strategic-merge patches for objects whose source of truth is Helm, Argo CD or Flux. */
+  patches: string[];
 }
 
 export function writePlanDir(plan: Plan, dir: string): WrittenPlan {
@@ -142,11 +146,30 @@ export function writePlanDir(plan: Plan, dir: string): WrittenPlan {
     writeFileSync(join(dir, rel), toYaml(object));
     manifests.push(rel);
   }
+  // Objects managed by Helm/Argo CD/Flux: the same apply configuration is a strategic-merge patch (kustomize
+  // `patches:`), to carry into their source so the next sync does not revert the fix.
+  const patches: string[] = [];
+  for (const change of plan.changes) {
+    const object = manifestOf(change);
+    if (!change.exportPatch || !object || !change.target) continue;
+    mkdirSync(join(dir, 'patches'), { recursive: true });
+    const { metadata } = object;
+    const patch = {
+      ...object,
+      metadata: { name: metadata.name, ...(metadata.namespace ? { namespace: metadata.namespace } : {}) },
+    };
+    const rel = join('patches', fileName(change.target));
+    writeFileSync(
+      join(dir, rel),
+      `# ${change.exportPatch}: apply this patch to the source, not only to the cluster\n${toYaml(patch)}`,
+    );
+    patches.push(rel);
+  }
   const planFile = join(dir, 'plan.json');
   writeFileSync(planFile, `${JSON.stringify(planJson(plan), null, 2)}\n`);
   const markdownFile = join(dir, 'PLAN.md');
   writeFileSync(markdownFile, renderPlanMarkdown(plan));
-  return { dir, planFile, markdownFile, manifests: manifests.sort() };
+  return { dir, planFile, markdownFile, manifests: manifests.sort(), patches: patches.sort() };
 }
 
 function fail(file: string, message: string): never {
@@ -229,6 +252,8 @@ export function readPlanDir(dir: string): Plan {
       ...(typeof c.previewError === 'string' ? { previewError: c.previewError } : {}),
       ...(c.artifact ? { artifact: c.artifact as { path: string; content: string } } : {}),
       ...(typeof c.instructions === 'string' ? { instructions: c.instructions } : {}),
+      ...(typeof c.exportPatch === 'string' ? { exportPatch: c.exportPatch } : {}),
+      ...(c.optional === true ? { optional: true } : {}),
     };
   });
   const ids = new Set<string>();

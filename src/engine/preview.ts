@@ -36,6 +36,8 @@ function base(
     reason: change.reason,
     notes: change.notes ?? [],
     ...(change.kind !== 'manual' ? { target: change.target } : {}),
+    ...(change.exportPatch ? { exportPatch: change.exportPatch } : {}),
+    ...(change.optional ? { optional: true } : {}),
   };
 }
 

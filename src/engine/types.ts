@@ -50,6 +50,13 @@ interface ChangeBase {
   reason: string;
   /** Extra lines the operator must read (e.g. "managed by Helm: change the chart too"). */
   notes?: string[];
+  /**
+   * The object's source of truth lives elsewhere (Helm, Argo CD, Flux): the plan also exports the change as a
+   * patch (`DIR/patches/`) to carry into that source. The value says where, e.g. "Helm release monitoring/prom".
+   */
+  exportPatch?: string;
+  /** Offered, but not selected unless the operator opts in (e.g. readOnlyRootFilesystem). */
+  optional?: boolean;
 }
 
 export type Change =
@@ -87,6 +94,8 @@ export interface Step<Facts = unknown> {
   /** One line for lists. */
   summary: string;
   risk: Risk;
+  /** Not part of "all steps": planned only when named (`--step`), e.g. workload fixes of `migrate`. */
+  optIn?: boolean;
   /** What applying this step needs (SelfSubjectAccessReview attributes), for the permission preflight. */
   permissions(options: StepOptions, snapshot: Snapshot): AccessCheck[];
   detect(ctx: StepContext): Promise<DetectResult<Facts>>;
@@ -131,6 +140,10 @@ export interface PlannedChange {
   /** For manual changes: the artifact and what to do with it. */
   artifact?: { path: string; content: string };
   instructions?: string;
+  /** See Change.exportPatch. */
+  exportPatch?: string;
+  /** See Change.optional. */
+  optional?: boolean;
 }
 
 export interface PlannedStep {

@@ -28,6 +28,8 @@ export interface SessionOptions {
   exceptionsFile?: string;
   configFile?: string;
   psaVersion?: PolicyVersionString;
+  /** The "expiring" window of the exceptions review, in days (default 14). */
+  within?: number;
   /** `--read-only`: no write path exists at all. */
   readOnly: boolean;
   now: () => Date;
@@ -105,6 +107,7 @@ export async function runInventory(
     ...(inputs.exceptions ? { exceptions: inputs.exceptions } : {}),
     ...(inputs.config ? { config: inputs.config } : {}),
     ...(options.psaVersion ? { psaVersion: options.psaVersion } : {}),
+    ...(options.within !== undefined ? { within: options.within } : {}),
   });
   return { snapshot, assessment };
 }

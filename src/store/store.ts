@@ -181,7 +181,13 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
 
       async inventory(signal) {
         const counts = new Map<string, number>();
-        set({ status: 'inventory', progress: { label: 'listing the cluster' }, error: undefined });
+        set({
+          status: 'inventory',
+          progress: {
+            label: options.manifests ? `reading manifests in ${options.manifests}` : 'listing the cluster',
+          },
+          error: undefined,
+        });
         try {
           const src = await ensureOpen(signal);
           inputs ??= await loadInputs(options);
