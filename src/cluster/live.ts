@@ -54,6 +54,11 @@ export class LiveCluster implements ClusterWriter {
     return this.transport.requestCount;
   }
 
+  /** Throttled responses (429) that were retried after Retry-After. */
+  get throttledCount(): number {
+    return this.transport.throttledCount;
+  }
+
   close(): void {
     this.transport.close();
   }

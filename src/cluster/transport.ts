@@ -71,6 +71,8 @@ export class Transport {
   private execInFlight: Promise<ExecCredential> | undefined;
   /** Requests sent, for tests and benchmarks. */
   requestCount = 0;
+  /** Responses 429 (or 503/504 on reads) that were retried. */
+  throttledCount = 0;
 
   constructor(
     private readonly config: ResolvedKubeconfig,
@@ -136,6 +138,7 @@ export class Transport {
       }
       const retryable = status === 429 || (spec.method === 'GET' && (status === 503 || status === 504));
       if (retryable && attempt < 6) {
+        this.throttledCount++;
         const wait = Math.min(15_000, retryAfterMs(outcome.headers['retry-after']) ?? backoffMs(attempt));
         const jittered = Math.round(wait * (1 + Math.random() * 0.2));
         if (waited + jittered <= this.opts.maxRetryWaitMs) {

@@ -48,6 +48,8 @@ export interface ControlPlaneOptions {
   audit?: boolean;
   /** Progress lines (default: silent). */
   log?: (line: string) => void;
+  /** Extra kube-apiserver flags (e.g. feature gates for one test's own control plane). */
+  apiserverArgs?: string[];
 }
 
 export interface ControlPlanePids {
@@ -70,6 +72,8 @@ export interface ControlPlaneTimings {
 export interface ControlPlane {
   /** `https://127.0.0.1:<port>` */
   server: string;
+  /** etcd client URL (tests that need etcd itself, e.g. to compact and expire continue tokens). */
+  etcdUrl: string;
   /** Temp dir with pki/, logs/, etcd/ and the kubeconfigs; removed by stop(). */
   dir: string;
   adminKubeconfig: string;
@@ -731,6 +735,7 @@ async function startOnce(
             ]
           : []),
         '--v=1',
+        ...(opts.apiserverArgs ?? []),
       ],
       logsDir,
       detached,
@@ -792,6 +797,7 @@ async function startOnce(
     let stopped: Promise<{ keptLogs?: string }> | undefined;
     return {
       server,
+      etcdUrl: `http://127.0.0.1:${ep}`,
       dir,
       adminKubeconfig: kubeconfigs.admin,
       limitedKubeconfig: kubeconfigs.limited,

@@ -123,6 +123,7 @@ async function resolveCluster(): Promise<Resolved> {
     available: true,
     kind: 'local',
     server: cp.server,
+    etcdUrl: cp.etcdUrl,
     adminKubeconfig: cp.adminKubeconfig,
     limitedKubeconfig: cp.limitedKubeconfig,
     execKubeconfig: cp.execKubeconfig,

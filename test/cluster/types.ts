@@ -10,6 +10,8 @@ export interface AvailableCluster {
   kind: 'local' | 'external';
   /** `https://127.0.0.1:<port>` */
   server: string;
+  /** etcd client URL of a local control plane (absent for an external cluster). */
+  etcdUrl?: string;
   /** Client-certificate user `admin` in group `system:masters` (current context `admin`). */
   adminKubeconfig: string;
   /** Static-token user without any RBAC grant (current context `limited`): deterministic 403s. */
