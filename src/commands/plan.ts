@@ -4,12 +4,10 @@ import { join, resolve } from 'node:path';
 import { STEPS } from '../../steps/index.js';
 import type { FlagValues } from '../cli/args.js';
 import { stringList } from '../cli/args.js';
-import { type ManifestChange, writeRemediatedCopy } from '../cluster/manifest-writer.js';
+import { writeRemediatedCopy } from '../cluster/manifest-writer.js';
 import { ManifestSource } from '../cluster/manifests.js';
-import type { KubeObject, ObjectRef } from '../cluster/types.js';
-import { withoutBookkeeping } from '../engine/bookkeeping.js';
-import { mergeApply } from '../engine/fields.js';
 import { planJson, renderPlanMarkdown, writePlanDir } from '../engine/plan-file.js';
+import { remediatedChanges } from '../engine/remediate.js';
 import type { Plan } from '../engine/types.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { checkManifestsPath, headlessStore, readFlags, sessionOptions } from './common.js';
@@ -134,25 +132,7 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase})`).join(', ')}.`,
             );
           }
           await mkdir(remediated, { recursive: true });
-          // Several steps may change one object: layer them in order on the file's object.
-          const merged = new Map<string, { ref: ObjectRef; object: KubeObject; exists: boolean }>();
-          for (const c of result.changes) {
-            if (!c.target || !c.desired) continue;
-            const key = `${c.target.apiVersion}/${c.target.kind}/${c.target.namespace ?? ''}/${c.target.name}`;
-            let entry = merged.get(key);
-            if (!entry) {
-              const file = (await source.get(c.target)).value;
-              const exists = file !== undefined && !source.isSynthesized(c.target);
-              entry = { ref: c.target, object: (file ?? { ...c.desired }) as KubeObject, exists };
-              merged.set(key, entry);
-            }
-            entry.object = mergeApply(entry.object, c.desired) as KubeObject;
-          }
-          const changes: ManifestChange[] = [...merged.values()].map((e) => {
-            // The remediated manifests are the source of truth in Git: no run annotations in them.
-            const object = withoutBookkeeping(e.object as KubeObject & Record<string, unknown>);
-            return e.exists ? { ref: e.ref, object } : { create: object };
-          });
+          const changes = await remediatedChanges(source, result.changes);
           const copy = await writeRemediatedCopy(source, remediated, changes);
           output.err.write(
             `remediated manifests in ${remediated}: ${copy.rewritten.length} file(s) changed, ${copy.created.length} created\n`,
