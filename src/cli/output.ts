@@ -1,5 +1,8 @@
 /** Terminal output helpers for the headless face: colour only on a TTY, never when NO_COLOR or --no-color. */
 import { isDebug, type KubeHardenError } from '../errors.js';
+import { clean, paint } from '../report/format.js';
+
+export { paint };
 
 export interface Output {
   out: NodeJS.WritableStream;
@@ -42,28 +45,12 @@ export function makeOutput(options: { noColor?: boolean } = {}): Output {
   };
 }
 
-const codes = {
-  red: 31,
-  green: 32,
-  yellow: 33,
-  blue: 34,
-  magenta: 35,
-  cyan: 36,
-  gray: 90,
-  bold: 1,
-  dim: 2,
-} as const;
-export type Style = keyof typeof codes;
-
-export function paint(enabled: boolean, style: Style, text: string): string {
-  return enabled ? `\x1b[${codes[style]}m${text}\x1b[0m` : text;
-}
-
 /** `error: message` + `  hint: …`, the one-line form every expected error takes. */
 export function formatError(error: KubeHardenError | Error, color: boolean): string {
   const hint = (error as KubeHardenError).hint;
-  let text = `${paint(color, 'red', 'error:')} ${error.message}\n`;
-  if (hint) text += `${paint(color, 'dim', '  hint:')} ${hint}\n`;
+  // Server messages are data: control characters are shown escaped, never sent to the terminal.
+  let text = `${paint(color, 'red', 'error:')} ${clean(error.message)}\n`;
+  if (hint) text += `${paint(color, 'dim', '  hint:')} ${clean(hint)}\n`;
   if (isDebug() && error.stack) text += `${error.stack}\n`;
   return text;
 }
