@@ -4,7 +4,7 @@
  * SIGKILL and undo, Secret canary, idempotence.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -329,6 +329,68 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
       (JSON.parse(runs.stdout) as Array<{ runId: string; state: string }>).find((r) => r.runId === plan.id)
         ?.state,
     ).toBe('undone');
+  });
+
+  it('Ctrl-C: the first SIGINT finishes the request in flight and stops cleanly; the journal says interrupted', async () => {
+    const ns = await freshNamespace('sigint');
+    const step = fixedStep('t', 1, [
+      configMap(ns, 'one', { a: '1' }),
+      configMap(ns, 'two', { a: '2' }),
+      configMap(ns, 'three', { a: '3' }),
+      configMap(ns, 'four', { a: '4' }),
+    ]);
+    const plan = await planWith(admin, [step], [ns]);
+    const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    writePlanDir(plan, dir);
+    const journalDir = join(
+      state,
+      'kube-harden',
+      clusterKey({ kind: 'cluster', context: 'admin', server: clusterInfo().server }),
+    );
+    const journal = join(journalDir, `${plan.id}.jsonl`);
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'kube-harden.js'),
+        'apply',
+        '--plan',
+        dir,
+        '--yes',
+        '--kubeconfig',
+        clusterInfo().adminKubeconfig,
+        '--qps',
+        '1',
+        '--burst',
+        '1',
+      ],
+      { env: { ...process.env, XDG_STATE_HOME: state }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    await waitFor(() => existsSync(journal) && readJournal(journal).some((e) => e.type === 'result'), {
+      what: 'the first result in the journal',
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code).toBe(ExitCode.interrupted);
+    expect(stderr).toContain('interrupted: finishing the request in flight');
+    const entries = readJournal(journal);
+    const end = entries.find((e) => e.type === 'end');
+    expect(end && end.type === 'end' ? end.state : undefined).toBe('interrupted');
+    // Every intent has its result: nothing was left half-done.
+    const intents = entries.filter((e) => e.type === 'intent').map((e) => (e as { seq: number }).seq);
+    const results = entries.filter((e) => e.type === 'result').map((e) => (e as { seq: number }).seq);
+    expect(results).toEqual(intents);
+    expect(intents.length).toBeLessThan(4);
+    const cms = await kubectlJson<{ items: KubeObject[] }>(['get', 'configmaps', '-n', ns]);
+    expect(cms.items.filter((c) => c.metadata.name !== 'kube-root-ca.crt')).toHaveLength(intents.length);
+    // Journals are private: directory 0700, file 0600.
+    expect(statSync(journalDir).mode & 0o777).toBe(0o700);
+    expect(statSync(journal).mode & 0o777).toBe(0o600);
   });
 
   it('never shows a Secret value: previews, plans, journals, outputs and errors stay free of the canary', async () => {
