@@ -37,6 +37,9 @@ export function diffObjects(
     else if (line.startsWith('-') && !line.startsWith('---')) removed++;
   }
   // Drop the "Index:"/"====" preamble createTwoFilesPatch adds; keep ---/+++ headers.
-  const body = text.replace(/^={67}\n/m, '').replace(/^Index: .*\n/m, '');
+  const body = text
+    .replace(/^={67}\n/m, '')
+    .replace(/^Index: .*\n/m, '')
+    .replace(/^((?:---|\+\+\+) .*)\t$/gm, '$1');
   return { text: body, added, removed };
 }

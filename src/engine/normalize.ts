@@ -93,8 +93,17 @@ export function maskSecretPair(
 export function redact(object: KubeObject): KubeObject {
   if (!isSecret(object)) return object;
   const [masked] = maskSecretPair(normalize(object), undefined);
-  const meta = { ...object.metadata, ...((masked?.metadata as object) ?? {}) };
-  return { ...(masked as KubeObject), metadata: meta as KubeObject['metadata'] };
+  // Keep the identity fields normalize drops (resourceVersion, uid…), but never the last-applied annotation.
+  const { annotations, ...meta } = object.metadata;
+  const kept = { ...(annotations ?? {}) };
+  delete kept[LAST_APPLIED];
+  return {
+    ...(masked as KubeObject),
+    metadata: {
+      ...meta,
+      ...(Object.keys(kept).length ? { annotations: kept } : {}),
+    } as KubeObject['metadata'],
+  };
 }
 
 /** The hash journals keep instead of a Secret's before-image. */
