@@ -400,6 +400,11 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
       input: `apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: ${CANARY}}\n`,
     });
     const secretRef = { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'db' };
+    // The leak path is really there: the live object carries the canary in its last-applied annotation.
+    const liveSecret = await kubectlJson<KubeObject>(['get', 'secret', 'db', '-n', ns]);
+    expect(liveSecret.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain(
+      CANARY,
+    );
     const change: Change = {
       kind: 'apply',
       id: 'secret-label',
