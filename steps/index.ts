@@ -4,9 +4,14 @@
  */
 import type { Step } from '../src/engine/types.js';
 import { psaEnforce } from './psa-enforce.js';
+import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
 
-export const STEPS: readonly Step<never>[] = [psaWarnAudit, psaEnforce] as unknown as Step<never>[];
+export const STEPS: readonly Step<never>[] = [
+  psaWarnAudit,
+  psaEnforce,
+  psaMigrate,
+] as unknown as Step<never>[];
 
 export function stepById(id: string): Step<never> | undefined {
   return STEPS.find((s) => s.id === id);

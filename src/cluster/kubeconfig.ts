@@ -6,7 +6,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { type Cluster, type Context, KubeConfig, type User } from '@kubernetes/client-node';
+// Only the small config_types module at load time: the package index pulls in the generated API client
+// (~70 MB RSS and ~0.5 s per process). KubeConfig itself is loaded on demand, for auth-provider users only.
+import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
+import { newClusters, newContexts, newUsers } from '@kubernetes/client-node/dist/config_types.js';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
 
@@ -20,7 +23,11 @@ export interface KubeconfigOptions {
 }
 
 export interface ResolvedKubeconfig {
-  kc: KubeConfig;
+  /**
+   * client-node's KubeConfig for the selected context (imported on first call). Only auth providers (OIDC, …)
+   * need it; everything else is read from `cluster` and `user`.
+   */
+  kubeConfig(): Promise<KubeConfig>;
   files: string[];
   contextName: string;
   context: Context;
@@ -64,7 +71,14 @@ function kubeconfigFiles(options: KubeconfigOptions): string[] {
   return [home];
 }
 
-function loadOne(file: string): KubeConfig {
+interface LoadedKubeconfig {
+  clusters: Cluster[];
+  users: User[];
+  contexts: Context[];
+  currentContext: string | undefined;
+}
+
+function loadOne(file: string): LoadedKubeconfig {
   let text: string;
   try {
     if (statSync(file).size > MAX_KUBECONFIG_BYTES) {
@@ -93,9 +107,16 @@ function loadOne(file: string): KubeConfig {
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError(`kubeconfig ${file} is not a kubeconfig (expected a mapping)`, 'fix the file');
   }
-  const kc = new KubeConfig();
+  // What KubeConfig.loadFromString does after parsing (same validation: invalid entries throw).
+  const d = doc as Record<string, unknown>;
+  let kc: LoadedKubeconfig;
   try {
-    kc.loadFromString(JSON.stringify(doc));
+    kc = {
+      clusters: newClusters(d.clusters),
+      contexts: newContexts(d.contexts),
+      users: newUsers(d.users),
+      currentContext: typeof d['current-context'] === 'string' ? d['current-context'] : undefined,
+    };
   } catch (error) {
     throw new ConfigError(`kubeconfig ${file} is invalid: ${(error as Error).message}`, 'fix the file');
   }
@@ -103,7 +124,7 @@ function loadOne(file: string): KubeConfig {
   return kc;
 }
 
-function makePathsAbsolute(kc: KubeConfig, root: string): void {
+function makePathsAbsolute(kc: LoadedKubeconfig, root: string): void {
   const abs = (p: string | undefined) => (p && !isAbsolute(p) ? join(root, p) : p);
   for (const c of kc.clusters) if (c.caFile) c.caFile = abs(c.caFile);
   for (const u of kc.users) {
@@ -126,13 +147,6 @@ export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKube
     for (const x of kc.contexts) if (!contexts.has(x.name)) contexts.set(x.name, x);
     if (!current && kc.currentContext) current = kc.currentContext;
   }
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [...clusters.values()],
-    users: [...users.values()],
-    contexts: [...contexts.values()],
-    currentContext: current,
-  });
   const contextName = options.context ?? current;
   const where = files.length === 1 ? `kubeconfig ${files[0]}` : `kubeconfigs ${files.join(', ')}`;
   if (!contextName) {
@@ -152,7 +166,6 @@ export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKube
         : 'the kubeconfig defines no contexts',
     );
   }
-  kc.setCurrentContext(contextName);
   const cluster = clusters.get(context.cluster);
   if (!cluster) {
     throw new ConfigError(
@@ -172,5 +185,26 @@ export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKube
     );
   }
   const user = users.get(context.user) ?? { name: context.user };
-  return { kc, files, contextName, context, cluster, user, namespace: context.namespace };
+  let kubeConfig: Promise<KubeConfig> | undefined;
+  return {
+    kubeConfig: () => {
+      kubeConfig ??= import('@kubernetes/client-node').then(({ KubeConfig }) => {
+        const kc = new KubeConfig();
+        kc.loadFromOptions({
+          clusters: [...clusters.values()],
+          users: [...users.values()],
+          contexts: [...contexts.values()],
+          currentContext: contextName,
+        });
+        return kc;
+      });
+      return kubeConfig;
+    },
+    files,
+    contextName,
+    context,
+    cluster,
+    user,
+    namespace: context.namespace,
+  };
 }

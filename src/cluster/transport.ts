@@ -3,6 +3,7 @@
  * concurrency gate, retries that honour Retry-After, per-request timeouts, `Warning` header capture and typed
  * errors. Request headers (credentials) are never logged or put into errors.
  */
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -71,6 +72,7 @@ export class Transport {
   private execInFlight: Promise<ExecCredential> | undefined;
   /** Requests sent, for tests and benchmarks. */
   requestCount = 0;
+  private readonly signals = new WeakSet<AbortSignal>();
   /** Responses 429 (or 503/504 on reads) that were retried. */
   throttledCount = 0;
 
@@ -103,6 +105,13 @@ export class Transport {
 
   /** Send one request, with retries for throttling and transient failures of reads. */
   async send(spec: RequestSpec): Promise<Response> {
+    if (spec.signal && !this.signals.has(spec.signal)) {
+      // Every request in flight (and one waiting for a rate-limit token) listens for abort on the caller's
+      // signal, and removes its listener when done; an inventory has ~20 lists and ~15 access reviews in flight,
+      // which would trip Node's leak warning at 11 ("MaxListenersExceededWarning") on stderr.
+      this.signals.add(spec.signal);
+      setMaxListeners(0, spec.signal);
+    }
     const run = () => this.sendWithRetries(spec);
     return spec.isList ? this.lists.run(run) : run();
   }
@@ -177,7 +186,7 @@ export class Transport {
       // OIDC and other auth providers: client-node knows them.
       const opts: { headers?: Record<string, string> } = {};
       try {
-        await this.config.kc.applyToHTTPSOptions(opts as never);
+        await (await this.config.kubeConfig()).applyToHTTPSOptions(opts as never);
       } catch (error) {
         throw new ConfigError(
           `the auth provider of user "${user.name}" failed: ${(error as Error).message}`,

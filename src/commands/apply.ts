@@ -34,6 +34,11 @@ planned resourceVersion as a precondition, journaled first so that \`kube-harden
         type: 'boolean',
         description: 'take over fields owned by other field managers (explicit)',
       },
+      {
+        name: 'include-optional',
+        type: 'boolean',
+        description: 'also apply the changes the plan marks optional',
+      },
     ],
     maxPositionals: 0,
     examples: [

@@ -1,5 +1,6 @@
 import { apply } from './apply.js';
 import { exceptions } from './exceptions.js';
+import { migrate } from './migrate.js';
 import { plan } from './plan.js';
 import { preflight } from './preflight.js';
 import { report } from './report.js';
@@ -7,4 +8,4 @@ import { runs, undo } from './runs.js';
 import type { Command } from './types.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: Command[] = [report, plan, apply, runs, undo, exceptions, preflight];
+export const commands: Command[] = [report, plan, apply, migrate, runs, undo, exceptions, preflight];

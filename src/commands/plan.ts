@@ -4,9 +4,10 @@ import { join, resolve } from 'node:path';
 import { STEPS } from '../../steps/index.js';
 import type { FlagValues } from '../cli/args.js';
 import { stringList } from '../cli/args.js';
+import type { Output } from '../cli/output.js';
 import { writeRemediatedCopy } from '../cluster/manifest-writer.js';
 import { ManifestSource } from '../cluster/manifests.js';
-import { planJson, renderPlanMarkdown, writePlanDir } from '../engine/plan-file.js';
+import { planJson, renderPlanMarkdown, type WrittenPlan, writePlanDir } from '../engine/plan-file.js';
 import { remediatedChanges } from '../engine/remediate.js';
 import type { Plan } from '../engine/types.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -50,6 +51,40 @@ export function planSummary(plan: Plan): string {
   if (plan.unknown.length)
     lines.push(`incomplete inventory: ${plan.unknown.length} resource type(s) unknown`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `--out DIR`: DIR/plan.json, DIR/PLAN.md, DIR/manifests/ and DIR/patches/; offline (`manifests` set) also
+ * DIR/remediated/, a copy of the manifests with the changes layered on (the source is never modified).
+ * Shared by `plan` and `migrate`.
+ */
+export async function writePlanOutput(
+  result: Plan,
+  out: string,
+  manifests: string | undefined,
+  output: Output,
+): Promise<WrittenPlan> {
+  const remediated = join(out, 'remediated');
+  if (manifests && resolve(remediated).startsWith(resolve(manifests))) {
+    throw new UsageError('--out must not be inside the --manifests directory', 'write the plan elsewhere');
+  }
+  const written = writePlanDir(result, out);
+  output.err.write(
+    `plan ${result.id} written to ${out}: plan.json, PLAN.md, ${written.manifests.length} manifest(s)${written.patches.length ? `, ${written.patches.length} patch(es) for GitOps sources in patches/` : ''}\n`,
+  );
+  if (!manifests) return written;
+  const source = await ManifestSource.load(manifests);
+  await mkdir(remediated, { recursive: true });
+  // Optional changes (e.g. readOnlyRootFilesystem) stay out of the copy: they are applied only when chosen.
+  const changes = await remediatedChanges(
+    source,
+    result.changes.filter((c) => !c.optional),
+  );
+  const copy = await writeRemediatedCopy(source, remediated, changes);
+  output.err.write(
+    `remediated manifests in ${remediated}: ${copy.rewritten.length} file(s) changed, ${copy.created.length} created\n`,
+  );
+  return written;
 }
 
 export const plan: Command = {
@@ -117,27 +152,8 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase})`).join(', ')}.`,
       const result = await store.getState().planSteps(stepIds, signal);
       const out = typeof parsed.flags.out === 'string' ? parsed.flags.out : undefined;
       if (out) {
-        const written = writePlanDir(result, out);
         output.err.write(planSummary(result));
-        output.err.write(
-          `plan ${result.id} written to ${out}: plan.json, PLAN.md, ${written.manifests.length} manifest(s)\n`,
-        );
-        if (options.manifests) {
-          const source = await ManifestSource.load(options.manifests);
-          const remediated = join(out, 'remediated');
-          if (resolve(remediated).startsWith(resolve(options.manifests))) {
-            throw new UsageError(
-              '--out must not be inside the --manifests directory',
-              'write the plan elsewhere',
-            );
-          }
-          await mkdir(remediated, { recursive: true });
-          const changes = await remediatedChanges(source, result.changes);
-          const copy = await writeRemediatedCopy(source, remediated, changes);
-          output.err.write(
-            `remediated manifests in ${remediated}: ${copy.rewritten.length} file(s) changed, ${copy.created.length} created\n`,
-          );
-        }
+        await writePlanOutput(result, out, options.manifests, output);
         output.err.write(`review it, then apply with: kube-harden apply --plan ${out}\n`);
       } else if (parsed.flags.format === 'json') {
         output.out.write(`${JSON.stringify(planJson(result), null, 2)}\n`);

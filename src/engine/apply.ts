@@ -63,7 +63,7 @@ export async function applyPlan(
   if (source.kind !== 'cluster') throw new Error('applyPlan needs a live cluster');
   const runId = plan.id;
   const journal = Journal.create(source, runId, options.env);
-  const changes = plan.changes.filter((c) => options.confirmed.has(c.id) && c.kind !== 'manual');
+  const changes = coalesce(plan.changes.filter((c) => options.confirmed.has(c.id) && c.kind !== 'manual'));
   journal.append({
     type: 'run',
     runId,
@@ -77,7 +77,7 @@ export async function applyPlan(
   const outcomes: ChangeOutcome[] = [];
   // Objects this run already wrote: a later change to the same object was previewed against the version before
   // our own write, which is not someone else's change.
-  const ownWrites = new Map<string, { from: string | null; to: string }>();
+  const ownWrites = new Map<string, OwnWrite>();
   let state: ApplyReport['state'] = 'complete';
   let failedStep: string | undefined;
   try {
@@ -106,6 +106,8 @@ export async function applyPlan(
         ownWrites,
       );
       outcomes.push(outcome);
+      // Changes folded into this one share its outcome.
+      for (const id of (change as Coalesced).alsoIds ?? []) outcomes.push({ ...outcome, id });
       options.onEvent?.({ type: 'done', change, outcome, index, total: changes.length });
       if (outcome.outcome === 'failed') {
         failedStep = change.step;
@@ -123,12 +125,53 @@ function refKey(ref: { apiVersion: string; kind: string; namespace?: string; nam
   return `${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
 }
 
+type Coalesced = PlannedChange & { alsoIds?: string[] };
+
+/**
+ * Confirmed changes of one step to one object become one write (e.g. a workload fix and its optional
+ * readOnlyRootFilesystem change): a controller reacting to the first write would make the second look stale.
+ */
+function coalesce(changes: PlannedChange[]): Coalesced[] {
+  const out: Coalesced[] = [];
+  const byKey = new Map<string, Coalesced>();
+  for (const c of changes) {
+    const key = c.target && c.kind === 'apply' ? `${c.step}|${refKey(c.target)}` : undefined;
+    const first = key ? byKey.get(key) : undefined;
+    if (first && first.baseResourceVersion === c.baseResourceVersion && first.desired && c.desired) {
+      first.desired = mergeApply(first.desired, c.desired) as KubeObject;
+      first.alsoIds = [...(first.alsoIds ?? []), c.id];
+      continue;
+    }
+    const copy: Coalesced = { ...c };
+    if (key) byKey.set(key, copy);
+    out.push(copy);
+  }
+  return out;
+}
+
+/** What this run wrote to an object: enough to tell our own change (and controller bookkeeping) from others'. */
+interface OwnWrite {
+  from: string | null;
+  to: string;
+  generation?: number;
+  meta: string;
+}
+
+// Controllers update these after a template change; they are not someone else's edit.
+const CONTROLLER_ANNOTATIONS = ['deployment.kubernetes.io/revision'];
+
+function metaKey(object: KubeObject): string {
+  const annotations = { ...(object.metadata.annotations ?? {}) };
+  for (const a of CONTROLLER_ANNOTATIONS) delete annotations[a];
+  return JSON.stringify([object.metadata.labels ?? {}, annotations]);
+}
+
 async function applyOne(
   writer: ClusterWriter,
   journal: Journal,
   change: PlannedChange,
   force: boolean,
-  ownWrites: Map<string, { from: string | null; to: string }>,
+  ownWrites: Map<string, OwnWrite>,
 ): Promise<ChangeOutcome> {
   const target = change.target;
   const base = { id: change.id, step: change.step };
@@ -143,7 +186,13 @@ async function applyOne(
   }
   const liveRv = live?.metadata.resourceVersion ?? null;
   const own = ownWrites.get(refKey(target));
-  const movedByUs = own !== undefined && own.from === change.baseResourceVersion && own.to === liveRv;
+  // Moved since the preview, but by this run: our own earlier write, possibly followed by a controller updating
+  // status (same generation, same labels and annotations).
+  const movedByUs =
+    own !== undefined &&
+    live !== undefined &&
+    own.from === change.baseResourceVersion &&
+    (own.to === liveRv || (own.generation === live.metadata.generation && own.meta === metaKey(live)));
   if (liveRv !== change.baseResourceVersion && !movedByUs) {
     return {
       ...base,

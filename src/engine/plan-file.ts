@@ -137,8 +137,9 @@ export function writePlanDir(plan: Plan, dir: string): WrittenPlan {
     const object = manifestOf(change);
     if (!object || !change.target || change.operation === 'delete') continue;
     const step = plan.steps.find((s) => s.id === change.step);
+    // Optional changes stay out of manifests/: `kubectl apply -R -f manifests/` applies exactly the default plan.
     const folder = join(
-      'manifests',
+      change.optional ? 'optional' : 'manifests',
       `${String(step?.phase ?? order.indexOf(change.step)).padStart(2, '0')}-${change.step}`,
     );
     mkdirSync(join(dir, folder), { recursive: true });
@@ -152,13 +153,13 @@ export function writePlanDir(plan: Plan, dir: string): WrittenPlan {
   for (const change of plan.changes) {
     const object = manifestOf(change);
     if (!change.exportPatch || !object || !change.target) continue;
-    mkdirSync(join(dir, 'patches'), { recursive: true });
+    mkdirSync(join(dir, 'patches', ...(change.optional ? ['optional'] : [])), { recursive: true });
     const { metadata } = object;
     const patch = {
       ...object,
       metadata: { name: metadata.name, ...(metadata.namespace ? { namespace: metadata.namespace } : {}) },
     };
-    const rel = join('patches', fileName(change.target));
+    const rel = join('patches', ...(change.optional ? ['optional'] : []), fileName(change.target));
     writeFileSync(
       join(dir, rel),
       `# ${change.exportPatch}: apply this patch to the source, not only to the cluster\n${toYaml(patch)}`,

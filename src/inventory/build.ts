@@ -298,7 +298,7 @@ export async function buildSnapshot(
   let apiServerFlags: string[] | undefined;
   let dns: DnsServiceInfo | undefined;
 
-  const addWorkload = (kind: WorkloadKind, item: KubeObject) => {
+  const addWorkload = (kind: WorkloadKind, item: KubeObject, template = templateOf(kind, item, interner)) => {
     const meta = item.metadata as unknown as J;
     const ns = String(meta.namespace ?? 'default');
     const spec = o(item.spec);
@@ -316,7 +316,6 @@ export async function buildSnapshot(
     if (item.metadata.resourceVersion) w.resourceVersion = item.metadata.resourceVersion;
     if (typeof spec.replicas === 'number') w.replicas = spec.replicas;
     else if (kind === 'Deployment' || kind === 'StatefulSet' || kind === 'ReplicaSet') w.replicas = 1;
-    const template = templateOf(kind, item, interner);
     if (template) w.template = template;
     workloads.set(`${kind}/${ns}/${w.name}`, w);
     if (kind === 'DaemonSet') {
@@ -354,11 +353,10 @@ export async function buildSnapshot(
         const meta = item.metadata as unknown as J;
         const ns = String(meta.namespace ?? 'default');
         const owner = controllerOf(meta);
-        if (!owner) addWorkload('Pod', item);
-        const pod: PodLite = {
-          name: item.metadata.name,
-          pod: templateOf('Pod', item, interner) as PodTemplateLite,
-        };
+        // Projected once: a bare pod is its own workload's template.
+        const template = templateOf('Pod', item, interner) as PodTemplateLite;
+        if (!owner) addWorkload('Pod', item, template);
+        const pod: PodLite = { name: item.metadata.name, pod: template };
         const phase = o(item.status).phase;
         if (typeof phase === 'string') pod.phase = phase;
         const raw: RawPod = { namespace: ns, pod };

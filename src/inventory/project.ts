@@ -2,6 +2,7 @@
  * Projection of pod specs onto the fields the evaluators read, so the snapshot stays small. Identical
  * projections are interned: 10,000 replicas of one template share one object.
  */
+import { createHash } from 'node:crypto';
 import type { ContainerLite, PodSpecLite, PodTemplateLite } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -99,6 +100,33 @@ function slimProjected(v: unknown): Json {
   return { sources };
 }
 
+/** The ServiceAccount admission plugin's token volume: `kube-api-access-` + 5 random characters, per pod. */
+const TOKEN_VOLUME = /^kube-api-access-[a-z0-9]{5}$/;
+export const TOKEN_VOLUME_NAME = 'kube-api-access';
+
+/**
+ * Give the admission-injected token volume (and its mounts) one fixed name. Its random suffix is the only
+ * difference between the pods of one template, and nothing we evaluate reads volume names, so without this no two
+ * live pods would intern to the same spec and every replica would be evaluated on its own.
+ */
+function normalizeTokenVolume(out: PodSpecLite): void {
+  const volumes = out.volumes ?? [];
+  const tokens = volumes.filter(
+    (v) =>
+      TOKEN_VOLUME.test(v.name) &&
+      arr((v.projected as Json | undefined)?.sources).some((s) => 'serviceAccountToken' in s),
+  );
+  const token = tokens[0];
+  if (tokens.length !== 1 || !token || volumes.some((v) => v.name === TOKEN_VOLUME_NAME)) return;
+  const from = token.name;
+  token.name = TOKEN_VOLUME_NAME;
+  for (const list of [out.initContainers, out.containers, out.ephemeralContainers]) {
+    for (const c of list ?? []) {
+      for (const m of c.volumeMounts ?? []) if (m.name === from) m.name = TOKEN_VOLUME_NAME;
+    }
+  }
+}
+
 export function projectPodSpec(spec: unknown): PodSpecLite {
   const s = obj(spec) ?? {};
   const out: PodSpecLite = { containers: arr(s.containers).map(container) };
@@ -124,6 +152,7 @@ export function projectPodSpec(spec: unknown): PodSpecLite {
   if (init.length) out.initContainers = init.map(container);
   const eph = arr(s.ephemeralContainers);
   if (eph.length) out.ephemeralContainers = eph.map(container);
+  normalizeTokenVolume(out);
   return out;
 }
 
@@ -140,22 +169,29 @@ export function securityAnnotations(annotations: unknown): Record<string, string
   return out;
 }
 
+/** A fixed-size key for a JSON text (the full text would keep ~2 KB per distinct pod alive while listing). */
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
+}
+
 /**
  * Interns projected templates by content. The spec is interned on its own as well, so pods that differ only in
- * labels (StatefulSet pod names, template hashes) share one spec object and one Pod Security evaluation.
+ * labels (StatefulSet pod names, template hashes) share one spec object and one Pod Security evaluation. Keys are
+ * SHA-256 digests of the JSON, not the JSON itself: live pods rarely share a spec byte for byte (each one has its
+ * own `kube-api-access-<random>` token volume), so 10,000 pods would otherwise hold ~30 MB of keys.
  */
 export class TemplateInterner {
   private readonly seen = new Map<string, PodTemplateLite>();
   private readonly specs = new Map<string, PodTemplateLite['spec']>();
 
   intern(template: PodTemplateLite): PodTemplateLite {
-    const specKey = JSON.stringify(template.spec);
+    const specKey = digest(JSON.stringify(template.spec));
     let spec = this.specs.get(specKey);
     if (!spec) {
       spec = template.spec;
       this.specs.set(specKey, spec);
     }
-    const key = `${JSON.stringify(template.metadata)}\n${specKey}`;
+    const key = `${specKey}${digest(JSON.stringify(template.metadata))}`;
     const found = this.seen.get(key);
     if (found) return found;
     const interned = { metadata: template.metadata, spec };

@@ -61,6 +61,42 @@ const CATALOG: readonly Control[] = [
     "Namespace enforces a weaker Pod Security level than its tier's target",
     'Label the namespace with warn/audit first (phase 1), then enforce its tier level (phase 2).',
   ),
+  // Found by the rollout steps while planning (steps/psa-enforce.ts, steps/psa-migrate.ts, steps/psa-warn-audit.ts).
+  c(
+    'KH-PSA-ENFORCE-BLOCKED',
+    'medium',
+    2,
+    "Namespace cannot enforce its tier's Pod Security level yet",
+    'Fix the blocking workloads (kube-harden migrate -n NS) or move excepted ones to a namespace of their own.',
+  ),
+  c(
+    'KH-PSA-AUDIT-ONLY',
+    'medium',
+    2,
+    'Namespace has had warn/audit without enforce for too long',
+    'Enforce the level (phase 2) once warnings are clean; audit mode is a step, not a destination.',
+  ),
+  c(
+    'KH-PSA-MIGRATE-BLOCKER',
+    'medium',
+    2,
+    'Workload blocks its namespace from the target Pod Security level',
+    'Apply the proposed fix (kube-harden migrate -n NS), and change the workload at its source.',
+  ),
+  c(
+    'KH-PSA-MIGRATE-SUMMARY',
+    'info',
+    2,
+    'Pod Security migration status of a namespace',
+    'Review the fixes, apply them, then enforce (kube-harden plan --step psa-enforce -n NS).',
+  ),
+  c(
+    'KH-NS-UNDECLARED',
+    'info',
+    1,
+    'Namespace is used by manifests but not declared',
+    'Add a Namespace object to the manifests, so that its labels can be managed.',
+  ),
   c(
     'KH-PSA-INVALID-LABEL',
     'medium',

@@ -28,6 +28,8 @@ export interface SessionOptions {
   exceptionsFile?: string;
   configFile?: string;
   psaVersion?: PolicyVersionString;
+  /** Step settings by key (e.g. `psa-migrate.target`, `psa-enforce.staleAfterDays`). */
+  settings?: Record<string, unknown>;
   /** The "expiring" window of the exceptions review, in days (default 14). */
   within?: number;
   /** `--read-only`: no write path exists at all. */

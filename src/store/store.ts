@@ -3,22 +3,30 @@
  * inventory, plan, apply, undo). The Ink wizard and the headless commands both drive it; components only
  * dispatch intents and render.
  */
+import { randomBytes } from 'node:crypto';
+import { readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { STEPS } from '../../steps/index.js';
 import { isClusterError } from '../cluster/errors.js';
+import { type ManifestChange, writeRemediatedCopy } from '../cluster/manifest-writer.js';
 import {
   type AccessDecision,
   describeRef,
   type Identity,
+  type KubeObject,
+  type ObjectRef,
   type ServerVersion,
   type SourceInfo,
 } from '../cluster/types.js';
 import { type ApplyEvent, type ApplyReport, applyPlan } from '../engine/apply.js';
+import { withoutBookkeeping } from '../engine/bookkeeping.js';
+import { mergeApply } from '../engine/fields.js';
 import { listRuns, type RunSummary } from '../engine/journal.js';
 import { buildPlan, type PlanProgress } from '../engine/plan.js';
-import type { AppliedChange, Plan, Step, StepOptions, Verification } from '../engine/types.js';
+import type { AppliedChange, Plan, PlannedChange, Step, StepOptions, Verification } from '../engine/types.js';
 import { applyUndo, planUndo, type UndoOutcome, type UndoPlan } from '../engine/undo.js';
-import { UsageError } from '../errors.js';
+import { AbortError, UsageError } from '../errors.js';
 import type { InventoryProgress } from '../inventory/build.js';
 import type { Snapshot } from '../inventory/types.js';
 import type { Assessment } from '../policy/assess.js';
@@ -49,6 +57,18 @@ export interface Progress {
   total?: number;
 }
 
+/** What the offline "apply" wrote: a remediated copy of the manifests (the source is never modified). */
+export interface ManifestWrite {
+  outDir: string;
+  /** Every change written so far in this session, in order (later writes layer on earlier ones). */
+  changes: PlannedChange[];
+  /** Ids of the changes the last write added. */
+  added: string[];
+  /** Paths relative to `outDir`, sorted. */
+  rewritten: string[];
+  created: string[];
+}
+
 export interface HardenState {
   status: Status;
   error?: Error;
@@ -72,6 +92,10 @@ export interface HardenState {
   undo?: { plan: UndoPlan; outcomes?: UndoOutcome[] };
   /** Whether any write path exists (false offline and with --read-only). */
   canWrite: boolean;
+  /** The wizard's long operations take their signal from here; Ctrl-C aborts it (see `interrupt`). */
+  abortController: AbortController;
+  /** Offline: what `writeManifests` wrote in this session. */
+  manifestWrite?: ManifestWrite;
 
   connect(signal?: AbortSignal): Promise<void>;
   inventory(signal?: AbortSignal): Promise<void>;
@@ -86,6 +110,16 @@ export interface HardenState {
   loadRuns(): void;
   planUndo(runId?: string, options?: { force?: boolean; signal?: AbortSignal }): Promise<UndoPlan>;
   applyUndo(signal?: AbortSignal): Promise<UndoOutcome[]>;
+  /** The signal for the next long operation: a fresh AbortController once the previous one was aborted. */
+  operationSignal(): AbortSignal;
+  /** Abort the operation in flight (the wizard's first Ctrl-C): apply stops after the change in flight. */
+  interrupt(): void;
+  /**
+   * Offline (`--manifests` with `--out DIR`): write the selected changes, layered on the ones written before in
+   * this session, as a remediated copy of the manifests to `outDir` (new or empty; replaced as a whole by later
+   * writes of the same session).
+   */
+  writeManifests(outDir: string, signal?: AbortSignal): Promise<ManifestWrite>;
   close(): void;
 }
 
@@ -138,7 +172,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
     namespaces: options.scope.namespaces,
     exclude: options.scope.exclude,
     ...(options.psaVersion ? { psaVersion: options.psaVersion } : {}),
-    settings: {},
+    settings: options.settings ?? {},
     now: options.now(),
   });
 
@@ -156,6 +190,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       verifications: {},
       runs: [],
       canWrite: false,
+      abortController: new AbortController(),
       ...deps.initial,
 
       async connect(signal) {
@@ -398,6 +433,89 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           get().loadRuns();
           return outcomes;
         } catch (error) {
+          return fail(error);
+        }
+      },
+
+      operationSignal() {
+        let controller = get().abortController;
+        if (controller.signal.aborted) {
+          controller = new AbortController();
+          set({ abortController: controller });
+        }
+        return controller.signal;
+      },
+
+      interrupt() {
+        const controller = get().abortController;
+        if (!controller.signal.aborted) controller.abort(new AbortError('interrupted by the operator'));
+      },
+
+      async writeManifests(outDir, signal) {
+        const { plan, selected, manifestWrite } = get();
+        if (!plan) throw new Error('plan first');
+        const src = await ensureOpen(signal);
+        const source = src.manifests;
+        if (!source || options.readOnly) {
+          return fail(
+            new UsageError(
+              'writing remediated manifests needs a manifest source (--manifests) without --read-only',
+            ),
+          );
+        }
+        const chosen = plan.changes.filter((c) => selected.includes(c.id) && c.kind !== 'manual');
+        const out = resolve(outDir);
+        const earlier = manifestWrite?.outDir === out ? manifestWrite.changes : [];
+        const all = [...earlier.filter((c) => !chosen.some((n) => n.id === c.id)), ...chosen];
+        set({
+          status: 'applying',
+          progress: { label: `writing remediated manifests to ${outDir}`, done: 0, total: chosen.length },
+          error: undefined,
+        });
+        // Written to a sibling first, then moved into place: a failed write leaves the previous tree intact.
+        const staging = `${out}.kube-harden-${randomBytes(4).toString('hex')}`;
+        try {
+          // Several changes may touch one object: layer them in order on the file's object (like plan --out).
+          const merged = new Map<string, { ref: ObjectRef; object: KubeObject; exists: boolean }>();
+          for (const c of all) {
+            if (!c.target || !c.desired) continue;
+            const key = `${c.target.apiVersion}/${c.target.kind}/${c.target.namespace ?? ''}/${c.target.name}`;
+            let entry = merged.get(key);
+            if (!entry) {
+              const file = (await source.get(c.target)).value;
+              const exists = file !== undefined && !source.isSynthesized(c.target);
+              entry = { ref: c.target, object: (file ?? { ...c.desired }) as KubeObject, exists };
+              merged.set(key, entry);
+            }
+            entry.object = mergeApply(entry.object, c.desired) as KubeObject;
+          }
+          const changes: ManifestChange[] = [...merged.values()].map((e) => {
+            // The remediated manifests are the source of truth in Git: no run annotations in them.
+            const object = withoutBookkeeping(e.object as KubeObject & Record<string, unknown>);
+            return e.exists ? { ref: e.ref, object } : { create: object };
+          });
+          const copy = await writeRemediatedCopy(source, staging, changes, signal ? { signal } : {});
+          if (manifestWrite?.outDir === out) {
+            await rm(out, { recursive: true, force: true });
+          } else {
+            const entries = await readdir(out).catch(() => undefined);
+            if (entries && entries.length > 0) {
+              throw new UsageError(`--out ${outDir} is not empty`, 'choose a new or empty directory');
+            }
+            if (entries) await rmdir(out);
+          }
+          await rename(staging, out);
+          const result: ManifestWrite = {
+            outDir: out,
+            changes: all,
+            added: chosen.map((c) => c.id),
+            rewritten: copy.rewritten,
+            created: copy.created,
+          };
+          set({ manifestWrite: result, status: 'applied', progress: undefined });
+          return result;
+        } catch (error) {
+          await rm(staging, { recursive: true, force: true });
           return fail(error);
         }
       },

@@ -1,0 +1,720 @@
+/**
+ * psa-migrate: the fix of a pod template (only what the failing checks need, never loosening, never an object the
+ * API server rejects) and the step's detect → propose on fixture snapshots (kinds, GitOps exports, optional
+ * changes, exceptions, the target override).
+ */
+import { describe, expect, test } from 'vitest';
+import type { ClusterReader, KubeObject, ObjectRef } from '../../../src/cluster/types.js';
+import { mergeApply } from '../../../src/engine/fields.js';
+import type { Change, StepOptions } from '../../../src/engine/types.js';
+import type { PodSpecLite, Snapshot, Workload } from '../../../src/inventory/types.js';
+import { assess } from '../../../src/policy/assess.js';
+import type { ExceptionRegister } from '../../../src/policy/exceptions.js';
+import { evaluatePod } from '../../../src/policy/pss/index.js';
+import {
+  fixTemplate,
+  knownNonRootUid,
+  type MigrateFacts,
+  psaMigrate,
+  TARGET_SETTING,
+} from '../../../steps/psa-migrate.js';
+import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { generatePodVariants } from '../../support/pod-variants.js';
+
+type J = Record<string, unknown>;
+const specOf = (fragment: J | undefined): J => (fragment?.spec ?? {}) as J;
+const RESTRICTED = { level: 'restricted', version: 'v1.36', serverMinor: 36 } as const;
+const BASELINE = { level: 'baseline', version: 'v1.36', serverMinor: 36 } as const;
+
+/** A legacy template: nothing set at all (root implicitly). */
+const bare = (extra: J = {}): { metadata: J; spec: J } => ({
+  metadata: {},
+  spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0' }], ...extra },
+});
+
+const checks = (t: { metadata?: J; spec: J }, policy: { level: 'baseline' | 'restricted' } = RESTRICTED) =>
+  evaluatePod({ level: policy.level, version: 'v1.36' }, t, { serverMinor: 36 }).violations.map(
+    (v) => v.check,
+  );
+
+describe('fixTemplate', () => {
+  test('a bare template gets exactly the four restricted fixes and then passes restricted', () => {
+    const t = bare({
+      initContainers: [{ name: 'init', image: 'registry.example.com/init:1.0' }],
+    });
+    const tf = fixTemplate(t, RESTRICTED);
+    expect(tf.fix).toEqual({
+      spec: {
+        securityContext: { seccompProfile: { type: 'RuntimeDefault' }, runAsNonRoot: true },
+        initContainers: [
+          {
+            name: 'init',
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          },
+        ],
+        containers: [
+          {
+            name: 'app',
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          },
+        ],
+      },
+    });
+    expect(tf.remaining).toEqual([]);
+    expect(checks(mergeApply(t, tf.fix) as { spec: J })).toEqual([]);
+    expect(tf.fixedChecks.sort()).toEqual([
+      'allowPrivilegeEscalation',
+      'capabilities_restricted',
+      'runAsNonRoot',
+      'seccompProfile_restricted',
+    ]);
+    // The images are not known to run as non-root: no runAsUser, and the operator is told why it matters.
+    expect(JSON.stringify(tf.fix)).not.toContain('runAsUser');
+    expect(tf.notes).toEqual([
+      'the images registry.example.com/init:1.0 (container "init"), registry.example.com/app:1.0 (container "app") must run as a non-root user (numeric USER); otherwise the kubelet refuses to start it (CreateContainerConfigError: "container has runAsNonRoot and image will run as root" or "… has non-numeric user")',
+    ]);
+  });
+
+  test('runAsUser only for images known to run as a non-root UID', () => {
+    expect(knownNonRootUid('nginxinc/nginx-unprivileged:1.27')?.uid).toBe(101);
+    expect(knownNonRootUid('docker.io/nginxinc/nginx-unprivileged:1.27-alpine')?.uid).toBe(101);
+    expect(knownNonRootUid('gcr.io/distroless/static-debian12:nonroot')?.uid).toBe(65532);
+    expect(knownNonRootUid('gcr.io/distroless/base:debug-nonroot')?.uid).toBe(65532);
+    expect(knownNonRootUid('gcr.io/distroless/static-debian12:latest')).toBeUndefined();
+    expect(knownNonRootUid('bitnami/redis:7.2')?.uid).toBe(1001);
+    expect(knownNonRootUid('nginx:1.27')).toBeUndefined();
+    expect(knownNonRootUid('evil.io/nginxinc/nginx-unprivileged:1')).toBeUndefined();
+    const tf = fixTemplate(
+      {
+        spec: {
+          containers: [
+            { name: 'web', image: 'nginxinc/nginx-unprivileged:1.27' },
+            { name: 'side', image: 'busybox:1.36' },
+          ],
+        },
+      },
+      RESTRICTED,
+    );
+    const containers = specOf(tf.fix).containers as J[];
+    expect(containers.find((c) => c.name === 'web')?.securityContext).toMatchObject({ runAsUser: 101 });
+    expect(containers.find((c) => c.name === 'side')?.securityContext).not.toHaveProperty('runAsUser');
+    expect(tf.notes.join('\n')).toContain('busybox:1.36 (container "side") must run as a non-root user');
+    expect(tf.notes.join('\n')).not.toContain('nginx-unprivileged');
+  });
+
+  test('a pod-level or container runAsUser that is not 0 needs no image note', () => {
+    const tf = fixTemplate(bare({ securityContext: { runAsUser: 1000 } }), RESTRICTED);
+    expect(tf.notes).toEqual([]);
+    expect(tf.remaining).toEqual([]);
+  });
+
+  test('never loosens: existing drops are kept, explicit good values are left alone', () => {
+    const t = {
+      spec: {
+        securityContext: { runAsNonRoot: true, runAsUser: 1000 },
+        containers: [
+          {
+            name: 'a',
+            image: 'x:1',
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              capabilities: { drop: ['NET_RAW'], add: ['NET_BIND_SERVICE'] },
+              seccompProfile: { type: 'Localhost', localhostProfile: 'a.json' },
+            },
+          },
+          { name: 'b', image: 'x:1' },
+        ],
+      },
+    };
+    const tf = fixTemplate(t, RESTRICTED);
+    expect(tf.fix).toEqual({
+      spec: {
+        securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          { name: 'a', securityContext: { capabilities: { drop: ['NET_RAW', 'ALL'] } } },
+          {
+            name: 'b',
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          },
+        ],
+      },
+    });
+    // Container a keeps its Localhost profile (it overrides the pod's); nothing in the fix says otherwise.
+    const merged = mergeApply(t, tf.fix) as typeof t;
+    expect(merged.spec.containers[0]?.securityContext?.seccompProfile).toEqual({
+      type: 'Localhost',
+      localhostProfile: 'a.json',
+    });
+    expect(tf.remaining).toEqual([]);
+  });
+
+  test('explicit Unconfined and runAsNonRoot=false are tightened, and said so', () => {
+    const tf = fixTemplate(
+      bare({
+        securityContext: { runAsNonRoot: false, runAsUser: 1000, seccompProfile: { type: 'Unconfined' } },
+      }),
+      RESTRICTED,
+    );
+    expect(specOf(tf.fix).securityContext).toEqual({
+      seccompProfile: { type: 'RuntimeDefault' },
+      runAsNonRoot: true,
+    });
+    expect(tf.fixed).toContain('pod seccompProfile.type: RuntimeDefault (was Unconfined)');
+    expect(tf.fixed).toContain('pod runAsNonRoot: true (was false)');
+  });
+
+  test('privileged containers: neither allowPrivilegeEscalation=false (invalid) nor drop ALL; what remains is named', () => {
+    const t = {
+      spec: {
+        containers: [
+          { name: 'priv', image: 'x:1', securityContext: { privileged: true } },
+          { name: 'ok', image: 'x:1' },
+        ],
+      },
+    };
+    const tf = fixTemplate(t, RESTRICTED);
+    const containers = specOf(tf.fix).containers as J[];
+    expect(containers.map((c) => c.name)).toEqual(['ok']);
+    expect(tf.remaining.map((r) => r.check)).toEqual([
+      'privileged',
+      'allowPrivilegeEscalation',
+      'capabilities_restricted',
+    ]);
+    expect(tf.notes).toContain(
+      'container "priv" is privileged: allowPrivilegeEscalation: false (the API server rejects it together with privileged: true) and capabilities.drop: [ALL] are not set there — remove privileged: true first, then run migrate again',
+    );
+    expect(tf.notes.some((n) => n.startsWith('still fails privileged (container "priv"'))).toBe(true);
+  });
+
+  test('CAP_SYS_ADMIN: no allowPrivilegeEscalation=false (the API server rejects the pair), drop ALL is fine', () => {
+    const tf = fixTemplate(
+      {
+        spec: {
+          securityContext: { runAsNonRoot: true, runAsUser: 1, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            { name: 'c', image: 'x:1', securityContext: { capabilities: { add: ['CAP_SYS_ADMIN'] } } },
+          ],
+        },
+      },
+      RESTRICTED,
+    );
+    expect(tf.fix).toEqual({
+      spec: { containers: [{ name: 'c', securityContext: { capabilities: { drop: ['ALL'] } } }] },
+    });
+    expect(tf.notes[0]).toMatch(/^container "c": allowPrivilegeEscalation: false is not set.*CAP_SYS_ADMIN/);
+    expect(tf.notes[1]).toMatch(/^not changed: container "c" adds CAP_SYS_ADMIN/);
+  });
+
+  test('runAsUser: 0 → no runAsNonRoot (the kubelet would refuse the pod); the rest is fixed', () => {
+    const tf = fixTemplate(bare({ securityContext: { runAsUser: 0 } }), RESTRICTED);
+    expect(specOf(tf.fix).securityContext).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
+    expect(tf.remaining.map((r) => r.check)).toEqual(['runAsNonRoot', 'runAsUser']);
+    expect(tf.notes).toEqual([
+      'not setting runAsNonRoot: container "app" runs as UID 0 (runAsUser: 0), so the kubelet would refuse to start it; build the image with a numeric non-root USER, set runAsUser to it, then run migrate again',
+    ]);
+  });
+
+  test('a conflicting deprecated seccomp annotation keeps the field unset (the API server requires them to match)', () => {
+    const t = {
+      ...bare(),
+      metadata: { annotations: { 'seccomp.security.alpha.kubernetes.io/pod': 'unconfined' } },
+    };
+    const tf = fixTemplate(t, RESTRICTED);
+    expect(specOf(tf.fix).securityContext).toEqual({ runAsNonRoot: true });
+    expect(tf.notes.join('\n')).toContain('seccomp.security.alpha.kubernetes.io/pod: "unconfined"');
+    const ok = fixTemplate(
+      {
+        ...bare(),
+        metadata: { annotations: { 'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default' } },
+      },
+      RESTRICTED,
+    );
+    expect(specOf(ok.fix).securityContext).toMatchObject({ seccompProfile: { type: 'RuntimeDefault' } });
+  });
+
+  test('Windows pods get no Linux-only field: only runAsNonRoot', () => {
+    const tf = fixTemplate(bare({ os: { name: 'windows' } }), RESTRICTED);
+    expect(tf.fix).toEqual({ spec: { securityContext: { runAsNonRoot: true } } });
+    expect(tf.optional).toBeUndefined();
+    expect(tf.remaining).toEqual([]);
+  });
+
+  test('baseline: only what baseline needs (Unconfined seccomp); hostPath is named with the next action', () => {
+    const t = bare({
+      securityContext: { seccompProfile: { type: 'Unconfined' } },
+      volumes: [{ name: 'logs', hostPath: { path: '/var/log' } }],
+    });
+    const tf = fixTemplate(t, BASELINE);
+    expect(tf.fix).toEqual({ spec: { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } } });
+    expect(tf.remaining.map((r) => r.check)).toEqual(['hostPathVolumes']);
+    expect(tf.notes).toEqual([
+      'still fails hostPath volumes (volume "logs"): not fixed automatically — replace the hostPath volume with a PersistentVolumeClaim, emptyDir, configMap/secret or CSI volume, or move the workload to a namespace of its own with a lower level',
+    ]);
+  });
+
+  test('a check covered by a valid exception is left alone and named as blocking the namespace anyway', () => {
+    const tf = fixTemplate(
+      bare({ securityContext: { runAsUser: 1000 } }),
+      RESTRICTED,
+      new Map([['capabilities_restricted', ['needs-net-raw']]]),
+    );
+    expect(JSON.stringify(tf.fix)).not.toContain('capabilities');
+    expect(tf.notes).toEqual([
+      'still fails unrestricted capabilities (container "app" must set securityContext.capabilities.drop=["ALL"]): excepted by needs-net-raw, but Pod Security cannot exempt one workload — move it to a namespace of its own to enforce restricted here',
+    ]);
+  });
+
+  test('nothing to fix: no fix, no notes', () => {
+    const tf = fixTemplate({ spec: restrictedSpec() as unknown as J }, RESTRICTED);
+    expect(tf.fix).toBeUndefined();
+    expect(tf.remaining).toEqual([]);
+    expect(tf.notes).toEqual([]);
+  });
+
+  test('optional: readOnlyRootFilesystem + an emptyDir at /tmp, on top of the fix; /tmp already mounted is left alone', () => {
+    const t = bare({
+      containers: [
+        { name: 'app', image: 'x:1' },
+        { name: 'side', image: 'x:1', volumeMounts: [{ name: 'scratch', mountPath: '/tmp/' }] },
+      ],
+      volumes: [
+        { name: 'scratch', emptyDir: {} },
+        { name: 'tmp', configMap: { name: 'x' } },
+      ],
+    });
+    const tf = fixTemplate(t, RESTRICTED);
+    expect(tf.fix).toBeDefined();
+    // It contains the fix: applying it alone (or after the fix, in the same run) keeps the fix.
+    expect(mergeApply(tf.optional, tf.fix)).toEqual(tf.optional);
+    const spec = tf.optional?.spec as J;
+    expect(spec.volumes).toEqual([{ name: 'kube-harden-tmp', emptyDir: {} }]);
+    expect(spec.containers).toEqual([
+      {
+        name: 'app',
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+          readOnlyRootFilesystem: true,
+        },
+        volumeMounts: [{ name: 'kube-harden-tmp', mountPath: '/tmp' }],
+      },
+      {
+        name: 'side',
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+          readOnlyRootFilesystem: true,
+        },
+      },
+    ]);
+    const already = fixTemplate(
+      {
+        spec: restrictedSpec({
+          containers: [
+            container('app', {
+              securityContext: { ...container().securityContext, readOnlyRootFilesystem: true },
+            }),
+          ],
+        }) as unknown as J,
+      },
+      RESTRICTED,
+    );
+    expect(already.optional).toBeUndefined();
+  });
+
+  test('over 500 generated API-valid pods: fixed checks pass, no invalid pair is produced, nothing is loosened', () => {
+    const variants = generatePodVariants();
+    expect(variants.length).toBeGreaterThan(300);
+    let fixedSome = 0;
+    for (const v of variants) {
+      const template = { metadata: v.pod.metadata as J, spec: v.pod.spec };
+      for (const policy of [RESTRICTED, BASELINE]) {
+        const tf = fixTemplate(template, policy);
+        if (!tf.fix) continue;
+        fixedSome++;
+        const after = mergeApply(template, tf.fix) as { metadata: J; spec: J };
+        const remaining = checks(after, policy);
+        // A fixed check passes afterwards — unless something the fix must not touch keeps it failing (a
+        // privileged container, CAP_SYS_ADMIN, runAsUser 0, a conflicting seccomp annotation), which a note names.
+        const blocked = /privileged|CAP_SYS_ADMIN|runAsUser: 0|deprecated annotation|capabilities.add/.test(
+          tf.notes.join('\n'),
+        );
+        for (const c of tf.fixedChecks) {
+          if (!blocked) expect(remaining, `${v.description} ${c}`).not.toContain(c);
+        }
+        // Every violation after the fix was there before (a fix never introduces one).
+        for (const c of remaining) expect(checks(template, policy), v.description).toContain(c);
+        for (const key of ['initContainers', 'containers'] as const) {
+          for (const c of (after.spec[key] as J[] | undefined) ?? []) {
+            const sc = (c.securityContext ?? {}) as J;
+            const add = ((sc.capabilities as J | undefined)?.add as string[] | undefined) ?? [];
+            if (sc.allowPrivilegeEscalation === false) {
+              expect(sc.privileged, v.description).not.toBe(true);
+              expect(add, v.description).not.toContain('CAP_SYS_ADMIN');
+            }
+          }
+        }
+        if (after.spec.os && (after.spec.os as J).name === 'windows') {
+          expect(JSON.stringify(tf.fix), v.description).not.toMatch(
+            /seccomp|capabilities|allowPrivilege|runAsUser/,
+          );
+        }
+        // Never loosened: every value the fix sets is stricter than, or equal to, the one it replaces.
+        assertTightens(template.spec, tf.fix.spec as J, v.description);
+      }
+    }
+    expect(fixedSome).toBeGreaterThan(100);
+  });
+});
+
+/** Compare each field the fix sets with the template's value: only tightening moves are allowed. */
+function assertTightens(before: J, fix: J, what: string): void {
+  const podSc = (before.securityContext ?? {}) as J;
+  const fixSc = (fix.securityContext ?? {}) as J;
+  if ('runAsNonRoot' in fixSc) expect(fixSc.runAsNonRoot, what).toBe(true);
+  if ('seccompProfile' in fixSc) {
+    expect(fixSc.seccompProfile, what).toEqual({ type: 'RuntimeDefault' });
+    expect(['RuntimeDefault', 'Localhost'], what).not.toContain(
+      (podSc.seccompProfile as J | undefined)?.type,
+    );
+  }
+  for (const key of ['initContainers', 'containers'] as const) {
+    for (const c of (fix[key] as J[] | undefined) ?? []) {
+      const orig = ((before[key] as J[] | undefined) ?? []).find((x) => x.name === c.name);
+      expect(orig, what).toBeDefined();
+      const o = ((orig?.securityContext ?? {}) as J) ?? {};
+      const s = c.securityContext as J;
+      if ('allowPrivilegeEscalation' in s) expect(s.allowPrivilegeEscalation, what).toBe(false);
+      if ('runAsNonRoot' in s) expect(s.runAsNonRoot, what).toBe(true);
+      if ('runAsUser' in s) {
+        expect(s.runAsUser, what).not.toBe(0);
+        expect(o.runAsUser, what).toBeUndefined();
+      }
+      if ('capabilities' in s) {
+        const drop = (s.capabilities as J).drop as string[];
+        const had = (((o.capabilities as J | undefined)?.drop as string[] | undefined) ?? []) as string[];
+        expect(drop.slice(0, had.length), what).toEqual(had);
+        expect(drop, what).toContain('ALL');
+        expect(Object.keys(s.capabilities as J), what).toEqual(['drop']);
+      }
+      expect(
+        Object.keys(s).every((k) =>
+          [
+            'allowPrivilegeEscalation',
+            'capabilities',
+            'seccompProfile',
+            'runAsNonRoot',
+            'runAsUser',
+          ].includes(k),
+        ),
+        what,
+      ).toBe(true);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The step on fixture snapshots
+
+/** A reader that answers targeted reads from the given objects (and nothing else). */
+function readerOf(objects: KubeObject[]): ClusterReader {
+  const key = (r: ObjectRef) => `${r.apiVersion}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
+  const byKey = new Map(objects.map((o) => [key({ ...o, ...o.metadata }), o]));
+  const no = () => {
+    throw new Error('steps only read targets');
+  };
+  return {
+    source: { kind: 'manifests', path: 'fixture' },
+    capabilities: { dryRun: false, reviews: false },
+    serverVersion: async () => undefined,
+    get: async (ref) => ({ value: byKey.get(key(ref)), warnings: [] }),
+    list: no,
+    dryRunApply: no,
+    dryRunMergePatch: no,
+    dryRunDelete: no,
+    accessReview: no,
+    whoAmI: no,
+  } as ClusterReader;
+}
+
+/** The live object of a fixture workload (template under its kind's path). */
+function liveOf(w: Workload, extraSpec: J = {}): KubeObject {
+  const template = { metadata: w.template?.metadata ?? {}, spec: w.template?.spec };
+  const spec =
+    w.kind === 'CronJob'
+      ? { schedule: '0 2 * * *', jobTemplate: { spec: { template } } }
+      : w.kind === 'Pod'
+        ? w.template?.spec
+        : { template };
+  return {
+    apiVersion: w.apiVersion,
+    kind: w.kind,
+    metadata: { name: w.name, namespace: w.namespace, resourceVersion: '7' },
+    spec: { ...(spec as J), ...extraSpec },
+  };
+}
+
+const legacySpec = (extra: Partial<PodSpecLite> = {}): PodSpecLite => ({
+  containers: [{ name: 'app', image: 'registry.example.com/app:1.0' }],
+  ...extra,
+});
+
+async function run(
+  snap: Snapshot,
+  live: KubeObject[],
+  opts: { namespaces?: string[]; settings?: J; exceptions?: ExceptionRegister } = {},
+) {
+  const assessment = assess(snap, { now: NOW, ...(opts.exceptions ? { exceptions: opts.exceptions } : {}) });
+  const options: StepOptions = {
+    namespaces: opts.namespaces ?? [],
+    exclude: [],
+    settings: opts.settings ?? {},
+    now: NOW,
+  };
+  const ctx = {
+    snapshot: snap,
+    assessment,
+    reader: readerOf(live),
+    options,
+    signal: new AbortController().signal,
+  };
+  const { facts, findings } = await psaMigrate.detect(ctx);
+  const changes = psaMigrate.propose(facts, options);
+  return { facts, findings, changes, explanation: psaMigrate.explain(facts, changes) };
+}
+
+describe('psa-migrate step', () => {
+  const deploy = workload('Deployment', 'shop', 'web', legacySpec(), { replicas: 2, pods: 2 });
+  const cron = workload('CronJob', 'shop', 'report', legacySpec());
+  const pod = workload('Pod', 'shop', 'debug', legacySpec());
+  const job = workload('Job', 'shop', 'once', legacySpec());
+  const fine = workload('Deployment', 'shop', 'fine');
+  const helm: Workload = {
+    ...workload('Deployment', 'shop', 'chart', legacySpec()),
+    managedBy: [{ tool: 'helm', detail: 'Helm release shop/chart' }],
+  };
+  const other = workload('Deployment', 'other', 'web', legacySpec());
+  const snap = snapshot({
+    namespaces: [ns('shop'), ns('other')],
+    workloads: [deploy, cron, pod, job, fine, helm, other],
+  });
+  const live = [deploy, cron, job, helm, other].map((w) => liveOf(w));
+
+  test('one fix (+ one optional change) per blocking workload that can change in place; others get a finding', async () => {
+    const { changes, findings, facts } = await run(snap, live, { namespaces: ['shop'] });
+    expect(changes.map((c) => `${c.id}${c.optional ? ' (optional)' : ''}`)).toEqual([
+      'psa-migrate/cronjob/shop/report',
+      'psa-migrate/cronjob/shop/report/read-only-root (optional)',
+      'psa-migrate/deployment/shop/chart',
+      'psa-migrate/deployment/shop/chart/read-only-root (optional)',
+      'psa-migrate/deployment/shop/web',
+      'psa-migrate/deployment/shop/web/read-only-root (optional)',
+    ]);
+    expect(changes.every((c) => c.risk === 'disruptive')).toBe(true);
+    expect(facts.namespaces.map((n) => [n.name, n.target, n.current])).toEqual([
+      ['shop', 'restricted', null],
+    ]);
+    const blocker = (name: string) =>
+      findings.find((f) => f.control === 'KH-PSA-MIGRATE-BLOCKER' && f.target.name === name)?.message;
+    expect(blocker('debug')).toMatch(
+      /^Pod shop\/debug blocks restricted \(allowPrivilegeEscalation, capabilities_restricted, runAsNonRoot, seccompProfile_restricted\) — a bare Pod cannot be changed in place/,
+    );
+    expect(blocker('once')).toContain("a Job's pod template is immutable");
+    expect(blocker('fine')).toBeUndefined();
+    expect(blocker('web')).toContain('fix proposed: psa-migrate/deployment/shop/web');
+    expect(findings.find((f) => f.control === 'KH-PSA-MIGRATE-SUMMARY')?.message).toBe(
+      'namespace shop: 2 of 5 blocking workload(s) still fail restricted after the proposed fixes: Job once (allowPrivilegeEscalation, capabilities_restricted, runAsNonRoot, seccompProfile_restricted); Pod debug (allowPrivilegeEscalation, capabilities_restricted, runAsNonRoot, seccompProfile_restricted) — fix them by hand (see the notes), then run migrate again',
+    );
+  });
+
+  test('the apply configuration holds only the template fragment, under the kind’s template path', async () => {
+    const { changes } = await run(snap, live, { namespaces: ['shop'] });
+    const byId = (id: string) => changes.find((c) => c.id === id) as Extract<Change, { kind: 'apply' }>;
+    const web = byId('psa-migrate/deployment/shop/web');
+    expect(web.target).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web' });
+    expect(web.desired).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: {
+        template: {
+          spec: {
+            securityContext: { seccompProfile: { type: 'RuntimeDefault' }, runAsNonRoot: true },
+            containers: [
+              {
+                name: 'app',
+                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    const cronFix = byId('psa-migrate/cronjob/shop/report');
+    expect(Object.keys(cronFix.desired.spec as J)).toEqual(['jobTemplate']);
+    expect((((cronFix.desired.spec as J).jobTemplate as J).spec as J).template).toEqual(
+      (web.desired.spec as J).template,
+    );
+    expect(cronFix.notes).toContain('Jobs already started keep the old template; the next run uses the fix');
+    expect(web.reason).toContain('With it, the template passes restricted:v1.37.');
+  });
+
+  test('Helm, Argo CD and Flux workloads: exportPatch names the source, and a note says it must change too', async () => {
+    const { changes } = await run(snap, live, { namespaces: ['shop'] });
+    const chart = changes.filter((c) => c.id.startsWith('psa-migrate/deployment/shop/chart'));
+    expect(chart.map((c) => c.exportPatch)).toEqual(['Helm release shop/chart', 'Helm release shop/chart']);
+    expect(chart[0]?.notes?.[0]).toBe(
+      'managed by Helm release shop/chart: change its source too (chart values or Git), or the next sync reverts this fix — the fix is exported as a patch (patches/ in the plan directory)',
+    );
+    expect(changes.find((c) => c.id === 'psa-migrate/deployment/shop/web')?.exportPatch).toBeUndefined();
+  });
+
+  test('the live object is read: its template wins over the snapshot, and its strategy is noted', async () => {
+    const fixedLive = liveOf(deploy, { strategy: { type: 'Recreate' } });
+    ((fixedLive.spec as J).template as J).spec = {
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{ name: 'app', image: 'x:1' }],
+    };
+    const { changes } = await run(snap, [fixedLive], { namespaces: ['shop'] });
+    const web = changes.find((c) => c.id === 'psa-migrate/deployment/shop/web') as Extract<
+      Change,
+      { kind: 'apply' }
+    >;
+    expect(((web.desired.spec as J).template as J).spec).toEqual({
+      containers: [
+        {
+          name: 'app',
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+    });
+    expect(web.notes).toContain(
+      'strategy Recreate: all pods stop before the new ones start (a short outage)',
+    );
+    // Not readable (no live object): the snapshot's template, said so.
+    const fromSnapshot = changes.find((c) => c.id === 'psa-migrate/deployment/shop/chart');
+    expect(fromSnapshot?.notes).toContain(
+      'computed from the inventory (the live object could not be read): preview before applying',
+    );
+  });
+
+  test('facts keep only what the evaluator reads of the live template: no env values, args or commands', async () => {
+    const withEnv = liveOf(deploy);
+    ((withEnv.spec as J).template as J).spec = {
+      containers: [
+        {
+          name: 'app',
+          image: 'x:1',
+          env: [{ name: 'TOKEN', value: 'kh-canary-env-3141' }],
+          args: ['--password=kh-canary-arg-2718'],
+        },
+      ],
+    };
+    const { facts, findings, changes } = await run(snap, [withEnv], { namespaces: ['shop'] });
+    for (const text of [JSON.stringify(facts), JSON.stringify(findings), JSON.stringify(changes)]) {
+      expect(text).not.toContain('kh-canary');
+    }
+    expect(facts.namespaces[0]?.workloads.find((w) => w.ref.name === 'web')?.templateSource).toBe('live');
+  });
+
+  test('--target baseline: only baseline blockers, and restricted-only checks are left alone', async () => {
+    const hostPath = workload(
+      'Deployment',
+      'shop',
+      'logs',
+      legacySpec({ volumes: [{ name: 'h', hostPath: { path: '/var/log' } }] }),
+    );
+    const unconfined = workload(
+      'Deployment',
+      'shop',
+      'unconfined',
+      legacySpec({ securityContext: { seccompProfile: { type: 'Unconfined' } } }),
+    );
+    const s = snapshot({ namespaces: [ns('shop')], workloads: [deploy, hostPath, unconfined] });
+    const { changes, findings, facts } = await run(
+      s,
+      [deploy, hostPath, unconfined].map((w) => liveOf(w)),
+      {
+        settings: { [TARGET_SETTING]: 'baseline' },
+      },
+    );
+    expect(facts.namespaces[0]).toMatchObject({ target: 'baseline', targetFrom: 'option' });
+    expect(changes.filter((c) => !c.optional).map((c) => c.id)).toEqual([
+      'psa-migrate/deployment/shop/unconfined',
+    ]);
+    const fix = changes.find((c) => c.id === 'psa-migrate/deployment/shop/unconfined') as Extract<
+      Change,
+      { kind: 'apply' }
+    >;
+    expect(((fix.desired.spec as J).template as J).spec).toEqual({
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+    });
+    expect(findings.find((f) => f.target.name === 'logs')?.message).toContain(
+      'nothing can be fixed automatically: still fails hostPath volumes (volume "h")',
+    );
+    expect(findings.some((f) => f.target.name === 'web')).toBe(false);
+  });
+
+  test('a valid exception: the excepted check is not fixed, and the note says PSA cannot exempt one workload', async () => {
+    const exceptions: ExceptionRegister = {
+      file: 'x.yaml',
+      exceptions: [
+        {
+          id: 'web-root',
+          scope: { namespace: 'shop', kind: 'Deployment', name: 'web' },
+          controls: ['runAsNonRoot'],
+          reason: 'legacy image',
+          owner: 'team',
+          expires: '2027-01-01',
+          line: 1,
+        },
+      ],
+    };
+    const s = snapshot({ namespaces: [ns('shop')], workloads: [deploy] });
+    const { changes } = await run(s, [liveOf(deploy)], { exceptions });
+    const web = changes[0] as Extract<Change, { kind: 'apply' }>;
+    expect(JSON.stringify(web.desired)).not.toContain('runAsNonRoot');
+    expect(web.notes?.join('\n')).toContain(
+      'excepted by web-root, but Pod Security cannot exempt one workload — move it to a namespace of its own to enforce restricted here',
+    );
+  });
+
+  test('system tier: nothing to migrate; a namespace whose workloads pass: no change, and enforce is next', async () => {
+    const s = snapshot({
+      namespaces: [ns('kube-system'), ns('shop')],
+      workloads: [workload('DaemonSet', 'kube-system', 'cni', legacySpec({ hostNetwork: true })), fine],
+    });
+    const { changes, findings } = await run(s, []);
+    expect(changes).toEqual([]);
+    expect(findings.map((f) => f.message)).toEqual([
+      'namespace kube-system: system tier, target level privileged — nothing to migrate',
+      'namespace shop: every workload template and pod passes restricted already — enforce it: kube-harden plan --step psa-enforce -n shop',
+    ]);
+  });
+
+  test('explain: why, impact (pods roll), rollback (undo)', async () => {
+    const { explanation } = await run(snap, live, { namespaces: ['shop'] });
+    expect(explanation.impact).toMatch(
+      /^3 workload fix\(es\) and 3 optional change\(s\)\. A changed pod template replaces/,
+    );
+    expect(explanation.rollback).toMatch(/^kube-harden undo RUN_ID restores each workload template/);
+    expect(explanation.why).toContain('shop → restricted');
+  });
+
+  test('is opt-in, phase 2, disruptive; asks patch on the kinds it changes in the namespaces in scope', () => {
+    expect(psaMigrate).toMatchObject({ optIn: true, phase: 2, risk: 'disruptive' });
+    const perms = psaMigrate.permissions({ namespaces: ['shop'], exclude: [], settings: {}, now: NOW }, snap);
+    expect(perms).toEqual([
+      { verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'shop' },
+      { verb: 'patch', group: 'batch', resource: 'cronjobs', namespace: 'shop' },
+    ]);
+  });
+
+  test('facts are plain data: propose on a JSON copy gives the same changes', async () => {
+    const { facts } = await run(snap, live, { namespaces: ['shop'] });
+    const copy = JSON.parse(JSON.stringify(facts)) as MigrateFacts;
+    expect(psaMigrate.propose(copy, { namespaces: [], exclude: [], settings: {}, now: NOW })).toEqual(
+      psaMigrate.propose(facts, { namespaces: [], exclude: [], settings: {}, now: NOW }),
+    );
+  });
+});
