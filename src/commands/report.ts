@@ -1,7 +1,8 @@
 /** `kube-harden report`: the read-only inventory (phase 0), as text, Markdown, JSON or SARIF. */
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { ExitCode } from '../errors.js';
 import { REPORT_FORMATS, type ReportFormat, renderReport } from '../report/index.js';
+import { renderJsonChunks } from '../report/json.js';
 import { version } from '../version.js';
 import { checkManifestsPath, headlessStore, readFlags, sessionOptions } from './common.js';
 import type { Command } from './types.js';
@@ -44,16 +45,35 @@ exceptions applied. Nothing is changed. What could not be read is reported as un
       if (!assessment) return ExitCode.error;
       const format = (parsed.flags.format as ReportFormat | undefined) ?? 'text';
       const out = typeof parsed.flags.out === 'string' ? parsed.flags.out : undefined;
-      const text = renderReport(assessment, format, {
-        color: !out && format === 'text' && output.color,
-        width: Math.max(60, (process.stdout as { columns?: number }).columns ?? 100),
-        toolVersion: version(),
-      });
-      if (out) {
-        await writeFile(out, text);
-        output.err.write(`report written to ${out}\n`);
+      if (format === 'json') {
+        // Streamed: a big cluster's JSON report is tens of MB; as one string (plus its encoded copy) it doubles
+        // the peak memory of the run.
+        const chunks = renderJsonChunks(assessment);
+        if (out) {
+          const fh = await open(out, 'w');
+          try {
+            for (const chunk of chunks) await fh.write(chunk);
+          } finally {
+            await fh.close();
+          }
+          output.err.write(`report written to ${out}\n`);
+        } else {
+          for (const chunk of chunks) {
+            if (!output.out.write(chunk)) await new Promise((r) => output.out.once('drain', r));
+          }
+        }
       } else {
-        output.out.write(text);
+        const text = renderReport(assessment, format, {
+          color: !out && format === 'text' && output.color,
+          width: Math.max(60, (process.stdout as { columns?: number }).columns ?? 100),
+          toolVersion: version(),
+        });
+        if (out) {
+          await writeFile(out, text);
+          output.err.write(`report written to ${out}\n`);
+        } else {
+          output.out.write(text);
+        }
       }
       if (assessment.unknown.length > 0) {
         output.err.write(

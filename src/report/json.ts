@@ -145,3 +145,27 @@ export function toReportJson(a: Assessment, options: JsonOptions = {}): Record<s
 export function renderJson(a: Assessment, options: JsonOptions = {}): string {
   return `${JSON.stringify(toReportJson(a, options), null, 2)}\n`;
 }
+
+/**
+ * The same bytes as `renderJson`, as chunks (one per top-level field and one per item of a top-level list), so a
+ * large report never exists as one string: 10,000 workloads make ~37 MB of JSON.
+ */
+export function* renderJsonChunks(a: Assessment, options: JsonOptions = {}): Generator<string> {
+  const report = toReportJson(a, options);
+  const keys = Object.keys(report).filter((k) => report[k] !== undefined);
+  const nested = (v: unknown, indent: string) => JSON.stringify(v, null, 2).replaceAll('\n', `\n${indent}`);
+  yield '{\n';
+  for (const [i, k] of keys.entries()) {
+    const v = report[k];
+    const comma = i === keys.length - 1 ? '' : ',';
+    if (Array.isArray(v) && v.length > 0) {
+      yield `  ${JSON.stringify(k)}: [\n`;
+      for (const [j, item] of v.entries())
+        yield `    ${nested(item, '    ')}${j === v.length - 1 ? '' : ','}\n`;
+      yield `  ]${comma}\n`;
+    } else {
+      yield `  ${JSON.stringify(k)}: ${nested(v, '  ')}${comma}\n`;
+    }
+  }
+  yield '}\n';
+}

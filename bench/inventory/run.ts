@@ -1,0 +1,366 @@
+/**
+ * Inventory benchmark (not a test: it asserts nothing, it measures). See bench/README.md.
+ *
+ *   npx tsc -p . && node dist/bench/inventory/run.js [--namespaces 200] [--pods 10000] [--runs 5]
+ *       [--kubeconfig FILE] [--out FILE] [--no-write] [--cpu-prof DIR]
+ *
+ * Starts a local control plane (test/cluster/control-plane.ts; or uses --kubeconfig, a disposable cluster), seeds
+ * bare pods, then measures, in one run:
+ * - `kube-harden report --format json` vs `kubectl get pods -A -o json` wall time (medians of --runs interleaved
+ *   runs, after one warm-up each), and the ratio of the medians;
+ * - the peak RSS of the kube-harden process;
+ * - the raw paginated LIST of all pods (limit 500) through kube-harden's client, as the floor;
+ * - in-process: buildSnapshot, assess() and the JSON rendering (fresh snapshot each run, so the identity-keyed
+ *   caches start cold), and raw `evaluatePod` over every pod object (no cache).
+ * Prints a table and writes bench/results/inventory-<date>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Kinds } from '../../src/cluster/kinds.js';
+import { connect, type LiveCluster, readOnly } from '../../src/cluster/live.js';
+import type { KubeObject } from '../../src/cluster/types.js';
+import { buildSnapshot } from '../../src/inventory/build.js';
+import { assess } from '../../src/policy/assess.js';
+import { evaluatePod, type PodLike } from '../../src/policy/pss/index.js';
+import { renderReport } from '../../src/report/index.js';
+import {
+  type ControlPlane,
+  defaultBinDir,
+  repoRoot,
+  startControlPlane,
+} from '../../test/cluster/control-plane.js';
+import { hasGnuTime, median, type ProcessRun, round, runMeasured, toJson } from './measure.js';
+import { seed } from './seed.js';
+
+// A full GC before each timed in-process step (the flag must be set before it is first needed).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const GOALS = { ratio: 1.3, peakRssMb: 250, podsPerSecond: 20_000 };
+
+const { values: args } = parseArgs({
+  options: {
+    namespaces: { type: 'string', default: '200' },
+    pods: { type: 'string', default: '10000' },
+    runs: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '16' },
+    kubeconfig: { type: 'string' },
+    kubectl: { type: 'string' },
+    out: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+  },
+});
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const int = (s: string | undefined, name: string) => {
+  const n = Number.parseInt(s ?? '', 10);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
+  return n;
+};
+
+const nsCount = int(args.namespaces, 'namespaces');
+const podCount = int(args.pods, 'pods');
+const runs = int(args.runs, 'runs');
+const concurrency = int(args.concurrency, 'concurrency');
+if (podCount % nsCount !== 0) throw new Error('--pods must be a multiple of --namespaces');
+
+async function listAllPods(cluster: LiveCluster): Promise<{ ms: number; pods: KubeObject[]; pages: number }> {
+  const started = performance.now();
+  const pods: KubeObject[] = [];
+  let pages = 0;
+  for await (const page of cluster.list(Kinds.Pod, { limit: 500 })) {
+    pages++;
+    for (const p of page.items) pods.push(p);
+  }
+  return { ms: performance.now() - started, pods, pages };
+}
+
+function timeEvaluate(pods: readonly KubeObject[], level: 'baseline' | 'restricted'): number {
+  const started = performance.now();
+  let denied = 0;
+  for (const pod of pods) {
+    if (!evaluatePod({ level, version: 'latest' }, pod as unknown as PodLike).allowed) denied++;
+  }
+  const ms = performance.now() - started;
+  if (denied > pods.length) throw new Error('unreachable');
+  return ms;
+}
+
+const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000);
+const stats = (xs: number[], digits = 0) => ({
+  median: round(median(xs), digits),
+  samples: xs.map((x) => round(x, digits)),
+});
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const loadAtStart = loadavg().map((x) => round(x, 2));
+  let cp: ControlPlane | undefined;
+  let kubeconfig = args.kubeconfig;
+  let kubectlBin = args.kubectl ?? join(defaultBinDir(), 'kubectl');
+  if (!kubeconfig) {
+    log('starting a control plane (etcd + kube-apiserver + kube-controller-manager)');
+    cp = await startControlPlane({ audit: false });
+    kubeconfig = cp.adminKubeconfig;
+    kubectlBin = cp.kubectl;
+    log(`control plane ready in ${(cp.readyMs / 1000).toFixed(1)} s (${cp.version})`);
+  }
+  const stop = async () => {
+    await cp?.stop();
+    cp = undefined;
+  };
+  process.on('SIGINT', () => {
+    void stop().finally(() => process.exit(130));
+  });
+
+  // The bench's own client: high limits, so seeding and the reference LIST are not throttled client-side.
+  const cluster = connect({ kubeconfig, qps: 5000, burst: 5000 });
+  // What the CLI uses (default qps 20, burst 40), for the in-process breakdown.
+  const cliLike = connect({ kubeconfig });
+  try {
+    const seeded = await seed(cluster, {
+      namespaces: nsCount,
+      podsPerNamespace: podCount / nsCount,
+      concurrency,
+      log,
+    });
+    log(
+      `seeded ${seeded.created} pods (${seeded.alreadyThere} already there) in ${seeded.namespaces.length} namespaces in ${(seeded.durationMs / 1000).toFixed(1)} s`,
+    );
+
+    const { pods: listed, pages } = await listAllPods(cluster);
+    const totalPods = listed.length;
+    listed.length = 0; // not kept: a big old generation would slow every GC measured below
+    log(`the cluster holds ${totalPods} pods (${pages} pages of 500)`);
+
+    const kubectlArgs = [`--kubeconfig=${kubeconfig}`, 'get', 'pods', '-A', '-o', 'json'];
+    const khArgs = [
+      join(repoRoot(), 'bin/kube-harden.js'),
+      'report',
+      '--kubeconfig',
+      kubeconfig,
+      '--format',
+      'json',
+    ];
+    // A cwd without ./kube-harden-exceptions.yaml, and no colour.
+    const cwd = '/';
+    const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+    const kubectlRun = () => runMeasured(kubectlBin, kubectlArgs, { cwd, env });
+    const khRun = () => runMeasured(process.execPath, khArgs, { cwd, env });
+    const check = (what: string, r: ProcessRun) => {
+      if (r.exitCode !== 0) throw new Error(`${what} exited ${r.exitCode}: ${r.stderr.slice(-2000)}`);
+      return r;
+    };
+
+    log('warm-up');
+    check('kubectl', await kubectlRun());
+    const warm = check(
+      'kube-harden',
+      await runMeasured(process.execPath, khArgs, { cwd, env, countStdout: true }),
+    );
+    await listAllPods(cluster);
+
+    const kubectlRuns: ProcessRun[] = [];
+    const khRuns: ProcessRun[] = [];
+    const listMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      // Interleaved, alternating which goes first, so drift (etcd compaction, GC, other load) hits both alike.
+      if (i % 2 === 0) {
+        kubectlRuns.push(check('kubectl', await kubectlRun()));
+        khRuns.push(check('kube-harden', await khRun()));
+      } else {
+        khRuns.push(check('kube-harden', await khRun()));
+        kubectlRuns.push(check('kubectl', await kubectlRun()));
+      }
+      listMs.push((await listAllPods(cluster)).ms);
+      log(
+        `run ${i + 1}/${runs}: kubectl ${kubectlRuns[i]?.wallMs.toFixed(0)} ms, kube-harden ${khRuns[i]?.wallMs.toFixed(0)} ms (${khRuns[i]?.peakRssMb?.toFixed(0)} MB), LIST ${listMs[i]?.toFixed(0)} ms`,
+      );
+    }
+
+    if (args['cpu-prof']) {
+      const dir = args['cpu-prof'];
+      mkdirSync(dir, { recursive: true });
+      const [script, ...rest] = khArgs;
+      check(
+        'kube-harden --cpu-prof',
+        await runMeasured(
+          process.execPath,
+          ['--cpu-prof', `--cpu-prof-dir=${dir}`, script as string, ...rest],
+          {
+            cwd,
+            env,
+          },
+        ),
+      );
+      log(`CPU profile of one report run written to ${dir}`);
+    }
+
+    // In-process breakdown of a report run, each step after a full GC; a fresh snapshot each run, so the Pod
+    // Security and spec-fact caches (keyed by object identity) start cold. The first run is a warm-up (JIT).
+    const snapshotMs: number[] = [];
+    const assessMs: number[] = [];
+    const renderMs: number[] = [];
+    let shape = { pods: 0, workloads: 0, findings: 0, reportBytes: 0 };
+    for (let i = 0; i <= runs; i++) {
+      gc();
+      let t = performance.now();
+      const snapshot = await buildSnapshot(readOnly(cliLike));
+      const tSnapshot = performance.now() - t;
+      gc();
+      t = performance.now();
+      const assessment = assess(snapshot, { now: new Date() });
+      const tAssess = performance.now() - t;
+      gc();
+      t = performance.now();
+      const json = renderReport(assessment, 'json');
+      const tRender = performance.now() - t;
+      shape = {
+        pods: snapshot.workloads.reduce((n, w) => n + w.pods.length, 0),
+        workloads: snapshot.workloads.length,
+        findings: assessment.findings.length,
+        reportBytes: Buffer.byteLength(json),
+      };
+      if (i > 0) {
+        snapshotMs.push(tSnapshot);
+        assessMs.push(tAssess);
+        renderMs.push(tRender);
+      }
+    }
+    const { pods: rawPods } = await listAllPods(cluster);
+    const evalMs: Record<'baseline' | 'restricted', number[]> = { baseline: [], restricted: [] };
+    for (let i = 0; i <= runs; i++) {
+      for (const level of ['baseline', 'restricted'] as const) {
+        gc();
+        const ms = timeEvaluate(rawPods, level);
+        if (i > 0) evalMs[level].push(ms);
+      }
+    }
+
+    const kubectlMedian = median(kubectlRuns.map((r) => r.wallMs));
+    const khMedian = median(khRuns.map((r) => r.wallMs));
+    const khRss = khRuns.map((r) => r.peakRssMb ?? Number.NaN);
+    const kubectlRss = kubectlRuns.map((r) => r.peakRssMb ?? Number.NaN);
+    const assessMedian = median(assessMs);
+    const result = {
+      benchmark: 'inventory',
+      date: started.toISOString(),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGb: round(totalmem() / 1024 ** 3, 1),
+        // 1/5/15-minute load averages: the machine may be shared; above the CPU count, expect noisy figures.
+        loadAverage: { start: loadAtStart, end: loadavg().map((x) => round(x, 2)) },
+        node: process.version,
+        platform: `${process.platform}/${process.arch}`,
+        peakRssSource: hasGnuTime() ? 'GNU time %M (wait4 ru_maxrss)' : '/proc/<pid>/status VmHWM (polled)',
+      },
+      cluster: {
+        kind: cp
+          ? 'local control plane (etcd + kube-apiserver + kube-controller-manager) on the same machine'
+          : 'external (--kubeconfig)',
+        version: cp?.version ?? 'unknown',
+        namespaces: seeded.namespaces.length,
+        pods: totalPods,
+        seedSeconds: round(seeded.durationMs / 1000, 1),
+      },
+      runs,
+      goals: GOALS,
+      results: {
+        kubectlGetPodsMs: stats(kubectlRuns.map((r) => r.wallMs)),
+        reportJsonMs: stats(khRuns.map((r) => r.wallMs)),
+        ratio: round(khMedian / kubectlMedian, 2),
+        reportPeakRssMb: { max: round(Math.max(...khRss), 1), ...stats(khRss, 1) },
+        kubectlPeakRssMb: stats(kubectlRss, 1),
+        rawListMs: { pageSize: 500, ...stats(listMs) },
+        inProcess: {
+          buildSnapshotMs: stats(snapshotMs),
+          assessMs: stats(assessMs, 1),
+          renderJsonMs: stats(renderMs),
+          ...shape,
+        },
+        assessPodsPerSecond: perSecond(shape.pods, assessMedian),
+        evaluatePodRaw: {
+          pods: rawPods.length,
+          baselinePodsPerSecond: perSecond(rawPods.length, median(evalMs.baseline)),
+          restrictedPodsPerSecond: perSecond(rawPods.length, median(evalMs.restricted)),
+        },
+        reportStdoutBytes: warm.stdoutBytes,
+      },
+    };
+    const r = result.results;
+    const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    const fmt = (n: number) => n.toLocaleString('en-US');
+    const rows: Array<[string, string, string, string]> = [
+      ['kubectl get pods -A -o json (median)', `${fmt(r.kubectlGetPodsMs.median)} ms`, '', ''],
+      ['kube-harden report --format json (median)', `${fmt(r.reportJsonMs.median)} ms`, '', ''],
+      ['ratio report / kubectl', `${r.ratio}`, `<= ${GOALS.ratio}`, met(r.ratio <= GOALS.ratio)],
+      [
+        'kube-harden peak RSS (max of runs)',
+        `${r.reportPeakRssMb.max} MB (median ${r.reportPeakRssMb.median})`,
+        `<= ${GOALS.peakRssMb} MB`,
+        met(r.reportPeakRssMb.max <= GOALS.peakRssMb),
+      ],
+      ['kubectl peak RSS (median)', `${r.kubectlPeakRssMb.median} MB`, '', ''],
+      ['raw paginated LIST of all pods, limit 500 (median)', `${fmt(r.rawListMs.median)} ms`, '', ''],
+      ['in-process: buildSnapshot (median)', `${fmt(r.inProcess.buildSnapshotMs.median)} ms`, '', ''],
+      [
+        `in-process: assess() (${fmt(r.inProcess.workloads)} workloads, ${fmt(r.inProcess.findings)} findings)`,
+        `${r.inProcess.assessMs.median} ms = ${fmt(r.assessPodsPerSecond)} pods/s`,
+        `>= ${fmt(GOALS.podsPerSecond)} pods/s`,
+        met(r.assessPodsPerSecond >= GOALS.podsPerSecond),
+      ],
+      [
+        `in-process: render JSON (${(r.inProcess.reportBytes / 1024 ** 2).toFixed(1)} MB)`,
+        `${fmt(r.inProcess.renderJsonMs.median)} ms`,
+        '',
+        '',
+      ],
+      [
+        'evaluatePod raw, baseline (no cache)',
+        `${fmt(r.evaluatePodRaw.baselinePodsPerSecond)} pods/s`,
+        `>= ${fmt(GOALS.podsPerSecond)} pods/s`,
+        met(r.evaluatePodRaw.baselinePodsPerSecond >= GOALS.podsPerSecond),
+      ],
+      [
+        'evaluatePod raw, restricted (no cache)',
+        `${fmt(r.evaluatePodRaw.restrictedPodsPerSecond)} pods/s`,
+        `>= ${fmt(GOALS.podsPerSecond)} pods/s`,
+        met(r.evaluatePodRaw.restrictedPodsPerSecond >= GOALS.podsPerSecond),
+      ],
+    ];
+    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
+    process.stdout.write(
+      `\ninventory benchmark: ${fmt(totalPods)} pods in ${seeded.namespaces.length} namespaces, ${runs} interleaved runs, ${cpus().length} CPUs\n\n`,
+    );
+    for (const row of rows) {
+      process.stdout.write(
+        `${row
+          .map((c, i) => c.padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
+    }
+    if (!args['no-write']) {
+      const file =
+        args.out ?? join(repoRoot(), 'bench/results', `inventory-${started.toISOString().slice(0, 10)}.json`);
+      mkdirSync(join(file, '..'), { recursive: true });
+      writeFileSync(file, `${toJson(result)}\n`);
+      process.stdout.write(`\nwritten to ${file}\n`);
+    }
+  } finally {
+    cluster.close();
+    cliLike.close();
+    await stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
