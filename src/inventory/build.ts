@@ -297,6 +297,7 @@ export async function buildSnapshot(
   const webhookNamespaces = new Set<string>();
   let apiServerFlags: string[] | undefined;
   let dns: DnsServiceInfo | undefined;
+  let cniUnreadable = false;
 
   const addWorkload = (kind: WorkloadKind, item: KubeObject, template = templateOf(kind, item, interner)) => {
     const meta = item.metadata as unknown as J;
@@ -318,11 +319,15 @@ export async function buildSnapshot(
     else if (kind === 'Deployment' || kind === 'StatefulSet' || kind === 'ReplicaSet') w.replicas = 1;
     if (template) w.template = template;
     workloads.set(`${kind}/${ns}/${w.name}`, w);
-    if (kind === 'DaemonSet') {
-      for (const c of CNI) {
-        if (c.pattern.test(w.name))
-          cni.push({ name: c.name, namespace: ns, workload: w.name, enforcesNetworkPolicy: c.enforces });
-      }
+    if (kind === 'DaemonSet' && only.size === 0) noteCni(ns, w.name);
+  };
+  const cniSeen = new Set<string>();
+  const noteCni = (namespace: string, name: string) => {
+    if (cniSeen.has(`${namespace}/${name}`)) return;
+    cniSeen.add(`${namespace}/${name}`);
+    for (const c of CNI) {
+      if (c.pattern.test(name))
+        cni.push({ name: c.name, namespace, workload: name, enforcesNetworkPolicy: c.enforces });
     }
   };
 
@@ -376,6 +381,27 @@ export async function buildSnapshot(
       },
     ),
   );
+
+  // The CNI runs outside the namespaces of a narrowed run (-n): look for it cluster-wide, for the hint only. A
+  // refusal here is not an unknown of the run's scope; the CNI then stays unknown, and says so.
+  if (only.size > 0) {
+    tasks.push(
+      (async () => {
+        try {
+          for await (const page of reader.list(
+            Kinds.DaemonSet,
+            options.signal ? { signal: options.signal } : {},
+          )) {
+            for (const item of page.items) noteCni(item.metadata.namespace ?? 'default', item.metadata.name);
+          }
+        } catch (error) {
+          if (!isClusterError(error) || ['Unauthorized', 'Connection', 'TLS'].includes(error.reason))
+            throw error;
+          cniUnreadable = true;
+        }
+      })(),
+    );
+  }
 
   for (const [kind, info] of WORKLOAD_KINDS) {
     tasks.push(
@@ -618,6 +644,7 @@ export async function buildSnapshot(
     controlPlane: {
       cni: cni.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.workload.localeCompare(b.workload)),
       webhookNamespaces: [...webhookNamespaces].sort(),
+      ...(cniUnreadable ? { cniUnreadable: true } : {}),
       ...(apiServerFlags ? { apiServerFlags } : {}),
     },
     unknown: unknown.sort(

@@ -189,6 +189,8 @@ export interface CniHint {
 
 export interface ControlPlaneHints {
   cni: CniHint[];
+  /** A narrowed run (-n) could not list DaemonSets cluster-wide to find the CNI. */
+  cniUnreadable?: boolean;
   /** kube-apiserver command-line flags from a visible static pod (kubeadm-style clusters). */
   apiServerFlags?: string[];
   /** Webhook backends (namespace of the service) found in webhook configurations. */

@@ -823,7 +823,9 @@ function cniStatus(snapshot: Snapshot, daemonSetsUnknown: boolean): CniStatus {
       plugins,
       reason: daemonSetsUnknown
         ? 'DaemonSets could not be read, so the CNI is unknown: NetworkPolicy enforcement is unknown'
-        : 'no known CNI DaemonSet found (managed or unrecognised CNI): NetworkPolicy enforcement is unknown',
+        : snapshot.controlPlane.cniUnreadable
+          ? 'DaemonSets outside the namespaces in scope could not be read, so the CNI is unknown: NetworkPolicy enforcement is unknown'
+          : 'no known CNI DaemonSet found (managed or unrecognised CNI): NetworkPolicy enforcement is unknown',
     };
   }
   if (plugins.some((p) => p.enforcesNetworkPolicy === 'unknown')) {
