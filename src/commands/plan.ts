@@ -97,7 +97,7 @@ export const plan: Command = {
 With --out DIR writes DIR/plan.json (the contract \`kube-harden apply --plan DIR\` applies), DIR/manifests/ (one
 kubectl-apply-able object per file) and DIR/PLAN.md (for a pull request); offline (--manifests) also DIR/remediated/
 (a copy of the manifests with the changes applied; the source is never modified).
-Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase})`).join(', ')}.`,
+Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when named' : ''})`).join(', ')}.`,
     flags: [
       ...readFlags,
       {
@@ -105,7 +105,7 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase})`).join(', ')}.`,
         type: 'string',
         multiple: true,
         arg: 'ID',
-        description: 'plan this step (repeatable; default: all steps)',
+        description: 'plan this step (repeatable; default: every step not marked "only when named")',
       },
       {
         name: 'phase',
