@@ -5,6 +5,7 @@
 import { type CommandSpec, parseCommandLine, renderHelp } from './cli/args.js';
 import { formatError, makeOutput, type Output } from './cli/output.js';
 import { commands } from './commands/index.js';
+import { isWizardInvocation, runWizard, wizardFlags } from './commands/wizard.js';
 import { ExitCode, isDebug, KubeHardenError } from './errors.js';
 import { version } from './version.js';
 
@@ -12,10 +13,10 @@ export const rootSpec: CommandSpec = {
   name: 'kube-harden',
   summary:
     'kube-harden takes a Kubernetes cluster from deployed to hardened in safe, reviewable, undoable phases.',
-  usage: 'COMMAND [flags]',
+  usage: '[flags]            the interactive wizard (in a terminal)\nCOMMAND [flags]',
   description: `Every phase previews its changes as a diff against the live objects (server-side dry-run, with the API
 server's own warnings) and writes only what you confirm; every run can be undone.`,
-  flags: [{ name: 'version', short: 'v', type: 'boolean', description: 'print the version' }],
+  flags: [{ name: 'version', short: 'v', type: 'boolean', description: 'print the version' }, ...wizardFlags],
   maxPositionals: 0,
   subcommands: commands.map((c) => c.spec),
   examples: [
@@ -41,10 +42,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   let output = makeOutput();
   try {
-    const parsed = parseCommandLine(argv, rootSpec);
+    // No command word: the wizard's flags (`kube-harden -n shop` must not read "shop" as a command).
+    const parsed = isWizardInvocation(argv)
+      ? parseCommandLine(argv, { ...rootSpec, subcommands: [] })
+      : parseCommandLine(argv, rootSpec);
     output = makeOutput({ noColor: parsed.flags['no-color'] === true });
     if (parsed.flags.help) {
-      output.out.write(renderHelp(parsed.command, parsed.path));
+      output.out.write(renderHelp(parsed.path.length === 0 ? rootSpec : parsed.command, parsed.path));
       return ExitCode.ok;
     }
     if (parsed.path.length === 0) {
@@ -52,8 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         output.out.write(`kube-harden ${version()}\n`);
         return ExitCode.ok;
       }
-      output.out.write(renderHelp(rootSpec, []));
-      return ExitCode.ok;
+      return await runWizard({ parsed, output, signal: abort.signal });
     }
     const command = commands.find((c) => c.spec.name === parsed.path[0]);
     if (!command) throw new Error(`no handler for ${parsed.path.join(' ')}`);

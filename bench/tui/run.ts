@@ -308,7 +308,9 @@ async function main(): Promise<void> {
           node: process.version,
           cpus: cpus().length,
           cpu: cpus()[0]?.model,
-          loadavg: loadavg().map((l) => round(l, 2)),
+          loadavg: loadavg()
+            .map((l) => round(l, 2))
+            .join(' '),
           workloads,
           gapMs: gap,
           goals: GOALS,

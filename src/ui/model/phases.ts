@@ -1,0 +1,131 @@
+/**
+ * The rollout as rows: phase 0 (the read-only inventory) and one row per phase that has steps, in order, each with
+ * its status and counts, plus which phase to do next. Status, from strongest to weakest:
+ * skipped (the operator said so) › verified (applied in this session and its verification passed) › applied ›
+ * planned (the store's current plan covers it) › findings (open findings of its controls) › not started.
+ */
+import type { AccessDecision } from '../../cluster/types.js';
+import type { Plan, Risk, Step } from '../../engine/types.js';
+import type { Assessment } from '../../policy/assess.js';
+import type { SessionRun } from '../state/wizard.js';
+import { countFindings, phaseFindings } from './findings.js';
+
+export type PhaseStatus = 'not started' | 'findings' | 'planned' | 'applied' | 'verified' | 'skipped';
+
+export interface PhaseRow {
+  phase: number;
+  title: string;
+  summary: string;
+  risk: Risk;
+  stepIds: string[];
+  status: PhaseStatus;
+  open: number;
+  excepted: number;
+  /** Changes in the current plan (when planned). */
+  changes?: number;
+  /** Changes applied in this session (runs not undone). */
+  applied?: number;
+  recommended: boolean;
+  /** Permissions applying it needs that the user lacks, e.g. `patch namespaces`. */
+  denied: string[];
+}
+
+export interface PhaseInputs {
+  steps: readonly Pick<Step, 'id' | 'phase' | 'title' | 'summary' | 'risk'>[];
+  assessment?: Assessment;
+  plan?: Plan;
+  planStale: boolean;
+  permissions: Record<string, AccessDecision[]>;
+  history: readonly SessionRun[];
+  skipped: readonly number[];
+}
+
+export const INVENTORY_PHASE = {
+  title: 'Inventory privilege exceptions',
+  summary: 'every finding of the assessment: Pod Security, RBAC, tokens, network, images (read-only)',
+};
+
+export function describeAccess(d: Pick<AccessDecision, 'verb' | 'group' | 'resource'>): string {
+  return `${d.verb} ${d.group ? `${d.resource}.${d.group}` : d.resource}`;
+}
+
+/** Phases that have steps, in order, with their steps. */
+export function stepPhases<S extends Pick<Step, 'phase'>>(
+  steps: readonly S[],
+): Array<{ phase: number; steps: S[] }> {
+  const by = new Map<number, S[]>();
+  for (const s of steps) {
+    const list = by.get(s.phase);
+    if (list) list.push(s);
+    else by.set(s.phase, [s]);
+  }
+  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([phase, list]) => ({ phase, steps: list }));
+}
+
+const RISK_ORDER: Risk[] = ['none', 'low', 'manual', 'disruptive'];
+
+export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
+  const { assessment, plan, history, skipped, permissions } = inputs;
+  const rows: PhaseRow[] = [];
+  const all = countFindings(phaseFindings(assessment, undefined, 0, []));
+  rows.push({
+    phase: 0,
+    title: INVENTORY_PHASE.title,
+    summary: INVENTORY_PHASE.summary,
+    risk: 'none',
+    stepIds: [],
+    status: assessment ? 'findings' : 'not started',
+    open: all.open,
+    excepted: all.excepted,
+    recommended: false,
+    denied: [],
+  });
+  for (const { phase, steps } of stepPhases(inputs.steps)) {
+    const stepIds = steps.map((s) => s.id);
+    const counts = countFindings(phaseFindings(assessment, undefined, phase, stepIds));
+    const live = history.filter((r) => !r.undone);
+    const applied = live.reduce(
+      (n, r) => n + stepIds.reduce((m, id) => m + (r.appliedByStep[id] ?? 0), 0),
+      0,
+    );
+    const verifiedSteps = stepIds.filter((id) => live.some((r) => r.verified[id] === true));
+    const failedVerification = stepIds.some((id) => live.some((r) => r.verified[id] === false));
+    const planned = !inputs.planStale && !!plan && stepIds.every((id) => plan.steps.some((s) => s.id === id));
+    const status: PhaseStatus = skipped.includes(phase)
+      ? 'skipped'
+      : applied > 0
+        ? verifiedSteps.length > 0 && !failedVerification
+          ? 'verified'
+          : 'applied'
+        : planned
+          ? 'planned'
+          : counts.open > 0
+            ? 'findings'
+            : 'not started';
+    const denied = stepIds.flatMap((id) =>
+      (permissions[id] ?? []).filter((d) => !d.allowed).map((d) => describeAccess(d)),
+    );
+    rows.push({
+      phase,
+      title: steps.map((s) => s.title).join(' + '),
+      summary: steps.map((s) => s.summary).join('; '),
+      risk: steps.reduce<Risk>(
+        (worst, s) => (RISK_ORDER.indexOf(s.risk) > RISK_ORDER.indexOf(worst) ? s.risk : worst),
+        'none',
+      ),
+      stepIds,
+      status,
+      open: counts.open,
+      excepted: counts.excepted,
+      ...(planned && plan ? { changes: plan.changes.filter((c) => stepIds.includes(c.step)).length } : {}),
+      ...(applied > 0 ? { applied } : {}),
+      recommended: false,
+      denied: [...new Set(denied)],
+    });
+  }
+  const next = assessment
+    ? rows.find((r) => r.phase !== 0 && !['applied', 'verified', 'skipped'].includes(r.status))
+    : rows[0];
+  if (next) next.recommended = true;
+  return rows;
+}

@@ -1,0 +1,185 @@
+import { Box, Text } from 'ink';
+import { useMemo } from 'react';
+import { describeRef } from '../../cluster/types.js';
+import type { PlannedChange } from '../../engine/types.js';
+import { Frame } from '../components/Frame.js';
+import { VirtualList } from '../components/VirtualList.js';
+import { useList } from '../hooks/use-list.js';
+import { useScreenKeys } from '../hooks/use-screen-keys.js';
+import { keymap } from '../keymap.js';
+import { cell, clip, count, plural, wrapText } from '../model/format.js';
+import { useHardenShallow, useHardenStore } from '../store-context.js';
+import { useColor, useWizard } from '../wizard-context.js';
+
+export function changeTarget(change: PlannedChange): string {
+  return change.target ? describeRef(change.target) : (change.artifact?.path ?? change.id);
+}
+
+/** The changes of a phase's plan, in plan order. */
+export function phaseChanges(changes: readonly PlannedChange[], stepIds: readonly string[]): PlannedChange[] {
+  return changes.filter((c) => stepIds.includes(c.step));
+}
+
+/** The proposed changes of a phase: select them (all / none), with risk, reason, preview and warnings. */
+export function ChangesScreen({ phase }: { phase: number }) {
+  const { layout, caps, steps, intents, dispatch } = useWizard();
+  const c = useColor();
+  const store = useHardenStore();
+  const s = useHardenShallow((st) => ({ plan: st.plan, selected: st.selected, takeOver: st.takeOver }));
+  const stepIds = useMemo(() => steps.filter((st) => st.phase === phase).map((st) => st.id), [steps, phase]);
+  const changes = useMemo(() => phaseChanges(s.plan?.changes ?? [], stepIds), [s.plan, stepIds]);
+  const plannedSteps = (s.plan?.steps ?? []).filter((st) => stepIds.includes(st.id));
+  const noops = plannedSteps.reduce((n, st) => n + st.noops.length, 0);
+  const selectedHere = changes.filter((ch) => s.selected.includes(ch.id)).length;
+  const { width, bodyHeight } = layout;
+  const why = plannedSteps.map((st) => st.explanation.why).join(' ');
+  const whyLines = wrapText(why, width, 2);
+  const detailLines = 4;
+  const listHeight = Math.max(1, bodyHeight - 2 - whyLines.length - detailLines);
+  const list = useList(`changes:${phase}`, changes.length, listHeight);
+  const change = changes[list.state.cursor];
+  const bindings = keymap('changes', caps);
+  useScreenKeys({
+    bindings,
+    handlers: {
+      ...list.moves,
+      diff: () => change && dispatch({ type: 'push', screen: { id: 'diff', phase, changeId: change.id } }),
+      toggle: () => {
+        if (!change) return;
+        if (change.kind === 'manual') {
+          dispatch({
+            type: 'notice',
+            notice: {
+              kind: 'info',
+              text: 'a manual change is not applied by kube-harden: follow its instructions',
+            },
+          });
+          return;
+        }
+        store.getState().toggle(change.id);
+        list.act({ type: 'down' });
+      },
+      // All, except the optional changes: those are opt-in, one at a time with space (as --include-optional).
+      selectAll: () => {
+        const { selected, toggle } = store.getState();
+        for (const ch of changes) {
+          if (ch.kind !== 'manual' && !ch.optional && !selected.includes(ch.id)) toggle(ch.id);
+        }
+      },
+      selectNone: () => {
+        for (const id of stepIds) store.getState().selectNone(id);
+      },
+      takeOver: () => {
+        if (!change?.conflicts?.length) {
+          dispatch({
+            type: 'notice',
+            notice: { kind: 'info', text: 'this change has no conflicting fields' },
+          });
+          return;
+        }
+        const on = !s.takeOver.includes(change.id);
+        store.getState().setTakeOver(change.id, on);
+        dispatch({
+          type: 'notice',
+          notice: on
+            ? {
+                kind: 'warn',
+                text: `will take over ${plural(change.conflicts.length, 'field')} from ${[...new Set(change.conflicts.map((x) => x.manager))].join(', ')} (force)`,
+              }
+            : { kind: 'info', text: 'will not take over: the conflict is reported instead' },
+        });
+      },
+      apply: () => intents.requestApply(phase),
+      replan: () => intents.planPhase(phase, { again: true }),
+    },
+  });
+
+  const selectable = caps.canApply;
+  const prefix = selectable ? 6 : 2;
+  const noteWidth = 12;
+  const targetWidth = Math.max(12, width - prefix - 11 - 7 - 13 - noteWidth);
+  const head = `${' '.repeat(prefix)}${'RISK'.padEnd(11)}${'OP'.padEnd(7)}${'TARGET'.padEnd(targetWidth)} ${'DIFF'.padEnd(12)}NOTE`;
+  const detail: string[] = [];
+  if (change) {
+    detail.push(...wrapText(change.reason, width - 2, 2).map((l) => `  ${l}`));
+    const bits = [
+      change.conflicts?.length
+        ? `${plural(change.conflicts.length, 'conflicting field')}${s.takeOver.includes(change.id) ? ' (taken over)' : ''}`
+        : '',
+      change.warnings.length ? plural(change.warnings.length, 'API server warning') : '',
+      change.notes.length ? plural(change.notes.length, 'note') : '',
+      change.optional ? 'optional: a selects it only with space' : '',
+      change.exportPatch ? `source of truth: ${change.exportPatch} (change it there too)` : '',
+      change.preview === 'ok'
+        ? 'preview: server-side dry-run'
+        : change.preview === 'offline'
+          ? 'preview: offline (no API server)'
+          : `preview unavailable: ${change.previewError ?? 'unknown'}`,
+    ].filter(Boolean);
+    for (const l of wrapText(bits.join(' · '), width - 2, Math.max(1, detailLines - detail.length))) {
+      detail.push(`  ${l}`);
+    }
+  }
+  const summary = s.plan
+    ? `${plural(changes.length, 'change')}${noops ? ` (${count(noops)} already in place)` : ''}${selectable ? ` · ${count(selectedHere)} selected` : ''} · plan ${s.plan.id}`
+    : 'not previewed yet';
+
+  return (
+    <Frame bindings={bindings}>
+      <Text bold wrap="truncate-end">
+        {clip(`Phase ${phase} changes · ${summary}`, width)}
+      </Text>
+      {whyLines.length ? <Text color={c('gray')}>{whyLines.join('\n')}</Text> : null}
+      <Text bold wrap="truncate-end">
+        {clip(head, width)}
+      </Text>
+      <Box height={listHeight} flexDirection="column">
+        <VirtualList
+          items={changes}
+          start={list.start}
+          end={list.end}
+          cursor={list.state.cursor}
+          empty={
+            s.plan
+              ? `nothing to change in this phase${noops ? `: ${plural(noops, 'change')} already in place` : ''}`
+              : 'not previewed yet'
+          }
+          renderRow={(ch, _i, sel) => {
+            const on = s.selected.includes(ch.id);
+            const note = [
+              ch.warnings.length ? `⚠${ch.warnings.length}` : '',
+              ch.conflicts?.length ? 'conflict' : ch.preview === 'unavailable' ? 'no preview' : '',
+              ch.optional ? 'optional' : '',
+            ]
+              .filter(Boolean)
+              .join(' ');
+            return (
+              <Text wrap="truncate-end" bold={sel}>
+                {sel ? '› ' : '  '}
+                {selectable ? (
+                  <Text color={on ? c('green') : undefined}>
+                    {ch.kind === 'manual' ? '[-] ' : on ? '[x] ' : '[ ] '}
+                  </Text>
+                ) : null}
+                <Text
+                  color={ch.risk === 'disruptive' ? c('red') : ch.risk === 'low' ? c('green') : undefined}
+                >
+                  {cell(ch.risk, 10)}
+                </Text>{' '}
+                {cell(ch.operation, 6)}{' '}
+                <Text color={sel ? c('cyan') : undefined}>{cell(changeTarget(ch), targetWidth)}</Text>{' '}
+                {cell(`+${ch.diff.added} -${ch.diff.removed}`, 11)} <Text color={c('yellow')}>{note}</Text>
+              </Text>
+            );
+          }}
+        />
+      </Box>
+      <Text color={c('gray')}>
+        {detail
+          .slice(0, detailLines)
+          .map((line) => clip(line, width) || ' ')
+          .join('\n')}
+      </Text>
+    </Frame>
+  );
+}

@@ -1,0 +1,216 @@
+import { Box, Text } from 'ink';
+import { useMemo } from 'react';
+import { control, isControlId, type Severity } from '../../policy/controls.js';
+import { describeTarget } from '../../policy/findings.js';
+import { Frame } from '../components/Frame.js';
+import { Picker } from '../components/Picker.js';
+import { VirtualList } from '../components/VirtualList.js';
+import { useList } from '../hooks/use-list.js';
+import { usePersistentState } from '../hooks/use-persistent-state.js';
+import { useScreenKeys } from '../hooks/use-screen-keys.js';
+import { keymap } from '../keymap.js';
+import {
+  type Choice,
+  controlChoices,
+  controlWidth,
+  describeFilter,
+  type FindingFilter,
+  filterFindings,
+  formatFinding,
+  NO_FILTER,
+  namespaceChoices,
+  phaseFindings,
+  SEVERITY_LABEL,
+  severityChoices,
+} from '../model/findings.js';
+import { clip, count, wrapText } from '../model/format.js';
+import { derivePhases, INVENTORY_PHASE } from '../model/phases.js';
+import { useHardenShallow } from '../store-context.js';
+import { useColor, useWizard } from '../wizard-context.js';
+
+type PickerKind = 'namespace' | 'severity' | 'control';
+
+export const SEVERITY_COLOR: Record<Severity, string> = {
+  critical: 'magenta',
+  high: 'red',
+  medium: 'yellow',
+  low: 'blue',
+  info: 'gray',
+};
+
+const PICKER_TITLE: Record<PickerKind, string> = {
+  namespace: 'Filter by namespace',
+  severity: 'Filter by minimum severity',
+  control: 'Filter by control',
+};
+
+/** Phase detail: the phase's findings (excepted ones marked), filterable, virtualized. */
+export function PhaseScreen({ phase }: { phase: number }) {
+  const { layout, caps, steps, state, intents } = useWizard();
+  const c = useColor();
+  const s = useHardenShallow((st) => ({
+    assessment: st.assessment,
+    plan: st.plan,
+    permissions: st.permissions,
+  }));
+  const stepIds = useMemo(() => steps.filter((st) => st.phase === phase).map((st) => st.id), [steps, phase]);
+  const rows = useMemo(
+    () => phaseFindings(s.assessment, state.planStale ? undefined : s.plan, phase, stepIds),
+    [s.assessment, s.plan, state.planStale, phase, stepIds],
+  );
+  const [filter, setFilter] = usePersistentState<FindingFilter>(`phase:${phase}:filter`, NO_FILTER);
+  const [picker, setPicker] = usePersistentState<PickerKind | null>(`phase:${phase}:picker`, null);
+  const shown = useMemo(() => filterFindings(rows, filter), [rows, filter]);
+  const choices = useMemo((): Choice[] => {
+    if (picker === 'namespace') return namespaceChoices(rows);
+    if (picker === 'severity') return severityChoices(rows);
+    if (picker === 'control') return controlChoices(rows);
+    return [];
+  }, [picker, rows]);
+  const ctlWidth = useMemo(() => controlWidth(rows, layout.width), [rows, layout.width]);
+
+  const { width, bodyHeight } = layout;
+  const detailLines = 4;
+  const listHeight = Math.max(1, bodyHeight - 4 - detailLines);
+  const list = useList(`phase:${phase}:list`, shown.length, listHeight);
+  const pickList = useList(
+    `phase:${phase}:picker:${picker ?? ''}`,
+    choices.length,
+    Math.max(1, bodyHeight - 4),
+  );
+
+  const current = picker
+    ? picker === 'namespace'
+      ? filter.namespace
+      : picker === 'severity'
+        ? filter.minSeverity
+        : filter.control
+    : undefined;
+  const openPicker = (kind: PickerKind) => () => setPicker(kind);
+  const bindings = picker
+    ? keymap('picker', caps)
+    : keymap(phase === 0 ? 'phase-inventory' : 'phase-step', caps);
+  useScreenKeys({
+    bindings,
+    handlers: picker
+      ? {
+          ...pickList.moves,
+          pick: () => {
+            const choice = choices[pickList.state.cursor];
+            if (!choice) return;
+            const v = choice.value;
+            setFilter((f) => {
+              const next: FindingFilter = { ...f };
+              if (picker === 'namespace') {
+                if (v === undefined) delete next.namespace;
+                else next.namespace = v;
+              } else if (picker === 'severity') {
+                if (v === undefined) delete next.minSeverity;
+                else next.minSeverity = v as Severity;
+              } else if (v === undefined) delete next.control;
+              else next.control = v;
+              return next;
+            });
+            list.act({ type: 'home' });
+            setPicker(null);
+          },
+          back: () => setPicker(null),
+        }
+      : {
+          ...list.moves,
+          filterNamespace: openPicker('namespace'),
+          filterSeverity: openPicker('severity'),
+          filterControl: openPicker('control'),
+          toggleExcepted: () => setFilter((f) => ({ ...f, hideExcepted: !f.hideExcepted })),
+          clearFilters: () => setFilter(NO_FILTER),
+          plan: () => intents.planPhase(phase),
+        },
+  });
+
+  const info = useMemo(
+    () =>
+      derivePhases({
+        steps,
+        ...(s.assessment ? { assessment: s.assessment } : {}),
+        planStale: state.planStale,
+        permissions: s.permissions,
+        history: state.history,
+        skipped: state.skipped,
+      }).find((r) => r.phase === phase),
+    [steps, s.assessment, s.permissions, state.planStale, state.history, state.skipped, phase],
+  );
+  const title =
+    phase === 0
+      ? `Phase 0 · ${INVENTORY_PHASE.title} · read-only`
+      : `Phase ${phase} · ${info?.title ?? ''} · risk ${info?.risk ?? ''}${info?.denied.length ? ` · ✗ cannot apply: you may not ${info.denied.join(', ')}` : ''}`;
+  const summary = phase === 0 ? INVENTORY_PHASE.summary : (info?.summary ?? '');
+  const selected = shown[list.state.cursor];
+  const detail: string[] = [];
+  if (selected) {
+    detail.push(`${selected.severity} ${selected.control}: ${describeTarget(selected.target)}`);
+    detail.push(...wrapText(selected.message, width - 2, 2).map((l) => `  ${l}`));
+    detail.push(
+      selected.excepted
+        ? `  excepted by ${selected.exceptedBy?.join(', ') ?? 'an exception'}: reported, not counted as open`
+        : isControlId(selected.control)
+          ? `  next: ${control(selected.control).nextStep}`
+          : '',
+    );
+  }
+
+  return (
+    <Frame bindings={bindings}>
+      <Text bold wrap="truncate-end" color={info?.denied.length ? c('red') : undefined}>
+        {clip(title, width)}
+      </Text>
+      <Text color={c('gray')} wrap="truncate-end">
+        {clip(summary, width)}
+      </Text>
+      <Text wrap="truncate-end">
+        {clip(`${describeFilter(filter)}   ${count(shown.length)} of ${count(rows.length)}`, width)}
+      </Text>
+      {picker ? (
+        <Picker
+          title={PICKER_TITLE[picker]}
+          choices={choices}
+          list={pickList}
+          value={current}
+          width={width}
+        />
+      ) : (
+        <>
+          <Text bold wrap="truncate-end">
+            {clip(`  SEV  ${'CONTROL'.padEnd(ctlWidth)} TARGET: MESSAGE`, width)}
+          </Text>
+          <Box height={listHeight} flexDirection="column">
+            <VirtualList
+              items={shown}
+              start={list.start}
+              end={list.end}
+              cursor={list.state.cursor}
+              empty={
+                rows.length === 0
+                  ? 'no findings in this phase'
+                  : 'no finding matches the filter (0 clears it)'
+              }
+              renderRow={(r, _i, sel) => (
+                <Text wrap="truncate-end" bold={sel} dimColor={r.excepted && !sel}>
+                  {sel ? '› ' : '  '}
+                  <Text color={c(SEVERITY_COLOR[r.severity])}>{SEVERITY_LABEL[r.severity]}</Text>{' '}
+                  <Text color={sel ? c('cyan') : undefined}>{formatFinding(r, width - 7, ctlWidth)}</Text>
+                </Text>
+              )}
+            />
+          </Box>
+          <Text>{clip(detail[0] ?? '', width) || ' '}</Text>
+          <Text color={c('gray')}>
+            {detail
+              .slice(1, detailLines)
+              .map((line) => clip(line, width) || ' ')
+              .join('\n')}
+          </Text>
+        </>
+      )}
+    </Frame>
+  );
+}

@@ -1,0 +1,81 @@
+/** Phases: the rollout in order with status and counts; the recommended next phase is marked. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { clusterStore, type Driven, manifestStore, renderWizard } from './support/wizard.js';
+
+let ui: Driven | undefined;
+afterEach(() => ui?.unmount());
+
+async function phases(
+  store: Parameters<typeof renderWizard>[0],
+  options: Parameters<typeof renderWizard>[1] = {},
+) {
+  ui = renderWizard(store, options);
+  await ui.waitFor('enter phases');
+  await ui.press('enter');
+  return ui.waitFor('PHASE');
+}
+
+describe('phases screen', () => {
+  it('lists phase 0 and each phase that has steps, in order, with status, counts and the next one starred', async () => {
+    const { store } = await clusterStore();
+    const frame = await phases(store);
+    const rows = frame.split('\n').filter((l) => /^ ?[ ›] [ ★] \d /.test(l));
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(/› {3}0 Inventory privilege exceptions +findings +79 open +read-only/);
+    expect(rows[1]).toMatch(/ {2}★ 1 Pod Security warn \+ audit +not started +0 open +-/);
+    expect(rows[2]).toMatch(/ {4}2 Pod Security enforce by tier +findings +32 open +-/);
+    // Risk shows from 100 columns on.
+    expect(rows[2]).toMatch(/disruptive/);
+    expect(frame).toContain('phase 0: Inventory privilege exceptions · risk none');
+  });
+
+  it('moves the star when a phase is skipped, and back', async () => {
+    const { store } = await clusterStore();
+    await phases(store);
+    await ui?.press('down', 's');
+    let frame = await ui!.waitFor('skipped');
+    expect(frame).toMatch(/› {3}1 Pod Security warn \+ audit +skipped/);
+    expect(frame).toMatch(/ {2}★ 2 Pod Security enforce by tier/);
+    await ui?.press('s');
+    frame = await ui!.waitFor(/★ 1 Pod Security warn/);
+    expect(frame).not.toContain('skipped');
+  });
+
+  it('? shows every key of the screen from the keymap; Esc closes it', async () => {
+    const { store } = await clusterStore();
+    await phases(store);
+    await ui?.press('?');
+    const help = await ui!.waitFor('Keys: Phases');
+    expect(help).toMatch(/Enter +open the phase: its findings/);
+    expect(help).toMatch(/s +mark the phase skipped/);
+    expect(help).toMatch(/r +runs recorded for this context/);
+    expect(help).toMatch(/Ctrl-C +stop after the change in flight/);
+    expect(help).toContain('? close  esc close');
+    await ui?.press('esc');
+    await ui!.waitFor('PHASE');
+  });
+
+  it('q quits at once when no run is in progress', async () => {
+    const { store } = await clusterStore();
+    await phases(store);
+    await ui?.press('q');
+    expect(ui?.exits).toEqual([{ code: 0, immediate: false }]);
+  });
+
+  it('stays readable at 80 columns: every line fits, nothing wraps', async () => {
+    const { store } = await clusterStore();
+    const frame = await phases(store, { size: { columns: 80, rows: 24 } });
+    const lines = frame.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(23);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    expect(frame).toMatch(/★ 1 Pod Security warn \+ audit +not started/);
+    expect(frame).toContain('? help');
+    expect(frame).not.toContain('disruptive  ');
+  });
+
+  it('offline: no runs key (nothing was journaled on a manifest source)', async () => {
+    const frame = await phases(manifestStore());
+    expect(frame).not.toContain('r runs');
+    expect(frame).toContain('p changes');
+  });
+});
