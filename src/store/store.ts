@@ -9,21 +9,18 @@ import { resolve } from 'node:path';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { STEPS } from '../../steps/index.js';
 import { isClusterError } from '../cluster/errors.js';
-import { type ManifestChange, writeRemediatedCopy } from '../cluster/manifest-writer.js';
+import { writeRemediatedCopy } from '../cluster/manifest-writer.js';
 import {
   type AccessDecision,
   describeRef,
   type Identity,
-  type KubeObject,
-  type ObjectRef,
   type ServerVersion,
   type SourceInfo,
 } from '../cluster/types.js';
 import { type ApplyEvent, type ApplyReport, applyPlan } from '../engine/apply.js';
-import { withoutBookkeeping } from '../engine/bookkeeping.js';
-import { mergeApply } from '../engine/fields.js';
 import { listRuns, type RunSummary } from '../engine/journal.js';
 import { buildPlan, type PlanProgress } from '../engine/plan.js';
+import { remediatedChanges } from '../engine/remediate.js';
 import type { AppliedChange, Plan, PlannedChange, Step, StepOptions, Verification } from '../engine/types.js';
 import { applyUndo, planUndo, type UndoOutcome, type UndoPlan } from '../engine/undo.js';
 import { AbortError, UsageError } from '../errors.js';
@@ -475,25 +472,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
         // Written to a sibling first, then moved into place: a failed write leaves the previous tree intact.
         const staging = `${out}.kube-harden-${randomBytes(4).toString('hex')}`;
         try {
-          // Several changes may touch one object: layer them in order on the file's object (like plan --out).
-          const merged = new Map<string, { ref: ObjectRef; object: KubeObject; exists: boolean }>();
-          for (const c of all) {
-            if (!c.target || !c.desired) continue;
-            const key = `${c.target.apiVersion}/${c.target.kind}/${c.target.namespace ?? ''}/${c.target.name}`;
-            let entry = merged.get(key);
-            if (!entry) {
-              const file = (await source.get(c.target)).value;
-              const exists = file !== undefined && !source.isSynthesized(c.target);
-              entry = { ref: c.target, object: (file ?? { ...c.desired }) as KubeObject, exists };
-              merged.set(key, entry);
-            }
-            entry.object = mergeApply(entry.object, c.desired) as KubeObject;
-          }
-          const changes: ManifestChange[] = [...merged.values()].map((e) => {
-            // The remediated manifests are the source of truth in Git: no run annotations in them.
-            const object = withoutBookkeeping(e.object as KubeObject & Record<string, unknown>);
-            return e.exists ? { ref: e.ref, object } : { create: object };
-          });
+          const changes = await remediatedChanges(source, all);
           const copy = await writeRemediatedCopy(source, staging, changes, signal ? { signal } : {});
           if (manifestWrite?.outDir === out) {
             await rm(out, { recursive: true, force: true });

@@ -2,9 +2,9 @@
  * Failure modes of the access layer on the real control plane: API Priority and Fairness throttling (429 with
  * Retry-After, failure-modes F4 / test 3) and an expired continue token (410 Gone, F10 / test 2).
  */
-import { beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Kinds } from '../../src/cluster/kinds.js';
-import { connect, type LiveCluster } from '../../src/cluster/live.js';
+import { connect } from '../../src/cluster/live.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 import { startControlPlane } from '../cluster/control-plane.js';
 import {
@@ -17,12 +17,6 @@ import {
 } from '../cluster/harness.js';
 
 describeCluster('cluster access resilience (live)', () => {
-  let admin: LiveCluster;
-
-  beforeAll(() => {
-    admin = connect({ kubeconfig: clusterInfo().adminKubeconfig });
-  });
-
   it('429 from API Priority and Fairness: honours Retry-After and completes without a retry storm', async () => {
     const ns = await freshNamespace('apf');
     const { users, limitedKubeconfig } = clusterInfo();
