@@ -84,7 +84,27 @@ export async function previewChange(change: Change, ctx: PreviewContext): Promis
     };
   }
   const { reader } = ctx;
-  const live = (await reader.get(change.target, ctx.signal)).value;
+  let live: KubeObject | undefined;
+  try {
+    live = (await reader.get(change.target, ctx.signal)).value;
+  } catch (error) {
+    if (!isClusterError(error) || ['Connection', 'TLS', 'Unauthorized'].includes(error.reason)) throw error;
+    // The target cannot even be read (forbidden, timeout): the change stays, without a preview, saying why.
+    return {
+      planned: {
+        ...common,
+        operation: change.kind === 'delete' ? 'delete' : 'update',
+        ...(change.kind === 'apply'
+          ? { desired: withBookkeeping(change.desired, undefined, ctx.runId, ctx.step) }
+          : {}),
+        baseResourceVersion: null,
+        diff: { text: '', added: 0, removed: 0 },
+        warnings: error.warnings,
+        preview: 'unavailable',
+        previewError: unavailable(error),
+      },
+    };
+  }
   const baseResourceVersion = live?.metadata.resourceVersion ?? null;
 
   if (change.kind === 'delete') {

@@ -212,6 +212,53 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
     limited.close();
   });
 
+  it('a preview that cannot be made says "preview unavailable" and why — never "no changes"', async () => {
+    const ns = await freshNamespace('nopreview');
+    const limited = connect({ kubeconfig: clusterInfo().limitedKubeconfig });
+    try {
+      // The limited user may not even read the target: the change is kept, unpreviewed, with the reason.
+      const plan = await planWith(limited, [fixedStep('t', 1, [configMap(ns, 'x', { a: '1' })])], [ns]);
+      const change = plan.changes[0];
+      expect(change?.preview).toBe('unavailable');
+      expect(change?.previewError).toMatch(/forbidden: cannot get configmaps\/x in namespace/);
+      expect(change?.diff.text).toBe('');
+      expect(plan.steps[0]?.noops).toEqual([]);
+      expect(plan.unknown.length).toBeGreaterThan(0);
+    } finally {
+      limited.close();
+    }
+  });
+
+  it('a preview the user may read but not write is kept as "preview unavailable", with the missing permission', async () => {
+    const ns = await freshNamespace('readonly');
+    const { users, limitedKubeconfig } = clusterInfo();
+    await applyYaml(
+      `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cm-reader}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: cm-reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}
+subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s.io}]
+`,
+      ns,
+    );
+    const limited = connect({ kubeconfig: limitedKubeconfig });
+    try {
+      const plan = await planWith(limited, [fixedStep('t', 1, [configMap(ns, 'x', { a: '1' })])], [ns]);
+      const change = plan.changes[0];
+      expect(change?.preview).toBe('unavailable');
+      expect(change?.previewError).toMatch(/forbidden: cannot patch \(dry-run\) configmaps\/x in namespace/);
+      expect(change?.diff.text).toBe('');
+      expect(plan.steps[0]?.noops).toEqual([]);
+    } finally {
+      limited.close();
+    }
+  });
+
   it('a saved plan applied after a target changed refuses and names the object; re-planning then applies cleanly', async () => {
     const ns = await freshNamespace('saved');
     const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
