@@ -100,6 +100,19 @@ export const scopeFlags: readonly FlagSpec[] = [
   },
 ];
 
+/** `-o/--output FORMAT` (kubectl's name). */
+export function outputFlag(choices: readonly string[], name = 'output'): FlagSpec {
+  return {
+    name,
+    short: 'o',
+    type: 'string',
+    arg: 'FORMAT',
+    choices,
+    description: 'output format',
+    default: choices[0] as string,
+  };
+}
+
 export const commonFlags: readonly FlagSpec[] = [
   { name: 'no-color', type: 'boolean', description: 'do not colour output (also: NO_COLOR=1)' },
   { name: 'help', short: 'h', type: 'boolean', description: 'show help' },

@@ -1,5 +1,5 @@
 /** `kube-harden preflight`: who am I on which cluster, and may I read what the inventory needs? */
-import { connectionFlags } from '../cli/args.js';
+import { connectionFlags, outputFlag } from '../cli/args.js';
 import { connectFromFlags } from '../cli/context.js';
 import { paint } from '../cli/output.js';
 import { inventoryAccessChecks } from '../inventory/access.js';
@@ -12,18 +12,7 @@ export const preflight: Command = {
     usage: '[flags]',
     description: `Connects with the kubeconfig context, prints the server version and who you are (SelfSubjectReview), and
 checks with SelfSubjectAccessReviews whether you may read what the inventory needs.`,
-    flags: [
-      ...connectionFlags,
-      {
-        name: 'output',
-        short: 'o',
-        type: 'string',
-        arg: 'FORMAT',
-        choices: ['text', 'json'],
-        description: 'output format',
-        default: 'text',
-      },
-    ],
+    flags: [...connectionFlags, outputFlag(['text', 'json'])],
     maxPositionals: 0,
     examples: ['kube-harden preflight --context staging'],
   },

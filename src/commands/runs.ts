@@ -1,5 +1,5 @@
 /** `kube-harden runs` and `kube-harden undo [RUN_ID]`. */
-import { connectionFlags } from '../cli/args.js';
+import { connectionFlags, outputFlag } from '../cli/args.js';
 import { connectFromFlags } from '../cli/context.js';
 import { paint } from '../cli/output.js';
 import { describeRef } from '../cluster/types.js';
@@ -16,18 +16,7 @@ export const runs: Command = {
     usage: '[flags]',
     description: `Journals live under $XDG_STATE_HOME/kube-harden/ (default ~/.local/state/kube-harden/), one per run, keyed
 by cluster server and context. State: complete, interrupted, failed, undone or partially undone.`,
-    flags: [
-      ...connectionFlags,
-      {
-        name: 'output',
-        short: 'o',
-        type: 'string',
-        arg: 'FORMAT',
-        choices: ['text', 'json'],
-        description: 'output format',
-        default: 'text',
-      },
-    ],
+    flags: [...connectionFlags, outputFlag(['text', 'json'])],
     maxPositionals: 0,
   },
   async run({ parsed, output }) {

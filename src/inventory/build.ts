@@ -7,24 +7,25 @@ import { ClusterError, isClusterError } from '../cluster/errors.js';
 import { type KindInfo, Kinds, resourceName } from '../cluster/kinds.js';
 import type { ClusterReader, KubeObject, OwnerReference } from '../cluster/types.js';
 import { projectPodSpec, securityAnnotations, TemplateInterner } from './project.js';
-import type {
-  AdmissionPolicyInfo,
-  BindingInfo,
-  CniHint,
-  DnsServiceInfo,
-  LabelSelector,
-  ManagedBy,
-  NamespaceInfo,
-  NetworkPolicyInfo,
-  NetworkPolicyRule,
-  PodLite,
-  PodTemplateLite,
-  RoleInfo,
-  ServiceAccountInfo,
-  Snapshot,
-  UnknownEntry,
-  Workload,
-  WorkloadKind,
+import {
+  type AdmissionPolicyInfo,
+  type BindingInfo,
+  type CniHint,
+  type DnsServiceInfo,
+  isWorkloadKind,
+  type LabelSelector,
+  type ManagedBy,
+  type NamespaceInfo,
+  type NetworkPolicyInfo,
+  type NetworkPolicyRule,
+  type PodLite,
+  type PodTemplateLite,
+  type RoleInfo,
+  type ServiceAccountInfo,
+  type Snapshot,
+  type UnknownEntry,
+  type Workload,
+  type WorkloadKind,
 } from './types.js';
 
 export interface InventoryProgress {
@@ -198,7 +199,7 @@ function templateOf(
   return interner.intern(tpl);
 }
 
-const WORKLOAD_KINDS: Array<[WorkloadKind, KindInfo]> = [
+const OWNER_KINDS: Array<[WorkloadKind, KindInfo]> = [
   ['Deployment', Kinds.Deployment],
   ['StatefulSet', Kinds.StatefulSet],
   ['DaemonSet', Kinds.DaemonSet],
@@ -403,7 +404,7 @@ export async function buildSnapshot(
     );
   }
 
-  for (const [kind, info] of WORKLOAD_KINDS) {
+  for (const [kind, info] of OWNER_KINDS) {
     tasks.push(
       collect(info, (item) => {
         const owner = controllerOf(item.metadata as unknown as J);
@@ -672,19 +673,6 @@ function dnsInfo(svc: KubeObject): DnsServiceInfo {
         : {}),
     })),
   };
-}
-
-function isWorkloadKind(kind: string): kind is WorkloadKind {
-  return [
-    'Deployment',
-    'StatefulSet',
-    'DaemonSet',
-    'Job',
-    'CronJob',
-    'ReplicaSet',
-    'ReplicationController',
-    'Pod',
-  ].includes(kind);
 }
 
 function apiVersionOf(kind: string): string {

@@ -5,15 +5,23 @@
  */
 import type { ServerVersion, SourceInfo } from '../cluster/types.js';
 
-export type WorkloadKind =
-  | 'Deployment'
-  | 'StatefulSet'
-  | 'DaemonSet'
-  | 'Job'
-  | 'CronJob'
-  | 'ReplicaSet'
-  | 'ReplicationController'
-  | 'Pod';
+/** The kinds pods are folded into (their top-level owners), and bare pods. */
+export const WORKLOAD_KINDS = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'CronJob',
+  'ReplicaSet',
+  'ReplicationController',
+  'Pod',
+] as const;
+
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+export function isWorkloadKind(kind: string): kind is WorkloadKind {
+  return (WORKLOAD_KINDS as readonly string[]).includes(kind);
+}
 
 /** The parts of a pod spec that Pod Security, token, image and network checks read. Same shape as PodSpec. */
 export interface PodSpecLite {

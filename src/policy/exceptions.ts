@@ -22,6 +22,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InputError, UsageError } from '../errors.js';
+import { isWorkloadKind, WORKLOAD_KINDS } from '../inventory/types.js';
 import { control, isControlId, isPssCheckId, PSS_CHECKS } from './controls.js';
 import { type Finding, type Target, targetNamespace } from './findings.js';
 import { describe, isObject, type J, YamlInput } from './yaml-input.js';
@@ -57,17 +58,7 @@ export interface ExceptionRegister {
 const HINT = 'See docs/report-schema.md "Exceptions register" for the format.';
 const ENTRY_FIELDS = ['id', 'scope', 'controls', 'reason', 'owner', 'ticket', 'expires'] as const;
 const SCOPE_FIELDS = ['namespace', 'kind', 'name', 'container'] as const;
-const WORKLOAD_KINDS = [
-  'Deployment',
-  'StatefulSet',
-  'DaemonSet',
-  'Job',
-  'CronJob',
-  'ReplicaSet',
-  'ReplicationController',
-  'Pod',
-];
-const NAMESPACED_KINDS = [...WORKLOAD_KINDS, 'Role', 'RoleBinding'];
+const NAMESPACED_KINDS: readonly string[] = [...WORKLOAD_KINDS, 'Role', 'RoleBinding'];
 const CLUSTER_KINDS = ['ClusterRole', 'ClusterRoleBinding'];
 const ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -165,7 +156,7 @@ function parseScope(
     if (!clusterScoped && scope.namespace === undefined) {
       throw input.error(path, `the scope of ${what} needs a namespace (${scope.kind} is namespaced)`);
     }
-    if (scope.container !== undefined && !WORKLOAD_KINDS.includes(scope.kind)) {
+    if (scope.container !== undefined && !isWorkloadKind(scope.kind)) {
       throw input.error(
         [...path, 'container'],
         `the scope of ${what} names a container, but a ${scope.kind} has none`,
