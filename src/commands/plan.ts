@@ -11,6 +11,7 @@ import { planJson, renderPlanMarkdown, type WrittenPlan, writePlanDir } from '..
 import { remediatedChanges } from '../engine/remediate.js';
 import type { Plan } from '../engine/types.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { parseWithin } from '../policy/exceptions.js';
 import { checkManifestsPath, headlessStore, readFlags, sessionOptions } from './common.js';
 import type { Command } from './types.js';
 
@@ -143,7 +144,12 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
     ],
   },
   async run({ parsed, output, signal }) {
-    const options = sessionOptions(parsed.flags, { readOnly: true });
+    const maxAge =
+      typeof parsed.flags['audit-only-max-age'] === 'string' ? parsed.flags['audit-only-max-age'] : '30d';
+    const options = sessionOptions(parsed.flags, {
+      readOnly: true,
+      settings: { 'psa-enforce.staleAfterDays': parseWithin(maxAge, 'audit-only-max-age') },
+    });
     await checkManifestsPath(options.manifests);
     const stepIds = selectSteps(parsed.flags);
     const store = headlessStore(options, output);

@@ -354,12 +354,12 @@ export function review(
 }
 
 /** `--within`: `14d`, `2w` or a number of days. */
-export function parseWithin(text: string): number {
+export function parseWithin(text: string, flag = 'within'): number {
   const m = /^(\d{1,4})([dw]?)$/.exec(text.trim());
   if (!m)
     throw new UsageError(
-      `--within ${JSON.stringify(text)} is not a number of days`,
-      'Use e.g. --within 14d or --within 2w.',
+      `--${flag} ${JSON.stringify(text)} is not a number of days`,
+      `Use e.g. --${flag} 14d or --${flag} 2w.`,
     );
   return Number(m[1]) * (m[2] === 'w' ? 7 : 1);
 }
