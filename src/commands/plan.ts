@@ -131,6 +131,13 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
         default: 'md',
       },
       {
+        name: 'audit-only-max-age',
+        type: 'string',
+        arg: 'DAYS',
+        description: 'flag namespaces that have had warn/audit without enforce for longer than this',
+        default: '30d',
+      },
+      {
         name: 'detailed-exitcode',
         type: 'boolean',
         description: 'exit 0 when there are no changes, 2 when there are, 1 on error',
