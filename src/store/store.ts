@@ -283,8 +283,9 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       selectAll(stepId) {
         const plan = get().plan;
         if (!plan) return;
+        // Optional changes are never part of "all": the operator picks them one by one.
         const ids = plan.changes
-          .filter((c) => c.kind !== 'manual' && (!stepId || c.step === stepId))
+          .filter((c) => c.kind !== 'manual' && !c.optional && (!stepId || c.step === stepId))
           .map((c) => c.id);
         set({ selected: [...new Set([...get().selected, ...ids])] });
       },
