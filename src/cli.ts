@@ -15,7 +15,11 @@ export const rootSpec: CommandSpec = {
     'kube-harden takes a Kubernetes cluster from deployed to hardened in safe, reviewable, undoable phases.',
   usage: '[flags]            the interactive wizard (in a terminal)\nCOMMAND [flags]',
   description: `Every phase previews its changes as a diff against the live objects (server-side dry-run, with the API
-server's own warnings) and writes only what you confirm; every run can be undone.`,
+server's own warnings) and writes only what you confirm; every run can be undone.
+
+Exit codes: 0 ok; 1 error or a failed change; 2 usage (or no terminal for the wizard); 3 kubeconfig; 4 cluster
+unreachable; 5 credentials rejected or forbidden; 6 invalid input file; 7 incomplete (unknowns); 8 changes refused
+(stale or conflicting); 130 interrupted. \`plan --detailed-exitcode\`: 0 no changes, 2 changes, 1 error.`,
   flags: [{ name: 'version', short: 'v', type: 'boolean', description: 'print the version' }, ...wizardFlags],
   maxPositionals: 0,
   subcommands: commands.map((c) => c.spec),
