@@ -4,6 +4,7 @@
  * broken kubeconfig.
  */
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
@@ -204,5 +205,31 @@ current-context: x
     ]);
     expect(r3.code).toBe(ExitCode.config);
     expect(r3.stderr).toContain('context "nope" not found');
+
+    // A server that accepts the connection and never answers (a hung API server, or a black-holing proxy).
+    const hung = createServer(() => {
+      // accept, never respond
+    });
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
+    const port = (hung.address() as { port: number }).port;
+    const slow = join(dir, `kh-slow-${process.pid}.kubeconfig`);
+    writeFileSync(
+      slow,
+      `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`,
+    );
+    const started = performance.now();
+    const r4 = await runCli(['report', '--kubeconfig', slow, '--request-timeout', '1s']);
+    hung.close();
+    expect(r4.code).toBe(ExitCode.unreachable);
+    expect(r4.stderr).toMatch(/error: the API server at https:\/\/127\.0\.0\.1:\d+ did not answer within 1s/);
+    expect(r4.stderr).toContain('--request-timeout');
+    expect(r4.stderr).not.toMatch(/\n\s+at /);
+    expect(performance.now() - started).toBeLessThan(15_000);
   });
 });
