@@ -15,6 +15,7 @@
  *   copied fields into missing annotations; that is not modelled: it only adds an annotation with the same value
  *   as a field that already fails, so the verdict is unchanged.)
  */
+import { ALLOWED_SOURCES, RESTRICTED_SOURCES } from './checks/restricted-volumes.js';
 import { rec } from './helpers.js';
 import type { JsonObject, PodLike } from './types.js';
 
@@ -35,40 +36,11 @@ export interface ServerDefaultsOptions {
 const APPARMOR_ANNOTATION_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
 const MAX_LOCALHOST_PROFILE_BYTES = 4095; // PATH_MAX - 1 (ValidateAppArmorProfileField)
 
-/** The fields of `corev1.VolumeSource` in k8s.io/api v0.37.2. */
-const VOLUME_SOURCE_FIELDS = [
-  // The common ones first: the scan stops at the first source found.
-  'configMap',
-  'secret',
-  'projected',
-  'emptyDir',
-  'persistentVolumeClaim',
-  'hostPath',
-  'downwardAPI',
-  'csi',
-  'ephemeral',
-  'image',
-  'gcePersistentDisk',
-  'awsElasticBlockStore',
-  'gitRepo',
-  'nfs',
-  'iscsi',
-  'glusterfs',
-  'rbd',
-  'flexVolume',
-  'cinder',
-  'cephfs',
-  'flocker',
-  'fc',
-  'azureFile',
-  'vsphereVolume',
-  'quobyte',
-  'azureDisk',
-  'photonPersistentDisk',
-  'portworxVolume',
-  'scaleIO',
-  'storageos',
-] as const;
+/**
+ * The fields of `corev1.VolumeSource` in k8s.io/api v0.37.2: every source is either allowed or restricted by
+ * check_restrictedVolumes.go, so the two lists of that check are the whole set.
+ */
+const VOLUME_SOURCE_FIELDS: readonly string[] = [...ALLOWED_SOURCES, ...RESTRICTED_SOURCES];
 
 // Port of ptr.AllPtrFieldsNil(&volume.VolumeSource).
 function hasNoSource(volume: unknown): boolean {

@@ -7,7 +7,7 @@ import type { Check, CheckPodFn, JsonObject } from '../types.js';
 import { CHECK_HOST_PATH_VOLUMES_ID } from './host-path-volumes.js';
 
 // Allowed inline volume sources, in upstream's order.
-const ALLOWED_SOURCES = [
+export const ALLOWED_SOURCES = [
   'configMap',
   'csi',
   'downwardAPI',
@@ -20,7 +20,7 @@ const ALLOWED_SOURCES = [
 ] as const;
 
 // Restricted sources in upstream's switch order; the field name is the reported type.
-const RESTRICTED_SOURCES = [
+export const RESTRICTED_SOURCES = [
   'hostPath',
   'gcePersistentDisk',
   'awsElasticBlockStore',
