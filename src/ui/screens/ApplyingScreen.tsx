@@ -4,12 +4,13 @@ import type { ApplyEvent } from '../../engine/apply.js';
 import { Frame } from '../components/Frame.js';
 import { Spinner } from '../components/Spinner.js';
 import { VirtualList } from '../components/VirtualList.js';
+import { usePhaseStepIds } from '../hooks/use-phase-steps.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { cell, clip, count, plural } from '../model/format.js';
 import { useHardenShallow } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
-import { changeTarget, phaseChanges } from './ChangesScreen.js';
+import { changeTarget, chosenChanges } from './ChangesScreen.js';
 
 /** Per change: pending, in flight, or its outcome, from the store's apply events. */
 export function itemStates(events: readonly ApplyEvent[]): Map<string, { state: string; message?: string }> {
@@ -35,7 +36,7 @@ const MARK: Record<string, string> = {
 
 /** Applying: each selected change, pending → in flight → outcome; Ctrl-C stops after the one in flight. */
 export function ApplyingScreen({ phase }: { phase: number }) {
-  const { layout, caps, steps, state, options } = useWizard();
+  const { layout, caps, state, options } = useWizard();
   const c = useColor();
   const s = useHardenShallow((st) => ({
     plan: st.plan,
@@ -44,12 +45,9 @@ export function ApplyingScreen({ phase }: { phase: number }) {
     source: st.source,
     progress: st.progress,
   }));
-  const stepIds = useMemo(() => steps.filter((st) => st.phase === phase).map((st) => st.id), [steps, phase]);
+  const stepIds = usePhaseStepIds(phase);
   const chosen = useMemo(
-    () =>
-      phaseChanges(s.plan?.changes ?? [], stepIds).filter(
-        (ch) => s.selected.includes(ch.id) && ch.kind !== 'manual',
-      ),
+    () => chosenChanges(s.plan?.changes ?? [], stepIds, s.selected),
     [s.plan, stepIds, s.selected],
   );
   const states = useMemo(() => itemStates(s.events), [s.events]);

@@ -5,6 +5,7 @@ import type { PlannedChange } from '../../engine/types.js';
 import { Frame } from '../components/Frame.js';
 import { VirtualList } from '../components/VirtualList.js';
 import { useList } from '../hooks/use-list.js';
+import { usePhaseStepIds } from '../hooks/use-phase-steps.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { cell, clip, count, plural, wrapText } from '../model/format.js';
@@ -20,13 +21,22 @@ export function phaseChanges(changes: readonly PlannedChange[], stepIds: readonl
   return changes.filter((c) => stepIds.includes(c.step));
 }
 
+/** The changes of a phase the operator selected to apply (manual changes are never applied). */
+export function chosenChanges(
+  changes: readonly PlannedChange[],
+  stepIds: readonly string[],
+  selected: readonly string[],
+): PlannedChange[] {
+  return phaseChanges(changes, stepIds).filter((ch) => selected.includes(ch.id) && ch.kind !== 'manual');
+}
+
 /** The proposed changes of a phase: select them (all / none), with risk, reason, preview and warnings. */
 export function ChangesScreen({ phase }: { phase: number }) {
-  const { layout, caps, steps, intents, dispatch } = useWizard();
+  const { layout, caps, intents, dispatch } = useWizard();
   const c = useColor();
   const store = useHardenStore();
   const s = useHardenShallow((st) => ({ plan: st.plan, selected: st.selected, takeOver: st.takeOver }));
-  const stepIds = useMemo(() => steps.filter((st) => st.phase === phase).map((st) => st.id), [steps, phase]);
+  const stepIds = usePhaseStepIds(phase);
   const changes = useMemo(() => phaseChanges(s.plan?.changes ?? [], stepIds), [s.plan, stepIds]);
   const plannedSteps = (s.plan?.steps ?? []).filter((st) => stepIds.includes(st.id));
   const noops = plannedSteps.reduce((n, st) => n + st.noops.length, 0);

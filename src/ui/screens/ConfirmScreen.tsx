@@ -3,13 +3,14 @@ import { useMemo, useState } from 'react';
 import type { PlannedChange } from '../../engine/types.js';
 import { Frame } from '../components/Frame.js';
 import { TextInput } from '../components/TextInput.js';
+import { usePhaseStepIds } from '../hooks/use-phase-steps.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { cell, clip, plural, wrapText } from '../model/format.js';
 import { textInputReducer } from '../state/text-input.js';
 import { useHardenShallow } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
-import { changeTarget, phaseChanges } from './ChangesScreen.js';
+import { changeTarget, chosenChanges } from './ChangesScreen.js';
 
 /**
  * How the operator confirms (cli-kit's rule): a disruptive change on a cluster needs the context name typed;
@@ -21,7 +22,7 @@ export function confirmKind(changes: readonly PlannedChange[], live: boolean): '
 
 /** Confirm: y/N for low-risk changes, the context name typed for disruptive ones. */
 export function ConfirmScreen({ phase }: { phase: number }) {
-  const { layout, caps, steps, intents, options } = useWizard();
+  const { layout, caps, intents, options } = useWizard();
   const c = useColor();
   const s = useHardenShallow((st) => ({
     plan: st.plan,
@@ -29,12 +30,9 @@ export function ConfirmScreen({ phase }: { phase: number }) {
     takeOver: st.takeOver,
     source: st.source,
   }));
-  const stepIds = useMemo(() => steps.filter((st) => st.phase === phase).map((st) => st.id), [steps, phase]);
+  const stepIds = usePhaseStepIds(phase);
   const chosen = useMemo(
-    () =>
-      phaseChanges(s.plan?.changes ?? [], stepIds).filter(
-        (ch) => s.selected.includes(ch.id) && ch.kind !== 'manual',
-      ),
+    () => chosenChanges(s.plan?.changes ?? [], stepIds, s.selected),
     [s.plan, stepIds, s.selected],
   );
   const live = s.source?.kind === 'cluster';

@@ -6,6 +6,7 @@ import type { UndoItem } from '../../engine/undo.js';
 import { DiffView, type ViewLine } from '../components/DiffView.js';
 import { Frame } from '../components/Frame.js';
 import { usePersistentState } from '../hooks/use-persistent-state.js';
+import { usePhaseStepIds } from '../hooks/use-phase-steps.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { diffLines } from '../model/diff.js';
@@ -136,10 +137,10 @@ function DiffBody({
 
 /** The diff of one planned change; ←→ walk the phase's changes. */
 export function DiffScreen({ phase, changeId }: { phase: number; changeId: string }) {
-  const { caps, steps, dispatch } = useWizard();
+  const { caps, dispatch } = useWizard();
   const store = useHardenStore();
   const s = useHardenShallow((st) => ({ plan: st.plan, selected: st.selected, takeOver: st.takeOver }));
-  const stepIds = useMemo(() => steps.filter((st) => st.phase === phase).map((st) => st.id), [steps, phase]);
+  const stepIds = usePhaseStepIds(phase);
   const changes = useMemo(() => phaseChanges(s.plan?.changes ?? [], stepIds), [s.plan, stepIds]);
   const index = changes.findIndex((ch) => ch.id === changeId);
   const change = changes[index];

@@ -7,6 +7,7 @@ import { Picker } from '../components/Picker.js';
 import { VirtualList } from '../components/VirtualList.js';
 import { useList } from '../hooks/use-list.js';
 import { usePersistentState } from '../hooks/use-persistent-state.js';
+import { usePhaseStepIds } from '../hooks/use-phase-steps.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import {
@@ -53,7 +54,7 @@ export function PhaseScreen({ phase }: { phase: number }) {
     plan: st.plan,
     permissions: st.permissions,
   }));
-  const stepIds = useMemo(() => steps.filter((st) => st.phase === phase).map((st) => st.id), [steps, phase]);
+  const stepIds = usePhaseStepIds(phase);
   const rows = useMemo(
     () => phaseFindings(s.assessment, state.planStale ? undefined : s.plan, phase, stepIds),
     [s.assessment, s.plan, state.planStale, phase, stepIds],
