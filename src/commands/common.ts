@@ -8,10 +8,11 @@ import {
   parseDuration,
   parsePositiveNumber,
   scopeFlags,
+  stringList,
 } from '../cli/args.js';
-import { scopeFrom } from '../cli/context.js';
 import type { Output } from '../cli/output.js';
 import { AbortError, UsageError } from '../errors.js';
+import type { Scope } from '../inventory/scope.js';
 import { type PolicyVersionString, parseVersion } from '../policy/pss/index.js';
 import type { SessionOptions } from '../store/session.js';
 import { createHardenStore, type HardenStore } from '../store/store.js';
@@ -40,6 +41,14 @@ export const sourceFlags: readonly FlagSpec[] = [
 ];
 
 export const readFlags: readonly FlagSpec[] = [...connectionFlags, ...scopeFlags, ...sourceFlags];
+
+export function scopeFrom(flags: FlagValues): Scope {
+  const namespaces = stringList(flags, 'namespace');
+  if (flags['all-namespaces'] && namespaces.length > 0) {
+    throw new UsageError('-n/--namespace and -A/--all-namespaces cannot be used together', 'pick one');
+  }
+  return { namespaces, exclude: stringList(flags, 'exclude-namespace') };
+}
 
 export function sessionOptions(flags: FlagValues, extra: Partial<SessionOptions> = {}): SessionOptions {
   const str = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);

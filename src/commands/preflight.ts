@@ -1,8 +1,9 @@
 /** `kube-harden preflight`: who am I on which cluster, and may I read what the inventory needs? */
 import { connectionFlags, outputFlag } from '../cli/args.js';
-import { connectFromFlags } from '../cli/context.js';
 import { paint } from '../cli/output.js';
 import { inventoryAccessChecks } from '../inventory/access.js';
+import { connectLive } from '../store/session.js';
+import { sessionOptions } from './common.js';
 import type { Command } from './types.js';
 
 export const preflight: Command = {
@@ -17,7 +18,7 @@ checks with SelfSubjectAccessReviews whether you may read what the inventory nee
     examples: ['kube-harden preflight --context staging'],
   },
   async run({ parsed, output, signal }) {
-    const cluster = connectFromFlags(parsed.flags);
+    const cluster = connectLive(sessionOptions(parsed.flags));
     try {
       const version = await cluster.serverVersion(signal);
       const who = await cluster.whoAmI(signal);

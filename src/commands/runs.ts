@@ -1,10 +1,10 @@
 /** `kube-harden runs` and `kube-harden undo [RUN_ID]`. */
 import { connectionFlags, outputFlag } from '../cli/args.js';
-import { connectFromFlags } from '../cli/context.js';
 import { paint } from '../cli/output.js';
 import { describeRef } from '../cluster/types.js';
 import { listRuns, stateRoot } from '../engine/journal.js';
 import { ExitCode } from '../errors.js';
+import { connectLive } from '../store/session.js';
 import { createHardenStore } from '../store/store.js';
 import { confirm, sessionOptions } from './common.js';
 import type { Command } from './types.js';
@@ -21,7 +21,7 @@ by cluster server and context. State: complete, interrupted, failed, undone or p
   },
   async run({ parsed, output }) {
     // Reads the kubeconfig only (to know server and context); does not contact the cluster.
-    const cluster = connectFromFlags(parsed.flags);
+    const cluster = connectLive(sessionOptions(parsed.flags));
     try {
       const list = listRuns(cluster.source);
       if (parsed.flags.output === 'json') {

@@ -5,6 +5,7 @@
 import { connect, type LiveCluster, readOnly } from '../cluster/live.js';
 import { ManifestSource } from '../cluster/manifests.js';
 import type { ClusterReader, ClusterWriter } from '../cluster/types.js';
+import { UsageError } from '../errors.js';
 import { buildSnapshot, type InventoryProgress } from '../inventory/build.js';
 import type { Scope } from '../inventory/scope.js';
 import type { Snapshot } from '../inventory/types.js';
@@ -48,22 +49,33 @@ export interface OpenedSource {
   close(): void;
 }
 
-export async function openSource(options: SessionOptions, signal?: AbortSignal): Promise<OpenedSource> {
-  if (options.manifests) {
-    const manifests = await ManifestSource.load(options.manifests, signal ? { signal } : {});
-    return { reader: manifests, manifests, close() {} };
+/** A live cluster from the session's connection options (reads the kubeconfig; does not contact the server). */
+export function connectLive(options: SessionOptions): LiveCluster {
+  const execTimeout = process.env.KUBE_HARDEN_EXEC_TIMEOUT;
+  const execTimeoutSeconds = execTimeout === undefined ? undefined : Number(execTimeout);
+  if (execTimeoutSeconds !== undefined && !(execTimeoutSeconds > 0)) {
+    throw new UsageError(
+      `invalid KUBE_HARDEN_EXEC_TIMEOUT "${execTimeout}"`,
+      'use a positive number of seconds',
+    );
   }
-  const live = connect({
+  return connect({
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.context ? { context: options.context } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.qps ? { qps: options.qps } : {}),
     ...(options.burst ? { burst: options.burst } : {}),
     interactive: options.interactive ?? false,
-    ...(process.env.KUBE_HARDEN_EXEC_TIMEOUT
-      ? { execTimeoutMs: Number(process.env.KUBE_HARDEN_EXEC_TIMEOUT) * 1000 }
-      : {}),
+    ...(execTimeoutSeconds !== undefined ? { execTimeoutMs: execTimeoutSeconds * 1000 } : {}),
   });
+}
+
+export async function openSource(options: SessionOptions, signal?: AbortSignal): Promise<OpenedSource> {
+  if (options.manifests) {
+    const manifests = await ManifestSource.load(options.manifests, signal ? { signal } : {});
+    return { reader: manifests, manifests, close() {} };
+  }
+  const live = connectLive(options);
   return {
     // Steps and inventory only ever see the read-only view.
     reader: readOnly(live),
