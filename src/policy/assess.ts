@@ -6,6 +6,7 @@
  * Pod specs in a snapshot are interned (one object per distinct projection), so Pod Security results are cached
  * per (object, policy): 10,000 replicas of one template are evaluated once.
  */
+import { Kinds, resourceName } from '../cluster/kinds.js';
 import type { ServerVersion, SourceInfo } from '../cluster/types.js';
 import type {
   NamespaceInfo,
@@ -163,16 +164,17 @@ export interface Assessment {
   };
 }
 
+// The resources a namespace's workloads come from, named as the inventory names its unknowns.
 const WORKLOAD_RESOURCES = [
-  'pods',
-  'deployments.apps',
-  'statefulsets.apps',
-  'daemonsets.apps',
-  'replicasets.apps',
-  'jobs.batch',
-  'cronjobs.batch',
-  'replicationcontrollers',
-];
+  Kinds.Pod,
+  Kinds.Deployment,
+  Kinds.StatefulSet,
+  Kinds.DaemonSet,
+  Kinds.ReplicaSet,
+  Kinds.Job,
+  Kinds.CronJob,
+  Kinds.ReplicationController,
+].map(resourceName);
 
 // Results per (pod spec object, annotations, policy): specs are interned apart from labels (which PSS does not
 // read), so pods that differ only in labels are evaluated once.
