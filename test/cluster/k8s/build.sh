@@ -5,7 +5,8 @@
 # (bump with ./gen-gomod.sh X.Y.Z). Prints the binary directory on stdout. Built once per machine.
 set -euo pipefail
 cd "$(dirname "$0")"
-K=$(sed -n 's/^[[:space:]]*\(require[[:space:]]*\)\{0,1\}k8s\.io\/kubernetes \(v[0-9.]*\).*$/\2/p' go.mod | head -n1)
+# No pipes into head/grep -q under pipefail: the reader closing early kills the writer with SIGPIPE (exit 141).
+K=$(sed -n 's/^[[:space:]]*\(require[[:space:]]*\)\{0,1\}k8s\.io\/kubernetes \(v[0-9.]*\).*$/\2/p;T;q' go.mod)
 [ -n "$K" ] || { echo "build.sh: cannot find the k8s.io/kubernetes version in go.mod" >&2; exit 1; }
 OUT=${KUBE_HARDEN_K8S_BIN_DIR:-$HOME/.cache/kube-harden/k8s/$K}
 if [ -f "$OUT/.complete" ]; then echo "$OUT"; exit 0; fi
@@ -32,7 +33,8 @@ go build -ldflags "$LDF" -o "$OUT/kube-controller-manager" k8s.io/kubernetes/cmd
 go build -ldflags "$LDF" -o "$OUT/kubectl" k8s.io/kubernetes/cmd/kubectl >&2
 go build -ldflags "-s -w" -o "$OUT/etcd" go.etcd.io/etcd/server/v3 >&2
 "$OUT/kube-apiserver" --version >&2
-"$OUT/etcd" --version | head -n1 >&2
+etcd_version=$("$OUT/etcd" --version)
+echo "${etcd_version%%$'\n'*}" >&2
 echo "built in $(( $(date +%s) - start )) s" >&2
 touch "$OUT/.complete"
 echo "$OUT"
