@@ -6,9 +6,10 @@
  * pod-security-admission admission.go defaultNamespaceMaxPodsToCheck/defaultNamespacePodCheckTimeout).
  * PSA cannot exempt one workload in an enforced namespace, so exceptions do not lift a namespace's level.
  */
-import { Kinds } from '../src/cluster/kinds.js';
+
 import type { Change, Step, StepFinding, Verification } from '../src/engine/types.js';
 import { inScope } from '../src/inventory/scope.js';
+import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
 import { levelLabel, namespaceConfig, pinnedVersion, versionLabel } from './psa-labels.js';

@@ -1,5 +1,5 @@
 /** Pod Security Admission namespace labels, shared by the warn/audit and enforce steps. */
-import type { ServerVersion } from '../src/cluster/types.js';
+import type { ServerVersion } from '../src/k8s/types.js';
 import { compareLevels, type Level, NEWEST_POLICY_MINOR, parseVersion } from '../src/policy/pss/index.js';
 
 export const PSA_PREFIX = 'pod-security.kubernetes.io/';

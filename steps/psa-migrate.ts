@@ -13,13 +13,14 @@
  * false is invalid with privileged true or with capabilities.add CAP_SYS_ADMIN; Windows pods may not set
  * Linux-only fields) and `pkg/apis/batch/validation` (a Job's pod template is immutable).
  */
-import { Kinds } from '../src/cluster/kinds.js';
-import type { AccessCheck, KubeObject, ObjectRef } from '../src/cluster/types.js';
+
 import { contains, mergeApply } from '../src/engine/fields.js';
 import type { Change, Step, StepFinding, Verification } from '../src/engine/types.js';
 import { projectPodSpec, securityAnnotations } from '../src/inventory/project.js';
 import { inScope } from '../src/inventory/scope.js';
 import type { ManagedBy, WorkloadKind } from '../src/inventory/types.js';
+import { Kinds } from '../src/k8s/kinds.js';
+import type { AccessCheck, KubeObject, ObjectRef } from '../src/k8s/types.js';
 import type { NamespacePosture, PsaLabel } from '../src/policy/assess.js';
 import { parseImage } from '../src/policy/images.js';
 import {

@@ -3,9 +3,10 @@
  * namespace labels": audit and warn before enforcing). Application namespaces get `restricted`, infrastructure
  * `baseline`, system nothing; versions are pinned. An existing stricter label is never loosened.
  */
-import { Kinds } from '../src/cluster/kinds.js';
+
 import type { Change, Step, StepFinding, StepOptions } from '../src/engine/types.js';
 import { inScope } from '../src/inventory/scope.js';
+import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
 import {

@@ -7,7 +7,7 @@
  * byte-identical, as in a real cluster), labels, annotations and managedFields.
  */
 import type { LiveCluster } from '../../src/cluster/live.js';
-import type { KubeObject } from '../../src/cluster/types.js';
+import type { KubeObject } from '../../src/k8s/types.js';
 
 export const BENCH_LABEL = 'kube-harden.bench/inventory';
 const FIELD_MANAGER = 'kube-harden-bench';

@@ -3,28 +3,31 @@
  * `resourceVersion=0`, and restarted once on 410 Gone. All writes are server-side apply or JSON merge patch with
  * strict field validation; nothing here forces a field-manager conflict unless the caller asks.
  */
-import { ClusterError, isClusterError } from './errors.js';
-import { type KindInfo, kindInfo } from './kinds.js';
-import { type KubeconfigOptions, resolveKubeconfig } from './kubeconfig.js';
-import { type RequestSpec, Transport, type TransportOptions } from './transport.js';
+
+import { type KindInfo, kindInfo } from '../k8s/kinds.js';
 import type {
   AccessCheck,
   AccessDecision,
+  Identity,
+  KindRef,
+  KubeObject,
+  ObjectRef,
+  ServerVersion,
+  SourceInfo,
+} from '../k8s/types.js';
+import { ClusterError, isClusterError } from './errors.js';
+import { type KubeconfigOptions, resolveKubeconfig } from './kubeconfig.js';
+import { type RequestSpec, Transport, type TransportOptions } from './transport.js';
+import type {
   ApplyOptions,
   ApplyResult,
   ClusterReader,
   ClusterWriter,
-  Identity,
-  KindRef,
-  KubeObject,
   ListOptions,
-  ObjectRef,
   Page,
   Preconditions,
   Result,
-  ServerVersion,
   SourceCapabilities,
-  SourceInfo,
 } from './types.js';
 
 export interface ConnectOptions extends KubeconfigOptions, TransportOptions {}

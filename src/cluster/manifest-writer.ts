@@ -8,6 +8,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Document } from 'yaml';
 import { AbortError, BugError, InputError } from '../errors.js';
+import { describeRef, type KubeObject, type ObjectRef } from '../k8s/types.js';
+import { decodeYaml, parseManifestDocuments } from '../k8s/yaml.js';
 import {
   compareStrings,
   type ManifestDocumentLayout,
@@ -16,8 +18,6 @@ import {
   type ManifestSource,
   SYNTHESIZED_ANNOTATION,
 } from './manifests.js';
-import { describeRef, type KubeObject, type ObjectRef } from './types.js';
-import { decodeYaml, parseManifestDocuments } from './yaml.js';
 
 /** A change to the tree: replace or delete (`object: null`) an existing object, or create a new one. */
 export type ManifestChange =

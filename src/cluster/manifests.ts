@@ -8,33 +8,35 @@ import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { AbortError, InputError, UsageError } from '../errors.js';
-import { ClusterError } from './errors.js';
-import { Kinds } from './kinds.js';
+import { Kinds } from '../k8s/kinds.js';
 import type {
   AccessCheck,
   AccessDecision,
-  ApplyOptions,
-  ApplyResult,
-  ClusterReader,
   Identity,
   KindRef,
   KubeObject,
-  ListOptions,
   ObjectRef,
-  Page,
-  Result,
   ServerVersion,
-  SourceCapabilities,
   SourceInfo,
-} from './types.js';
-import { describeRef } from './types.js';
+} from '../k8s/types.js';
+import { describeRef } from '../k8s/types.js';
 import {
   MAX_YAML_BYTES,
   type ManifestDocument,
   parseManifestDocuments,
   tooLargeError,
   type YamlDocumentRange,
-} from './yaml.js';
+} from '../k8s/yaml.js';
+import { ClusterError } from './errors.js';
+import type {
+  ApplyOptions,
+  ApplyResult,
+  ClusterReader,
+  ListOptions,
+  Page,
+  Result,
+  SourceCapabilities,
+} from './types.js';
 
 /** Extensions read as manifests. */
 export const MANIFEST_EXTENSIONS: readonly string[] = ['.yaml', '.yml', '.json'];

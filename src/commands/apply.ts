@@ -1,11 +1,11 @@
 /** `kube-harden apply --plan DIR`: apply a reviewed plan, refusing when the world changed since it was made. */
 import { connectionFlags } from '../cli/args.js';
 import { paint } from '../cli/output.js';
-import { describeRef } from '../cluster/types.js';
 import type { ApplyReport } from '../engine/apply.js';
 import { readPlanDir } from '../engine/plan-file.js';
 import type { Plan } from '../engine/types.js';
 import { ExitCode, StatusError, UsageError } from '../errors.js';
+import { describeRef } from '../k8s/types.js';
 import { createHardenStore } from '../store/store.js';
 import { confirm, sessionOptions } from './common.js';
 import { planSummary } from './plan.js';

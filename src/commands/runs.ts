@@ -1,9 +1,9 @@
 /** `kube-harden runs` and `kube-harden undo [RUN_ID]`. */
 import { connectionFlags, outputFlag } from '../cli/args.js';
 import { paint } from '../cli/output.js';
-import { describeRef } from '../cluster/types.js';
 import { listRuns, stateRoot } from '../engine/journal.js';
 import { ExitCode } from '../errors.js';
+import { describeRef } from '../k8s/types.js';
 import { connectLive } from '../store/session.js';
 import { createHardenStore } from '../store/store.js';
 import { confirm, sessionOptions } from './common.js';

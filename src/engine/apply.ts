@@ -6,7 +6,8 @@
  * failure stops the step and the steps after it. An aborted signal stops after the request in flight.
  */
 import { ClusterError, isClusterError } from '../cluster/errors.js';
-import type { ClusterWriter, KubeObject } from '../cluster/types.js';
+import type { ClusterWriter } from '../cluster/types.js';
+import type { KubeObject } from '../k8s/types.js';
 import { version } from '../version.js';
 import { FIELD_MANAGER } from './bookkeeping.js';
 import { extractOwned, mergeApply } from './fields.js';

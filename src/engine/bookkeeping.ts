@@ -1,5 +1,5 @@
 /** The marks kube-harden leaves on every object it writes (DESIGN safety rule 5). */
-import type { KubeObject } from '../cluster/types.js';
+import type { KubeObject } from '../k8s/types.js';
 
 export const FIELD_MANAGER = 'kube-harden';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';

@@ -1,6 +1,6 @@
 /** Unified diffs of normalized objects (the `diff` package), with +/- counts. */
 import { createTwoFilesPatch } from 'diff';
-import type { KubeObject, ObjectRef } from '../cluster/types.js';
+import type { KubeObject, ObjectRef } from '../k8s/types.js';
 import { maskSecretPair, normalize, toYaml } from './normalize.js';
 import type { DiffSummary } from './types.js';
 

@@ -4,7 +4,7 @@
  * fields kube-harden already owns (extracted from managedFields, like client-go's Extract* functions) and layers
  * the step's fields on top. Undo restores, from the before-image, every field the run's apply configuration named.
  */
-import type { KubeObject, ManagedFieldsEntry } from '../cluster/types.js';
+import type { KubeObject, ManagedFieldsEntry } from '../k8s/types.js';
 
 type J = Record<string, unknown>;
 const isMap = (v: unknown): v is J => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -17,8 +17,8 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeObject, ObjectRef, SourceInfo } from '../cluster/types.js';
 import { InputError } from '../errors.js';
+import type { KubeObject, ObjectRef, SourceInfo } from '../k8s/types.js';
 import { isSecret, secretHash } from './normalize.js';
 import type { Operation } from './types.js';
 

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import type { KubeObject } from '../cluster/types.js';
+import type { KubeObject } from '../k8s/types.js';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const SERVER_OWNED_METADATA = [

@@ -5,8 +5,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeObject, ObjectRef, SourceInfo } from '../cluster/types.js';
 import { InputError } from '../errors.js';
+import type { KubeObject, ObjectRef, SourceInfo } from '../k8s/types.js';
 import { redact, toYaml } from './normalize.js';
 import type { Plan, PlannedChange } from './types.js';
 

@@ -4,7 +4,8 @@
  * preview cannot be made the change says why — never "no changes".
  */
 import { ClusterError, isClusterError } from '../cluster/errors.js';
-import type { ClusterReader, KubeObject, ObjectRef } from '../cluster/types.js';
+import type { ClusterReader } from '../cluster/types.js';
+import type { KubeObject, ObjectRef } from '../k8s/types.js';
 import { FIELD_MANAGER, withBookkeeping, withoutBookkeeping } from './bookkeeping.js';
 import { diffObjects } from './diff.js';
 import { extractOwned, mergeApply } from './fields.js';

@@ -2,7 +2,7 @@
 
 import type { ManifestChange } from '../cluster/manifest-writer.js';
 import type { ManifestSource } from '../cluster/manifests.js';
-import type { KubeObject, ObjectRef } from '../cluster/types.js';
+import type { KubeObject, ObjectRef } from '../k8s/types.js';
 import { withoutBookkeeping } from './bookkeeping.js';
 import { mergeApply } from './fields.js';
 import type { PlannedChange } from './types.js';

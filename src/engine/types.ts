@@ -2,15 +2,9 @@
  * The Step contract and the Plan. Steps are read-only: they get a `ClusterReader` and the Snapshot, and return
  * proposed changes; only the engine's apply path writes.
  */
-import type {
-  AccessCheck,
-  ClusterReader,
-  KubeObject,
-  ObjectRef,
-  ServerVersion,
-  SourceInfo,
-} from '../cluster/types.js';
+import type { ClusterReader } from '../cluster/types.js';
 import type { Snapshot } from '../inventory/types.js';
+import type { AccessCheck, KubeObject, ObjectRef, ServerVersion, SourceInfo } from '../k8s/types.js';
 import type { Assessment } from '../policy/assess.js';
 
 export type Risk = 'none' | 'low' | 'disruptive' | 'manual';

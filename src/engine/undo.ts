@@ -5,7 +5,8 @@
  * confirmed like any other change; its own steps are journaled in the run's journal.
  */
 import { isClusterError } from '../cluster/errors.js';
-import type { ClusterWriter, KubeObject, ObjectRef } from '../cluster/types.js';
+import type { ClusterWriter } from '../cluster/types.js';
+import type { KubeObject, ObjectRef } from '../k8s/types.js';
 import { RUN_ANNOTATION } from './bookkeeping.js';
 import { diffObjects } from './diff.js';
 import { contains, isRestored, mergeApply, restorePatch } from './fields.js';

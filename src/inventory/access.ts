@@ -1,6 +1,6 @@
 /** The reads the inventory needs, as SelfSubjectAccessReview attributes (least privilege: no secrets). */
-import { Kinds } from '../cluster/kinds.js';
-import type { AccessCheck } from '../cluster/types.js';
+import { Kinds } from '../k8s/kinds.js';
+import type { AccessCheck } from '../k8s/types.js';
 
 export const INVENTORY_KINDS = [
   Kinds.Namespace,

@@ -4,8 +4,9 @@
  * recorded in `unknown` — never silently treated as empty.
  */
 import { ClusterError, isClusterError } from '../cluster/errors.js';
-import { type KindInfo, Kinds, resourceName } from '../cluster/kinds.js';
-import type { ClusterReader, KubeObject, OwnerReference } from '../cluster/types.js';
+import type { ClusterReader } from '../cluster/types.js';
+import { type KindInfo, Kinds, resourceName } from '../k8s/kinds.js';
+import type { KubeObject, OwnerReference } from '../k8s/types.js';
 import { projectPodSpec, securityAnnotations, TemplateInterner } from './project.js';
 import {
   type AdmissionPolicyInfo,

@@ -3,7 +3,7 @@
  * Evaluators and steps read it; they never list the cluster again. Only the fields the evaluators need are kept
  * (see `project.ts`), so 10,000 pods fit in a few MB.
  */
-import type { ServerVersion, SourceInfo } from '../cluster/types.js';
+import type { ServerVersion, SourceInfo } from '../k8s/types.js';
 
 /** The kinds pods are folded into (their top-level owners), and bare pods. */
 export const WORKLOAD_KINDS = [

@@ -6,8 +6,7 @@
  * Pod specs in a snapshot are interned (one object per distinct projection), so Pod Security results are cached
  * per (object, policy): 10,000 replicas of one template are evaluated once.
  */
-import { Kinds, resourceName } from '../cluster/kinds.js';
-import type { ServerVersion, SourceInfo } from '../cluster/types.js';
+
 import type {
   NamespaceInfo,
   PodTemplateLite,
@@ -17,6 +16,8 @@ import type {
   Workload,
   WorkloadKind,
 } from '../inventory/types.js';
+import { Kinds, resourceName } from '../k8s/kinds.js';
+import type { ServerVersion, SourceInfo } from '../k8s/types.js';
 import type { KubeHardenConfig } from './config.js';
 import { control, SEVERITIES, type Severity } from './controls.js';
 import {

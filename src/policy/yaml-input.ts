@@ -2,8 +2,9 @@
  * Shared validation for kube-harden's own YAML inputs (the tier config, the exceptions register): one document,
  * a known apiVersion/kind, no unknown fields, every error an `InputError` with file and line.
  */
-import { parseYamlDocuments, type YamlDocument } from '../cluster/yaml.js';
+
 import { InputError } from '../errors.js';
+import { parseYamlDocuments, type YamlDocument } from '../k8s/yaml.js';
 
 export const KUBE_HARDEN_API_VERSION = 'kube-harden.io/v1alpha1';
 

@@ -10,13 +10,6 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { STEPS } from '../../steps/index.js';
 import { isClusterError } from '../cluster/errors.js';
 import { writeRemediatedCopy } from '../cluster/manifest-writer.js';
-import {
-  type AccessDecision,
-  describeRef,
-  type Identity,
-  type ServerVersion,
-  type SourceInfo,
-} from '../cluster/types.js';
 import { type ApplyEvent, type ApplyReport, applyPlan } from '../engine/apply.js';
 import { listRuns, type RunSummary } from '../engine/journal.js';
 import { buildPlan, type PlanProgress } from '../engine/plan.js';
@@ -26,6 +19,13 @@ import { applyUndo, planUndo, type UndoOutcome, type UndoPlan } from '../engine/
 import { AbortError, UsageError } from '../errors.js';
 import type { InventoryProgress } from '../inventory/build.js';
 import type { Snapshot } from '../inventory/types.js';
+import {
+  type AccessDecision,
+  describeRef,
+  type Identity,
+  type ServerVersion,
+  type SourceInfo,
+} from '../k8s/types.js';
 import type { Assessment } from '../policy/assess.js';
 import {
   type Inputs,

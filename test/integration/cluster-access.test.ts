@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { ClusterError } from '../../src/cluster/errors.js';
-import { Kinds } from '../../src/cluster/kinds.js';
 import { connect, type LiveCluster, readOnly } from '../../src/cluster/live.js';
-import type { KubeObject } from '../../src/cluster/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { buildSnapshot } from '../../src/inventory/build.js';
+import { Kinds } from '../../src/k8s/kinds.js';
+import type { KubeObject } from '../../src/k8s/types.js';
 import {
   applyYaml,
   clusterInfo,

@@ -3,9 +3,9 @@
  * Retry-After, failure-modes F4 / test 3) and an expired continue token (410 Gone, F10 / test 2).
  */
 import { expect, it } from 'vitest';
-import { Kinds } from '../../src/cluster/kinds.js';
 import { connect } from '../../src/cluster/live.js';
-import type { KubeObject } from '../../src/cluster/types.js';
+import { Kinds } from '../../src/k8s/kinds.js';
+import type { KubeObject } from '../../src/k8s/types.js';
 import { startControlPlane } from '../cluster/control-plane.js';
 import {
   applyYaml,

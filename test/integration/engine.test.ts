@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connect, type LiveCluster, readOnly } from '../../src/cluster/live.js';
-import type { KubeObject } from '../../src/cluster/types.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { clusterKey, listRuns, readJournal } from '../../src/engine/journal.js';
 import { buildPlan } from '../../src/engine/plan.js';
@@ -18,6 +17,7 @@ import type { Change, Plan, Step, StepOptions } from '../../src/engine/types.js'
 import { applyUndo, planUndo } from '../../src/engine/undo.js';
 import { ExitCode } from '../../src/errors.js';
 import { buildSnapshot } from '../../src/inventory/build.js';
+import type { KubeObject } from '../../src/k8s/types.js';
 import { assess } from '../../src/policy/assess.js';
 import { psaWarnAudit } from '../../steps/psa-warn-audit.js';
 import {

@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../src/cluster/types.js';
 import { readPlanDir } from '../../src/engine/plan-file.js';
 import type { Plan } from '../../src/engine/types.js';
 import { ExitCode } from '../../src/errors.js';
+import type { KubeObject } from '../../src/k8s/types.js';
 import type { SessionOptions } from '../../src/store/session.js';
 import { createHardenStore, type HardenStore } from '../../src/store/store.js';
 import {

@@ -20,7 +20,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { ClusterError } from '../../src/cluster/errors.js';
 import { connect, type LiveCluster } from '../../src/cluster/live.js';
-import type { KubeObject } from '../../src/cluster/types.js';
+import type { KubeObject } from '../../src/k8s/types.js';
 import {
   DEFAULT_CHECKS,
   ENFORCE_LEVEL_LABEL,

@@ -1,7 +1,7 @@
 /** The pure state behind the screens: lists, scrolling, text input, navigation, filters, phase status, diffs. */
 import { describe, expect, it } from 'vitest';
-import type { AccessDecision } from '../../src/cluster/types.js';
 import type { Plan } from '../../src/engine/types.js';
+import type { AccessDecision } from '../../src/k8s/types.js';
 import { assess } from '../../src/policy/assess.js';
 import { diffLines } from '../../src/ui/model/diff.js';
 import {

@@ -1,5 +1,5 @@
 /** Text helpers for the wizard's screens: every string from the cluster goes through `fit` or `wrapText`. */
-import type { SourceInfo } from '../../cluster/types.js';
+import type { SourceInfo } from '../../k8s/types.js';
 import { clean } from '../../report/format.js';
 
 /** One line, control characters escaped, cut to `width` columns with `…`. */

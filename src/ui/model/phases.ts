@@ -4,8 +4,9 @@
  * skipped (the operator said so) › verified (applied in this session and its verification passed) › applied ›
  * planned (the store's current plan covers it) › findings (open findings of its controls) › not started.
  */
-import type { AccessDecision } from '../../cluster/types.js';
+
 import type { Plan, Risk, Step } from '../../engine/types.js';
+import type { AccessDecision } from '../../k8s/types.js';
 import type { Assessment } from '../../policy/assess.js';
 import type { SessionRun } from '../state/wizard.js';
 import { countFindings, phaseFindings } from './findings.js';

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { useMemo } from 'react';
-import { describeRef } from '../../cluster/types.js';
 import type { PlannedChange } from '../../engine/types.js';
+import { describeRef } from '../../k8s/types.js';
 import { Frame } from '../components/Frame.js';
 import { VirtualList } from '../components/VirtualList.js';
 import { useList } from '../hooks/use-list.js';

@@ -1,8 +1,8 @@
 import { Box, Text } from 'ink';
 import { useMemo } from 'react';
-import { describeRef } from '../../cluster/types.js';
 import type { PlannedChange } from '../../engine/types.js';
 import type { UndoItem } from '../../engine/undo.js';
+import { describeRef } from '../../k8s/types.js';
 import { DiffView, type ViewLine } from '../components/DiffView.js';
 import { Frame } from '../components/Frame.js';
 import { usePersistentState } from '../hooks/use-persistent-state.js';

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
-import { describeRef } from '../../cluster/types.js';
 import type { UndoItem, UndoOutcome } from '../../engine/undo.js';
+import { describeRef } from '../../k8s/types.js';
 import { Frame } from '../components/Frame.js';
 import { VirtualList } from '../components/VirtualList.js';
 import { useList } from '../hooks/use-list.js';

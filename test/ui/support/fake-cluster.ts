@@ -5,26 +5,28 @@
  * The real API server is exercised by test/integration/wizard-e2e.test.ts; this one only feeds the screens.
  */
 import { ClusterError } from '../../../src/cluster/errors.js';
-import { Kinds } from '../../../src/cluster/kinds.js';
 import { ManifestSource } from '../../../src/cluster/manifests.js';
 import type {
-  AccessCheck,
-  AccessDecision,
   ApplyOptions,
   ApplyResult,
   ClusterWriter,
-  Identity,
-  KindRef,
-  KubeObject,
   ListOptions,
-  ObjectRef,
   Page,
   Result,
-  ServerVersion,
-  SourceInfo,
 } from '../../../src/cluster/types.js';
 import { mergeApply } from '../../../src/engine/fields.js';
 import { mergePatch } from '../../../src/engine/undo.js';
+import { Kinds } from '../../../src/k8s/kinds.js';
+import type {
+  AccessCheck,
+  AccessDecision,
+  Identity,
+  KindRef,
+  KubeObject,
+  ObjectRef,
+  ServerVersion,
+  SourceInfo,
+} from '../../../src/k8s/types.js';
 
 const key = (r: { apiVersion: string; kind: string; namespace?: string; name: string }) =>
   `${r.apiVersion}/${r.kind}/${r.namespace ?? ''}/${r.name}`;

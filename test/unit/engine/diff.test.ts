@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../src/cluster/types.js';
 import { diffObjects } from '../../../src/engine/diff.js';
 import { normalize, redact, toYaml } from '../../../src/engine/normalize.js';
+import type { KubeObject } from '../../../src/k8s/types.js';
 
 const ref = { apiVersion: 'v1', kind: 'Namespace', name: 'a' };
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../src/cluster/types.js';
 import {
   contains,
   extractFields,
@@ -9,6 +8,7 @@ import {
   restorePatch,
 } from '../../../src/engine/fields.js';
 import { mergePatch } from '../../../src/engine/undo.js';
+import type { KubeObject } from '../../../src/k8s/types.js';
 
 const live: KubeObject = {
   apiVersion: 'apps/v1',

@@ -3,9 +3,10 @@
  * evaluation), even though the ServiceAccount admission plugin gives every pod its own token volume name.
  */
 import { describe, expect, it } from 'vitest';
-import type { ClusterReader, KindRef, KubeObject, Page } from '../../../src/cluster/types.js';
+import type { ClusterReader, Page } from '../../../src/cluster/types.js';
 import { buildSnapshot } from '../../../src/inventory/build.js';
 import { projectPodSpec, TemplateInterner, TOKEN_VOLUME_NAME } from '../../../src/inventory/project.js';
+import type { KindRef, KubeObject } from '../../../src/k8s/types.js';
 import { assess } from '../../../src/policy/assess.js';
 
 /** A reader that serves `objects` by kind (one page each) and nothing else. */

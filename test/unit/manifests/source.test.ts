@@ -2,10 +2,11 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ClusterError } from '../../../src/cluster/errors.js';
-import { Kinds } from '../../../src/cluster/kinds.js';
 import { ManifestSource, SYNTHESIZED_ANNOTATION } from '../../../src/cluster/manifests.js';
-import type { ClusterReader, KindRef, KubeObject, ListOptions, Page } from '../../../src/cluster/types.js';
+import type { ClusterReader, ListOptions, Page } from '../../../src/cluster/types.js';
 import { AbortError, InputError } from '../../../src/errors.js';
+import { Kinds } from '../../../src/k8s/kinds.js';
+import type { KindRef, KubeObject } from '../../../src/k8s/types.js';
 import { doc, FIXTURES, rejection, tree } from './helpers.js';
 
 const BASIC = path.join(FIXTURES, 'basic');

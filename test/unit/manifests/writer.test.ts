@@ -1,11 +1,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { Kinds } from '../../../src/cluster/kinds.js';
 import { type ManifestChange, toYaml, writeRemediatedCopy } from '../../../src/cluster/manifest-writer.js';
 import { ManifestSource } from '../../../src/cluster/manifests.js';
-import type { KubeObject, ObjectRef } from '../../../src/cluster/types.js';
 import { InputError } from '../../../src/errors.js';
+import { Kinds } from '../../../src/k8s/kinds.js';
+import type { KubeObject, ObjectRef } from '../../../src/k8s/types.js';
 import { doc, fixtureCopy, rejection, snapshot, tempDir, tree } from './helpers.js';
 
 const WEB: ObjectRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'payments', name: 'web' };

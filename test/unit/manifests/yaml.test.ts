@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, test } from 'vitest';
+import { ExitCode, InputError } from '../../../src/errors.js';
 import {
   MAX_YAML_BYTES,
   parseManifestDocuments,
   parseManifests,
   parseYamlDocuments,
-} from '../../../src/cluster/yaml.js';
-import { ExitCode, InputError } from '../../../src/errors.js';
+} from '../../../src/k8s/yaml.js';
 import { thrown } from './helpers.js';
 
 /** The failure as the operator sees it, with its typed place. */

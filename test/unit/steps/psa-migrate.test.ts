@@ -4,10 +4,11 @@
  * changes, exceptions, the target override).
  */
 import { describe, expect, test } from 'vitest';
-import type { ClusterReader, KubeObject, ObjectRef } from '../../../src/cluster/types.js';
+import type { ClusterReader } from '../../../src/cluster/types.js';
 import { mergeApply } from '../../../src/engine/fields.js';
 import type { Change, StepOptions } from '../../../src/engine/types.js';
 import type { PodSpecLite, Snapshot, Workload } from '../../../src/inventory/types.js';
+import type { KubeObject, ObjectRef } from '../../../src/k8s/types.js';
 import { assess } from '../../../src/policy/assess.js';
 import type { ExceptionRegister } from '../../../src/policy/exceptions.js';
 import { evaluatePod } from '../../../src/policy/pss/index.js';
