@@ -1,10 +1,15 @@
 /** Offline remediation: the changes of a plan layered onto the manifests they came from. */
 
-import type { ManifestChange } from '../cluster/manifest-writer.js';
+import {
+  type ManifestChange,
+  type WriteCopyResult,
+  writeRemediatedCopy,
+} from '../cluster/manifest-writer.js';
 import type { ManifestSource } from '../cluster/manifests.js';
 import type { KubeObject, ObjectRef } from '../k8s/types.js';
 import { withoutBookkeeping } from './bookkeeping.js';
 import { mergeApply } from './fields.js';
+import { type StagingOptions, writeStaged } from './staging.js';
 import type { PlannedChange } from './types.js';
 
 /**
@@ -33,4 +38,30 @@ export async function remediatedChanges(
     const object = withoutBookkeeping(e.object as KubeObject & Record<string, unknown>);
     return e.exists ? { ref: e.ref, object } : { create: object };
   });
+}
+
+export interface WriteRemediatedOptions extends StagingOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * The one way a remediated copy is written (the wizard's offline "apply", `plan --out` and `migrate --out`
+ * offline): the changes layered onto the source's objects, written to a staging sibling of `outDir`, then moved
+ * into place. The source is never modified.
+ */
+export async function writeRemediated(
+  source: ManifestSource,
+  changes: readonly PlannedChange[],
+  outDir: string,
+  options: WriteRemediatedOptions = {},
+): Promise<WriteCopyResult> {
+  const { signal, ...staging } = options;
+  return writeStaged(
+    outDir,
+    async (dir) => {
+      const manifestChanges = await remediatedChanges(source, changes);
+      return writeRemediatedCopy(source, dir, manifestChanges, signal ? { signal } : {});
+    },
+    staging,
+  );
 }

@@ -3,29 +3,21 @@
  * inventory, plan, apply, undo). The Ink wizard and the headless commands both drive it; components only
  * dispatch intents and render.
  */
-import { randomBytes } from 'node:crypto';
-import { readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { STEPS } from '../../steps/index.js';
-import { isClusterError } from '../cluster/errors.js';
-import { writeRemediatedCopy } from '../cluster/manifest-writer.js';
 import { type ApplyEvent, type ApplyReport, applyPlan } from '../engine/apply.js';
+import { planDrift } from '../engine/drift.js';
 import { listRuns, type RunSummary } from '../engine/journal.js';
 import { buildPlan, type PlanProgress } from '../engine/plan.js';
-import { remediatedChanges } from '../engine/remediate.js';
-import type { AppliedChange, Plan, PlannedChange, Step, StepOptions, Verification } from '../engine/types.js';
+import { writeRemediated } from '../engine/remediate.js';
+import type { Plan, PlannedChange, Step, StepOptions, Verification } from '../engine/types.js';
 import { applyUndo, planUndo, type UndoOutcome, type UndoPlan } from '../engine/undo.js';
+import { verifyRun } from '../engine/verify.js';
 import { AbortError, UsageError } from '../errors.js';
 import type { InventoryProgress } from '../inventory/build.js';
 import type { Snapshot } from '../inventory/types.js';
-import {
-  type AccessDecision,
-  describeRef,
-  type Identity,
-  type ServerVersion,
-  type SourceInfo,
-} from '../k8s/types.js';
+import type { AccessDecision, Identity, ServerVersion, SourceInfo } from '../k8s/types.js';
 import type { Assessment } from '../policy/assess.js';
 import {
   type Inputs,
@@ -329,35 +321,17 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           });
           set({ report, status: 'applied', progress: undefined });
           // Verify each step that changed something (read-only checks, e.g. FailedCreate after enforce).
-          const verifications: Record<string, Verification> = {};
-          const snapshot = get().snapshot;
-          const assessment = get().assessment;
-          if (snapshot && assessment) {
-            for (const step of steps) {
-              if (!step.verify) continue;
-              const applied: AppliedChange[] = [];
-              for (const o of report.outcomes) {
-                const planned = plan.changes.find((c) => c.id === o.id);
-                if (o.step !== step.id || o.outcome !== 'applied' || !planned) continue;
-                applied.push({
-                  change: planned,
-                  ...(o.object ? { result: o.object } : {}),
-                  appliedAt: o.at ?? new Date().toISOString(),
-                });
-              }
-              if (applied.length === 0) continue;
-              verifications[step.id] = await step.verify(
-                {
+          const { snapshot, assessment } = get();
+          const verifications =
+            snapshot && assessment
+              ? await verifyRun(steps, plan, report.outcomes, {
                   snapshot,
                   assessment,
                   reader: src.reader,
                   options: stepOptions(),
-                  signal: signal ?? new AbortController().signal,
-                },
-                applied,
-              );
-            }
-          }
+                  ...(signal ? { signal } : {}),
+                })
+              : {};
           set({ verifications });
           return report;
         } catch (error) {
@@ -367,28 +341,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
 
       async drift(plan, signal) {
         const src = await ensureOpen(signal);
-        const moved: string[] = [];
-        for (const c of plan.changes) {
-          if (!c.target) continue;
-          try {
-            const live = (await src.reader.get(c.target, signal)).value;
-            const rv = live?.metadata.resourceVersion ?? null;
-            if (rv === c.baseResourceVersion) continue;
-            moved.push(
-              `${describeRef(c.target)}: ${
-                c.baseResourceVersion === null
-                  ? 'created since the plan'
-                  : rv === null
-                    ? 'deleted since the plan'
-                    : `resourceVersion ${c.baseResourceVersion} → ${rv}`
-              }`,
-            );
-          } catch (error) {
-            if (!isClusterError(error, 'Forbidden')) throw error;
-            moved.push(`${describeRef(c.target)}: cannot be read (${error.message})`);
-          }
-        }
-        return moved;
+        return planDrift(src.reader, plan, signal);
       },
 
       loadRuns() {
@@ -470,21 +423,12 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           progress: { label: `writing remediated manifests to ${outDir}`, done: 0, total: chosen.length },
           error: undefined,
         });
-        // Written to a sibling first, then moved into place: a failed write leaves the previous tree intact.
-        const staging = `${out}.kube-harden-${randomBytes(4).toString('hex')}`;
         try {
-          const changes = await remediatedChanges(source, all);
-          const copy = await writeRemediatedCopy(source, staging, changes, signal ? { signal } : {});
-          if (manifestWrite?.outDir === out) {
-            await rm(out, { recursive: true, force: true });
-          } else {
-            const entries = await readdir(out).catch(() => undefined);
-            if (entries && entries.length > 0) {
-              throw new UsageError(`--out ${outDir} is not empty`, 'choose a new or empty directory');
-            }
-            if (entries) await rmdir(out);
-          }
-          await rename(staging, out);
+          const copy = await writeRemediated(source, all, out, {
+            replace: manifestWrite?.outDir === out,
+            display: `--out ${outDir}`,
+            ...(signal ? { signal } : {}),
+          });
           const result: ManifestWrite = {
             outDir: out,
             changes: all,
@@ -495,7 +439,6 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           set({ manifestWrite: result, status: 'applied', progress: undefined });
           return result;
         } catch (error) {
-          await rm(staging, { recursive: true, force: true });
           return fail(error);
         }
       },
