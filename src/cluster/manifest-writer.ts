@@ -12,10 +12,12 @@ import { describeRef, type KubeObject, type ObjectRef } from '../k8s/types.js';
 import { decodeYaml, parseManifestDocuments } from '../k8s/yaml.js';
 import {
   compareStrings,
+  isWithin,
   type ManifestDocumentLayout,
   type ManifestEntryLayout,
   type ManifestFileLayout,
   type ManifestSource,
+  realPathNearest,
   SYNTHESIZED_ANNOTATION,
 } from './manifests.js';
 
@@ -373,17 +375,13 @@ async function checkOutDir(
   realRootDir: string,
   singleFile: boolean,
 ): Promise<void> {
-  const realOut = await realpathLoose(out);
-  const inside = (child: string, parent: string) => {
-    const rel = path.relative(parent, child);
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-  };
+  const realOut = realPathNearest(out);
   const overlaps = singleFile
     ? realOut === realRootDir || out === rootDir
-    : inside(realOut, realRootDir) ||
-      inside(realRootDir, realOut) ||
-      inside(out, rootDir) ||
-      inside(rootDir, out);
+    : isWithin(realOut, realRootDir) ||
+      isWithin(realRootDir, realOut) ||
+      isWithin(out, rootDir) ||
+      isWithin(rootDir, out);
   if (overlaps) {
     throw new InputError(
       singleFile
@@ -401,22 +399,6 @@ async function checkOutDir(
       file: out,
       hint: 'Choose a new or empty directory, so nothing is overwritten.',
     });
-  }
-}
-
-/** Real path of `p`, resolving its nearest existing ancestor when it does not exist yet. */
-async function realpathLoose(p: string): Promise<string> {
-  const rest: string[] = [];
-  let current = p;
-  for (;;) {
-    try {
-      return path.join(await fs.realpath(current), ...rest.reverse());
-    } catch {
-      const parent = path.dirname(current);
-      if (parent === current) return p;
-      rest.push(path.basename(current));
-      current = parent;
-    }
   }
 }
 

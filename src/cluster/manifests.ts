@@ -4,7 +4,7 @@
  * `kubectl apply` without `-n` would see them, and handed out as fresh copies.
  */
 import { createHash } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import { type Dirent, realpathSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { AbortError, InputError, UsageError } from '../errors.js';
@@ -675,6 +675,31 @@ async function readManifestFile(absolute: string, display: string): Promise<Buff
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
+
+/**
+ * The real path of `p` (symbolic links resolved, absolute). A path that does not exist yet is resolved through its
+ * nearest existing ancestor, with the missing rest appended as given.
+ */
+export function realPathNearest(p: string): string {
+  const rest: string[] = [];
+  let current = path.resolve(p);
+  for (;;) {
+    try {
+      return path.join(realpathSync.native(current), ...rest.reverse());
+    } catch {
+      const parent = path.dirname(current);
+      if (parent === current) return path.resolve(p);
+      rest.push(path.basename(current));
+      current = parent;
+    }
+  }
+}
+
+/** Whether the absolute path `child` is `parent` or lies below it (path components compared, not string prefixes). */
+export function isWithin(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
 
 function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');

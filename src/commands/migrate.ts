@@ -7,6 +7,7 @@
 import { TARGET_SETTING } from '../../steps/psa-migrate.js';
 import { connectionFlags, type FlagSpec, stringList } from '../cli/args.js';
 import { paint } from '../cli/output.js';
+import { refuseOutInsideManifests } from '../engine/remediate.js';
 import type { Plan, PlannedChange } from '../engine/types.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Assessment, NamespacePosture, PsaLabel } from '../policy/assess.js';
@@ -231,6 +232,7 @@ templates.`,
     }
     const options = sessionOptions(parsed.flags);
     await checkManifestsPath(options.manifests);
+    if (out && options.manifests) refuseOutInsideManifests(options.manifests, out);
     const target = typeof parsed.flags.target === 'string' ? parsed.flags.target : undefined;
     const store = headlessStore(
       { ...options, ...(target ? { settings: { [TARGET_SETTING]: target } } : {}) },

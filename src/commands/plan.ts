@@ -1,14 +1,12 @@
 /** `kube-harden plan`: detect → propose → preview, without writing; a reviewable plan for GitOps. */
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { STEPS } from '../../steps/index.js';
 import type { FlagValues } from '../cli/args.js';
 import { stringList } from '../cli/args.js';
 import type { Output } from '../cli/output.js';
-import { writeRemediatedCopy } from '../cluster/manifest-writer.js';
 import { ManifestSource } from '../cluster/manifests.js';
 import { planJson, renderPlanMarkdown, type WrittenPlan, writePlanDir } from '../engine/plan-file.js';
-import { remediatedChanges } from '../engine/remediate.js';
+import { refuseOutInsideManifests, writeRemediated } from '../engine/remediate.js';
 import type { Plan } from '../engine/types.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseWithin } from '../policy/exceptions.js';
@@ -66,22 +64,19 @@ export async function writePlanOutput(
   output: Output,
 ): Promise<WrittenPlan> {
   const remediated = join(out, 'remediated');
-  if (manifests && resolve(remediated).startsWith(resolve(manifests))) {
-    throw new UsageError('--out must not be inside the --manifests directory', 'write the plan elsewhere');
-  }
+  if (manifests) refuseOutInsideManifests(manifests, out);
   const written = writePlanDir(result, out);
   output.err.write(
     `plan ${result.id} written to ${out}: plan.json, PLAN.md, ${written.manifests.length} manifest(s)${written.patches.length ? `, ${written.patches.length} patch(es) for GitOps sources in patches/` : ''}\n`,
   );
   if (!manifests) return written;
   const source = await ManifestSource.load(manifests);
-  await mkdir(remediated, { recursive: true });
   // Optional changes (e.g. readOnlyRootFilesystem) stay out of the copy: they are applied only when chosen.
-  const changes = await remediatedChanges(
+  const copy = await writeRemediated(
     source,
     result.changes.filter((c) => !c.optional),
+    remediated,
   );
-  const copy = await writeRemediatedCopy(source, remediated, changes);
   output.err.write(
     `remediated manifests in ${remediated}: ${copy.rewritten.length} file(s) changed, ${copy.created.length} created\n`,
   );
@@ -158,12 +153,14 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
       settings: { 'psa-enforce.staleAfterDays': parseWithin(maxAge, 'audit-only-max-age') },
     });
     await checkManifestsPath(options.manifests);
+    const out = typeof parsed.flags.out === 'string' ? parsed.flags.out : undefined;
+    // Before the inventory: a wrong --out is known now.
+    if (out && options.manifests) refuseOutInsideManifests(options.manifests, out);
     const stepIds = selectSteps(parsed.flags);
     const store = headlessStore(options, output);
     try {
       await store.getState().inventory(signal);
       const result = await store.getState().planSteps(stepIds, signal);
-      const out = typeof parsed.flags.out === 'string' ? parsed.flags.out : undefined;
       if (out) {
         output.err.write(planSummary(result));
         await writePlanOutput(result, out, options.manifests, output);

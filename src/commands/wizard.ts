@@ -3,8 +3,8 @@
  * start: it exits 2 with a one-line hint toward the headless commands, so a pipeline never hangs on a prompt.
  */
 import { stat } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
 import type { FlagSpec } from '../cli/args.js';
+import { refuseOutInsideManifests } from '../engine/remediate.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { createHardenStore } from '../store/store.js';
 import { checkManifestsPath, readFlags, sessionOptions } from './common.js';
@@ -68,10 +68,7 @@ export async function runWizard({ parsed, output }: CommandRun): Promise<number>
   }
   await checkManifestsPath(options.manifests);
   if (out !== undefined && options.manifests) {
-    const rel = relative(resolve(options.manifests), resolve(out));
-    if (rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'))) {
-      throw new UsageError('--out must not be inside the --manifests directory', 'write the copy elsewhere');
-    }
+    refuseOutInsideManifests(options.manifests, out);
     const st = await stat(out).catch(() => undefined);
     if (st && !st.isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
   }

@@ -1,11 +1,14 @@
 /** Offline remediation: the changes of a plan layered onto the manifests they came from. */
 
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   type ManifestChange,
   type WriteCopyResult,
   writeRemediatedCopy,
 } from '../cluster/manifest-writer.js';
-import type { ManifestSource } from '../cluster/manifests.js';
+import { isWithin, type ManifestSource, realPathNearest } from '../cluster/manifests.js';
+import { UsageError } from '../errors.js';
 import type { KubeObject, ObjectRef } from '../k8s/types.js';
 import { withoutBookkeeping } from './bookkeeping.js';
 import { mergeApply } from './fields.js';
@@ -56,6 +59,7 @@ export async function writeRemediated(
   options: WriteRemediatedOptions = {},
 ): Promise<WriteCopyResult> {
   const { signal, ...staging } = options;
+  if (source.source.kind === 'manifests') refuseOutInsideManifests(source.source.path, outDir);
   return writeStaged(
     outDir,
     async (dir) => {
@@ -63,5 +67,24 @@ export async function writeRemediated(
       return writeRemediatedCopy(source, dir, manifestChanges, signal ? { signal } : {});
     },
     staging,
+  );
+}
+
+/**
+ * The one "--out inside --manifests" check (plan, migrate and the wizard): what kube-harden writes must never land
+ * in the manifests it reads (the next run would read its own output as input). Real paths are compared, so a
+ * sibling such as `--manifests k8s --out k8s-fixed` is fine while `--out k8s/sub`, or a symbolic link that leads
+ * into the tree, is refused. A `--out` that does not exist yet is resolved through its nearest existing parent.
+ */
+export function refuseOutInsideManifests(manifests: string, out: string): void {
+  const root = realPathNearest(manifests);
+  // A single file: its directory is not "the manifests" (the writer refuses writing the copy over it).
+  if (existsSync(root) && !statSync(root).isDirectory()) return;
+  const realOut = realPathNearest(out);
+  if (!isWithin(realOut, root)) return;
+  const shown = (given: string, real: string) => (resolve(given) === real ? given : `${given} (${real})`);
+  throw new UsageError(
+    `--out must not be inside the --manifests directory: ${shown(out, realOut)} is inside ${shown(manifests, root)}`,
+    'write it elsewhere, e.g. a sibling folder of the manifests',
   );
 }
