@@ -628,6 +628,7 @@ async function collectTree(target: string, signal: AbortSignal | undefined): Pro
       if (entry.isSymbolicLink()) {
         const resolved = await fs.stat(full).catch(() => undefined);
         if (!resolved) continue; // a dangling link
+        await refuseLinkOutOfTree(full, path.join(target, ...rel.split('/')), tree.realRootDir);
         isDir = resolved.isDirectory();
         isFile = resolved.isFile();
       }
@@ -650,6 +651,23 @@ async function collectTree(target: string, signal: AbortSignal | undefined): Pro
   };
   await walk(absolute, '');
   return tree;
+}
+
+/**
+ * A symbolic link in the tree may lead anywhere inside it, never out: what is read is what is in the tree (a link
+ * to ~/.kube or /etc would be read as manifests and copied into the remediated copy). Compares real paths.
+ */
+async function refuseLinkOutOfTree(link: string, display: string, realRootDir: string): Promise<void> {
+  const real = await fs.realpath(link);
+  if (isWithin(real, realRootDir)) return;
+  const written = await fs.readlink(link).catch(() => real);
+  throw new InputError(
+    `is a symbolic link to ${written}${written === real ? '' : ` (${real})`}, which is outside the manifests directory`,
+    {
+      file: display,
+      hint: 'kube-harden reads only what is inside the --manifests tree: copy the target into the tree, remove the link, or point --manifests at a folder that holds both.',
+    },
+  );
 }
 
 /** `.yaml`, `.yml` or `.json`, except kustomize's own files (read by `kubectl apply -k`, not `-f`). */
