@@ -24,23 +24,41 @@ export async function remediatedChanges(
   source: ManifestSource,
   changes: readonly PlannedChange[],
 ): Promise<ManifestChange[]> {
-  const merged = new Map<string, { ref: ObjectRef; object: KubeObject; exists: boolean }>();
+  const merged = new Map<
+    string,
+    { ref: ObjectRef; object: KubeObject | undefined; exists: boolean; deleted: boolean }
+  >();
   for (const c of changes) {
-    if (!c.target || !c.desired) continue;
+    const desired = c.kind === 'apply' ? c.desired : undefined;
+    if (!c.target || (c.kind === 'apply' && !desired) || c.kind === 'manual') continue;
     const key = `${c.target.apiVersion}/${c.target.kind}/${c.target.namespace ?? ''}/${c.target.name}`;
     let entry = merged.get(key);
     if (!entry) {
       const file = (await source.get(c.target)).value;
       const exists = file !== undefined && !source.isSynthesized(c.target);
-      entry = { ref: c.target, object: (file ?? { ...c.desired }) as KubeObject, exists };
+      entry = { ref: c.target, object: file, exists, deleted: false };
       merged.set(key, entry);
     }
-    entry.object = mergeApply(entry.object, c.desired) as KubeObject;
+    if (c.kind === 'delete') {
+      // The object leaves the copy (a later change to it in the same list brings it back).
+      entry.deleted = true;
+      entry.object = undefined;
+    } else if (desired) {
+      entry.deleted = false;
+      entry.object = mergeApply(entry.object ?? { ...desired }, desired) as KubeObject;
+    }
   }
-  return [...merged.values()].map((e) => {
+  const out: ManifestChange[] = [];
+  for (const e of merged.values()) {
+    if (e.deleted || !e.object) {
+      // Deleting what no manifest defines (e.g. a synthesized namespace) leaves nothing to remove.
+      if (e.exists) out.push({ ref: e.ref, object: null });
+      continue;
+    }
     const object = withoutBookkeeping(e.object as KubeObject & Record<string, unknown>);
-    return e.exists ? { ref: e.ref, object } : { create: object };
-  });
+    out.push(e.exists ? { ref: e.ref, object } : { create: object });
+  }
+  return out;
 }
 
 export interface WriteRemediatedOptions extends StagingOptions {

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { STEPS } from '../../steps/index.js';
 import { type ApplyEvent, type ApplyReport, applyPlan } from '../engine/apply.js';
+import { type SaveArtifactResult, saveArtifact } from '../engine/artifact.js';
 import { planDrift } from '../engine/drift.js';
 import { listRuns, type RunSummary } from '../engine/journal.js';
 import { buildPlan, type PlanProgress } from '../engine/plan.js';
@@ -109,6 +110,15 @@ export interface HardenState {
    * writes of the same session).
    */
   writeManifests(outDir: string, signal?: AbortSignal): Promise<ManifestWrite>;
+  /**
+   * Save the artifact of a manual change of the plan to `path` (relative to the current directory). An existing
+   * file is only replaced with `overwrite` (the operator confirmed); otherwise the result says it exists.
+   */
+  saveArtifact(
+    changeId: string,
+    path: string,
+    options?: { overwrite?: boolean },
+  ): Promise<SaveArtifactResult>;
   close(): void;
 }
 
@@ -441,6 +451,17 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
         } catch (error) {
           return fail(error);
         }
+      },
+
+      async saveArtifact(changeId, path, opts = {}) {
+        const change = get().plan?.changes.find((c) => c.id === changeId);
+        if (!change?.artifact) {
+          throw new UsageError(
+            `${changeId} has no artifact to save`,
+            'only manual changes carry an artifact',
+          );
+        }
+        return saveArtifact(change.artifact.content, path, { overwrite: opts.overwrite === true });
       },
 
       close() {

@@ -20,6 +20,7 @@ import { DiffScreen, UndoDiffScreen } from './screens/DiffScreen.js';
 import { PhaseScreen } from './screens/PhaseScreen.js';
 import { PhasesScreen } from './screens/PhasesScreen.js';
 import { RunsScreen } from './screens/RunsScreen.js';
+import { SaveArtifactScreen } from './screens/SaveArtifactScreen.js';
 import { SummaryScreen } from './screens/SummaryScreen.js';
 import { UndoScreen } from './screens/UndoScreen.js';
 import { currentScreen, initialWizardState, type Screen, wizardReducer } from './state/wizard.js';
@@ -61,6 +62,8 @@ function Router({ screen }: { screen: Screen }) {
       return <ChangesScreen key={key} phase={screen.phase} />;
     case 'diff':
       return <DiffScreen key={key} phase={screen.phase} changeId={screen.changeId} />;
+    case 'save-artifact':
+      return <SaveArtifactScreen key={key} changeId={screen.changeId} />;
     case 'confirm':
       return <ConfirmScreen key={key} phase={screen.phase} />;
     case 'applying':

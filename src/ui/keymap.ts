@@ -34,6 +34,10 @@ export type ActionId =
   | 'selectAll'
   | 'selectNone'
   | 'takeOver'
+  | 'saveArtifact'
+  | 'saveToPath'
+  | 'overwrite'
+  | 'clearText'
   | 'apply'
   | 'prevChange'
   | 'nextChange'
@@ -80,6 +84,8 @@ export type KeymapId =
   | 'diff-undo'
   | 'confirm-yes-no'
   | 'confirm-typed'
+  | 'save-artifact'
+  | 'confirm-overwrite'
   | 'applying'
   | 'summary'
   | 'runs'
@@ -185,6 +191,11 @@ const KEYMAPS: Record<KeymapId, Entry[]> = {
       bar: 'c apply…',
       requires: 'apply',
     },
+    {
+      key: 's',
+      description: 'save the artifact of a manual change to a file (asks for the path)',
+      action: 'saveArtifact',
+    },
     { key: 'r', description: 'preview again', action: 'replan' },
   ],
   diff: [
@@ -198,8 +209,25 @@ const KEYMAPS: Record<KeymapId, Entry[]> = {
       bar: 'space toggle',
       requires: 'apply',
     },
+    {
+      key: 's',
+      description: 'save the artifact of a manual change to a file (asks for the path)',
+      action: 'saveArtifact',
+    },
   ],
   'diff-undo': [...SCROLL],
+  'save-artifact': [
+    { key: 'enter', description: 'save to the path typed', action: 'saveToPath', bar: 'enter save' },
+    { key: 'ctrl+u', description: 'clear the path', action: 'clearText', bar: 'Ctrl-U clear' },
+    { key: 'esc', description: 'cancel: save nothing', action: 'back', bar: 'esc cancel' },
+  ],
+  'confirm-overwrite': [
+    // A local file the operator named, not the cluster or --out: not "dangerous", and there in read-only too.
+    { key: 'y', description: 'yes: replace the file', action: 'overwrite', bar: 'y overwrite' },
+    { key: 'n', description: 'no: keep the file, change the path', action: 'decline', bar: 'n/enter/esc no' },
+    { key: 'enter', description: 'no (the default)', action: 'decline' },
+    { key: 'esc', description: 'no', action: 'decline' },
+  ],
   'confirm-yes-no': [
     {
       key: 'y',
@@ -351,6 +379,7 @@ const DISPLAY: Record<string, string> = {
   esc: 'Esc',
   space: 'Space',
   'ctrl+c': 'Ctrl-C',
+  'ctrl+u': 'Ctrl-U',
 };
 
 export function displayKey(key: KeyName): string {

@@ -25,6 +25,8 @@ export function screenTitle(screen: Screen): string {
     case 'diff':
     case 'undo-diff':
       return 'Diff';
+    case 'save-artifact':
+      return 'Save artifact';
     case 'confirm':
       return 'Confirm';
     case 'applying':

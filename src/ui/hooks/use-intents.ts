@@ -20,6 +20,13 @@ export interface Intents {
   planPhase(phase: number, options?: { again?: boolean }): void;
   toggleSkip(phase: number): void;
   openRuns(): void;
+  /** From the changes or a diff: save the artifact of a manual change (asks for the path first). */
+  openSaveArtifact(phase: number, changeId: string): void;
+  /**
+   * Save the artifact to `path`: `saved` (back, with a notice), `exists` (nothing written: ask before
+   * overwriting), or `failed` (the notice says why).
+   */
+  saveArtifact(changeId: string, path: string, overwrite: boolean): Promise<'saved' | 'exists' | 'failed'>;
   /** From the changes: ask for confirmation of the selected ones. */
   requestApply(phase: number): void;
   /** Confirmed: apply the selected changes (offline: write the remediated manifests). */
@@ -177,6 +184,34 @@ export function createIntents(deps: IntentDeps): Intents {
     openRuns() {
       store.getState().loadRuns();
       dispatch({ type: 'push', screen: { id: 'runs' } });
+    },
+
+    openSaveArtifact(phase, changeId) {
+      const change = store.getState().plan?.changes.find((c) => c.id === changeId);
+      if (!change?.artifact) {
+        dispatch({
+          type: 'notice',
+          notice: { kind: 'info', text: 'only manual changes have an artifact to save' },
+        });
+        return;
+      }
+      dispatch({ type: 'push', screen: { id: 'save-artifact', phase, changeId } });
+    },
+
+    async saveArtifact(changeId, path, overwrite) {
+      try {
+        const r = await store.getState().saveArtifact(changeId, path, { overwrite });
+        if (!r.saved) return 'exists';
+        dispatch({ type: 'back' });
+        dispatch({
+          type: 'notice',
+          notice: { kind: 'info', text: `${r.overwritten ? 'overwrote' : 'saved'} ${r.path}` },
+        });
+        return 'saved';
+      } catch (error) {
+        dispatch({ type: 'notice', notice: noticeOf(error, new AbortController().signal) });
+        return 'failed';
+      }
     },
 
     requestApply(phase) {

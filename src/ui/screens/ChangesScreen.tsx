@@ -35,7 +35,12 @@ export function ChangesScreen({ phase }: { phase: number }) {
   const { layout, caps, intents, dispatch } = useWizard();
   const c = useColor();
   const store = useHardenStore();
-  const s = useHardenShallow((st) => ({ plan: st.plan, selected: st.selected, takeOver: st.takeOver }));
+  const s = useHardenShallow((st) => ({
+    plan: st.plan,
+    selected: st.selected,
+    takeOver: st.takeOver,
+    source: st.source,
+  }));
   const stepIds = usePhaseStepIds(phase);
   const changes = useMemo(() => phaseChanges(s.plan?.changes ?? [], stepIds), [s.plan, stepIds]);
   const plannedSteps = (s.plan?.steps ?? []).filter((st) => stepIds.includes(st.id));
@@ -99,6 +104,7 @@ export function ChangesScreen({ phase }: { phase: number }) {
             : { kind: 'info', text: 'will not take over: the conflict is reported instead' },
         });
       },
+      saveArtifact: () => change && intents.openSaveArtifact(phase, change.id),
       apply: () => intents.requestApply(phase),
       replan: () => intents.planPhase(phase, { again: true }),
     },
@@ -113,6 +119,12 @@ export function ChangesScreen({ phase }: { phase: number }) {
   if (change) {
     detail.push(...wrapText(change.reason, width - 2, 2).map((l) => `  ${l}`));
     const bits = [
+      change.kind === 'manual'
+        ? `manual: kube-harden does not apply it; s saves the artifact ${change.artifact?.path ?? ''}, enter shows it`
+        : '',
+      change.operation === 'delete'
+        ? `deletes ${changeTarget(change)}${s.source?.kind === 'manifests' ? ' (removed from the copy)' : ' (undo re-creates it)'}`
+        : '',
       change.conflicts?.length
         ? `${plural(change.conflicts.length, 'conflicting field')}${s.takeOver.includes(change.id) ? ' (taken over)' : ''}`
         : '',
@@ -120,11 +132,13 @@ export function ChangesScreen({ phase }: { phase: number }) {
       change.notes.length ? plural(change.notes.length, 'note') : '',
       change.optional ? 'optional: a selects it only with space' : '',
       change.exportPatch ? `source of truth: ${change.exportPatch} (change it there too)` : '',
-      change.preview === 'ok'
-        ? 'preview: server-side dry-run'
-        : change.preview === 'offline'
-          ? 'preview: offline (no API server)'
-          : `preview unavailable: ${change.previewError ?? 'unknown'}`,
+      change.kind === 'manual'
+        ? ''
+        : change.preview === 'ok'
+          ? 'preview: server-side dry-run'
+          : change.preview === 'offline'
+            ? 'preview: offline (no API server)'
+            : `preview unavailable: ${change.previewError ?? 'unknown'}`,
     ].filter(Boolean);
     for (const l of wrapText(bits.join(' · '), width - 2, Math.max(1, detailLines - detail.length))) {
       detail.push(`  ${l}`);
@@ -176,9 +190,10 @@ export function ChangesScreen({ phase }: { phase: number }) {
                 >
                   {cell(ch.risk, 10)}
                 </Text>{' '}
-                {cell(ch.operation, 6)}{' '}
+                <Text color={ch.operation === 'delete' ? c('red') : undefined}>{cell(ch.operation, 6)}</Text>{' '}
                 <Text color={sel ? c('cyan') : undefined}>{cell(changeTarget(ch), targetWidth)}</Text>{' '}
-                {cell(`+${ch.diff.added} -${ch.diff.removed}`, 11)} <Text color={c('yellow')}>{note}</Text>
+                {cell(ch.kind === 'manual' ? 'artifact' : `+${ch.diff.added} -${ch.diff.removed}`, 11)}{' '}
+                <Text color={c('yellow')}>{note}</Text>
               </Text>
             );
           }}

@@ -24,6 +24,10 @@ export interface DiffSubject {
   notes: string[];
   error?: string;
   diff: string;
+  /** A manual change's artifact: shown as it is (its `- ` lines are YAML, not removed lines). */
+  artifact?: { path: string; content: string };
+  /** A delete: said above the diff, whose lines are all removed ones. */
+  deletes?: string;
 }
 
 export function changeSubject(ch: PlannedChange, takenOver: boolean): DiffSubject {
@@ -35,7 +39,7 @@ export function changeSubject(ch: PlannedChange, takenOver: boolean): DiffSubjec
         .join(', ')}`,
     );
   }
-  if (ch.instructions) notes.push(ch.instructions);
+  if (ch.instructions) notes.push(`to do by hand: ${ch.instructions}`);
   return {
     title: `${changeTarget(ch)} · ${ch.operation} · risk ${ch.risk} · ${ch.step}`,
     subtitle: ch.reason,
@@ -44,7 +48,9 @@ export function changeSubject(ch: PlannedChange, takenOver: boolean): DiffSubjec
     ...(ch.preview === 'unavailable'
       ? { error: `preview unavailable: ${ch.previewError ?? 'unknown'}` }
       : {}),
-    diff: ch.diff.text || ch.artifact?.content || '',
+    diff: ch.diff.text,
+    ...(ch.artifact ? { artifact: ch.artifact } : {}),
+    ...(ch.operation === 'delete' ? { deletes: changeTarget(ch) } : {}),
   };
 }
 
@@ -73,9 +79,23 @@ export function subjectLines(subject: DiffSubject, width: number): ViewLine[] {
       lines.push({ kind: 'note', text: `${i === 0 ? '• ' : '  '}${l}` });
     }
   }
+  if (subject.deletes) {
+    for (const l of wrapText(`DELETE: ${subject.deletes} is removed (all of it: every line below)`, width)) {
+      lines.push({ kind: 'del', text: l });
+    }
+  }
   if (lines.length) lines.push({ kind: 'blank', text: '' });
+  if (subject.artifact) {
+    lines.push({
+      kind: 'title',
+      text: clip(`artifact ${subject.artifact.path} (s saves it to a file):`, width),
+    });
+    for (const l of subject.artifact.content.replace(/\n$/, '').split('\n'))
+      lines.push({ kind: 'ctx', text: l });
+    if (subject.diff) lines.push({ kind: 'blank', text: '' });
+  }
   if (subject.diff) lines.push(...diffLines(subject.diff));
-  else lines.push({ kind: 'note', text: 'no difference to show' });
+  else if (!subject.artifact) lines.push({ kind: 'note', text: 'no difference to show' });
   return lines;
 }
 
@@ -137,7 +157,7 @@ function DiffBody({
 
 /** The diff of one planned change; ←→ walk the phase's changes. */
 export function DiffScreen({ phase, changeId }: { phase: number; changeId: string }) {
-  const { caps, dispatch } = useWizard();
+  const { caps, dispatch, intents } = useWizard();
   const store = useHardenStore();
   const s = useHardenShallow((st) => ({ plan: st.plan, selected: st.selected, takeOver: st.takeOver }));
   const stepIds = usePhaseStepIds(phase);
@@ -160,12 +180,13 @@ export function DiffScreen({ phase, changeId }: { phase: number; changeId: strin
     <DiffBody
       subject={subject}
       scrollKey={`diff:${changeId}`}
-      position={`change ${index + 1} of ${changes.length}${caps.canApply ? (selected ? ' · selected' : ' · not selected') : ''}`}
+      position={`change ${index + 1} of ${changes.length}${change?.kind === 'manual' ? ' · manual: not applied by kube-harden' : caps.canApply ? (selected ? ' · selected' : ' · not selected') : ''}`}
       bindings={keymap('diff', caps)}
       extra={{
         prevChange: go(-1),
         nextChange: go(1),
         toggle: () => change && change.kind !== 'manual' && store.getState().toggle(change.id),
+        saveArtifact: () => change && intents.openSaveArtifact(phase, change.id),
       }}
     />
   );

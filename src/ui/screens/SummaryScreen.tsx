@@ -49,7 +49,7 @@ export function runLines(
     const muted = o.outcome === 'not-attempted' || o.outcome === 'skipped';
     lines.push({
       kind: ok ? 'add' : muted ? 'note' : 'error',
-      text: `${ok ? '✓' : muted ? '·' : '✗'} ${label(o.outcome).padEnd(10)} ${target}${o.message ? `: ${o.message}` : ''}`,
+      text: `${ok ? '✓' : muted ? '·' : '✗'} ${(ok && ch?.operation === 'delete' ? 'deleted' : label(o.outcome)).padEnd(10)} ${target}${o.message ? `: ${o.message}` : ''}`,
     });
     if (o.conflicts?.length) {
       lines.push({
@@ -87,7 +87,11 @@ export function writeLines(write: ManifestWrite, plan: Plan | undefined, width: 
   lines.push({ kind: 'blank', text: '' });
   for (const id of write.added) {
     const ch = write.changes.find((c) => c.id === id);
-    lines.push({ kind: 'add', text: `✓ written    ${ch ? changeTarget(ch) : id}` });
+    const removed = ch?.operation === 'delete';
+    lines.push({
+      kind: removed ? 'del' : 'add',
+      text: `✓ ${removed ? 'removed' : 'written'}    ${ch ? changeTarget(ch) : id}`,
+    });
   }
   if (write.changes.length > write.added.length) {
     lines.push({

@@ -9,6 +9,8 @@ export type Screen =
   | { id: 'phase'; phase: number }
   | { id: 'changes'; phase: number }
   | { id: 'diff'; phase: number; changeId: string }
+  /** Save the artifact of a manual change to a file. */
+  | { id: 'save-artifact'; phase: number; changeId: string }
   | { id: 'confirm'; phase: number }
   | { id: 'applying'; phase: number }
   | { id: 'summary'; phase: number }

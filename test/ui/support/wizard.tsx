@@ -36,6 +36,7 @@ const KEYS: Record<string, string> = {
   tab: '\t',
   backspace: '\u007F',
   'ctrl+c': '\u0003',
+  'ctrl+u': '\u0015',
 };
 
 export function sessionOptions(extra: Partial<SessionOptions> = {}): SessionOptions {

@@ -250,3 +250,24 @@ describe('writeRemediated', () => {
     expect(await fs.readFile(path.join(src, 'ns.yaml'), 'utf8')).not.toContain('hardened');
   });
 });
+
+describe('remediated copy of a delete', () => {
+  it('drops the deleted object from the copy and keeps the rest of its file', async () => {
+    const src = await tree({
+      'ns.yaml': `${'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n'}---\n# keep me\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: old\n`,
+    });
+    const source = await ManifestSource.load(src);
+    const out = path.join(await tempDir(), 'hardened');
+    const del: PlannedChange = {
+      ...change('x/old', 'x', nsRef('old'), '1'),
+      kind: 'delete',
+      operation: 'delete',
+    };
+    delete del.desired;
+    const copy = await writeRemediated(source, [del], out);
+    expect(copy.rewritten).toEqual(['ns.yaml']);
+    const text = await fs.readFile(path.join(out, 'ns.yaml'), 'utf8');
+    expect(text).toContain('name: shop');
+    expect(text).not.toContain('name: old');
+  });
+});
