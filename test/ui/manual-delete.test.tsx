@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PlannedChange } from '../../src/engine/types.js';
 import { changeSubject, subjectLines } from '../../src/ui/screens/DiffScreen.js';
-import { AUDIT_POLICY, INSTRUCTIONS, syntheticStep } from './support/synthetic-step.js';
+import { AUDIT_POLICY, INSTRUCTIONS, RBAC_REF, syntheticStep } from './support/synthetic-step.js';
 import { clusterStore, type Driven, LEGACY, manifestStore, renderWizard } from './support/wizard.js';
 
 let ui: Driven | undefined;
@@ -59,6 +59,18 @@ describe('delete changes', () => {
     const body = frame.split('\n').filter((l) => /^[-+ ](?!--|\+\+)/.test(l) && !l.startsWith(' '));
     expect(body.length).toBe(13);
     expect(body.every((l) => l.startsWith('-'))).toBe(true);
+  });
+
+  it('applied on a cluster (context name typed: disruptive), it is reported as deleted', async () => {
+    const { cluster } = await changes();
+    await ui!.press('down', 'space', 'c');
+    await ui!.waitFor('Type the context name "kind-test" to confirm');
+    await ui!.type('kind-test');
+    await ui!.press('enter');
+    const frame = await ui!.waitFor('1 of 1 change applied');
+    expect(frame).toContain('✓ deleted    rolebinding legacy-batch/batch-runner-admin');
+    expect(cluster.writes).toEqual(['delete rolebinding/batch-runner-admin']);
+    expect(cluster.object(RBAC_REF)).toBeUndefined();
   });
 
   it('offline, a written delete leaves the remediated copy (its document dropped, the rest kept)', async () => {

@@ -100,7 +100,9 @@ export function ApplyingScreen({ phase }: { phase: number }) {
                 ) : (
                   <Text color={ok ? c('green') : bad ? c('red') : c('gray')}>{MARK[st.state] ?? '✗'}</Text>
                 )}{' '}
-                <Text color={ok ? c('green') : bad ? c('red') : undefined}>{cell(st.state, 13)}</Text>
+                <Text color={ok ? c('green') : bad ? c('red') : undefined}>
+                  {cell(ok && ch.operation === 'delete' ? 'deleted' : st.state, 13)}
+                </Text>
                 {clip(`${changeTarget(ch)}${st.message ? `: ${st.message}` : ''}`, width - 18)}
               </Text>
             );
