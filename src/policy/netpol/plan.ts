@@ -48,6 +48,8 @@ import type {
 import { webhookEdges } from './webhooks.js';
 
 export interface NetpolPlan {
+  /** Cluster-wide warnings: the CNI does not enforce, or enforces with caveats the policies cannot express. */
+  warnings: string[];
   cni: CniVerdict;
   dns: DnsResolution;
   apiServer: ApiResolution;
@@ -122,6 +124,27 @@ function dnsServiceEdge(dns: DnsResolution, scope: ReadonlySet<string>): Edge[] 
         title: `Keeps the cluster DNS (${ref}) answering every pod`,
       },
       reason: `cluster DNS on ${describePorts(dns.ports)}`,
+    },
+    {
+      // The DNS server forwards what it does not serve (CoreDNS `forward . /etc/resolv.conf`) to resolvers the
+      // cluster cannot name: anywhere, on 53 only.
+      from: {
+        kind: 'pods',
+        namespace: dns.service.namespace,
+        selector: { matchLabels: dns.selector },
+        label: `DNS pods of ${ref}`,
+      },
+      to: { kind: 'cidrs', cidrs: ['0.0.0.0/0', '::/0'], label: 'upstream resolvers' },
+      ports: [
+        { protocol: 'TCP', port: 53 },
+        { protocol: 'UDP', port: 53 },
+      ],
+      egress: {
+        purpose: 'dns',
+        name: policyName('allow-dns-upstream'),
+        title: `Lets the cluster DNS (${ref}) forward queries upstream`,
+      },
+      reason: 'upstream resolvers on TCP 53, UDP 53',
     },
   ];
 }
@@ -266,6 +289,30 @@ function policiesFor(
   return out;
 }
 
+function warnings(cni: CniVerdict, api: ApiResolution, namespaces: readonly NamespacePlan[]): string[] {
+  const out: string[] = [];
+  if (cni.enforcesNetworkPolicy === false)
+    out.push(
+      `the CNI (${cni.cni}) does not enforce NetworkPolicy: these policies have no effect yet (${cni.evidence.join('; ')})`,
+    );
+  else if (cni.enforcesNetworkPolicy === 'unknown')
+    out.push(
+      `whether the CNI (${cni.cni}) enforces NetworkPolicy is unknown: these policies may have no effect (${cni.evidence.join('; ')})`,
+    );
+  const usesApiBlocks = namespaces.some((n) => n.policies.some((p) => p.purpose === 'apiserver'));
+  if (usesApiBlocks && api.ok && cni.matches.some((m) => m.cni === 'cilium' || m.cni === 'gke-dataplane-v2'))
+    // cilium `Documentation/security/policy/language.rst`: CIDR rules do not select cluster nodes by default.
+    out.push(
+      'Cilium does not match node addresses with ipBlock: when the API server runs on cluster nodes, its egress allows need policy-cidr-match-mode=nodes (or a CiliumNetworkPolicy toEntities: kube-apiserver)',
+    );
+  if (cni.matches.some((m) => m.cni === 'aws-vpc-cni' && m.enforces === true))
+    // EKS user guide, "Considerations": the policy agent sees Service ports only where they equal the pod port.
+    out.push(
+      'AWS VPC CNI network policy needs each Service port to equal its container port: check the Services named in the allows',
+    );
+  return out;
+}
+
 export function planNetworkPolicies(input: NetpolInput, options: NetpolOptions): NetpolPlan {
   const scope = new Set(options.namespaces);
   const sameNamespace = options.sameNamespace ?? 'namespace';
@@ -327,8 +374,10 @@ export function planNetworkPolicies(input: NetpolInput, options: NetpolOptions):
       egress: !already.egress && refuse.egress.length === 0,
     };
     for (const d of ['ingress', 'egress'] as const) {
-      if (already[d]) plan.notes.push(`${d} is already denied by an existing all-pods policy: kept as is`);
-      else for (const r of refuse[d]) plan.refusals.push(`${d} not denied: ${r}`);
+      if (already[d]) {
+        plan.notes.push(`${d} is already denied by an existing all-pods policy: kept as is`);
+        for (const r of refuse[d]) plan.notes.push(`${d} stays denied by the existing policy, but ${r}`);
+      } else for (const r of refuse[d]) plan.refusals.push(`${d} not denied: ${r}`);
       if (posture[d] === 'open' && add[d])
         plan.notes.push(
           `an existing all-pods policy allows all ${d}: the new deny has no effect on ${d} until that policy is changed`,
@@ -369,7 +418,12 @@ export function planNetworkPolicies(input: NetpolInput, options: NetpolOptions):
     const edges: Edge[] = [...shared, ...dnsEdges(namespace, dns), ...api.edges];
     if (sameNamespace === 'isolated') edges.push(...serviceEdges(input, namespace));
     if (plan.denied.ingress) desired.push(...policiesFor(namespace, 'Ingress', edges));
-    if (plan.denied.egress) desired.push(...policiesFor(namespace, 'Egress', edges));
+    if (plan.denied.egress) {
+      desired.push(...policiesFor(namespace, 'Egress', edges));
+      plan.notes.push(
+        `egress from ${namespace} to other namespaces' Services is denied unless allowed above (DNS, the API server, ingress backends, scrape targets): add an allow for each such dependency`,
+      );
+    }
 
     // Never overwrite someone else's object that happens to carry one of our names.
     const names = new Set<string>();
@@ -394,5 +448,5 @@ export function planNetworkPolicies(input: NetpolInput, options: NetpolOptions):
         a.name.localeCompare(b.name),
     );
   }
-  return { cni, dns, apiServer, namespaces };
+  return { warnings: warnings(cni, apiServer, namespaces), cni, dns, apiServer, namespaces };
 }

@@ -744,5 +744,26 @@ describe('generated objects', () => {
     expect(r.after.allowed(r.pod('other', 'outsider'), dns, 'UDP', 53)).toBe(true);
     expect(r.after.allowed(r.pod('shop', 'web'), dns, 'TCP', 53)).toBe(true);
     expect(r.after.allowed(r.pod('other', 'outsider'), dns, 'TCP', 9153)).toBe(false);
+    // CoreDNS forwards upstream, and nothing else leaves.
+    expect(r.after.allowed(dns, { ip: '8.8.8.8' }, 'UDP', 53)).toBe(true);
+    expect(r.after.allowed(dns, { ip: '2001:4860:4860::8888' }, 'TCP', 53)).toBe(true);
+    expect(r.after.allowed(dns, { ip: '8.8.8.8' }, 'TCP', 443)).toBe(false);
+  });
+
+  test('a CNI that does not enforce is said loudly, with its evidence', () => {
+    const flannel = base({
+      daemonSets: [
+        {
+          namespace: 'kube-flannel',
+          name: 'kube-flannel-ds',
+          labels: {},
+          containers: [{ name: 'kube-flannel', image: 'ghcr.io/flannel-io/flannel:v0.25.5' }],
+        },
+      ],
+    });
+    expect(run(flannel).plan.warnings[0]).toMatch(
+      /^the CNI \(flannel\) does not enforce NetworkPolicy: these policies have no effect yet/,
+    );
+    expect(run(base()).plan.warnings[0]).toMatch(/is unknown/);
   });
 });
