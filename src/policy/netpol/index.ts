@@ -14,4 +14,5 @@ export { type DnsResolution, type NodeLocalDns, nodeLocalDns, resolveDns } from 
 export { isOwnPolicy, type NetpolPlan, planNetworkPolicies } from './plan.js';
 export { type PodPort, targetPorts, workloadSelector } from './ports.js';
 export { MANAGED_BY, NAME_PREFIX, policyName } from './shapes.js';
+export { type NetpolExtras, netpolInputFromSnapshot, podGroupsFromWorkloads } from './snapshot.js';
 export type * from './types.js';
