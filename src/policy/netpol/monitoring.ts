@@ -9,6 +9,7 @@
  * The scrape goes straight to the pod IP, so the allow is on the pod port, from the Prometheus pods.
  */
 import { matchesSelector } from '../network.js';
+import { imageRepo } from './cni.js';
 import type { Edge, Endpoint, Finding } from './edges.js';
 import {
   describePorts,
@@ -216,5 +217,106 @@ export function monitoringEdges(
       }
     }
   }
+  edges.push(...annotationEdges(input, scope));
   return { edges, findings };
+}
+
+/** Prometheus servers not run by the operator: pods running the `prometheus/prometheus` image. */
+function prometheusServers(input: NetpolInput): PodGroup[] {
+  return input.pods.filter(
+    (g) =>
+      !g.hostNetwork && g.containers.some((c) => /(^|\/)prometheus\/prometheus$/.test(imageRepo(c.image))),
+  );
+}
+
+/**
+ * The `prometheus.io/scrape` convention (the `kubernetes-pods` and `kubernetes-service-endpoints` jobs of the
+ * Prometheus community chart's default configuration, `prometheus-community/helm-charts`
+ * `charts/prometheus/values.yaml`): a pod or Service annotated `prometheus.io/scrape: "true"` is scraped on
+ * `prometheus.io/port`, else on each declared container port (pods) or each Service target port (Services).
+ */
+function annotationEdges(input: NetpolInput, scope: ReadonlySet<string>): Edge[] {
+  const servers = prometheusServers(input);
+  if (servers.length === 0) return [];
+  const edges: Edge[] = [];
+  const add = (namespace: string, to: Endpoint, ports: PodPort[], name: string, what: string) => {
+    for (const server of servers)
+      edges.push({
+        from: {
+          kind: 'pods',
+          namespace: server.namespace,
+          selector: workloadSelector(server),
+          label: workloadName(server),
+        },
+        to,
+        ports,
+        ingress: { purpose: 'monitoring', name, title: `Lets Prometheus scrape ${to.label}` },
+        egress: {
+          purpose: 'monitoring-egress',
+          name: policyName('allow-monitoring-targets', server.workload.name),
+          title: `Lets ${workloadName(server)} scrape its targets`,
+        },
+        reason: `${what} (prometheus.io/scrape) scraped by ${workloadName(server)} on ${describePorts(ports)} in ${namespace}`,
+      });
+  };
+  const serverNs = new Set(servers.map((s) => s.namespace));
+  const relevant = (ns: string) => scope.has(ns) || [...serverNs].some((s) => scope.has(s));
+  const annotatedPort = (a: Record<string, string> | undefined) => {
+    const v = a?.['prometheus.io/port'];
+    return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+  };
+  for (const g of [...input.pods].sort((a, b) => workloadName(a).localeCompare(workloadName(b)))) {
+    if (g.annotations?.['prometheus.io/scrape'] !== 'true' || !relevant(g.namespace) || g.hostNetwork)
+      continue;
+    const port = annotatedPort(g.annotations);
+    const ports: PodPort[] =
+      port !== undefined
+        ? [{ protocol: 'TCP', port }]
+        : uniquePorts(
+            g.containers.flatMap((c) =>
+              (c.ports ?? [])
+                .filter((p) => (p.protocol ?? 'TCP') === 'TCP')
+                .map((p) => ({ protocol: 'TCP' as const, port: p.containerPort })),
+            ),
+          );
+    if (ports.length === 0) continue;
+    add(
+      g.namespace,
+      { kind: 'pods', namespace: g.namespace, selector: workloadSelector(g), label: workloadName(g) },
+      ports,
+      policyName('allow-monitoring', g.workload.kind, g.workload.name),
+      workloadName(g),
+    );
+  }
+  for (const s of [...input.services].sort((a, b) =>
+    `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`),
+  )) {
+    const annotations = s.annotations;
+    if (annotations?.['prometheus.io/scrape'] !== 'true' || !relevant(s.namespace)) continue;
+    if (Object.keys(s.selector ?? {}).length === 0) continue;
+    // The annotation replaces the port of each endpoint address: it is the pod port. Without it, every target
+    // port is scraped.
+    const port = annotatedPort(annotations);
+    const ports: PodPort[] = [];
+    if (port !== undefined) ports.push({ protocol: 'TCP', port });
+    else
+      for (const sp of s.ports) {
+        const r = targetPorts(s, sp, input.pods);
+        if (r.ok) ports.push(...r.ports.filter((p) => p.protocol === 'TCP'));
+      }
+    if (ports.length === 0) continue;
+    add(
+      s.namespace,
+      {
+        kind: 'pods',
+        namespace: s.namespace,
+        selector: { matchLabels: { ...(s.selector ?? {}) } },
+        label: `pods of Service ${s.namespace}/${s.name}`,
+      },
+      uniquePorts(ports),
+      policyName('allow-monitoring', s.name),
+      `Service ${s.namespace}/${s.name}`,
+    );
+  }
+  return edges;
 }

@@ -58,6 +58,8 @@ export interface ServiceLite {
   namespace: string;
   name: string;
   labels?: Labels;
+  /** Only `prometheus.io/*` annotations are read. */
+  annotations?: Labels;
   type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName' | string;
   /** Absent or empty: no selector (Endpoints managed by hand, or `default/kubernetes`). */
   selector?: Labels;

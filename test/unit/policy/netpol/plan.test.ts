@@ -726,6 +726,39 @@ describe('monitoring', () => {
   });
 });
 
+describe('monitoring by annotations (plain Prometheus)', () => {
+  test('annotated pods and Services are scraped from the Prometheus server pods, on the annotated port', () => {
+    const server: FxPod = {
+      ns: 'monitoring',
+      name: 'prometheus-server',
+      labels: { app: 'prometheus', component: 'server' },
+      ip: '10.244.7.7',
+      image: 'quay.io/prometheus/prometheus:v2.54.1',
+    };
+    const fx = base({ pods: [server] });
+    fx.pods = fx.pods.map((p) =>
+      p.name === 'api'
+        ? { ...p, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9100' } }
+        : p.name === 'worker'
+          ? { ...p, annotations: { 'prometheus.io/scrape': 'true' }, ports: [{ containerPort: 7070 }] }
+          : p,
+    );
+    fx.services = (fx.services ?? []).map((s) =>
+      s.namespace === 'shop' && s.name === 'web'
+        ? { ...s, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102' } }
+        : s,
+    );
+    const r = run(fx);
+    const p = r.pod('monitoring', 'prometheus-server');
+    expect(r.after.allowed(p, r.pod('shop', 'api'), 'TCP', 9100)).toBe(true);
+    expect(r.after.allowed(p, r.pod('shop', 'api'), 'TCP', 9000)).toBe(false);
+    expect(r.after.allowed(p, r.pod('shop', 'worker'), 'TCP', 7070)).toBe(true);
+    expect(r.after.allowed(p, r.pod('shop', 'web'), 'TCP', 9102)).toBe(true);
+    expect(r.after.allowed(p, r.pod('shop', 'web'), 'TCP', 8080)).toBe(false);
+    expect(r.after.allowed(p, r.pod('shop', 'operator'), 'TCP', 7070)).toBe(false);
+  });
+});
+
 describe('generated objects', () => {
   test('names are valid DNS subdomains with the kube-harden- prefix; ports are resolved numbers', () => {
     const r = run(base(), { namespaces: ['shop', 'ingress-nginx', 'kube-system'] });
