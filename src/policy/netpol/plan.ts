@@ -235,6 +235,17 @@ function peerOf(end: Endpoint, policyNamespace: string): NetworkPolicyPeerObject
 
 const sortPorts = (ports: readonly PodPort[]) => uniquePorts(ports);
 
+/** JSON with object keys sorted: equal selectors give equal strings whatever order their labels came in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+}
+
 function summarize(reasons: string[]): string {
   const unique = [...new Set(reasons)];
   if (unique.length <= 3) return unique.join('; ');
@@ -255,7 +266,7 @@ function policiesFor(
     const slot = direction === 'Ingress' ? e.ingress : e.egress;
     const own = direction === 'Ingress' ? e.to : e.from;
     if (!slot || own.kind !== 'pods' || own.namespace !== namespace) continue;
-    const key = `${slot.name}\0${JSON.stringify(own.selector)}`;
+    const key = `${slot.name}\0${canonical(own.selector)}`;
     const g = groups.get(key) ?? { slot, selector: own, edges: [] };
     g.edges.push(e);
     groups.set(key, g);
@@ -266,11 +277,11 @@ function policiesFor(
   for (const g of groups.values()) {
     let name = g.slot.name;
     if ((byName.get(name) ?? 0) > 1)
-      name = `${name}-${createHash('sha256').update(JSON.stringify(g.selector.selector)).digest('hex').slice(0, 6)}`;
+      name = `${name}-${createHash('sha256').update(canonical(g.selector.selector)).digest('hex').slice(0, 6)}`;
     const rules = new Map<string, { peers: NetworkPolicyPeerObject[]; ports: PodPort[] }>();
     for (const e of g.edges) {
       const peers = peerOf(direction === 'Ingress' ? e.from : e.to, namespace);
-      const k = JSON.stringify(peers);
+      const k = canonical(peers);
       const r = rules.get(k) ?? { peers, ports: [] };
       r.ports.push(...e.ports);
       rules.set(k, r);
