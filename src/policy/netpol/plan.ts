@@ -300,7 +300,12 @@ function policiesFor(
   return out;
 }
 
-function warnings(cni: CniVerdict, api: ApiResolution, namespaces: readonly NamespacePlan[]): string[] {
+function warnings(
+  cni: CniVerdict,
+  api: ApiResolution,
+  namespaces: readonly NamespacePlan[],
+  hints: NetpolInput['cniConfig'],
+): string[] {
   const out: string[] = [];
   if (cni.enforcesNetworkPolicy === false)
     out.push(
@@ -311,7 +316,12 @@ function warnings(cni: CniVerdict, api: ApiResolution, namespaces: readonly Name
       `whether the CNI (${cni.cni}) enforces NetworkPolicy is unknown: these policies may have no effect (${cni.evidence.join('; ')})`,
     );
   const usesApiBlocks = namespaces.some((n) => n.policies.some((p) => p.purpose === 'apiserver'));
-  if (usesApiBlocks && api.ok && cni.matches.some((m) => m.cni === 'cilium' || m.cni === 'gke-dataplane-v2'))
+  if (
+    usesApiBlocks &&
+    api.ok &&
+    hints?.ciliumPolicyCidrMatchMode !== 'nodes' &&
+    cni.matches.some((m) => m.cni === 'cilium' || m.cni === 'gke-dataplane-v2')
+  )
     // cilium `Documentation/security/policy/language.rst`: CIDR rules do not select cluster nodes by default.
     out.push(
       'Cilium does not match node addresses with ipBlock: when the API server runs on cluster nodes, its egress allows need policy-cidr-match-mode=nodes (or a CiliumNetworkPolicy toEntities: kube-apiserver)',
@@ -459,5 +469,5 @@ export function planNetworkPolicies(input: NetpolInput, options: NetpolOptions):
         a.name.localeCompare(b.name),
     );
   }
-  return { warnings: warnings(cni, apiServer, namespaces), cni, dns, apiServer, namespaces };
+  return { warnings: warnings(cni, apiServer, namespaces, input.cniConfig), cni, dns, apiServer, namespaces };
 }

@@ -103,8 +103,10 @@ export interface DaemonSetLite {
 
 /** Facts that say how a CNI is configured (inventory: these named ConfigMap keys and node annotations only). */
 export interface CniConfigHints {
-  /** `cilium-config` ConfigMap key `enable-policy` (`default` | `always` | `never`). */
+  /** `cilium-config` ConfigMap key `enable-policy` (`default` | `always` | `never`; the Helm chart renders it). */
   ciliumEnablePolicy?: string;
+  /** `cilium-config` key `policy-cidr-match-mode` (`nodes`: ipBlock also matches node addresses). */
+  ciliumPolicyCidrMatchMode?: string;
   /** `kube-system/amazon-vpc-cni` ConfigMap key `enable-network-policy-controller`. */
   awsEnableNetworkPolicyController?: string;
   /** Server gitVersion (`v1.31.2+k3s1`). */

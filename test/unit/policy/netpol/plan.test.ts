@@ -799,4 +799,22 @@ describe('generated objects', () => {
     );
     expect(run(base()).plan.warnings[0]).toMatch(/is unknown/);
   });
+
+  test('Cilium: ipBlock allows to the API server come with a warning, unless policy-cidr-match-mode is nodes', () => {
+    const cilium = base({
+      daemonSets: [
+        {
+          namespace: 'kube-system',
+          name: 'cilium',
+          labels: {},
+          containers: [{ name: 'cilium-agent', image: 'quay.io/cilium/cilium:v1.16.1' }],
+        },
+      ],
+    });
+    expect(run(cilium).plan.warnings).toEqual([
+      expect.stringMatching(/Cilium does not match node addresses with ipBlock/),
+    ]);
+    cilium.extra = { ...cilium.extra, cniConfig: { ciliumPolicyCidrMatchMode: 'nodes' } };
+    expect(run(cilium).plan.warnings).toEqual([]);
+  });
 });
