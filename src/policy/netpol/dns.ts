@@ -11,6 +11,7 @@
  *   DNAT), so it needs `ipBlock` allows on 53.
  */
 
+import type { DnsTarget } from '../network.js';
 import { flagValue, imageRepo } from './cni.js';
 import { describePorts, type PodPort, protocolOf, selectedBy, targetPorts, uniquePorts } from './ports.js';
 import type { DaemonSetLite, Labels, PodGroup, ServiceLite } from './types.js';
@@ -157,5 +158,43 @@ export function resolveDns(input: {
     ...(nodeLocal ? { nodeLocal } : {}),
     evidence,
     notes,
+  };
+}
+
+/**
+ * The resolved DNS as the coverage check of `../network.ts` takes it (the report's `dnsEgress`): the labels of a
+ * DNS pod actually seen (else the Service's selector), and the pod ports with their container port names.
+ */
+export function dnsTargetOf(
+  dns: Extract<DnsResolution, { ok: true }>,
+  pods: readonly PodGroup[],
+  namespaceLabels: Labels = {},
+): DnsTarget {
+  const seen = pods.filter(
+    (p) =>
+      p.namespace === dns.service.namespace &&
+      Object.entries(dns.selector).every(([k, v]) => p.labels[k] === v),
+  );
+  return {
+    namespace: dns.service.namespace,
+    namespaceLabels: { ...namespaceLabels, 'kubernetes.io/metadata.name': dns.service.namespace },
+    podLabels: { ...(seen[0]?.labels ?? dns.selector) },
+    ports: dns.ports.map((p) => ({
+      protocol: p.protocol,
+      port: p.port,
+      names: [
+        ...new Set(
+          seen.flatMap((g) =>
+            g.containers.flatMap((c) =>
+              (c.ports ?? [])
+                .filter(
+                  (cp) => cp.containerPort === p.port && protocolOf(cp.protocol) === p.protocol && cp.name,
+                )
+                .map((cp) => cp.name as string),
+            ),
+          ),
+        ),
+      ].sort(),
+    })),
   };
 }

@@ -10,7 +10,7 @@ export {
   serviceAccountUsesApi,
 } from './apiserver.js';
 export { type CniMatch, type CniVerdict, detectCni, type Enforcement } from './cni.js';
-export { type DnsResolution, type NodeLocalDns, nodeLocalDns, resolveDns } from './dns.js';
+export { type DnsResolution, dnsTargetOf, type NodeLocalDns, nodeLocalDns, resolveDns } from './dns.js';
 export { isOwnPolicy, type NetpolPlan, planNetworkPolicies } from './plan.js';
 export { type PodPort, targetPorts, workloadSelector } from './ports.js';
 export { MANAGED_BY, NAME_PREFIX, policyName } from './shapes.js';

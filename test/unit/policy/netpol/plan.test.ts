@@ -1,10 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import type { BindingInfo } from '../../../../src/inventory/types.js';
 import {
+  dnsTargetOf,
   type NetpolOptions,
   type NetworkPolicyObject,
   planNetworkPolicies,
 } from '../../../../src/policy/netpol/index.js';
+import { DEFAULT_DNS, networkPosture } from '../../../../src/policy/network.js';
 import type { EvalEndpoint, PolicyJson } from '../../../support/netpol-evaluator.js';
 import {
   asJson,
@@ -16,6 +18,7 @@ import {
   KUBERNETES_SERVICE,
   SHOP_PODS,
   SHOP_SERVICES,
+  toInfo,
 } from './cluster-fixture.js';
 
 // Given a cluster (one description, read by the planner and by the independent evaluator), when the default-deny
@@ -244,6 +247,37 @@ describe('DNS targets', () => {
       { protocol: 'TCP', port: 5353 },
       { protocol: 'UDP', port: 5353 },
     ]);
+  });
+
+  test("after the plan, the report's coverage check says denied/denied with DNS egress, for 53 and for 5353", () => {
+    for (const target of [53, 5353]) {
+      const svc = {
+        ...KUBE_DNS_SERVICE,
+        ports: [
+          { port: 53, protocol: 'UDP', targetPort: 'dns' },
+          { port: 53, protocol: 'TCP', targetPort: 'dns-tcp' },
+        ],
+      };
+      const pod = {
+        ...KUBE_DNS_POD,
+        ports: [
+          { name: 'dns', containerPort: target, protocol: 'UDP' },
+          { name: 'dns-tcp', containerPort: target, protocol: 'TCP' },
+        ],
+      };
+      const { input } = build({
+        namespaces: ['kube-system', 'shop'],
+        pods: [pod, ...SHOP_PODS],
+        services: [svc, ...SHOP_SERVICES],
+      });
+      const plan = planNetworkPolicies(input, { namespaces: ['shop'] });
+      if (!plan.dns.ok) throw new Error('DNS not resolved');
+      const generated = plan.namespaces[0]!.policies.map((p) => toInfo(p.object as never));
+      const posture = networkPosture(generated, { unknown: false, dns: dnsTargetOf(plan.dns, input.pods) });
+      expect(posture).toMatchObject({ ingress: 'denied', egress: 'denied', dnsEgress: true });
+      // And the kubeadm default target would be wrong on 5353: the check is only as good as its target.
+      expect(networkPosture(generated, { unknown: false, dns: DEFAULT_DNS }).dnsEgress).toBe(target === 53);
+    }
   });
 
   test('a numeric targetPort other than 53 is used as is', () => {
