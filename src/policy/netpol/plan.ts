@@ -389,6 +389,14 @@ export function planNetworkPolicies(input: NetpolInput, options: NetpolOptions):
     if (!apiServer.ok && api.clients > 0)
       refuse.egress.push(`${apiServer.reason}, and ${api.clients} workload(s) here use the API`);
 
+    // docs "NetworkPolicy and hostNetwork pods": behaviour is undefined; most plugins do not apply policy to them.
+    const hostNetwork = input.pods
+      .filter((p) => p.namespace === namespace && p.hostNetwork)
+      .map(workloadName)
+      .sort();
+    if (hostNetwork.length > 0)
+      plan.notes.push(`hostNetwork pods are not covered by NetworkPolicy: ${hostNetwork.join(', ')}`);
+
     const already = { ingress: posture.ingress === 'denied', egress: posture.egress === 'denied' };
     const add = {
       ingress: !already.ingress && refuse.ingress.length === 0,

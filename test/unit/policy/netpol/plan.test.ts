@@ -760,6 +760,29 @@ describe('monitoring', () => {
   });
 });
 
+describe('hostNetwork pods', () => {
+  test('are named in the notes: no policy covers them', () => {
+    const r = run(
+      base({
+        pods: [
+          {
+            ns: 'shop',
+            name: 'agent',
+            kind: 'DaemonSet',
+            labels: { app: 'agent' },
+            ip: '192.168.1.50',
+            hostNetwork: true,
+          },
+        ],
+      }),
+    );
+    expect(r.ns('shop').notes).toContain(
+      'hostNetwork pods are not covered by NetworkPolicy: shop/DaemonSet agent',
+    );
+    expect(r.after.allowed(r.pod('shop', 'agent'), INTERNET, 'TCP', 443)).toBe(true);
+  });
+});
+
 describe('monitoring by annotations (plain Prometheus)', () => {
   test('annotated pods and Services are scraped from the Prometheus server pods, on the annotated port', () => {
     const server: FxPod = {
