@@ -1,0 +1,118 @@
+/**
+ * What the Snapshot already holds, as planner input: namespaces, workloads (→ pod groups), NetworkPolicies,
+ * RBAC and what could not be read. The rest (Services, EndpointSlices, Ingresses, webhooks, DaemonSets with args,
+ * monitors) comes from the inventory additions listed in `types.ts` and is passed in as `extras`.
+ */
+import type { ServiceAccountInfo, Snapshot, Workload } from '../../inventory/types.js';
+import { tokenDecision } from '../workloads.js';
+import type { LabelSelector, NetpolInput, PodGroup } from './types.js';
+
+const NETWORK_POLICIES = 'networkpolicies.networking.k8s.io';
+const RBAC = [
+  'roles.rbac.authorization.k8s.io',
+  'clusterroles.rbac.authorization.k8s.io',
+  'rolebindings.rbac.authorization.k8s.io',
+  'clusterrolebindings.rbac.authorization.k8s.io',
+];
+
+/**
+ * A projected `serviceAccountToken` without an audience is for the API server (its audience defaults to the
+ * API server's, `core/v1` ServiceAccountTokenProjection); one for another audience is not.
+ */
+function projectsApiToken(volumes: ReadonlyArray<Record<string, unknown>> | undefined): boolean {
+  for (const v of volumes ?? []) {
+    const sources = (
+      v.projected as { sources?: Array<{ serviceAccountToken?: { audience?: string } }> } | undefined
+    )?.sources;
+    for (const s of sources ?? []) if (s.serviceAccountToken && !s.serviceAccountToken.audience) return true;
+  }
+  return false;
+}
+
+/** One pod group per workload, from its template (or, without one, its first live pod). */
+export function podGroupsFromWorkloads(
+  workloads: readonly Workload[],
+  serviceAccounts: readonly ServiceAccountInfo[],
+  serviceAccountsUnknown: (namespace: string) => boolean,
+  selectors: ReadonlyMap<string, LabelSelector> = new Map(),
+): PodGroup[] {
+  const sas = new Map(serviceAccounts.map((s) => [`${s.namespace}/${s.name}`, s]));
+  const out: PodGroup[] = [];
+  for (const w of workloads) {
+    const pod = w.template ?? w.pods[0]?.pod;
+    if (!pod) continue;
+    const serviceAccount = pod.spec.serviceAccountName || 'default';
+    const decision = tokenDecision(
+      {
+        serviceAccount,
+        ...(pod.spec.automountServiceAccountToken !== undefined
+          ? { automount: pod.spec.automountServiceAccountToken }
+          : {}),
+      },
+      sas.get(`${w.namespace}/${serviceAccount}`),
+      serviceAccountsUnknown(w.namespace),
+    );
+    const selector = selectors.get(`${w.namespace}/${w.kind}/${w.name}`);
+    out.push({
+      namespace: w.namespace,
+      workload: { kind: w.kind, name: w.name },
+      labels: { ...(pod.metadata.labels ?? {}) },
+      ...(pod.metadata.annotations ? { annotations: { ...pod.metadata.annotations } } : {}),
+      ...(selector ? { selector } : {}),
+      serviceAccount,
+      apiToken: decision.value === true || projectsApiToken(pod.spec.volumes) ? true : decision.value,
+      ...(pod.spec.hostNetwork ? { hostNetwork: true } : {}),
+      containers: [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => ({
+        name: c.name,
+        ...(c.image ? { image: c.image } : {}),
+        ...(c.ports
+          ? {
+              ports: c.ports
+                .filter((p) => typeof p.containerPort === 'number')
+                .map((p) => ({
+                  containerPort: p.containerPort as number,
+                  ...(p.name ? { name: p.name } : {}),
+                  ...(p.protocol ? { protocol: p.protocol } : {}),
+                })),
+            }
+          : {}),
+      })),
+    });
+  }
+  return out;
+}
+
+export type NetpolExtras = Omit<
+  NetpolInput,
+  'namespaces' | 'pods' | 'networkPolicies' | 'networkPoliciesUnknown' | 'rbac'
+> & {
+  /** Workload `spec.selector`s by `namespace/Kind/name` (not in the Snapshot yet). */
+  selectors?: ReadonlyMap<string, LabelSelector>;
+};
+
+export function netpolInputFromSnapshot(snapshot: Snapshot, extras: NetpolExtras): NetpolInput {
+  const unknownIn = (resources: readonly string[], namespace?: string) =>
+    snapshot.unknown.some(
+      (u) => resources.includes(u.resource) && (u.namespace === undefined || u.namespace === namespace),
+    );
+  const { selectors, ...rest } = extras;
+  return {
+    ...rest,
+    namespaces: snapshot.namespaces.map((n) => ({ name: n.name, labels: { ...n.labels } })),
+    pods: podGroupsFromWorkloads(
+      snapshot.workloads,
+      snapshot.serviceAccounts,
+      (ns) => unknownIn(['serviceaccounts'], ns),
+      selectors,
+    ),
+    networkPolicies: snapshot.networkPolicies,
+    networkPoliciesUnknown: snapshot.namespaces
+      .map((n) => n.name)
+      .filter((ns) => unknownIn([NETWORK_POLICIES], ns)),
+    rbac: {
+      roles: snapshot.roles,
+      bindings: snapshot.bindings,
+      ...(snapshot.unknown.some((u) => RBAC.includes(u.resource)) ? { unknown: true } : {}),
+    },
+  };
+}
