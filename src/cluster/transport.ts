@@ -3,10 +3,12 @@
  * concurrency gate, retries that honour Retry-After, per-request timeouts, `Warning` header capture and typed
  * errors. Request headers (credentials) are never logged or put into errors.
  */
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../errors.js';
 import { ClusterError, type ClusterErrorReason, type FieldConflict } from './errors.js';
 import { type ExecConfig, type ExecCredential, pluginName, runExecPlugin } from './exec-credential.js';
@@ -101,6 +103,9 @@ export class Transport {
   private authEpoch = 0;
   private reauthAllowed = true;
   private lastReauthAt = Number.NEGATIVE_INFINITY;
+  /** Test-only: crash (an unexpected error) once this many requests (or writes) were answered. */
+  private readonly crash: { what: 'requests' | 'writes'; after: number } | undefined;
+  private writeCount = 0;
   /** Credential-plugin re-runs caused by a 401 (for tests). */
   reauthCount = 0;
   /** Requests sent, for tests and benchmarks. */
@@ -125,6 +130,7 @@ export class Transport {
       maxRetryWaitMs: options.maxRetryWaitMs ?? 60_000,
     };
     this.onPluginStderr = options.onPluginStderr;
+    this.crash = injectedCrash(process.env.KUBE_HARDEN_FAULT);
     this.bucket = new TokenBucket(this.opts.qps, this.opts.burst);
     this.lists = new Semaphore(this.opts.maxConcurrentLists);
   }
@@ -170,6 +176,18 @@ export class Transport {
           }
         }
         throw this.transportError(error, spec);
+      }
+      if (this.crash) {
+        const write = spec.method !== 'GET' && spec.method !== 'POST' && !spec.query?.dryRun;
+        if (write) this.writeCount++;
+        const count = this.crash.what === 'writes' ? this.writeCount : this.requestCount;
+        if (count > this.crash.after) {
+          // Test-only fault injection (KUBE_HARDEN_FAULT): an unexpected error, as a bug would throw, in the middle
+          // of a command, with the credentials and the response in scope.
+          throw new Error(
+            `injected crash (KUBE_HARDEN_FAULT=crash-after-${this.crash.what}:${this.crash.after}) at ${spec.verb} ${this.target(spec)}`,
+          );
+        }
       }
       const warnings = parseWarnings(outcome.headers.warning);
       const { status } = outcome;
@@ -276,7 +294,14 @@ export class Transport {
 
   private getAgent(auth: AuthState): http.Agent {
     // Client certificates from exec plugins can rotate; rebuild the agent when they do.
-    const key = `${auth.cert ? String(auth.cert).length : 0}:${auth.key ? String(auth.key).length : 0}`;
+    const key =
+      auth.cert || auth.key
+        ? createHash('sha256')
+            .update(auth.cert ?? '')
+            .update('\0')
+            .update(auth.key ?? '')
+            .digest('hex')
+        : '';
     if (this.agent && (this.agent as { khKey?: string }).khKey === key) return this.agent;
     this.agent?.destroy();
     const { cluster } = this.config;
@@ -284,14 +309,20 @@ export class Transport {
     if (this.server.protocol === 'http:') {
       agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     } else {
-      const tls: https.AgentOptions = { keepAlive: true, maxSockets: 8 };
+      const options: https.AgentOptions = { keepAlive: true, maxSockets: 8 };
       const ca = material(cluster.caFile, cluster.caData, 'certificate authority');
-      if (ca) tls.ca = ca;
-      if (cluster.skipTLSVerify) tls.rejectUnauthorized = false;
-      if (cluster.tlsServerName) tls.servername = cluster.tlsServerName;
-      if (auth.cert) tls.cert = auth.cert;
-      if (auth.key) tls.key = auth.key;
-      agent = new https.Agent(tls);
+      if (cluster.skipTLSVerify) options.rejectUnauthorized = false;
+      if (cluster.tlsServerName) options.servername = cluster.tlsServerName;
+      // CA, client certificate and key go in a secure context, not in the agent's options: Node's
+      // NODE_DEBUG=https,tls,net prints those options for every connection (a key given as a string in full).
+      if (ca || auth.cert || auth.key) {
+        options.secureContext = createSecureContext({
+          ...(ca ? { ca } : {}),
+          ...(auth.cert ? { cert: auth.cert } : {}),
+          ...(auth.key ? { key: auth.key } : {}),
+        });
+      }
+      agent = new https.Agent(options);
     }
     (agent as { khKey?: string }).khKey = key;
     this.agent = agent;
@@ -307,10 +338,12 @@ export class Transport {
     );
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+    // Credentials are set on the request after it is created, never in its options: Node's NODE_DEBUG=http
+    // prints the options (headers included) of every connection it opens, as client-go once logged bearer tokens
+    // at high verbosity (CVE-2019-11250).
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': this.opts.userAgent,
-      ...auth.headers,
     };
     if (payload) {
       headers['content-type'] = spec.contentType ?? 'application/json';
@@ -325,6 +358,7 @@ export class Transport {
         agent,
         timeout: this.opts.requestTimeoutMs,
       });
+      for (const [name, value] of Object.entries(auth.headers)) req.setHeader(name, value);
       const onAbort = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
       spec.signal?.addEventListener('abort', onAbort, { once: true });
       req.on('timeout', () =>
@@ -534,6 +568,19 @@ export class Transport {
         );
     }
   }
+}
+
+/**
+ * `KUBE_HARDEN_FAULT=crash-after-requests:N` or `crash-after-writes:N`, for tests only (the token and Secret
+ * canary tests): the response to request (or write: PATCH, PUT or DELETE that is no dry-run) N+1 makes the
+ * command crash with an unexpected error, the path a bug would take. `crash-after-writes:0` crashes right after
+ * the first write reached the server, before its result is journaled.
+ */
+function injectedCrash(
+  fault: string | undefined,
+): { what: 'requests' | 'writes'; after: number } | undefined {
+  const m = /^crash-after-(requests|writes):(\d+)$/.exec(fault ?? '');
+  return m ? { what: m[1] as 'requests' | 'writes', after: Number(m[2]) } : undefined;
 }
 
 /** A kubeconfig `*-data` (base64) or `*` (file path) value. */

@@ -4,6 +4,10 @@
 //
 //   KH_PLUGIN_COUNT_FILE   append one line per invocation (the tests count re-authentications with it)
 //   KH_PLUGIN_TOKENS       comma-separated tokens: invocation i (0-based) prints token i, the last one after that
+//   KH_PLUGIN_TOKENS_FILE  the same list read from this file (keeps the tokens out of the plugin's environment,
+//                          which Node prints with NODE_DEBUG=child_process)
+//   KH_PLUGIN_CERT_FILE, KH_PLUGIN_KEY_FILE  PEM files: return them as clientCertificateData/clientKeyData
+//                          (instead of a token when KH_PLUGIN_TOKENS is empty)
 //   KH_PLUGIN_EXPIRY       past | none | future (default future: 1 h from now)
 //   KH_PLUGIN_API_VERSION  apiVersion to print (default client.authentication.k8s.io/v1); `garbage` prints
 //                          something that is not JSON at all
@@ -41,14 +45,22 @@ async function main() {
     process.stdout.write('<html>login required</html>\n');
     return;
   }
-  const tokens = (env.KH_PLUGIN_TOKENS ?? '').split(',').filter(Boolean);
+  const list = env.KH_PLUGIN_TOKENS_FILE
+    ? readFileSync(env.KH_PLUGIN_TOKENS_FILE, 'utf8').trim()
+    : (env.KH_PLUGIN_TOKENS ?? '');
+  const tokens = list.split(',').filter(Boolean);
   const token = tokens[Math.min(invocation, tokens.length - 1)];
-  if (!token) {
-    process.stderr.write('scripted-exec-plugin: KH_PLUGIN_TOKENS is empty\n');
+  const status = {};
+  if (token) status.token = token;
+  if (env.KH_PLUGIN_CERT_FILE && env.KH_PLUGIN_KEY_FILE) {
+    status.clientCertificateData = readFileSync(env.KH_PLUGIN_CERT_FILE, 'utf8');
+    status.clientKeyData = readFileSync(env.KH_PLUGIN_KEY_FILE, 'utf8');
+  }
+  if (!status.token && !status.clientKeyData) {
+    process.stderr.write('scripted-exec-plugin: neither KH_PLUGIN_TOKENS nor KH_PLUGIN_CERT_FILE is set\n');
     process.exit(1);
   }
   const expiry = env.KH_PLUGIN_EXPIRY ?? 'future';
-  const status = { token };
   if (expiry === 'past') status.expirationTimestamp = new Date(Date.now() - 3_600_000).toISOString();
   if (expiry === 'future') status.expirationTimestamp = new Date(Date.now() + 3_600_000).toISOString();
   process.stdout.write(`${JSON.stringify({ apiVersion, kind: 'ExecCredential', status })}\n`);
