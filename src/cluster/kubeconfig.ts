@@ -114,7 +114,8 @@ function loadOne(file: string): LoadedKubeconfig {
     kc = {
       clusters: newClusters(d.clusters),
       contexts: newContexts(d.contexts),
-      users: newUsers(d.users),
+      // newUsers reads `token-file` itself, relative to the working directory: resolve it first.
+      users: newUsers(withAbsoluteTokenFiles(d.users, dirname(file))),
       currentContext: typeof d['current-context'] === 'string' ? d['current-context'] : undefined,
     };
   } catch (error) {
@@ -124,12 +125,30 @@ function loadOne(file: string): LoadedKubeconfig {
   return kc;
 }
 
+/** `users[].user.token-file` relative to the kubeconfig's directory, as kubectl resolves it. */
+function withAbsoluteTokenFiles(users: unknown, root: string): unknown {
+  if (!Array.isArray(users)) return users;
+  return users.map((entry: unknown) => {
+    const user = (entry as { user?: Record<string, unknown> } | null)?.user;
+    const tokenFile = user?.['token-file'];
+    if (typeof tokenFile !== 'string' || !tokenFile || isAbsolute(tokenFile)) return entry;
+    return { ...(entry as object), user: { ...user, 'token-file': join(root, tokenFile) } };
+  });
+}
+
 function makePathsAbsolute(kc: LoadedKubeconfig, root: string): void {
   const abs = (p: string | undefined) => (p && !isAbsolute(p) ? join(root, p) : p);
   for (const c of kc.clusters) if (c.caFile) c.caFile = abs(c.caFile);
   for (const u of kc.users) {
     if (u.certFile) u.certFile = abs(u.certFile);
     if (u.keyFile) u.keyFile = abs(u.keyFile);
+    // A token file usually ends with a newline, which is no part of the token (and invalid in a header).
+    if (u.token) (u as { token: string }).token = u.token.trim();
+    // An exec command with a path separator is relative to the kubeconfig; a bare name is looked up in PATH.
+    const exec = u.exec as { command?: string } | undefined;
+    if (exec?.command && !isAbsolute(exec.command) && /[/\\]/.test(exec.command)) {
+      exec.command = join(root, exec.command);
+    }
   }
 }
 

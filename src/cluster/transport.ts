@@ -3,13 +3,15 @@
  * concurrency gate, retries that honour Retry-After, per-request timeouts, `Warning` header capture and typed
  * errors. Request headers (credentials) are never logged or put into errors.
  */
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../errors.js';
 import { ClusterError, type ClusterErrorReason, type FieldConflict } from './errors.js';
-import { type ExecConfig, type ExecCredential, runExecPlugin } from './exec-credential.js';
+import { type ExecConfig, type ExecCredential, pluginName, runExecPlugin } from './exec-credential.js';
 import type { ResolvedKubeconfig } from './kubeconfig.js';
 import { backoffMs, Semaphore, sleep, TokenBucket } from './limits.js';
 import { parseWarnings } from './warnings.js';
@@ -29,6 +31,11 @@ export interface TransportOptions {
   userAgent?: string;
   /** Upper bound on the total time spent waiting to retry one request (default 60 s). */
   maxRetryWaitMs?: number;
+  /**
+   * Where a credential plugin's stderr goes while it runs (device-code prompts, login URLs): default this
+   * process's stderr, as kubectl does. The wizard can route it to its own screen.
+   */
+  onPluginStderr?: (text: string) => void;
 }
 
 export interface RequestSpec {
@@ -56,6 +63,19 @@ interface AuthState {
   headers: Record<string, string>;
   cert?: Buffer | string;
   key?: Buffer | string;
+  /** The credential epoch this state was built from (see Transport.authEpoch). */
+  epoch: number;
+}
+
+/** After a re-authentication that did not help, the next one waits this long. */
+const REAUTH_COOLDOWN_MS = 30_000;
+
+interface Outcome {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  /** Credential epoch the request was authenticated with. */
+  epoch: number;
 }
 
 const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'EAI_AGAIN']);
@@ -66,10 +86,28 @@ export class Transport {
   readonly server: URL;
   private readonly bucket: TokenBucket;
   private readonly lists: Semaphore;
-  private readonly opts: Required<Omit<TransportOptions, 'userAgent'>> & { userAgent: string };
+  private readonly opts: Required<Omit<TransportOptions, 'userAgent' | 'onPluginStderr'>> & {
+    userAgent: string;
+  };
+  private readonly onPluginStderr: ((text: string) => void) | undefined;
   private agent: http.Agent | undefined;
   private execCredential: ExecCredential | undefined;
   private execInFlight: Promise<ExecCredential> | undefined;
+  /**
+   * Re-authentication on 401 (exec credentials only): the epoch counts credential invalidations, and a 401 may
+   * invalidate the credential only while `reauthAllowed`, which a successful response with the new credential
+   * restores (or, in a long session, REAUTH_COOLDOWN_MS). So within a command a plugin that keeps returning a
+   * rejected token runs twice in all, however many requests were in flight, and a long session still renews a
+   * credential that expires early, once per expiry.
+   */
+  private authEpoch = 0;
+  private reauthAllowed = true;
+  private lastReauthAt = Number.NEGATIVE_INFINITY;
+  /** Test-only: crash (an unexpected error) once this many requests (or writes) were answered. */
+  private readonly crash: { what: 'requests' | 'writes'; after: number } | undefined;
+  private writeCount = 0;
+  /** Credential-plugin re-runs caused by a 401 (for tests). */
+  reauthCount = 0;
   /** Requests sent, for tests and benchmarks. */
   requestCount = 0;
   private readonly signals = new WeakSet<AbortSignal>();
@@ -91,6 +129,8 @@ export class Transport {
       userAgent: options.userAgent ?? 'kube-harden',
       maxRetryWaitMs: options.maxRetryWaitMs ?? 60_000,
     };
+    this.onPluginStderr = options.onPluginStderr;
+    this.crash = injectedCrash(process.env.KUBE_HARDEN_FAULT);
     this.bucket = new TokenBucket(this.opts.qps, this.opts.burst);
     this.lists = new Semaphore(this.opts.maxConcurrentLists);
   }
@@ -118,10 +158,10 @@ export class Transport {
 
   private async sendWithRetries(spec: RequestSpec): Promise<Response> {
     let waited = 0;
-    let reauthenticated = false;
+    let retriedUnauthorized = false;
     for (let attempt = 0; ; attempt++) {
       await this.bucket.take(spec.signal);
-      let outcome: { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
+      let outcome: Outcome;
       try {
         outcome = await this.once(spec);
       } catch (error) {
@@ -137,14 +177,26 @@ export class Transport {
         }
         throw this.transportError(error, spec);
       }
+      if (this.crash) {
+        const write = spec.method !== 'GET' && spec.method !== 'POST' && !spec.query?.dryRun;
+        if (write) this.writeCount++;
+        const count = this.crash.what === 'writes' ? this.writeCount : this.requestCount;
+        if (count > this.crash.after) {
+          // Test-only fault injection (KUBE_HARDEN_FAULT): an unexpected error, as a bug would throw, in the middle
+          // of a command, with the credentials and the response in scope.
+          throw new Error(
+            `injected crash (KUBE_HARDEN_FAULT=crash-after-${this.crash.what}:${this.crash.after}) at ${spec.verb} ${this.target(spec)}`,
+          );
+        }
+      }
       const warnings = parseWarnings(outcome.headers.warning);
       const { status } = outcome;
-      if (status === 401 && !reauthenticated && this.config.user.exec) {
+      if (status === 401 && !retriedUnauthorized && this.mayReauthenticate(outcome.epoch)) {
         // The exec credential may have been revoked or expired early: fetch a new one, once.
-        reauthenticated = true;
-        this.execCredential = undefined;
+        retriedUnauthorized = true;
         continue;
       }
+      if (status !== 401 && outcome.epoch === this.authEpoch) this.reauthAllowed = true;
       const retryable = status === 429 || (spec.method === 'GET' && (status === 503 || status === 504));
       if (retryable && attempt < 6) {
         this.throttledCount++;
@@ -162,10 +214,30 @@ export class Transport {
     }
   }
 
+  /**
+   * After a 401 with credential epoch `epoch`: whether to retry the request (with a fresh exec credential). A
+   * request that used an older credential than the current one just retries; the current credential is
+   * invalidated at most once until a request with its successor succeeds.
+   */
+  private mayReauthenticate(epoch: number): boolean {
+    if (!this.config.user.exec) return false;
+    if (epoch < this.authEpoch) return true;
+    // After a re-authentication whose credential was rejected too, wait a while before the next one (the
+    // operator may log in again meanwhile in a long session); a command fails within that time.
+    if (!this.reauthAllowed && performance.now() - this.lastReauthAt < REAUTH_COOLDOWN_MS) return false;
+    this.reauthAllowed = false;
+    this.lastReauthAt = performance.now();
+    this.reauthCount++;
+    this.authEpoch++;
+    this.execCredential = undefined;
+    this.execInFlight = undefined;
+    return true;
+  }
+
   private async auth(): Promise<AuthState> {
     const { user } = this.config;
     const headers: Record<string, string> = {};
-    const state: AuthState = { headers };
+    const state: AuthState = { headers, epoch: this.authEpoch };
     const cert = material(user.certFile, user.certData, 'client certificate');
     const key = material(user.keyFile, user.keyData, 'client key');
     if (cert) state.cert = cert;
@@ -202,20 +274,34 @@ export class Transport {
     const cached = this.execCredential;
     if (cached && (cached.expiresAt === undefined || cached.expiresAt > Date.now() + 5_000)) return cached;
     // One plugin run at a time, shared by concurrent requests.
-    this.execInFlight ??= runExecPlugin(userName, exec, {
-      timeoutMs: this.opts.execTimeoutMs,
-      server: this.server.toString(),
-      interactive: this.opts.interactive,
-    }).finally(() => {
-      this.execInFlight = undefined;
-    });
-    this.execCredential = await this.execInFlight;
-    return this.execCredential;
+    const epoch = this.authEpoch;
+    if (!this.execInFlight) {
+      const run: Promise<ExecCredential> = runExecPlugin(userName, exec, {
+        timeoutMs: this.opts.execTimeoutMs,
+        server: this.server.toString(),
+        interactive: this.opts.interactive,
+        ...(this.onPluginStderr ? { onStderr: this.onPluginStderr } : {}),
+      }).finally(() => {
+        if (this.execInFlight === run) this.execInFlight = undefined;
+      });
+      this.execInFlight = run;
+    }
+    const credential = await this.execInFlight;
+    // A 401 while the plugin ran invalidated what it was asked for: do not cache it over the invalidation.
+    if (epoch === this.authEpoch) this.execCredential = credential;
+    return credential;
   }
 
   private getAgent(auth: AuthState): http.Agent {
     // Client certificates from exec plugins can rotate; rebuild the agent when they do.
-    const key = `${auth.cert ? String(auth.cert).length : 0}:${auth.key ? String(auth.key).length : 0}`;
+    const key =
+      auth.cert || auth.key
+        ? createHash('sha256')
+            .update(auth.cert ?? '')
+            .update('\0')
+            .update(auth.key ?? '')
+            .digest('hex')
+        : '';
     if (this.agent && (this.agent as { khKey?: string }).khKey === key) return this.agent;
     this.agent?.destroy();
     const { cluster } = this.config;
@@ -223,23 +309,27 @@ export class Transport {
     if (this.server.protocol === 'http:') {
       agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     } else {
-      const tls: https.AgentOptions = { keepAlive: true, maxSockets: 8 };
+      const options: https.AgentOptions = { keepAlive: true, maxSockets: 8 };
       const ca = material(cluster.caFile, cluster.caData, 'certificate authority');
-      if (ca) tls.ca = ca;
-      if (cluster.skipTLSVerify) tls.rejectUnauthorized = false;
-      if (cluster.tlsServerName) tls.servername = cluster.tlsServerName;
-      if (auth.cert) tls.cert = auth.cert;
-      if (auth.key) tls.key = auth.key;
-      agent = new https.Agent(tls);
+      if (cluster.skipTLSVerify) options.rejectUnauthorized = false;
+      if (cluster.tlsServerName) options.servername = cluster.tlsServerName;
+      // CA, client certificate and key go in a secure context, not in the agent's options: Node's
+      // NODE_DEBUG=https,tls,net prints those options for every connection (a key given as a string in full).
+      if (ca || auth.cert || auth.key) {
+        options.secureContext = createSecureContext({
+          ...(ca ? { ca } : {}),
+          ...(auth.cert ? { cert: auth.cert } : {}),
+          ...(auth.key ? { key: auth.key } : {}),
+        });
+      }
+      agent = new https.Agent(options);
     }
     (agent as { khKey?: string }).khKey = key;
     this.agent = agent;
     return agent;
   }
 
-  private async once(
-    spec: RequestSpec,
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  private async once(spec: RequestSpec): Promise<Outcome> {
     const auth = await this.auth();
     const agent = this.getAgent(auth);
     const url = new URL(
@@ -248,10 +338,12 @@ export class Transport {
     );
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+    // Credentials are set on the request after it is created, never in its options: Node's NODE_DEBUG=http
+    // prints the options (headers included) of every connection it opens, as client-go once logged bearer tokens
+    // at high verbosity (CVE-2019-11250).
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': this.opts.userAgent,
-      ...auth.headers,
     };
     if (payload) {
       headers['content-type'] = spec.contentType ?? 'application/json';
@@ -266,6 +358,7 @@ export class Transport {
         agent,
         timeout: this.opts.requestTimeoutMs,
       });
+      for (const [name, value] of Object.entries(auth.headers)) req.setHeader(name, value);
       const onAbort = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
       spec.signal?.addEventListener('abort', onAbort, { once: true });
       req.on('timeout', () =>
@@ -281,7 +374,12 @@ export class Transport {
         res.on('error', reject);
         res.on('end', () => {
           spec.signal?.removeEventListener('abort', onAbort);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+            epoch: auth.epoch,
+          });
         });
       });
       req.end(payload);
@@ -382,7 +480,9 @@ export class Transport {
           {
             ...base,
             reason,
-            hint: 'log in again or refresh the token; check the user entry in the kubeconfig',
+            hint: this.config.user.exec
+              ? `the credential plugin "${pluginName(this.config.user.exec as ExecConfig)}" was run again and its new credential was rejected too: log in again with it (or your cloud CLI), or check the user entry in the kubeconfig`
+              : 'log in again or refresh the token; check the user entry in the kubeconfig',
           },
         );
       case 'Forbidden': {
@@ -468,6 +568,19 @@ export class Transport {
         );
     }
   }
+}
+
+/**
+ * `KUBE_HARDEN_FAULT=crash-after-requests:N` or `crash-after-writes:N`, for tests only (the token and Secret
+ * canary tests): the response to request (or write: PATCH, PUT or DELETE that is no dry-run) N+1 makes the
+ * command crash with an unexpected error, the path a bug would take. `crash-after-writes:0` crashes right after
+ * the first write reached the server, before its result is journaled.
+ */
+function injectedCrash(
+  fault: string | undefined,
+): { what: 'requests' | 'writes'; after: number } | undefined {
+  const m = /^crash-after-(requests|writes):(\d+)$/.exec(fault ?? '');
+  return m ? { what: m[1] as 'requests' | 'writes', after: Number(m[2]) } : undefined;
 }
 
 /** A kubeconfig `*-data` (base64) or `*` (file path) value. */
