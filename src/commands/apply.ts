@@ -184,8 +184,9 @@ enforce). Manual changes are listed as to do by hand, never applied.`,
         `${parsed.flags.yes ? 'applying' : 'to apply'} on ${target}:\n${describeList(toApply)}`,
       );
       if (!parsed.flags.yes) {
-        const disruptive = toApply.some((c) => c.risk === 'disruptive');
-        const question = `apply these ${toApply.length} change(s) of plan ${saved.id} to ${target}?${disruptive ? ' Some are disruptive.' : ''}`;
+        // Disruptive changes and deletes need the context name typed, never a bare "y".
+        const disruptive = toApply.some((c) => c.risk === 'disruptive' || c.operation === 'delete');
+        const question = `apply these ${toApply.length} change(s) of plan ${saved.id} to ${target}?${disruptive ? ' Some are disruptive or deletes.' : ''}`;
         const ok = await confirm(question, disruptive ? source.context : undefined);
         if (!ok) {
           output.err.write('not confirmed; nothing was changed.\n');
@@ -267,8 +268,8 @@ export function printReport(
   for (const o of report.outcomes) {
     const change = plan.changes.find((c) => c.id === o.id);
     const target = change?.target ? describeRef(change.target) : o.id;
-    const done =
-      change?.operation === 'delete' ? 'deleted ' : change?.operation === 'create' ? 'created ' : 'updated ';
+    // A delete is reported as one, never as "applied".
+    const done = change?.operation === 'delete' ? 'deleted ' : 'applied ';
     const mark =
       o.outcome === 'applied'
         ? paint(color, 'green', done)

@@ -340,7 +340,7 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
       expect(some.stderr).toContain(
         `forbidden update namespace/${denied}: you may not get namespaces/${denied}, patch namespaces/${denied}`,
       );
-      expect(some.stderr).toContain(`updated  namespace/${allowed}`);
+      expect(some.stderr).toContain(`applied  namespace/${allowed}`);
       expect((await kubectlJson<KubeObject>(['get', 'ns', allowed])).metadata.labels?.[`${PSA}warn`]).toBe(
         'restricted',
       );

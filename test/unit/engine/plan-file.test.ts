@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeList } from '../../../src/commands/apply.js';
+import { describeList, printReport } from '../../../src/commands/apply.js';
 import { parseDigest } from '../../../src/engine/digest.js';
 import { readPlanDir, verifyPlanSeal, writePlanDir } from '../../../src/engine/plan-file.js';
 import type { Plan, PlannedChange } from '../../../src/engine/types.js';
@@ -196,6 +196,34 @@ describe('delete changes in a saved plan', () => {
     const text = describeList(many);
     expect(text.split('\n').filter(Boolean)).toHaveLength(31);
     expect(text).toContain('  … and 5 more: 5 of demo (every one is in PLAN.md)');
+  });
+});
+
+describe('the report of an applied plan', () => {
+  it('reports a delete as deleted, never as applied', () => {
+    let text = '';
+    const err = {
+      write: (s: string) => {
+        text += s;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+    printReport(
+      {
+        runId: 'r1',
+        journalPath: '/j',
+        state: 'complete',
+        outcomes: [
+          { id: labelled.id, step: 'demo', outcome: 'applied' },
+          { id: deletion.id, step: 'demo', outcome: 'applied' },
+        ],
+      },
+      plan([labelled, deletion]),
+      err,
+      false,
+    );
+    expect(text).toContain('applied  namespace/shop\n');
+    expect(text).toContain('deleted  clusterrolebinding/old-binding\n');
   });
 });
 
