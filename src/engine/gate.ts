@@ -101,6 +101,17 @@ export async function accessPreflight(
   return out;
 }
 
+/** Above this many namespaces one cluster-wide list per kind is cheaper than a list per kind and namespace. */
+const SCOPED_LIST_MAX = 10;
+
+/** A snapshot covering `namespaces` (a superset when there are many; callers filter by namespace). */
+function snapshotOf(reader: ClusterReader, namespaces: string[], signal?: AbortSignal): Promise<Snapshot> {
+  return buildSnapshot(reader, {
+    namespaces: namespaces.length > SCOPED_LIST_MAX ? [] : namespaces,
+    ...(signal ? { signal } : {}),
+  });
+}
+
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
 const ENFORCE_VERSION = 'pod-security.kubernetes.io/enforce-version';
 const SERVER_VIOLATION = /violate the new PodSecurity enforce level/;
@@ -133,10 +144,7 @@ export async function recheckEnforce(
     return e && e.level !== 'privileged' ? [{ change, ...e }] : [];
   });
   if (enforce.length === 0) return [];
-  const snapshot = await buildSnapshot(reader, {
-    namespaces: [...new Set(enforce.map((e) => e.namespace))],
-    ...(signal ? { signal } : {}),
-  });
+  const snapshot = await snapshotOf(reader, [...new Set(enforce.map((e) => e.namespace))], signal);
   const serverMinor = snapshot.serverVersion?.minor;
   const out: Refusal[] = [];
   for (const e of enforce) {
@@ -217,7 +225,7 @@ export async function verifyApplied(
     }
     if (applied.length === 0) continue;
     if (!context) {
-      const snapshot = await buildSnapshot(reader, { namespaces: touchedNamespaces(plan), signal });
+      const snapshot = await snapshotOf(reader, touchedNamespaces(plan), signal);
       context = { snapshot, assessment: assess(snapshot, { now: options.now }) };
     }
     try {

@@ -19,6 +19,7 @@ import { blankDigestLine, computeSeal } from '../../src/engine/digest.js';
 import { verifyApplied } from '../../src/engine/gate.js';
 import { listRuns } from '../../src/engine/journal.js';
 import { buildPlan } from '../../src/engine/plan.js';
+import { writePlanDir } from '../../src/engine/plan-file.js';
 import type { Step, StepOptions } from '../../src/engine/types.js';
 import { ExitCode } from '../../src/errors.js';
 import { buildSnapshot } from '../../src/inventory/build.js';
@@ -38,6 +39,7 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
+import { fixedStep } from '../support/test-steps.js';
 
 const PSA = 'pod-security.kubernetes.io/';
 type Json = Record<string, unknown> & { changes: Array<Record<string, unknown>>; digest: string };
@@ -252,6 +254,59 @@ describeCluster('sealed plans (live)', () => {
     expect((await kubectlJson<KubeObject>(['get', 'ns', ns])).metadata.labels?.[`${PSA}enforce`]).toBe(
       'restricted',
     );
+  });
+
+  it('manual and delete changes end to end: the artifact is to do by hand, never applied; the delete is previewed, listed and reported as a delete', async () => {
+    const ns = await freshNamespace('kinds');
+    await kubectl(['create', 'configmap', 'old', '-n', ns, '--from-literal=a=1']);
+    const live: LiveCluster = connect({ kubeconfig: admin });
+    const dir = mkdtempSync(join(tmpdir(), 'kh-seal-kinds-'));
+    try {
+      const reader = readOnly(live);
+      const snapshot = await buildSnapshot(reader, { namespaces: [ns] });
+      const now = new Date();
+      const step = fixedStep('t', 1, [
+        {
+          kind: 'delete',
+          id: 't/delete/old',
+          target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'old' },
+          risk: 'low',
+          reason: 'no longer used',
+        },
+        {
+          kind: 'manual',
+          id: 't/manual/policy',
+          artifact: { path: 'audit/policy.yaml', content: 'apiVersion: audit.k8s.io/v1\nkind: Policy\n' },
+          instructions: 'Copy it to every control-plane node.',
+          risk: 'manual',
+          reason: 'outside the API',
+        },
+      ]);
+      const plan = await buildPlan(reader, snapshot, {
+        steps: [step as unknown as Step],
+        options: { namespaces: [ns], exclude: [], settings: {}, now },
+        assessment: assess(snapshot, { now }),
+      });
+      expect(plan.changes.map((c) => [c.kind, c.operation, c.preview])).toEqual([
+        ['delete', 'delete', 'ok'],
+        ['manual', 'manual', 'offline'],
+      ]);
+      writePlanDir(plan, dir);
+    } finally {
+      live.close();
+    }
+    expect(readFileSync(join(dir, 'artifacts/t/policy.yaml'), 'utf8')).toContain('kind: Policy');
+    const r = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', admin], {
+      env: env(),
+      testSteps: true,
+    });
+    expect(r.code, r.stderr).toBe(ExitCode.ok);
+    expect(r.stderr).toContain(`  delete  configmap ${ns}/old  (risk low)`);
+    expect(r.stderr).toContain(`deleted  configmap ${ns}/old`);
+    expect(r.stderr).toContain(`to do by hand: ${dir}/artifacts/t/policy.yaml (t)`);
+    expect(r.stderr).toMatch(/: 1 of 1 change\(s\) applied/);
+    expect(r.stderr).not.toMatch(/applied +.*policy/);
+    expect((await kubectlRaw(['get', 'configmap', 'old', '-n', ns])).exitCode).not.toBe(0);
   });
 
   it('verify after apply --plan detects FailedCreate of a workload that violates the enforced level', async () => {

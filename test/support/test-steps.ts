@@ -2,19 +2,24 @@
 import type { TargetRule } from '../../src/engine/targets.js';
 import type { Change, Step } from '../../src/engine/types.js';
 
-/** What test steps may write when a saved plan is applied: ConfigMaps, Namespaces and Secrets, any field. */
-export const TEST_TARGETS: readonly TargetRule[] = (
-  [
-    ['v1', 'ConfigMap'],
-    ['v1', 'Namespace'],
-    ['v1', 'Secret'],
-  ] as const
-).map(([apiVersion, kind]) => ({
-  apiVersion,
-  kind,
-  operations: ['create', 'update', 'delete'],
-  anyField: true,
-}));
+/** What test steps may write when a saved plan is applied: ConfigMaps, Namespaces and Secrets, any field; manual changes. */
+export const TEST_TARGETS: readonly TargetRule[] = [
+  { manual: true },
+  ...(
+    [
+      ['v1', 'ConfigMap'],
+      ['v1', 'Namespace'],
+      ['v1', 'Secret'],
+    ] as const
+  ).map(
+    ([apiVersion, kind]): TargetRule => ({
+      apiVersion,
+      kind,
+      operations: ['create', 'update', 'delete'],
+      anyField: true,
+    }),
+  ),
+];
 
 export function fixedStep(
   id: string,
