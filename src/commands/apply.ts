@@ -200,20 +200,22 @@ enforce). Manual changes are listed as to do by hand, never applied.`,
       });
       const report = await store.getState().apply(signal);
       printReport(report, saved, output.err, output.color);
-      // Each step checks what it changed (e.g. FailedCreate after enforce), as after the wizard.
-      const verifications = await verifyApplied(
-        reader,
-        saved,
-        report,
-        STEPS,
-        {
-          namespaces: [],
-          exclude: [],
-          settings: {},
-          now: new Date(),
-        },
-        signal,
-      );
+      // Each step checks what it changed (e.g. FailedCreate after enforce), as after the wizard; not after Ctrl-C.
+      const verifications = signal.aborted
+        ? {}
+        : await verifyApplied(
+            reader,
+            saved,
+            report,
+            STEPS,
+            {
+              namespaces: [],
+              exclude: [],
+              settings: {},
+              now: new Date(),
+            },
+            signal,
+          );
       let problems = false;
       for (const [step, v] of Object.entries(verifications)) {
         output.err.write(
