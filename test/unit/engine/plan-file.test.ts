@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeList, printReport } from '../../../src/commands/apply.js';
+import { describeList, exitCodeOf, printReport } from '../../../src/commands/apply.js';
 import { parseDigest } from '../../../src/engine/digest.js';
 import { readPlanDir, verifyPlanSeal, writePlanDir } from '../../../src/engine/plan-file.js';
 import type { Plan, PlannedChange } from '../../../src/engine/types.js';
@@ -224,6 +224,18 @@ describe('the report of an applied plan', () => {
     );
     expect(text).toContain('applied  namespace/shop\n');
     expect(text).toContain('deleted  clusterrolebinding/old-binding\n');
+  });
+
+  it('a change the API server forbade is exit 5 (README), a stale or conflicting one exit 8', () => {
+    const report = (outcome: 'forbidden' | 'stale' | 'applied') => ({
+      runId: 'r',
+      journalPath: '/j',
+      state: 'complete' as const,
+      outcomes: [{ id: 'a', step: 'demo', outcome }],
+    });
+    expect(exitCodeOf(report('forbidden'))).toBe(ExitCode.auth);
+    expect(exitCodeOf(report('stale'))).toBe(ExitCode.refused);
+    expect(exitCodeOf(report('applied'))).toBe(ExitCode.ok);
   });
 });
 
