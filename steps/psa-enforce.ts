@@ -12,7 +12,13 @@ import { inScope } from '../src/inventory/scope.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
-import { levelLabel, namespaceConfig, pinnedVersion, versionLabel } from './psa-labels.js';
+import {
+  levelLabel,
+  namespaceConfig,
+  pinnedVersion,
+  psaNamespaceTargets,
+  versionLabel,
+} from './psa-labels.js';
 import { WARN_AUDIT_SINCE } from './psa-warn-audit.js';
 
 export const ENFORCED_AT = 'kube-harden.io/psa-enforced-at';
@@ -54,6 +60,7 @@ export const psaEnforce: Step<EnforceFacts> = {
   summary:
     'enforce restricted on application namespaces and baseline on infrastructure, where every pod and template passes',
   risk: 'disruptive',
+  targets: psaNamespaceTargets(['enforce'], [ENFORCED_AT]),
 
   permissions(options, snapshot) {
     return snapshot.namespaces.some((n) => inScope(options, n.name))

@@ -1,6 +1,9 @@
 /** Pod Security Admission namespace labels, shared by the warn/audit and enforce steps. */
+
+import type { ObjectRule, ValueRule } from '../src/engine/targets.js';
 import type { ServerVersion } from '../src/k8s/types.js';
 import { compareLevels, type Level, NEWEST_POLICY_MINOR, parseVersion } from '../src/policy/pss/index.js';
+import { SYSTEM_NAMES } from '../src/policy/tiers.js';
 
 export const PSA_PREFIX = 'pod-security.kubernetes.io/';
 export type PsaMode = 'enforce' | 'audit' | 'warn';
@@ -44,4 +47,26 @@ export function namespaceConfig(
       ...(Object.keys(annotations).length ? { annotations } : {}),
     },
   };
+}
+
+/**
+ * What the Pod Security label steps may write (`Step.targets`): labels of the given modes on existing namespaces,
+ * never on a system namespace, never `privileged` (they only ever tighten), plus the step's own annotations.
+ */
+export function psaNamespaceTargets(modes: PsaMode[], annotations: string[]): ObjectRule[] {
+  const labels: Record<string, ValueRule> = {};
+  for (const mode of modes) {
+    labels[levelLabel(mode)] = { oneOf: ['baseline', 'restricted'] };
+    labels[versionLabel(mode)] = { matches: /^(latest|v1\.\d{1,3})$/ };
+  }
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      operations: ['update'],
+      neverNames: SYSTEM_NAMES,
+      labels,
+      annotations: Object.fromEntries(annotations.map((a) => [a, { matches: /^[0-9T:.Z-]{1,40}$/ }])),
+    },
+  ];
 }

@@ -15,6 +15,7 @@
  */
 
 import { contains, mergeApply } from '../src/engine/fields.js';
+import type { ObjectRule, ValueRule } from '../src/engine/targets.js';
 import type { Change, Step, StepFinding, Verification } from '../src/engine/types.js';
 import { projectPodSpec, securityAnnotations } from '../src/inventory/project.js';
 import { inScope } from '../src/inventory/scope.js';
@@ -500,6 +501,45 @@ function workloadConfig(ref: ObjectRef, kind: WorkloadKind, fragment: J): KubeOb
   } as KubeObject;
 }
 
+/**
+ * What the fixes may write (`Step.targets`): only the securityContext fields `fixTemplate` sets, with the values
+ * it sets (never a loosening one), and the optional read-only root's emptyDir at /tmp, on the pod template of the
+ * workload kinds whose template can change in place.
+ */
+function migrateTargets(): ObjectRule[] {
+  const kinds: Array<[string, WorkloadKind]> = [
+    ['apps/v1', 'Deployment'],
+    ['apps/v1', 'StatefulSet'],
+    ['apps/v1', 'DaemonSet'],
+    ['apps/v1', 'ReplicaSet'],
+    ['v1', 'ReplicationController'],
+    ['batch/v1', 'CronJob'],
+  ];
+  const container: Record<string, ValueRule> = {
+    name: 'any',
+    'securityContext.allowPrivilegeEscalation': { equals: false },
+    'securityContext.capabilities.drop': { every: /^[A-Za-z_]+$/ },
+    'securityContext.seccompProfile.type': { equals: 'RuntimeDefault' },
+    'securityContext.runAsNonRoot': { equals: true },
+    'securityContext.runAsUser': { matches: /^[1-9]\d{0,9}$/ },
+    'securityContext.readOnlyRootFilesystem': { equals: true },
+    'volumeMounts[].name': { matches: /^(tmp|kube-harden-tmp(-\d+)?)$/ },
+    'volumeMounts[].mountPath': { equals: '/tmp' },
+  };
+  return kinds.map(([apiVersion, kind]) => {
+    const spec = `${(templatePath(kind) ?? []).join('.')}.spec`;
+    const fields: Record<string, ValueRule> = {
+      [`${spec}.securityContext.runAsNonRoot`]: { equals: true },
+      [`${spec}.securityContext.seccompProfile.type`]: { equals: 'RuntimeDefault' },
+      [`${spec}.volumes[].name`]: { matches: /^(tmp|kube-harden-tmp(-\d+)?)$/ },
+      [`${spec}.volumes[].emptyDir`]: { equals: {} },
+    };
+    for (const list of ['initContainers', 'containers'])
+      for (const [path, rule] of Object.entries(container)) fields[`${spec}.${list}[].${path}`] = rule;
+    return { apiVersion, kind, operations: ['update'], fields };
+  });
+}
+
 export interface MigrateWorkload {
   ref: ObjectRef;
   kind: WorkloadKind;
@@ -632,6 +672,7 @@ export const psaMigrate: Step<MigrateFacts> = {
     'fix the workloads that block a namespace from enforcing its target level (securityContext changes; pods roll)',
   risk: 'disruptive',
   optIn: true,
+  targets: migrateTargets(),
 
   permissions(options, snapshot) {
     const checks: AccessCheck[] = [];

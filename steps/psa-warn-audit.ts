@@ -14,6 +14,7 @@ import {
   namespaceConfig,
   type PsaMode,
   pinnedVersion,
+  psaNamespaceTargets,
   stricter,
   versionLabel,
 } from './psa-labels.js';
@@ -61,6 +62,7 @@ export const psaWarnAudit: Step<WarnAuditFacts> = {
   summary:
     'label namespaces to warn and audit at their tier target (restricted for applications, baseline for infrastructure)',
   risk: 'low',
+  targets: psaNamespaceTargets(['warn', 'audit'], [WARN_AUDIT_SINCE]),
 
   permissions(options, snapshot) {
     const names = snapshot.namespaces.map((n) => n.name).filter((n) => inScope(options, n));

@@ -69,6 +69,9 @@ export async function writePlanOutput(
   output.err.write(
     `plan ${result.id} written to ${out}: plan.json, PLAN.md, ${written.manifests.length} manifest(s)${written.patches.length ? `, ${written.patches.length} patch(es) for GitOps sources in patches/` : ''}\n`,
   );
+  output.err.write(
+    `digest ${written.digest} (pin it: kube-harden apply --plan ${out} --expect-digest ${written.digest.slice(7)})\n`,
+  );
   if (!manifests) return written;
   const source = await ManifestSource.load(manifests);
   // Optional changes (e.g. readOnlyRootFilesystem) stay out of the copy: they are applied only when chosen.

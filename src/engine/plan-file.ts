@@ -1,18 +1,34 @@
 /**
  * Saved plans: `DIR/plan.json` (the contract a reviewer approves; see docs/plan-schema.md), `DIR/manifests/NN-<step>/`
- * (one kubectl-apply-able object per file) and `DIR/PLAN.md` (why, impact, rollback and the diffs per step, for a
- * pull request). `readPlanDir` validates a plan before anything is applied from it.
+ * (one kubectl-apply-able object per file), `DIR/artifacts/<step>/` (the files of manual changes) and `DIR/PLAN.md`
+ * (why, impact, rollback and the diffs per step, for a pull request), sealed by one digest (digest.ts).
+ * `readPlanDir` validates a plan and `verifyPlanSeal` its digest before anything is applied from it.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { KubeObject, ObjectRef, SourceInfo } from '../k8s/types.js';
+import {
+  blankDigestLine,
+  computeSeal,
+  DIGEST_LINE,
+  type DigestEntry,
+  digestLine,
+  firstDifference,
+} from './digest.js';
 import { redact, toYaml } from './normalize.js';
 import type { Plan, PlannedChange } from './types.js';
 
 const MAX_PLAN_BYTES = 64 * 1024 * 1024;
 
-export function planJson(plan: Plan): Record<string, unknown> {
+/**
+ * plan.json's object. `artifactFiles` (change id → path in DIR): a manual change's artifact is kept in that file
+ * and plan.json names it instead of holding the content.
+ */
+export function planJson(
+  plan: Plan,
+  artifactFiles: ReadonlyMap<string, string> = new Map(),
+): Record<string, unknown> {
   const source = plan.source;
   return {
     schemaVersion: plan.schemaVersion,
@@ -40,13 +56,41 @@ export function planJson(plan: Plan): Record<string, unknown> {
       ...(c.conflicts ? { conflicts: c.conflicts } : {}),
       warnings: c.warnings,
       diff: c.diff,
-      ...(c.artifact ? { artifact: c.artifact } : {}),
+      ...(c.artifact ? { artifact: artifactJson(c, artifactFiles.get(c.id)) } : {}),
       ...(c.instructions ? { instructions: c.instructions } : {}),
       ...(c.exportPatch ? { exportPatch: c.exportPatch } : {}),
       ...(c.optional ? { optional: true } : {}),
     })),
     unknown: plan.unknown,
   };
+}
+
+function artifactJson(c: PlannedChange, file: string | undefined): Record<string, string> {
+  const artifact = c.artifact as NonNullable<PlannedChange['artifact']>;
+  return file ? { path: artifact.path, file } : { path: artifact.path, content: artifact.content };
+}
+
+const cleanName = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/^[.-]+/, '') || 'x';
+
+/** Where each manual change's artifact goes: `artifacts/<step>/<file>`, unique, never outside DIR. */
+export function artifactFiles(plan: Plan): Map<string, string> {
+  const files = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const c of plan.changes) {
+    if (c.kind !== 'manual' || !c.artifact) continue;
+    const base = cleanName(basename(c.artifact.path));
+    const dot = base.lastIndexOf('.');
+    const [stem, ext] = dot > 0 ? [base.slice(0, dot), base.slice(dot)] : [base, ''];
+    let rel = `artifacts/${cleanName(c.step)}/${base}`;
+    for (let i = 2; taken.has(rel); i++) rel = `artifacts/${cleanName(c.step)}/${stem}-${i}${ext}`;
+    taken.add(rel);
+    files.set(c.id, rel);
+  }
+  return files;
 }
 
 function fileName(ref: ObjectRef): string {
@@ -61,10 +105,25 @@ function manifestOf(change: PlannedChange): KubeObject | undefined {
   return redact({ ...change.desired, metadata: metadata as KubeObject['metadata'] });
 }
 
-export function renderPlanMarkdown(plan: Plan): string {
+export interface MarkdownOptions {
+  /** The plan's digest, shown under the title (saved plans). */
+  digest?: string;
+  /** See planJson. */
+  artifactFiles?: ReadonlyMap<string, string>;
+}
+
+export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   const lines: string[] = [];
   const src = plan.source;
   lines.push(`# kube-harden plan ${plan.id}`, '');
+  if (opts.digest) {
+    lines.push(
+      digestLine(opts.digest),
+      '',
+      `Apply exactly this plan with \`kube-harden apply --plan DIR --expect-digest ${opts.digest.slice(7)}\`: it refuses if anything in plan.json, this file, manifests/, optional/, patches/ or artifacts/ changed.`,
+      '',
+    );
+  }
   lines.push(
     src.kind === 'cluster'
       ? `Cluster: context \`${src.context}\`, server \`${src.server}\`${plan.serverVersion ? `, Kubernetes ${plan.serverVersion.gitVersion}` : ''}.`
@@ -94,7 +153,13 @@ export function renderPlanMarkdown(plan: Plan): string {
       const name = t
         ? `${t.kind} ${t.namespace ? `${t.namespace}/` : ''}${t.name}`
         : (c.artifact?.path ?? c.id);
-      lines.push(`### ${c.operation} ${name} (+${c.diff.added} −${c.diff.removed})`, '');
+      lines.push(
+        c.kind === 'manual'
+          ? `### manual (to do by hand): ${name}`
+          : `### ${c.operation} ${name} (+${c.diff.added} −${c.diff.removed})`,
+        '',
+      );
+      if (c.kind === 'delete') lines.push(`**Deletes** ${name} (risk: ${c.risk}).`, '');
       lines.push(c.reason, '');
       for (const n of c.notes) lines.push(`- ${n}`);
       if (c.notes.length) lines.push('');
@@ -108,7 +173,17 @@ export function renderPlanMarkdown(plan: Plan): string {
         lines.push('');
       }
       if (c.diff.text) lines.push('```diff', c.diff.text.trimEnd(), '```', '');
-      if (c.instructions) lines.push(c.instructions, '');
+      if (c.kind === 'manual') {
+        const file = opts.artifactFiles?.get(c.id);
+        lines.push(
+          file
+            ? `Artifact: \`${file}\` (in this plan directory). kube-harden never applies it.`
+            : 'Artifact (kube-harden never applies it):',
+          '',
+        );
+        if (!file && c.artifact) lines.push('```', c.artifact.content.trimEnd(), '```', '');
+        if (c.instructions) lines.push('**To do by hand.**', '', c.instructions, '');
+      } else if (c.instructions) lines.push(c.instructions, '');
     }
     if (step.noops.length) {
       lines.push(
@@ -127,6 +202,10 @@ export interface WrittenPlan {
   manifests: string[];
   /** Strategic-merge patches for objects whose source of truth is Helm, Argo CD or Flux. */
   patches: string[];
+  /** The files of manual changes (`artifacts/<step>/<file>`). */
+  artifacts: string[];
+  /** The seal over plan.json, PLAN.md and every file under manifests/, optional/, patches/ and artifacts/. */
+  digest: string;
 }
 
 export function writePlanDir(plan: Plan, dir: string): WrittenPlan {
@@ -166,11 +245,34 @@ export function writePlanDir(plan: Plan, dir: string): WrittenPlan {
     );
     patches.push(rel);
   }
+  // Manual changes: the artifact a person applies, next to its instructions in PLAN.md.
+  const artifacts = artifactFiles(plan);
+  for (const change of plan.changes) {
+    const rel = artifacts.get(change.id);
+    if (!rel || !change.artifact) continue;
+    mkdirSync(join(dir, rel, '..'), { recursive: true });
+    writeFileSync(join(dir, rel), change.artifact.content);
+  }
+  // The seal: computed over what is written, PLAN.md with its digest line blanked (it shows the digest).
+  const object = JSON.parse(JSON.stringify(planJson(plan, artifacts))) as Record<string, unknown>;
+  const blank = renderPlanMarkdown(plan, { digest: `sha256:${'0'.repeat(64)}`, artifactFiles: artifacts });
+  const seal = computeSeal(dir, object, blankDigestLine(blank));
   const planFile = join(dir, 'plan.json');
-  writeFileSync(planFile, `${JSON.stringify(planJson(plan), null, 2)}\n`);
+  writeFileSync(
+    planFile,
+    `${JSON.stringify({ ...object, digest: seal.digest, digestEntries: seal.entries }, null, 2)}\n`,
+  );
   const markdownFile = join(dir, 'PLAN.md');
-  writeFileSync(markdownFile, renderPlanMarkdown(plan));
-  return { dir, planFile, markdownFile, manifests: manifests.sort(), patches: patches.sort() };
+  writeFileSync(markdownFile, renderPlanMarkdown(plan, { digest: seal.digest, artifactFiles: artifacts }));
+  return {
+    dir,
+    planFile,
+    markdownFile,
+    manifests: manifests.sort(),
+    patches: patches.sort(),
+    artifacts: [...artifacts.values()].sort(),
+    digest: seal.digest,
+  };
 }
 
 function fail(file: string, message: string): never {
@@ -207,6 +309,15 @@ export function readPlanDir(dir: string): Plan {
       if (typeof c[key] !== 'string') fail(file, `${where}.${key} is missing`);
     }
     if (!['apply', 'delete', 'manual'].includes(c.kind as string)) fail(file, `${where}.kind is invalid`);
+    // The operation follows from the kind: an "apply" change that says "delete" would delete.
+    const operations: Record<string, string[]> = {
+      apply: ['create', 'update'],
+      delete: ['delete'],
+      manual: ['manual'],
+    };
+    if (!operations[c.kind as string]?.includes(c.operation as string))
+      fail(file, `${where}.operation "${c.operation}" is not one of a ${c.kind} change's`);
+    if (c.kind === 'manual') c.artifact = readArtifact(dir, file, where, c.artifact);
     if (c.kind !== 'manual') {
       const t = c.target as ObjectRef | undefined;
       if (
@@ -274,6 +385,56 @@ export function readPlanDir(dir: string): Plan {
     changes,
     unknown: Array.isArray(raw.unknown) ? (raw.unknown as Plan['unknown']) : [],
   };
+}
+
+const ARTIFACT_FILE = /^artifacts\/[a-z0-9][a-z0-9.-]*\/[a-z0-9][a-z0-9.-]*$/;
+
+/** A manual change's artifact: its content from `artifacts/<step>/<file>` (plans written by `plan --out`). */
+function readArtifact(dir: string, file: string, where: string, raw: unknown): PlannedChange['artifact'] {
+  const a = raw as { path?: unknown; content?: unknown; file?: unknown } | undefined;
+  if (!a || typeof a !== 'object' || typeof a.path !== 'string') fail(file, `${where}.artifact is missing`);
+  if (typeof a.file !== 'string') {
+    if (typeof a.content !== 'string') fail(file, `${where}.artifact has neither file nor content`);
+    return { path: a.path, content: a.content };
+  }
+  if (!ARTIFACT_FILE.test(a.file) || a.file.includes('..'))
+    fail(file, `${where}.artifact.file must be artifacts/<step>/<file>, got ${JSON.stringify(a.file)}`);
+  const abs = join(dir, a.file);
+  if (!existsSync(abs)) fail(file, `${where}.artifact.file ${a.file} is missing`);
+  if (statSync(abs).size > MAX_PLAN_BYTES) fail(file, `${a.file} is larger than 64 MiB`);
+  return { path: a.path, content: readFileSync(abs, 'utf8'), file: a.file };
+}
+
+/**
+ * Check the plan's seal: the digest recorded in plan.json (and shown in PLAN.md) must be the digest of what is in
+ * DIR now, and `expect` (the reviewed digest, `--expect-digest`) when given. Returns the digest; refuses (exit 6)
+ * naming the first entry that differs.
+ */
+export function verifyPlanSeal(dir: string, expect?: string): string {
+  const file = join(dir, 'plan.json');
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const recorded = typeof raw.digest === 'string' ? raw.digest : undefined;
+  const refuse = (message: string): never => {
+    throw new InputError(`refusing plan ${dir}: ${message}`, {
+      hint: 'apply only the plan that was reviewed: write it again with `kube-harden plan --out DIR` and review it',
+    });
+  };
+  if (!recorded) refuse('plan.json has no digest (made by an older kube-harden, or edited)');
+  const mdPath = join(dir, 'PLAN.md');
+  const markdown = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : undefined;
+  const seal = computeSeal(dir, raw, markdown === undefined ? undefined : blankDigestLine(markdown));
+  if (seal.digest !== recorded) {
+    const entries = Array.isArray(raw.digestEntries) ? (raw.digestEntries as DigestEntry[]) : [];
+    refuse(`it changed after it was sealed: ${firstDifference(entries, seal.entries)}`);
+  }
+  const shown = markdown ? DIGEST_LINE.exec(markdown)?.[0] : undefined;
+  if (shown !== digestLine(seal.digest)) refuse("PLAN.md does not show plan.json's digest");
+  if (expect && expect !== seal.digest) {
+    throw new InputError(`refusing plan ${dir}: its digest is ${seal.digest}, not the reviewed ${expect}`, {
+      hint: 'apply the plan that was reviewed, or review this one',
+    });
+  }
+  return seal.digest;
 }
 
 function parseGitVersion(v: string): { major: number; minor: number; gitVersion: string } {

@@ -6,6 +6,7 @@ import type { ClusterReader } from '../cluster/types.js';
 import type { Snapshot } from '../inventory/types.js';
 import type { AccessCheck, KubeObject, ObjectRef, ServerVersion, SourceInfo } from '../k8s/types.js';
 import type { Assessment } from '../policy/assess.js';
+import type { TargetRule } from './targets.js';
 
 export type Risk = 'none' | 'low' | 'disruptive' | 'manual';
 
@@ -92,6 +93,11 @@ export interface Step<Facts = unknown> {
   optIn?: boolean;
   /** What applying this step needs (SelfSubjectAccessReview attributes), for the permission preflight. */
   permissions(options: StepOptions, snapshot: Snapshot): AccessCheck[];
+  /**
+   * Everything this step's changes can touch (kinds, operations, label keys and fields, with their values).
+   * `apply --plan` refuses a saved change outside them: a plan can only contain what its steps can produce.
+   */
+  targets: readonly TargetRule[];
   detect(ctx: StepContext): Promise<DetectResult<Facts>>;
   propose(facts: Facts, options: StepOptions): Change[];
   explain(facts: Facts, changes: Change[]): Explanation;
@@ -131,8 +137,8 @@ export interface PlannedChange {
   previewError?: string;
   /** Fields owned by other field managers: applying needs the operator to take them over explicitly. */
   conflicts?: Array<{ manager: string; field: string }>;
-  /** For manual changes: the artifact and what to do with it. */
-  artifact?: { path: string; content: string };
+  /** For manual changes: the artifact and what to do with it (`file`: where a saved plan keeps it, in DIR). */
+  artifact?: { path: string; content: string; file?: string };
   instructions?: string;
   /** See Change.exportPatch. */
   exportPatch?: string;

@@ -29,7 +29,7 @@ import {
   kubectlJson,
   waitFor,
 } from '../cluster/harness.js';
-import { repoRoot, runCli } from '../support/cli.js';
+import { cliWithTestSteps, runCli } from '../support/cli.js';
 import { fixedStep } from '../support/test-steps.js';
 
 const CANARY = 'kh-canary-secret-9b41e7';
@@ -271,6 +271,7 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
     const kubeconfig = clusterInfo().adminKubeconfig;
     const refused = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
       env: { XDG_STATE_HOME: state },
+      testSteps: true,
     });
     expect(refused.code).toBe(ExitCode.refused);
     expect(refused.stderr).toContain(`namespace/${ns}: resourceVersion`);
@@ -280,6 +281,7 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
     writePlanDir(await planWith(admin, [step], [ns]), dir);
     const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
       env: { XDG_STATE_HOME: state },
+      testSteps: true,
     });
     expect(applied.code, applied.stderr).toBe(ExitCode.ok);
     expect((await kubectlJson<KubeObject>(['get', 'ns', ns])).metadata.labels?.tier).toBe('gold');
@@ -317,7 +319,7 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
     const child = spawn(
       process.execPath,
       [
-        join(repoRoot, 'bin', 'kube-harden.js'),
+        cliWithTestSteps,
         'apply',
         '--plan',
         dir,
@@ -398,7 +400,7 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
     const child = spawn(
       process.execPath,
       [
-        join(repoRoot, 'bin', 'kube-harden.js'),
+        cliWithTestSteps,
         'apply',
         '--plan',
         dir,

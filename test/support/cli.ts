@@ -11,13 +11,24 @@ export interface CliResult {
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
+/** The built CLI with the test-only steps (`fixedStep` id "t") known to `apply --plan` (see its file). */
+export const cliWithTestSteps = join(repoRoot, 'dist', 'test', 'support', 'cli-with-test-steps.js');
+
 export function runCli(
   args: string[],
-  options: { env?: Record<string, string>; input?: string; timeoutMs?: number; cwd?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    input?: string;
+    timeoutMs?: number;
+    cwd?: string;
+    /** Run the CLI with the test-only steps (`cliWithTestSteps`). */
+    testSteps?: boolean;
+  } = {},
 ): Promise<CliResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'kube-harden.js'), ...args], {
+    const entry = options.testSteps ? cliWithTestSteps : join(repoRoot, 'bin', 'kube-harden.js');
+    const child = spawn(process.execPath, [entry, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,5 +1,25 @@
 /** Test-only steps (never registered in steps/): they propose exactly the changes a test gives them. */
+import type { TargetRule } from '../../src/engine/targets.js';
 import type { Change, Step } from '../../src/engine/types.js';
+
+/** What test steps may write when a saved plan is applied: ConfigMaps, Namespaces and Secrets, any field; manual changes. */
+export const TEST_TARGETS: readonly TargetRule[] = [
+  { manual: true },
+  ...(
+    [
+      ['v1', 'ConfigMap'],
+      ['v1', 'Namespace'],
+      ['v1', 'Secret'],
+    ] as const
+  ).map(
+    ([apiVersion, kind]): TargetRule => ({
+      apiVersion,
+      kind,
+      operations: ['create', 'update', 'delete'],
+      anyField: true,
+    }),
+  ),
+];
 
 export function fixedStep(
   id: string,
@@ -14,6 +34,7 @@ export function fixedStep(
     summary: 'test-only',
     risk,
     permissions: () => [],
+    targets: TEST_TARGETS,
     detect: async () => ({ facts: changes, findings: [] }),
     propose: (facts) => facts,
     explain: () => ({ why: 'test', impact: 'test', rollback: 'kube-harden undo' }),
