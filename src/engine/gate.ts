@@ -12,12 +12,13 @@ import type { ClusterReader } from '../cluster/types.js';
 import { buildSnapshot } from '../inventory/build.js';
 import { type Snapshot, WORKLOAD_KINDS } from '../inventory/types.js';
 import { Kinds, kindInfo, resourceName } from '../k8s/kinds.js';
-import { type AccessCheck, describeRef, type KubeObject } from '../k8s/types.js';
+import type { AccessCheck, KubeObject } from '../k8s/types.js';
 import { assess } from '../policy/assess.js';
 import { evaluatePod, type Level, type PolicyVersionString, parseVersion } from '../policy/pss/index.js';
 import type { ApplyReport } from './apply.js';
 import { outsideTargets } from './targets.js';
-import type { AppliedChange, Plan, PlannedChange, Step, StepOptions, Verification } from './types.js';
+import type { Plan, PlannedChange, Step, StepOptions, Verification } from './types.js';
+import { verifyRun } from './verify.js';
 
 export interface Refusal {
   change: PlannedChange;
@@ -209,39 +210,8 @@ export async function verifyApplied(
   options: StepOptions,
   signal: AbortSignal,
 ): Promise<Record<string, Verification>> {
-  const verifications: Record<string, Verification> = {};
-  let context: { snapshot: Snapshot; assessment: ReturnType<typeof assess> } | undefined;
-  for (const step of steps) {
-    if (!step.verify) continue;
-    const applied: AppliedChange[] = [];
-    for (const o of report.outcomes) {
-      const change = plan.changes.find((c) => c.id === o.id);
-      if (o.step !== step.id || o.outcome !== 'applied' || !change) continue;
-      applied.push({
-        change,
-        ...(o.object ? { result: o.object } : {}),
-        appliedAt: o.at ?? new Date().toISOString(),
-      });
-    }
-    if (applied.length === 0) continue;
-    if (!context) {
-      const snapshot = await snapshotOf(reader, touchedNamespaces(plan), signal);
-      context = { snapshot, assessment: assess(snapshot, { now: options.now }) };
-    }
-    try {
-      verifications[step.id] = (await (step as Step).verify?.(
-        { ...context, reader, options, signal },
-        applied,
-      )) as Verification;
-    } catch (error) {
-      if (!isClusterError(error)) throw error;
-      verifications[step.id] = {
-        ok: false,
-        messages: [
-          `could not verify: ${error.message}; check ${applied.map((a) => (a.change.target ? describeRef(a.change.target) : a.change.id)).join(', ')} by hand`,
-        ],
-      };
-    }
-  }
-  return verifications;
+  return verifyRun(steps, plan, report.outcomes, async () => {
+    const snapshot = await snapshotOf(reader, touchedNamespaces(plan), signal);
+    return { snapshot, assessment: assess(snapshot, { now: options.now }), reader, options, signal };
+  });
 }

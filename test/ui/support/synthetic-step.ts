@@ -62,6 +62,11 @@ export function syntheticStep(): Step<never> {
     summary: 'one change of each kind',
     risk: 'disruptive',
     permissions: () => [],
+    targets: [
+      { manual: true },
+      { apiVersion: 'v1', kind: 'ConfigMap', operations: ['create', 'update'], anyField: true },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', operations: ['delete'] },
+    ],
     detect: async () => ({ facts: {}, findings: [] }),
     propose: () => changes,
     explain: () => ({ why: 'A step with every kind of change.', impact: 'None.', rollback: 'Undo.' }),
