@@ -12,10 +12,17 @@ import { inScope } from '../src/inventory/scope.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
-import { levelLabel, namespaceConfig, pinnedVersion, versionLabel } from './psa-labels.js';
-import { WARN_AUDIT_SINCE } from './psa-warn-audit.js';
+import { ENFORCED_AT, WARN_AUDIT_SINCE } from './kit/annotations.js';
+import { failedCreateSince } from './kit/failed-create.js';
+import {
+  dryRunEnforce,
+  levelLabel,
+  namespaceConfig,
+  pinnedVersion,
+  SERVER_VIOLATION,
+  versionLabel,
+} from './kit/psa.js';
 
-export const ENFORCED_AT = 'kube-harden.io/psa-enforced-at';
 const DAY = 86_400_000;
 
 interface Blocking {
@@ -44,8 +51,6 @@ export interface EnforceFacts {
   version: string;
   namespaces: EnforcePlan[];
 }
-
-const SERVER_VIOLATION = /violate the new PodSecurity enforce level/;
 
 export const psaEnforce: Step<EnforceFacts> = {
   id: 'psa-enforce',
@@ -132,20 +137,14 @@ export const psaEnforce: Step<EnforceFacts> = {
           ? (['restricted', 'baseline'] as Level[])
           : [proposed]) {
           try {
-            const res = await reader.dryRunMergePatch(
-              { apiVersion: 'v1', kind: 'Namespace', name: posture.name },
-              {
-                metadata: { labels: { [levelLabel('enforce')]: level, [versionLabel('enforce')]: version } },
-              },
-              ctx.signal,
-            );
-            plan.server = res.warnings;
-            if (!res.warnings.some((w) => SERVER_VIOLATION.test(w))) {
+            const warnings = await dryRunEnforce(reader, posture.name, level, version, ctx.signal);
+            plan.server = warnings;
+            if (!warnings.some((w) => SERVER_VIOLATION.test(w))) {
               proposed = level;
               plan.proposed = level;
               break;
             }
-            plan.why = `the API server reports existing pods that violate ${level}: ${res.warnings.join(' | ')}`;
+            plan.why = `the API server reports existing pods that violate ${level}: ${warnings.join(' | ')}`;
           } catch (error) {
             plan.why = `the API server's check could not run: ${(error as Error).message}`;
             break;
@@ -235,42 +234,18 @@ export const psaEnforce: Step<EnforceFacts> = {
   },
 
   async verify(ctx, applied): Promise<Verification> {
-    const messages: string[] = [];
-    let ok = true;
-    for (const a of applied) {
-      if (a.change.kind !== 'apply' || !a.change.target) continue;
-      const ns = a.change.target.name;
-      const since = Date.parse(a.appliedAt);
-      try {
-        for await (const page of ctx.reader.list(Kinds.Event, {
-          namespace: ns,
-          fieldSelector: 'reason=FailedCreate',
-          signal: ctx.signal,
-        })) {
-          for (const ev of page.items) {
-            const e = ev as unknown as {
-              message?: string;
-              lastTimestamp?: string;
-              eventTime?: string;
-              involvedObject?: { kind?: string; name?: string };
-            };
-            const when = Date.parse(e.lastTimestamp ?? e.eventTime ?? '');
-            if (!/violates PodSecurity/.test(e.message ?? '') || !(when >= since - 1000)) continue;
-            ok = false;
-            messages.push(
-              `${e.involvedObject?.kind ?? 'object'} ${ns}/${e.involvedObject?.name ?? '?'}: ${e.message}`,
-            );
-          }
-        }
-      } catch (error) {
-        ok = false;
-        messages.push(
-          `namespace ${ns}: could not read events (${(error as Error).message}); check FailedCreate events by hand`,
-        );
-      }
-    }
+    const changed = applied.filter((a) => a.change.kind === 'apply' && a.change.target);
+    const { ok, messages } = await failedCreateSince(
+      ctx.reader,
+      changed.map((a) => ({
+        namespace: a.change.target?.name as string,
+        since: a.appliedAt,
+        match: /violates PodSecurity/,
+      })),
+      ctx.signal,
+    );
     if (ok)
-      messages.push(`no FailedCreate for PodSecurity in ${applied.length} namespace(s) since the change`);
+      messages.push(`no FailedCreate for PodSecurity in ${changed.length} namespace(s) since the change`);
     return { ok, messages };
   },
 };

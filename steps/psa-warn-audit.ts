@@ -9,16 +9,16 @@ import { inScope } from '../src/inventory/scope.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
+import { WARN_AUDIT_SINCE } from './kit/annotations.js';
 import {
+  dryRunEnforce,
   levelLabel,
   namespaceConfig,
   type PsaMode,
   pinnedVersion,
   stricter,
   versionLabel,
-} from './psa-labels.js';
-
-export const WARN_AUDIT_SINCE = 'kube-harden.io/psa-warn-audit-since';
+} from './kit/psa.js';
 
 interface NamespacePlan {
   name: string;
@@ -120,20 +120,9 @@ export const psaWarnAudit: Step<WarnAuditFacts> = {
           .filter((n) => n.labels)
           .map(async (n) => {
             const level = n.labels?.[levelLabel('warn')] as string;
+            const version = n.labels?.[versionLabel('warn')] as string;
             try {
-              const res = await reader.dryRunMergePatch(
-                { apiVersion: 'v1', kind: 'Namespace', name: n.name },
-                {
-                  metadata: {
-                    labels: {
-                      [levelLabel('enforce')]: level,
-                      [versionLabel('enforce')]: n.labels?.[versionLabel('warn')],
-                    },
-                  },
-                },
-                ctx.signal,
-              );
-              n.serverPreview = res.warnings;
+              n.serverPreview = await dryRunEnforce(reader, n.name, level, version, ctx.signal);
             } catch {
               // informational only; the real preview still runs
             }

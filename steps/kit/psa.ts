@@ -1,0 +1,70 @@
+/**
+ * Pod Security Admission namespace labels (kubernetes.io "Enforce Pod Security Standards with namespace labels"),
+ * shared by the warn/audit, enforce and migrate steps.
+ */
+import type { ClusterReader } from '../../src/cluster/types.js';
+import type { ServerVersion } from '../../src/k8s/types.js';
+import { compareLevels, type Level, NEWEST_POLICY_MINOR } from '../../src/policy/pss/index.js';
+
+export const PSA_PREFIX = 'pod-security.kubernetes.io/';
+export type PsaMode = 'enforce' | 'audit' | 'warn';
+
+export function levelLabel(mode: PsaMode): string {
+  return `${PSA_PREFIX}${mode}`;
+}
+export function versionLabel(mode: PsaMode): string {
+  return `${PSA_PREFIX}${mode}-version`;
+}
+
+/** The version to pin: `--psa-version`, else the server's minor (`v1.36`), else the newest the evaluator knows. */
+export function pinnedVersion(requested: string | undefined, server: ServerVersion | undefined): string {
+  if (requested) return requested;
+  if (server) return `v1.${server.minor}`;
+  return `v1.${NEWEST_POLICY_MINOR}`;
+}
+
+/** The stricter of two levels. */
+export function stricter(a: Level, b: Level): Level {
+  return compareLevels(a, b) >= 0 ? a : b;
+}
+
+/**
+ * Ask the API server what enforcing `level:version` on a namespace would say about its existing pods: a
+ * server-side dry-run of the label change (nothing is persisted). Pod Security admission answers with `Warning`
+ * headers ("existing pods in namespace … violate the new PodSecurity enforce level …"); it checks at most 3,000
+ * pods in 1 s (pod-security-admission admission.go defaultNamespaceMaxPodsToCheck/defaultNamespacePodCheckTimeout).
+ */
+export async function dryRunEnforce(
+  reader: ClusterReader,
+  namespace: string,
+  level: string,
+  version: string,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const res = await reader.dryRunMergePatch(
+    { apiVersion: 'v1', kind: 'Namespace', name: namespace },
+    { metadata: { labels: { [levelLabel('enforce')]: level, [versionLabel('enforce')]: version } } },
+    signal,
+  );
+  return res.warnings;
+}
+
+/** The warning of an enforce dry-run that means existing pods would be rejected. */
+export const SERVER_VIOLATION = /violate the new PodSecurity enforce level/;
+
+/** Namespace apply configuration holding only the given labels and annotations. */
+export function namespaceConfig(
+  name: string,
+  labels: Record<string, string>,
+  annotations: Record<string, string> = {},
+) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels,
+      ...(Object.keys(annotations).length ? { annotations } : {}),
+    },
+  };
+}
