@@ -14,6 +14,7 @@ import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
 import { ENFORCED_AT, WARN_AUDIT_SINCE } from './kit/annotations.js';
 import { failedCreateSince } from './kit/failed-create.js';
+import { finding } from './kit/findings.js';
 import {
   dryRunEnforce,
   levelLabel,
@@ -81,12 +82,13 @@ export const psaEnforce: Step<EnforceFacts> = {
       if (target === 'privileged') continue;
       const nsTarget = { kind: 'Namespace', name: posture.name };
       if (posture.unreadable || !posture.psa || posture.strictestWithoutExceptions === 'unknown') {
-        findings.push({
-          control: 'KH-UNKNOWN',
-          severity: 'high',
-          target: nsTarget,
-          message: `namespace ${posture.name}: its workloads or labels could not all be read, so no enforce level is proposed (unknown is not compliant)`,
-        });
+        findings.push(
+          finding(
+            'KH-UNKNOWN',
+            nsTarget,
+            `namespace ${posture.name}: its workloads or labels could not all be read, so no enforce level is proposed (unknown is not compliant)`,
+          ),
+        );
         continue;
       }
       if (posture.synthesized) continue;
@@ -160,16 +162,17 @@ export const psaEnforce: Step<EnforceFacts> = {
       plans.push(plan);
       if (plan.proposed !== target && blocking.length > 0) {
         const excepted = blocking.filter((b) => b.exceptedBy);
-        findings.push({
-          control: 'KH-PSA-ENFORCE-BLOCKED',
-          severity: 'medium',
-          target: nsTarget,
-          message: `namespace ${posture.name} cannot enforce ${target}: ${blocking.map((b) => `${b.kind} ${b.name} (${b.checks.join(', ')})`).join('; ')}${
-            excepted.length
-              ? ` — ${excepted.map((b) => `${b.kind} ${b.name}`).join(', ')} ${excepted.length === 1 ? 'is' : 'are'} excepted, but PSA cannot exempt a single workload: move ${excepted.length === 1 ? 'it' : 'them'} to a namespace of ${excepted.length === 1 ? 'its' : 'their'} own to enforce ${target} here`
-              : ''
-          }`,
-        });
+        findings.push(
+          finding(
+            'KH-PSA-ENFORCE-BLOCKED',
+            nsTarget,
+            `namespace ${posture.name} cannot enforce ${target}: ${blocking.map((b) => `${b.kind} ${b.name} (${b.checks.join(', ')})`).join('; ')}${
+              excepted.length
+                ? ` — ${excepted.map((b) => `${b.kind} ${b.name}`).join(', ')} ${excepted.length === 1 ? 'is' : 'are'} excepted, but PSA cannot exempt a single workload: move ${excepted.length === 1 ? 'it' : 'them'} to a namespace of ${excepted.length === 1 ? 'its' : 'their'} own to enforce ${target} here`
+                : ''
+            }`,
+          ),
+        );
       }
       // Warn/audit without enforce for too long: audit mode is a step, not a destination.
       const since = snapshot.namespaces.find((n) => n.name === posture.name)?.annotations[WARN_AUDIT_SINCE];
@@ -177,12 +180,13 @@ export const psaEnforce: Step<EnforceFacts> = {
       if (hasWarnAudit && (!current || current === 'privileged') && since) {
         const age = Math.floor((options.now.getTime() - Date.parse(since)) / DAY);
         if (Number.isFinite(age) && age > staleAfterDays) {
-          findings.push({
-            control: 'KH-PSA-AUDIT-ONLY',
-            severity: 'medium',
-            target: nsTarget,
-            message: `namespace ${posture.name} has had warn/audit without enforce for ${age} days (since ${since}; threshold ${staleAfterDays})`,
-          });
+          findings.push(
+            finding(
+              'KH-PSA-AUDIT-ONLY',
+              nsTarget,
+              `namespace ${posture.name} has had warn/audit without enforce for ${age} days (since ${since}; threshold ${staleAfterDays})`,
+            ),
+          );
         }
       }
     }

@@ -24,6 +24,7 @@ import {
   type PolicyVersionString,
 } from '../src/policy/pss/index.js';
 import { failedCreateSince } from './kit/failed-create.js';
+import { finding } from './kit/findings.js';
 import { type Json as J, map } from './kit/json.js';
 import { type FixLevel, fixTemplate, type TemplateFix } from './kit/pod-security-fix.js';
 import { pinnedVersion } from './kit/psa.js';
@@ -190,12 +191,13 @@ export const psaMigrate: Step<MigrateFacts> = {
       if (!inScope(options, posture.name)) continue;
       const nsTarget = { kind: 'Namespace', name: posture.name };
       if (posture.unreadable || !posture.psa || posture.strictestWithoutExceptions === 'unknown') {
-        findings.push({
-          control: 'KH-UNKNOWN',
-          severity: 'high',
-          target: nsTarget,
-          message: `namespace ${posture.name}: its workloads or labels could not all be read, so no fixes are proposed (unknown is not compliant)`,
-        });
+        findings.push(
+          finding(
+            'KH-UNKNOWN',
+            nsTarget,
+            `namespace ${posture.name}: its workloads or labels could not all be read, so no fixes are proposed (unknown is not compliant)`,
+          ),
+        );
         continue;
       }
       const target = override ?? posture.targetLevel;
@@ -211,12 +213,13 @@ export const psaMigrate: Step<MigrateFacts> = {
       };
       facts.namespaces.push(ns);
       if (target === 'privileged') {
-        findings.push({
-          control: 'KH-PSA-MIGRATE-SUMMARY',
-          severity: 'info',
-          target: nsTarget,
-          message: `namespace ${posture.name}: ${posture.tier} tier, target level privileged — nothing to migrate`,
-        });
+        findings.push(
+          finding(
+            'KH-PSA-MIGRATE-SUMMARY',
+            nsTarget,
+            `namespace ${posture.name}: ${posture.tier} tier, target level privileged — nothing to migrate`,
+          ),
+        );
         continue;
       }
       const level = target as FixLevel;
@@ -296,22 +299,14 @@ export const psaMigrate: Step<MigrateFacts> = {
         } else {
           message += ` — fix proposed: ${changeId(mw)}`;
         }
-        findings.push({
-          control: 'KH-PSA-MIGRATE-BLOCKER',
-          severity: 'medium',
-          target: { kind: w.kind, namespace: w.namespace, name: w.name },
-          message,
-        });
+        findings.push(
+          finding('KH-PSA-MIGRATE-BLOCKER', { kind: w.kind, namespace: w.namespace, name: w.name }, message),
+        );
       }
       ns.workloads.sort((a, b) =>
         a.kind === b.kind ? (a.ref.name < b.ref.name ? -1 : 1) : a.kind < b.kind ? -1 : 1,
       );
-      findings.push({
-        control: 'KH-PSA-MIGRATE-SUMMARY',
-        severity: 'info',
-        target: nsTarget,
-        message: summaryOf(ns, level, facts),
-      });
+      findings.push(finding('KH-PSA-MIGRATE-SUMMARY', nsTarget, summaryOf(ns, level, facts)));
     }
     return { facts, findings };
   },

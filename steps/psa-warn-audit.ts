@@ -10,6 +10,7 @@ import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
 import { WARN_AUDIT_SINCE } from './kit/annotations.js';
+import { finding } from './kit/findings.js';
 import {
   dryRunEnforce,
   levelLabel,
@@ -78,22 +79,24 @@ export const psaWarnAudit: Step<WarnAuditFacts> = {
       const target = posture.targetLevel;
       if (posture.tier === 'system' || target === 'privileged') continue;
       if (posture.unreadable || !posture.psa) {
-        findings.push({
-          control: 'KH-UNKNOWN',
-          severity: 'medium',
-          target: { kind: 'Namespace', name: posture.name },
-          message: `namespace ${posture.name} could not be read: its Pod Security labels are unknown`,
-        });
+        findings.push(
+          finding(
+            'KH-UNKNOWN',
+            { kind: 'Namespace', name: posture.name },
+            `namespace ${posture.name} could not be read: its Pod Security labels are unknown`,
+          ),
+        );
         continue;
       }
       if (posture.terminating) continue;
       if (posture.synthesized) {
-        findings.push({
-          control: 'KH-NS-UNDECLARED',
-          severity: 'info',
-          target: { kind: 'Namespace', name: posture.name },
-          message: `namespace ${posture.name} is not declared in the manifests: add a Namespace object to manage its labels`,
-        });
+        findings.push(
+          finding(
+            'KH-NS-UNDECLARED',
+            { kind: 'Namespace', name: posture.name },
+            `namespace ${posture.name} is not declared in the manifests: add a Namespace object to manage its labels`,
+          ),
+        );
         continue;
       }
       const keep: string[] = [];
