@@ -7,7 +7,7 @@
  * PSA cannot exempt one workload in an enforced namespace, so exceptions do not lift a namespace's level.
  */
 
-import type { Change, Step, StepFinding, Verification } from '../src/engine/types.js';
+import type { Change, SettingSpec, Step, StepFinding, Verification } from '../src/engine/types.js';
 import { inScope } from '../src/inventory/scope.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
@@ -23,8 +23,19 @@ import {
   SERVER_VIOLATION,
   versionLabel,
 } from './kit/psa.js';
+import { parseDays, settingOf } from './kit/settings.js';
 
 const DAY = 86_400_000;
+
+/** How long warn/audit without enforce may last before it is a finding (KH-PSA-AUDIT-ONLY). */
+export const STALE_AFTER: SettingSpec<number> = {
+  key: 'psa-enforce.staleAfterDays',
+  flag: 'audit-only-max-age',
+  type: 'DAYS',
+  description: 'flag namespaces that have had warn/audit without enforce for longer than this',
+  default: '30d',
+  parse: parseDays,
+};
 
 interface Blocking {
   kind: string;
@@ -60,6 +71,7 @@ export const psaEnforce: Step<EnforceFacts> = {
   summary:
     'enforce restricted on application namespaces and baseline on infrastructure, where every pod and template passes',
   risk: 'disruptive',
+  settings: [STALE_AFTER],
 
   permissions(options, snapshot) {
     return snapshot.namespaces.some((n) => inScope(options, n.name))
@@ -73,7 +85,7 @@ export const psaEnforce: Step<EnforceFacts> = {
   async detect(ctx) {
     const { assessment, snapshot, options, reader } = ctx;
     const version = pinnedVersion(options.psaVersion, snapshot.serverVersion);
-    const staleAfterDays = Number(options.settings['psa-enforce.staleAfterDays'] ?? 30);
+    const staleAfterDays = settingOf(STALE_AFTER, options) as number;
     const findings: StepFinding[] = [];
     const plans: EnforcePlan[] = [];
     for (const posture of assessment.namespaces) {

@@ -9,7 +9,7 @@
  */
 
 import { contains } from '../src/engine/fields.js';
-import type { Change, Step, StepFinding, Verification } from '../src/engine/types.js';
+import type { Change, SettingSpec, Step, StepFinding, Verification } from '../src/engine/types.js';
 import { projectPodSpec, securityAnnotations } from '../src/inventory/project.js';
 import { inScope } from '../src/inventory/scope.js';
 import type { ManagedBy, WorkloadKind } from '../src/inventory/types.js';
@@ -28,9 +28,19 @@ import { finding } from './kit/findings.js';
 import { type Json as J, map } from './kit/json.js';
 import { type FixLevel, fixTemplate, type TemplateFix } from './kit/pod-security-fix.js';
 import { pinnedVersion } from './kit/psa.js';
+import { parseChoice, settingOf } from './kit/settings.js';
 import { type PodTemplate, templateOf, workloadConfig } from './kit/workloads.js';
 
-export const TARGET_SETTING = 'psa-migrate.target';
+/** The level to migrate to, instead of the namespace tier's (`kube-harden migrate --target`). */
+export const TARGET: SettingSpec<FixLevel> = {
+  key: 'psa-migrate.target',
+  flag: 'target',
+  type: 'LEVEL',
+  description: "the level to migrate to (default: the namespace tier's level)",
+  choices: ['baseline', 'restricted'],
+  parse: parseChoice(['baseline', 'restricted'] as const),
+};
+export const TARGET_SETTING = TARGET.key;
 
 export interface MigrateWorkload {
   ref: ObjectRef;
@@ -69,10 +79,6 @@ export interface MigrateFacts {
 }
 
 const TOOLS_WITH_SOURCE = new Set(['helm', 'argocd', 'flux']);
-
-function targetSetting(value: unknown): FixLevel | undefined {
-  return value === 'baseline' || value === 'restricted' ? value : undefined;
-}
 
 function describeWorkload(w: { kind: string; ref: ObjectRef }): string {
   return `${w.kind} ${w.ref.namespace}/${w.ref.name}`;
@@ -164,6 +170,7 @@ export const psaMigrate: Step<MigrateFacts> = {
     'fix the workloads that block a namespace from enforcing its target level (securityContext changes; pods roll)',
   risk: 'disruptive',
   optIn: true,
+  settings: [TARGET],
 
   permissions(options, snapshot) {
     const checks: AccessCheck[] = [];
@@ -182,7 +189,7 @@ export const psaMigrate: Step<MigrateFacts> = {
   async detect(ctx) {
     const { assessment, snapshot, options, reader } = ctx;
     const version = pinnedVersion(options.psaVersion, snapshot.serverVersion) as PolicyVersionString;
-    const override = targetSetting(options.settings[TARGET_SETTING]);
+    const override = settingOf(TARGET, options);
     const facts: MigrateFacts = { version, namespaces: [] };
     if (snapshot.serverVersion) facts.serverMinor = snapshot.serverVersion.minor;
     const evalOpts = facts.serverMinor === undefined ? undefined : { serverMinor: facts.serverMinor };
