@@ -12,18 +12,12 @@ import { inScope } from '../src/inventory/scope.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
-import { ENFORCED_AT, WARN_AUDIT_SINCE } from './kit/annotations.js';
+import { WARN_AUDIT_SINCE } from './kit/annotations.js';
 import { failedCreateSince } from './kit/failed-create.js';
 import { finding } from './kit/findings.js';
-import {
-  dryRunEnforce,
-  levelLabel,
-  namespaceConfig,
-  pinnedVersion,
-  SERVER_VIOLATION,
-  versionLabel,
-} from './kit/psa.js';
+import { dryRunEnforce, pinnedVersion, SERVER_VIOLATION } from './kit/psa.js';
 import { parseDays, settingOf } from './kit/settings.js';
+import { renderObjectTemplate } from './kit/templates.js';
 
 const DAY = 86_400_000;
 
@@ -226,11 +220,12 @@ export const psaEnforce: Step<EnforceFacts> = {
         kind: 'apply',
         id: `psa-enforce/namespace/${p.name}`,
         target: { apiVersion: Kinds.Namespace.apiVersion, kind: 'Namespace', name: p.name },
-        desired: namespaceConfig(
-          p.name,
-          { [levelLabel('enforce')]: p.proposed, [versionLabel('enforce')]: p.version },
-          { [ENFORCED_AT]: today },
-        ),
+        desired: renderObjectTemplate('psa/namespace-enforce.yaml', {
+          name: p.name,
+          level: p.proposed,
+          version: p.version,
+          enforcedAt: today,
+        }),
         risk: 'disruptive',
         reason: `${p.tier} namespace: enforce ${p.proposed}:${p.version} — ${p.why}. New pods that violate it will be rejected.`,
         notes,

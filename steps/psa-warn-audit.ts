@@ -11,15 +11,8 @@ import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
 import { WARN_AUDIT_SINCE } from './kit/annotations.js';
 import { finding } from './kit/findings.js';
-import {
-  dryRunEnforce,
-  levelLabel,
-  namespaceConfig,
-  type PsaMode,
-  pinnedVersion,
-  stricter,
-  versionLabel,
-} from './kit/psa.js';
+import { dryRunEnforce, levelLabel, type PsaMode, pinnedVersion, stricter, versionLabel } from './kit/psa.js';
+import { renderObjectTemplate } from './kit/templates.js';
 
 interface NamespacePlan {
   name: string;
@@ -149,7 +142,14 @@ export const psaWarnAudit: Step<WarnAuditFacts> = {
         kind: 'apply',
         id: `psa-warn-audit/namespace/${n.name}`,
         target: { apiVersion: Kinds.Namespace.apiVersion, kind: 'Namespace', name: n.name },
-        desired: namespaceConfig(n.name, n.labels, { [WARN_AUDIT_SINCE]: n.since }),
+        desired: renderObjectTemplate('psa/namespace-warn-audit.yaml', {
+          name: n.name,
+          warnLevel: n.labels[levelLabel('warn')] as string,
+          warnVersion: n.labels[versionLabel('warn')] as string,
+          auditLevel: n.labels[levelLabel('audit')] as string,
+          auditVersion: n.labels[versionLabel('audit')] as string,
+          since: n.since,
+        }),
         risk: 'low',
         reason: `${n.tier} namespace: warn and audit at ${n.labels[levelLabel('warn')]}:${n.labels[versionLabel('warn')]} (nothing is blocked; violations become warnings and audit annotations)`,
         notes,

@@ -51,20 +51,3 @@ export async function dryRunEnforce(
 
 /** The warning of an enforce dry-run that means existing pods would be rejected. */
 export const SERVER_VIOLATION = /violate the new PodSecurity enforce level/;
-
-/** Namespace apply configuration holding only the given labels and annotations. */
-export function namespaceConfig(
-  name: string,
-  labels: Record<string, string>,
-  annotations: Record<string, string> = {},
-) {
-  return {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: {
-      name,
-      labels,
-      ...(Object.keys(annotations).length ? { annotations } : {}),
-    },
-  };
-}
