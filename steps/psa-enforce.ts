@@ -7,22 +7,29 @@
  * PSA cannot exempt one workload in an enforced namespace, so exceptions do not lift a namespace's level.
  */
 
-import type { Change, Step, StepFinding, Verification } from '../src/engine/types.js';
+import type { Change, SettingSpec, Step, StepFinding, Verification } from '../src/engine/types.js';
 import { inScope } from '../src/inventory/scope.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
-import {
-  levelLabel,
-  namespaceConfig,
-  pinnedVersion,
-  psaNamespaceTargets,
-  versionLabel,
-} from './psa-labels.js';
-import { WARN_AUDIT_SINCE } from './psa-warn-audit.js';
+import { ENFORCED_AT, WARN_AUDIT_SINCE } from './kit/annotations.js';
+import { failedCreateSince } from './kit/failed-create.js';
+import { finding } from './kit/findings.js';
+import { dryRunEnforce, pinnedVersion, psaNamespaceTargets, SERVER_VIOLATION } from './kit/psa.js';
+import { parseDays, settingOf } from './kit/settings.js';
+import { renderObjectTemplate } from './kit/templates.js';
 
-export const ENFORCED_AT = 'kube-harden.io/psa-enforced-at';
 const DAY = 86_400_000;
+
+/** How long warn/audit without enforce may last before it is a finding (KH-PSA-AUDIT-ONLY). */
+export const STALE_AFTER: SettingSpec<number> = {
+  key: 'psa-enforce.staleAfterDays',
+  flag: 'audit-only-max-age',
+  type: 'DAYS',
+  description: 'flag namespaces that have had warn/audit without enforce for longer than this',
+  default: '30d',
+  parse: parseDays,
+};
 
 interface Blocking {
   kind: string;
@@ -51,8 +58,6 @@ export interface EnforceFacts {
   namespaces: EnforcePlan[];
 }
 
-const SERVER_VIOLATION = /violate the new PodSecurity enforce level/;
-
 export const psaEnforce: Step<EnforceFacts> = {
   id: 'psa-enforce',
   phase: 2,
@@ -60,6 +65,7 @@ export const psaEnforce: Step<EnforceFacts> = {
   summary:
     'enforce restricted on application namespaces and baseline on infrastructure, where every pod and template passes',
   risk: 'disruptive',
+  settings: [STALE_AFTER],
   targets: psaNamespaceTargets(['enforce'], [ENFORCED_AT]),
 
   permissions(options, snapshot) {
@@ -74,7 +80,7 @@ export const psaEnforce: Step<EnforceFacts> = {
   async detect(ctx) {
     const { assessment, snapshot, options, reader } = ctx;
     const version = pinnedVersion(options.psaVersion, snapshot.serverVersion);
-    const staleAfterDays = Number(options.settings['psa-enforce.staleAfterDays'] ?? 30);
+    const staleAfterDays = settingOf(STALE_AFTER, options) as number;
     const findings: StepFinding[] = [];
     const plans: EnforcePlan[] = [];
     for (const posture of assessment.namespaces) {
@@ -83,12 +89,13 @@ export const psaEnforce: Step<EnforceFacts> = {
       if (target === 'privileged') continue;
       const nsTarget = { kind: 'Namespace', name: posture.name };
       if (posture.unreadable || !posture.psa || posture.strictestWithoutExceptions === 'unknown') {
-        findings.push({
-          control: 'KH-UNKNOWN',
-          severity: 'high',
-          target: nsTarget,
-          message: `namespace ${posture.name}: its workloads or labels could not all be read, so no enforce level is proposed (unknown is not compliant)`,
-        });
+        findings.push(
+          finding(
+            'KH-UNKNOWN',
+            nsTarget,
+            `namespace ${posture.name}: its workloads or labels could not all be read, so no enforce level is proposed (unknown is not compliant)`,
+          ),
+        );
         continue;
       }
       if (posture.synthesized) continue;
@@ -139,20 +146,14 @@ export const psaEnforce: Step<EnforceFacts> = {
           ? (['restricted', 'baseline'] as Level[])
           : [proposed]) {
           try {
-            const res = await reader.dryRunMergePatch(
-              { apiVersion: 'v1', kind: 'Namespace', name: posture.name },
-              {
-                metadata: { labels: { [levelLabel('enforce')]: level, [versionLabel('enforce')]: version } },
-              },
-              ctx.signal,
-            );
-            plan.server = res.warnings;
-            if (!res.warnings.some((w) => SERVER_VIOLATION.test(w))) {
+            const warnings = await dryRunEnforce(reader, posture.name, level, version, ctx.signal);
+            plan.server = warnings;
+            if (!warnings.some((w) => SERVER_VIOLATION.test(w))) {
               proposed = level;
               plan.proposed = level;
               break;
             }
-            plan.why = `the API server reports existing pods that violate ${level}: ${res.warnings.join(' | ')}`;
+            plan.why = `the API server reports existing pods that violate ${level}: ${warnings.join(' | ')}`;
           } catch (error) {
             plan.why = `the API server's check could not run: ${(error as Error).message}`;
             break;
@@ -168,16 +169,17 @@ export const psaEnforce: Step<EnforceFacts> = {
       plans.push(plan);
       if (plan.proposed !== target && blocking.length > 0) {
         const excepted = blocking.filter((b) => b.exceptedBy);
-        findings.push({
-          control: 'KH-PSA-ENFORCE-BLOCKED',
-          severity: 'medium',
-          target: nsTarget,
-          message: `namespace ${posture.name} cannot enforce ${target}: ${blocking.map((b) => `${b.kind} ${b.name} (${b.checks.join(', ')})`).join('; ')}${
-            excepted.length
-              ? ` — ${excepted.map((b) => `${b.kind} ${b.name}`).join(', ')} ${excepted.length === 1 ? 'is' : 'are'} excepted, but PSA cannot exempt a single workload: move ${excepted.length === 1 ? 'it' : 'them'} to a namespace of ${excepted.length === 1 ? 'its' : 'their'} own to enforce ${target} here`
-              : ''
-          }`,
-        });
+        findings.push(
+          finding(
+            'KH-PSA-ENFORCE-BLOCKED',
+            nsTarget,
+            `namespace ${posture.name} cannot enforce ${target}: ${blocking.map((b) => `${b.kind} ${b.name} (${b.checks.join(', ')})`).join('; ')}${
+              excepted.length
+                ? ` — ${excepted.map((b) => `${b.kind} ${b.name}`).join(', ')} ${excepted.length === 1 ? 'is' : 'are'} excepted, but PSA cannot exempt a single workload: move ${excepted.length === 1 ? 'it' : 'them'} to a namespace of ${excepted.length === 1 ? 'its' : 'their'} own to enforce ${target} here`
+                : ''
+            }`,
+          ),
+        );
       }
       // Warn/audit without enforce for too long: audit mode is a step, not a destination.
       const since = snapshot.namespaces.find((n) => n.name === posture.name)?.annotations[WARN_AUDIT_SINCE];
@@ -185,12 +187,13 @@ export const psaEnforce: Step<EnforceFacts> = {
       if (hasWarnAudit && (!current || current === 'privileged') && since) {
         const age = Math.floor((options.now.getTime() - Date.parse(since)) / DAY);
         if (Number.isFinite(age) && age > staleAfterDays) {
-          findings.push({
-            control: 'KH-PSA-AUDIT-ONLY',
-            severity: 'medium',
-            target: nsTarget,
-            message: `namespace ${posture.name} has had warn/audit without enforce for ${age} days (since ${since}; threshold ${staleAfterDays})`,
-          });
+          findings.push(
+            finding(
+              'KH-PSA-AUDIT-ONLY',
+              nsTarget,
+              `namespace ${posture.name} has had warn/audit without enforce for ${age} days (since ${since}; threshold ${staleAfterDays})`,
+            ),
+          );
         }
       }
     }
@@ -218,11 +221,12 @@ export const psaEnforce: Step<EnforceFacts> = {
         kind: 'apply',
         id: `psa-enforce/namespace/${p.name}`,
         target: { apiVersion: Kinds.Namespace.apiVersion, kind: 'Namespace', name: p.name },
-        desired: namespaceConfig(
-          p.name,
-          { [levelLabel('enforce')]: p.proposed, [versionLabel('enforce')]: p.version },
-          { [ENFORCED_AT]: today },
-        ),
+        desired: renderObjectTemplate('psa/namespace-enforce.yaml', {
+          name: p.name,
+          level: p.proposed,
+          version: p.version,
+          enforcedAt: today,
+        }),
         risk: 'disruptive',
         reason: `${p.tier} namespace: enforce ${p.proposed}:${p.version} — ${p.why}. New pods that violate it will be rejected.`,
         notes,
@@ -242,42 +246,18 @@ export const psaEnforce: Step<EnforceFacts> = {
   },
 
   async verify(ctx, applied): Promise<Verification> {
-    const messages: string[] = [];
-    let ok = true;
-    for (const a of applied) {
-      if (a.change.kind !== 'apply' || !a.change.target) continue;
-      const ns = a.change.target.name;
-      const since = Date.parse(a.appliedAt);
-      try {
-        for await (const page of ctx.reader.list(Kinds.Event, {
-          namespace: ns,
-          fieldSelector: 'reason=FailedCreate',
-          signal: ctx.signal,
-        })) {
-          for (const ev of page.items) {
-            const e = ev as unknown as {
-              message?: string;
-              lastTimestamp?: string;
-              eventTime?: string;
-              involvedObject?: { kind?: string; name?: string };
-            };
-            const when = Date.parse(e.lastTimestamp ?? e.eventTime ?? '');
-            if (!/violates PodSecurity/.test(e.message ?? '') || !(when >= since - 1000)) continue;
-            ok = false;
-            messages.push(
-              `${e.involvedObject?.kind ?? 'object'} ${ns}/${e.involvedObject?.name ?? '?'}: ${e.message}`,
-            );
-          }
-        }
-      } catch (error) {
-        ok = false;
-        messages.push(
-          `namespace ${ns}: could not read events (${(error as Error).message}); check FailedCreate events by hand`,
-        );
-      }
-    }
+    const changed = applied.filter((a) => a.change.kind === 'apply' && a.change.target);
+    const { ok, messages } = await failedCreateSince(
+      ctx.reader,
+      changed.map((a) => ({
+        namespace: a.change.target?.name as string,
+        since: a.appliedAt,
+        match: /violates PodSecurity/,
+      })),
+      ctx.signal,
+    );
     if (ok)
-      messages.push(`no FailedCreate for PodSecurity in ${applied.length} namespace(s) since the change`);
+      messages.push(`no FailedCreate for PodSecurity in ${changed.length} namespace(s) since the change`);
     return { ok, messages };
   },
 };

@@ -9,17 +9,18 @@ import { inScope } from '../src/inventory/scope.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
+import { WARN_AUDIT_SINCE } from './kit/annotations.js';
+import { finding } from './kit/findings.js';
 import {
+  dryRunEnforce,
   levelLabel,
-  namespaceConfig,
   type PsaMode,
   pinnedVersion,
   psaNamespaceTargets,
   stricter,
   versionLabel,
-} from './psa-labels.js';
-
-export const WARN_AUDIT_SINCE = 'kube-harden.io/psa-warn-audit-since';
+} from './kit/psa.js';
+import { renderObjectTemplate } from './kit/templates.js';
 
 interface NamespacePlan {
   name: string;
@@ -80,22 +81,24 @@ export const psaWarnAudit: Step<WarnAuditFacts> = {
       const target = posture.targetLevel;
       if (posture.tier === 'system' || target === 'privileged') continue;
       if (posture.unreadable || !posture.psa) {
-        findings.push({
-          control: 'KH-UNKNOWN',
-          severity: 'medium',
-          target: { kind: 'Namespace', name: posture.name },
-          message: `namespace ${posture.name} could not be read: its Pod Security labels are unknown`,
-        });
+        findings.push(
+          finding(
+            'KH-UNKNOWN',
+            { kind: 'Namespace', name: posture.name },
+            `namespace ${posture.name} could not be read: its Pod Security labels are unknown`,
+          ),
+        );
         continue;
       }
       if (posture.terminating) continue;
       if (posture.synthesized) {
-        findings.push({
-          control: 'KH-NS-UNDECLARED',
-          severity: 'info',
-          target: { kind: 'Namespace', name: posture.name },
-          message: `namespace ${posture.name} is not declared in the manifests: add a Namespace object to manage its labels`,
-        });
+        findings.push(
+          finding(
+            'KH-NS-UNDECLARED',
+            { kind: 'Namespace', name: posture.name },
+            `namespace ${posture.name} is not declared in the manifests: add a Namespace object to manage its labels`,
+          ),
+        );
         continue;
       }
       const keep: string[] = [];
@@ -122,20 +125,9 @@ export const psaWarnAudit: Step<WarnAuditFacts> = {
           .filter((n) => n.labels)
           .map(async (n) => {
             const level = n.labels?.[levelLabel('warn')] as string;
+            const version = n.labels?.[versionLabel('warn')] as string;
             try {
-              const res = await reader.dryRunMergePatch(
-                { apiVersion: 'v1', kind: 'Namespace', name: n.name },
-                {
-                  metadata: {
-                    labels: {
-                      [levelLabel('enforce')]: level,
-                      [versionLabel('enforce')]: n.labels?.[versionLabel('warn')],
-                    },
-                  },
-                },
-                ctx.signal,
-              );
-              n.serverPreview = res.warnings;
+              n.serverPreview = await dryRunEnforce(reader, n.name, level, version, ctx.signal);
             } catch {
               // informational only; the real preview still runs
             }
@@ -159,7 +151,14 @@ export const psaWarnAudit: Step<WarnAuditFacts> = {
         kind: 'apply',
         id: `psa-warn-audit/namespace/${n.name}`,
         target: { apiVersion: Kinds.Namespace.apiVersion, kind: 'Namespace', name: n.name },
-        desired: namespaceConfig(n.name, n.labels, { [WARN_AUDIT_SINCE]: n.since }),
+        desired: renderObjectTemplate('psa/namespace-warn-audit.yaml', {
+          name: n.name,
+          warnLevel: n.labels[levelLabel('warn')] as string,
+          warnVersion: n.labels[versionLabel('warn')] as string,
+          auditLevel: n.labels[levelLabel('audit')] as string,
+          auditVersion: n.labels[versionLabel('audit')] as string,
+          since: n.since,
+        }),
         risk: 'low',
         reason: `${n.tier} namespace: warn and audit at ${n.labels[levelLabel('warn')]}:${n.labels[versionLabel('warn')]} (nothing is blocked; violations become warnings and audit annotations)`,
         notes,

@@ -3,6 +3,7 @@
  * (`--kubeconfig`, `--context`, `-n/--namespace`, `-A/--all-namespaces`, `--request-timeout`).
  */
 import { parseArgs } from 'node:util';
+import type { SettingSpec } from '../engine/types.js';
 import { UsageError } from '../errors.js';
 
 export interface FlagSpec {
@@ -293,4 +294,38 @@ export function stringList(values: FlagValues, name: string): string[] {
     .flatMap((x) => x.split(','))
     .map((x) => x.trim())
     .filter(Boolean);
+}
+
+/** The flags of step settings (`Step.settings`), for a command's flag table and `--help`. */
+export function settingFlags(specs: readonly SettingSpec[]): FlagSpec[] {
+  return specs.map((s) => ({
+    name: s.flag,
+    type: 'string',
+    arg: s.type,
+    description: `${s.description} [step ${s.key.split('.')[0]}]`,
+    ...(s.choices ? { choices: s.choices } : {}),
+    ...(s.default !== undefined ? { default: s.default } : {}),
+  }));
+}
+
+/**
+ * Step settings from parsed flags, each checked by its step's parser (absent flags take their defaults): the one
+ * place a bad value becomes a usage error (exit 2) naming the flag.
+ */
+export function parseSettingFlags(flags: FlagValues, specs: readonly SettingSpec[]): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const given = flags[spec.flag];
+    const text = typeof given === 'string' ? given : spec.default;
+    if (text === undefined) continue;
+    const parsed = spec.parse(text);
+    if (!parsed.ok) {
+      throw new UsageError(
+        `invalid value "${text}" for --${spec.flag}: ${parsed.error}`,
+        parsed.hint ?? `run with --help to see --${spec.flag}`,
+      );
+    }
+    settings[spec.key] = parsed.value;
+  }
+  return settings;
 }

@@ -4,8 +4,10 @@
  * with their server-side dry-run diffs and the API server's warnings; then applies them through the same engine as
  * `apply` (journal, undo) after confirmation — or writes a reviewable plan with `--out`.
  */
-import { TARGET_SETTING } from '../../steps/psa-migrate.js';
-import { connectionFlags, type FlagSpec, stringList } from '../cli/args.js';
+import { stepSettings } from '../../steps/index.js';
+import { settingOf } from '../../steps/kit/settings.js';
+import { TARGET } from '../../steps/psa-migrate.js';
+import { connectionFlags, type FlagSpec, parseSettingFlags, settingFlags, stringList } from '../cli/args.js';
 import { paint } from '../cli/output.js';
 import { refuseOutInsideManifests } from '../engine/remediate.js';
 import type { Plan, PlannedChange } from '../engine/types.js';
@@ -30,13 +32,8 @@ const flags: readonly FlagSpec[] = [
     description: 'the namespace to migrate (exactly one; not repeatable)',
   },
   ...sourceFlags,
-  {
-    name: 'target',
-    type: 'string',
-    arg: 'LEVEL',
-    choices: ['baseline', 'restricted'],
-    description: "the level to migrate to (default: the namespace tier's level)",
-  },
+  // psa-migrate's settings (Step.settings): --target.
+  ...settingFlags(stepSettings([STEP_ID])),
   {
     name: 'out',
     type: 'string',
@@ -233,11 +230,9 @@ templates.`,
     const options = sessionOptions(parsed.flags);
     await checkManifestsPath(options.manifests);
     if (out && options.manifests) refuseOutInsideManifests(options.manifests, out);
-    const target = typeof parsed.flags.target === 'string' ? parsed.flags.target : undefined;
-    const store = headlessStore(
-      { ...options, ...(target ? { settings: { [TARGET_SETTING]: target } } : {}) },
-      output,
-    );
+    const settings = parseSettingFlags(parsed.flags, stepSettings([STEP_ID]));
+    const target = settingOf(TARGET, { settings });
+    const store = headlessStore({ ...options, settings }, output);
     try {
       await store.getState().connect(signal);
       await store.getState().inventory(signal);

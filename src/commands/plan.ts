@@ -1,15 +1,14 @@
 /** `kube-harden plan`: detect → propose → preview, without writing; a reviewable plan for GitOps. */
 import { join } from 'node:path';
-import { STEPS } from '../../steps/index.js';
+import { STEPS, stepSettings } from '../../steps/index.js';
 import type { FlagValues } from '../cli/args.js';
-import { stringList } from '../cli/args.js';
+import { parseSettingFlags, settingFlags, stringList } from '../cli/args.js';
 import type { Output } from '../cli/output.js';
 import { ManifestSource } from '../cluster/manifests.js';
 import { planJson, renderPlanMarkdown, type WrittenPlan, writePlanDir } from '../engine/plan-file.js';
 import { refuseOutInsideManifests, writeRemediated } from '../engine/remediate.js';
 import type { Plan } from '../engine/types.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { parseWithin } from '../policy/exceptions.js';
 import { checkManifestsPath, headlessStore, readFlags, sessionOptions } from './common.js';
 import type { Command } from './types.js';
 
@@ -128,13 +127,8 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
         description: 'without --out: print the plan as Markdown or JSON',
         default: 'md',
       },
-      {
-        name: 'audit-only-max-age',
-        type: 'string',
-        arg: 'DAYS',
-        description: 'flag namespaces that have had warn/audit without enforce for longer than this',
-        default: '30d',
-      },
+      // The steps' own settings (Step.settings): e.g. --audit-only-max-age of psa-enforce.
+      ...settingFlags(stepSettings()),
       {
         name: 'detailed-exitcode',
         type: 'boolean',
@@ -149,11 +143,9 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
     ],
   },
   async run({ parsed, output, signal }) {
-    const maxAge =
-      typeof parsed.flags['audit-only-max-age'] === 'string' ? parsed.flags['audit-only-max-age'] : '30d';
     const options = sessionOptions(parsed.flags, {
       readOnly: true,
-      settings: { 'psa-enforce.staleAfterDays': parseWithin(maxAge, 'audit-only-max-age') },
+      settings: parseSettingFlags(parsed.flags, stepSettings()),
     });
     await checkManifestsPath(options.manifests);
     const out = typeof parsed.flags.out === 'string' ? parsed.flags.out : undefined;

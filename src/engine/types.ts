@@ -25,9 +25,36 @@ export interface StepOptions {
   exclude: string[];
   /** PSA policy version to pin: `v1.N` or `latest`; default the server's minor version. */
   psaVersion?: string;
-  /** Step-specific settings, by step id (already validated by the step's `parseOptions`). */
+  /**
+   * Step-specific settings by `SettingSpec.key` (e.g. `psa-enforce.staleAfterDays`), already parsed by the step's
+   * `settings` declarations; a key that is absent takes the declared default.
+   */
   settings: Record<string, unknown>;
   now: Date;
+}
+
+/** The outcome of parsing one setting value: the typed value, or what is wrong with the text. */
+export type SettingParse<T> = { ok: true; value: T } | { ok: false; error: string; hint?: string };
+
+/**
+ * A setting a step declares: one declaration drives its command-line flag, the validation of its value (a bad
+ * value is a usage error naming the flag), `--help` and the wizard.
+ */
+export interface SettingSpec<T = unknown> {
+  /** The key in `StepOptions.settings`: `<step id>.<name>`, e.g. `psa-enforce.staleAfterDays`. */
+  key: string;
+  /** The flag that sets it, without `--`, e.g. `audit-only-max-age`. */
+  flag: string;
+  /** What the value is, for help: its placeholder (e.g. `DAYS`, `LEVEL`). */
+  type: string;
+  /** One line for `--help` and the wizard. */
+  description: string;
+  /** The default as typed on the command line (parsed like any value); absent: the step decides (see description). */
+  default?: string;
+  /** Allowed values, when the setting is a choice (checked, and listed in help). */
+  choices?: readonly string[];
+  /** Parse a value as typed on the command line. */
+  parse(text: string): SettingParse<T>;
 }
 
 export interface StepContext {
@@ -91,6 +118,8 @@ export interface Step<Facts = unknown> {
   risk: Risk;
   /** Not part of "all steps": planned only when named (`--step`), e.g. workload fixes of `migrate`. */
   optIn?: boolean;
+  /** The step's settings (see `SettingSpec`); read them with `settingOf` (steps/kit/settings.ts). */
+  settings?: readonly SettingSpec[];
   /** What applying this step needs (SelfSubjectAccessReview attributes), for the permission preflight. */
   permissions(options: StepOptions, snapshot: Snapshot): AccessCheck[];
   /**

@@ -42,8 +42,9 @@ describe('phase detail', () => {
     );
     expect(frame).toContain('critical KH-RBAC-CLUSTER-ADMIN: ClusterRoleBinding ci-deployer-cluster-admin');
     expect(frame).toMatch(/next: Replace the binding with a role that grants only what the subject needs/);
-    // Read-only phase: no plan key.
+    // Read-only phase: no plan key, no settings.
     expect(frame).not.toContain('p changes');
+    expect(frame).not.toContain('settings:');
   });
 
   it('filters by namespace with a picker, then by minimum severity, then clears', async () => {
@@ -119,6 +120,8 @@ describe('phase detail', () => {
   it('a step phase shows the findings of its controls and offers p to preview its changes', async () => {
     const frame = await openPhase(2);
     expect(frame).toMatch(/Phase 2 · Pod Security enforce by tier · risk disruptive/);
+    // The settings its steps declare, with the values in effect (phase 0 has none).
+    expect(frame).toContain('settings: --audit-only-max-age 30d (psa-enforce) (flags of plan/migrate)');
     const controls = new Set(rows(frame).map((l) => /(KH-[A-Z-]+)/.exec(l)?.[1]));
     for (const c of controls)
       expect(['KH-PSS-BASELINE', 'KH-PSS-RESTRICTED', 'KH-PSA-NOT-ENFORCED', 'KH-POD-ROOT']).toContain(c);

@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import { useMemo } from 'react';
+import { describeSettings } from '../../../steps/kit/settings.js';
 import { control, isControlId, type Severity } from '../../policy/controls.js';
 import { describeTarget } from '../../policy/findings.js';
 import { Frame } from '../components/Frame.js';
@@ -70,9 +71,14 @@ export function PhaseScreen({ phase }: { phase: number }) {
   }, [picker, rows]);
   const ctlWidth = useMemo(() => controlWidth(rows, layout.width), [rows, layout.width]);
 
+  // The phase's step settings and the values in effect (declared by the steps: Step.settings).
+  const settingsLine = useMemo(
+    () => (phase === 0 ? '' : describeSettings(steps.filter((st) => st.phase === phase))),
+    [steps, phase],
+  );
   const { width, bodyHeight } = layout;
   const detailLines = 4;
-  const listHeight = Math.max(1, bodyHeight - 4 - detailLines);
+  const listHeight = Math.max(1, bodyHeight - 4 - detailLines - (settingsLine ? 1 : 0));
   const list = useList(`phase:${phase}:list`, shown.length, listHeight);
   const pickList = useList(
     `phase:${phase}:picker:${picker ?? ''}`,
@@ -167,6 +173,11 @@ export function PhaseScreen({ phase }: { phase: number }) {
       <Text color={c('gray')} wrap="truncate-end">
         {clip(summary, width)}
       </Text>
+      {settingsLine ? (
+        <Text color={c('gray')} wrap="truncate-end">
+          {clip(`${settingsLine} (flags of plan/migrate)`, width)}
+        </Text>
+      ) : null}
       <Text wrap="truncate-end">
         {clip(`${describeFilter(filter)}   ${count(shown.length)} of ${count(rows.length)}`, width)}
       </Text>

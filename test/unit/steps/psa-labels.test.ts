@@ -9,8 +9,9 @@ import type { Change, StepContext, StepOptions } from '../../../src/engine/types
 import type { Snapshot } from '../../../src/inventory/types.js';
 import { assess } from '../../../src/policy/assess.js';
 import { parseExceptions } from '../../../src/policy/exceptions.js';
+import { WARN_AUDIT_SINCE } from '../../../steps/kit/annotations.js';
 import { psaEnforce } from '../../../steps/psa-enforce.js';
-import { psaWarnAudit, WARN_AUDIT_SINCE } from '../../../steps/psa-warn-audit.js';
+import { psaWarnAudit } from '../../../steps/psa-warn-audit.js';
 import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
 
 const offline = {

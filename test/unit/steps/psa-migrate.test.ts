@@ -12,13 +12,9 @@ import type { KubeObject, ObjectRef } from '../../../src/k8s/types.js';
 import { assess } from '../../../src/policy/assess.js';
 import type { ExceptionRegister } from '../../../src/policy/exceptions.js';
 import { evaluatePod } from '../../../src/policy/pss/index.js';
-import {
-  fixTemplate,
-  knownNonRootUid,
-  type MigrateFacts,
-  psaMigrate,
-  TARGET_SETTING,
-} from '../../../steps/psa-migrate.js';
+import { knownNonRootUid } from '../../../steps/kit/nonroot-images.js';
+import { fixTemplate } from '../../../steps/kit/pod-security-fix.js';
+import { type MigrateFacts, psaMigrate, TARGET_SETTING } from '../../../steps/psa-migrate.js';
 import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
 import { generatePodVariants } from '../../support/pod-variants.js';
 

@@ -1,9 +1,12 @@
-/** Pod Security Admission namespace labels, shared by the warn/audit and enforce steps. */
-
-import type { ObjectRule, ValueRule } from '../src/engine/targets.js';
-import type { ServerVersion } from '../src/k8s/types.js';
-import { compareLevels, type Level, NEWEST_POLICY_MINOR, parseVersion } from '../src/policy/pss/index.js';
-import { SYSTEM_NAMES } from '../src/policy/tiers.js';
+/**
+ * Pod Security Admission namespace labels (kubernetes.io "Enforce Pod Security Standards with namespace labels"),
+ * shared by the warn/audit, enforce and migrate steps.
+ */
+import type { ClusterReader } from '../../src/cluster/types.js';
+import type { ObjectRule, ValueRule } from '../../src/engine/targets.js';
+import type { ServerVersion } from '../../src/k8s/types.js';
+import { compareLevels, type Level, NEWEST_POLICY_MINOR } from '../../src/policy/pss/index.js';
+import { SYSTEM_NAMES } from '../../src/policy/tiers.js';
 
 export const PSA_PREFIX = 'pod-security.kubernetes.io/';
 export type PsaMode = 'enforce' | 'audit' | 'warn';
@@ -22,32 +25,34 @@ export function pinnedVersion(requested: string | undefined, server: ServerVersi
   return `v1.${NEWEST_POLICY_MINOR}`;
 }
 
-/** Validate a `--psa-version` value with upstream's rule (`latest` or `v1.N`). */
-export function isValidPsaVersion(v: string): boolean {
-  return parseVersion(v).error === undefined;
-}
-
 /** The stricter of two levels. */
 export function stricter(a: Level, b: Level): Level {
   return compareLevels(a, b) >= 0 ? a : b;
 }
 
-/** Namespace apply configuration holding only the given labels and annotations. */
-export function namespaceConfig(
-  name: string,
-  labels: Record<string, string>,
-  annotations: Record<string, string> = {},
-) {
-  return {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: {
-      name,
-      labels,
-      ...(Object.keys(annotations).length ? { annotations } : {}),
-    },
-  };
+/**
+ * Ask the API server what enforcing `level:version` on a namespace would say about its existing pods: a
+ * server-side dry-run of the label change (nothing is persisted). Pod Security admission answers with `Warning`
+ * headers ("existing pods in namespace … violate the new PodSecurity enforce level …"); it checks at most 3,000
+ * pods in 1 s (pod-security-admission admission.go defaultNamespaceMaxPodsToCheck/defaultNamespacePodCheckTimeout).
+ */
+export async function dryRunEnforce(
+  reader: ClusterReader,
+  namespace: string,
+  level: string,
+  version: string,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const res = await reader.dryRunMergePatch(
+    { apiVersion: 'v1', kind: 'Namespace', name: namespace },
+    { metadata: { labels: { [levelLabel('enforce')]: level, [versionLabel('enforce')]: version } } },
+    signal,
+  );
+  return res.warnings;
 }
+
+/** The warning of an enforce dry-run that means existing pods would be rejected. */
+export const SERVER_VIOLATION = /violate the new PodSecurity enforce level/;
 
 /**
  * What the Pod Security label steps may write (`Step.targets`): labels of the given modes on existing namespaces,

@@ -1,0 +1,12 @@
+/** Reading untyped Kubernetes JSON (live objects, pod templates) without trusting its shape. */
+
+export type Json = Record<string, unknown>;
+
+export const isMap = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** The value when it is a mapping, else an empty one. */
+export const map = (v: unknown): Json => (isMap(v) ? v : {});
+/** The mappings of a list (anything else dropped), else an empty list. */
+export const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isMap) : []);
+/** The strings of a list, else an empty list. */
+export const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];

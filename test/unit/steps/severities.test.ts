@@ -1,0 +1,97 @@
+/**
+ * Severities come from the control catalog (src/policy/controls.ts), never from a step: given a snapshot on which
+ * every registered step reports every control it can, each finding's severity is the catalog's. (psa-warn-audit
+ * used to report KH-UNKNOWN as medium; the catalog says high.)
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ClusterReader } from '../../../src/cluster/types.js';
+import type { StepContext, StepFinding, StepOptions } from '../../../src/engine/types.js';
+import { assess } from '../../../src/policy/assess.js';
+import { control } from '../../../src/policy/controls.js';
+import { STEPS } from '../../../steps/index.js';
+import { WARN_AUDIT_SINCE } from '../../../steps/kit/annotations.js';
+import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+
+const STEPS_DIR = new URL('../../../steps/', import.meta.url).pathname;
+
+function sources(dir: string): Array<{ file: string; text: string }> {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? sources(join(dir, e.name))
+      : e.name.endsWith('.ts')
+        ? [{ file: join(dir, e.name), text: readFileSync(join(dir, e.name), 'utf8') }]
+        : [],
+  );
+}
+
+const offline = {
+  source: { kind: 'manifests', path: 'fixture' },
+  capabilities: { dryRun: false, reviews: false },
+  get: async () => ({ value: undefined, warnings: [] }),
+} as unknown as ClusterReader;
+
+const rootSpec = () =>
+  restrictedSpec({ securityContext: {}, containers: [container('app', { securityContext: {} })] });
+
+/** Every finding of every registered step on a snapshot that triggers each of them. */
+async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
+  const since = new Date(NOW.getTime() - 45 * 86_400_000).toISOString().slice(0, 10);
+  const snap = snapshot({
+    namespaces: [
+      ns('kube-system'),
+      ns(
+        'shop',
+        { 'pod-security.kubernetes.io/warn': 'restricted' },
+        { annotations: { [WARN_AUDIT_SINCE]: since } },
+      ),
+      ns('hidden', {}, { unreadable: true }),
+      ns('ghost', {}, { synthesized: true }),
+    ],
+    workloads: [workload('Deployment', 'shop', 'legacy', rootSpec(), { pods: 1 })],
+  });
+  const options: StepOptions = { namespaces: [], exclude: [], settings: {}, now: NOW };
+  const ctx: StepContext = {
+    snapshot: snap,
+    assessment: assess(snap, { now: NOW }),
+    reader: offline,
+    options,
+    signal: new AbortController().signal,
+  };
+  const out: Array<StepFinding & { step: string }> = [];
+  for (const step of STEPS) {
+    const { findings } = await step.detect(ctx);
+    out.push(...findings.map((f) => ({ ...f, step: step.id })));
+  }
+  return out;
+}
+
+describe('step finding severities', () => {
+  it('equal the control catalog for every finding of every step', async () => {
+    const findings = await allFindings();
+    expect(findings.length).toBeGreaterThan(0);
+    const wrong = findings
+      .filter((f) => f.severity !== control(f.control).severity)
+      .map((f) => `${f.step} ${f.control}: ${f.severity}, catalog ${control(f.control).severity}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it('the fixture makes every step report every control it names (so the check above covers them all)', async () => {
+    const seen = new Set((await allFindings()).map((f) => `${f.step} ${f.control}`));
+    const named = STEPS.flatMap((step) => {
+      const text = readFileSync(join(STEPS_DIR, `${step.id}.ts`), 'utf8');
+      return [...text.matchAll(/finding\(\s*'(KH-[A-Z-]+)'/g)].map((m) => `${step.id} ${m[1]}`);
+    });
+    expect(named.length).toBeGreaterThan(0);
+    expect([...new Set(named)].filter((n) => !seen.has(n))).toEqual([]);
+  });
+
+  it('no step module sets a severity itself (only steps/kit/findings.ts, from the catalog)', () => {
+    const offenders = sources(STEPS_DIR)
+      .filter(({ file }) => !file.endsWith('/kit/findings.ts'))
+      .filter(({ text }) => /\bseverity\s*:/.test(text))
+      .map(({ file }) => file.slice(STEPS_DIR.length));
+    expect(offenders).toEqual([]);
+  });
+});
