@@ -157,8 +157,21 @@ describe('FrameDiffer', () => {
   it('shows exactly what stock Ink shows, key after key, for a fraction of the bytes', async () => {
     const full = mount(false);
     const diff = mount(true);
+    // Both apps settle at their own pace (a loaded machine may take far longer than a frame): wait until both
+    // screens have stopped changing, then they must be the same.
+    const settled = async () => {
+      let last = '';
+      let stable = 0;
+      for (let waited = 0; waited < 5000 && stable < 3; waited += 40) {
+        await sleep(40);
+        const now = `${full.terminal.screen.text()}\u0000${diff.terminal.screen.text()}`;
+        stable = now === last ? stable + 1 : 0;
+        last = now;
+      }
+    };
     // Let both subscribe to their keyboard before the first key.
     await sleep(250);
+    await settled();
     const keys = [
       '\r',
       '\r',
@@ -178,7 +191,7 @@ describe('FrameDiffer', () => {
     for (const key of keys) {
       full.keyboard.press(key);
       diff.keyboard.press(key);
-      await sleep(80);
+      await settled();
       expect(diff.terminal.screen.text()).toBe(full.terminal.screen.text());
     }
     expect(diff.terminal.screen.text()).toContain('namespace: kube-system');
