@@ -67,7 +67,14 @@ async function namespaceMeta(): Promise<Record<string, Meta>> {
   return out;
 }
 
-/** Load examples/legacy-cluster once no namespace is terminating (other files delete theirs without waiting). */
+/** The example's Namespaces as first loaded in this file: each test starts from them. */
+let pristine: Record<string, Meta> | undefined;
+
+/**
+ * Load examples/legacy-cluster once no namespace is terminating (other files delete theirs without waiting), and
+ * put every Namespace's labels and annotations back to how the first load left them, so a test that failed
+ * half-way does not change what the next one plans.
+ */
 async function loadExample(): Promise<void> {
   await noneTerminating();
   await kubectl(
@@ -82,6 +89,26 @@ async function loadExample(): Promise<void> {
     ],
     { timeoutMs: 120_000 },
   );
+  const now = await namespaceMeta();
+  if (!pristine) {
+    pristine = now;
+    return;
+  }
+  for (const [name, meta] of Object.entries(pristine)) {
+    const current = now[name];
+    if (!current || JSON.stringify(current) === JSON.stringify(meta)) continue;
+    const reset = (was: Record<string, string>, is: Record<string, string>) => ({
+      ...Object.fromEntries(Object.keys(is).map((k) => [k, null])),
+      ...was,
+    });
+    const patch = {
+      metadata: {
+        labels: reset(meta.labels, current.labels),
+        annotations: reset(meta.annotations, current.annotations),
+      },
+    };
+    await kubectl(['patch', 'namespace', name, '--type', 'merge', '-p', JSON.stringify(patch)]);
+  }
 }
 
 async function noneTerminating(): Promise<void> {
