@@ -29,6 +29,7 @@ import {
   listRuns,
   readJournal,
   StateError,
+  summarize,
   writeStates,
 } from '../../src/engine/journal.js';
 import { buildPlan } from '../../src/engine/plan.js';
@@ -395,6 +396,74 @@ describeCluster('the engine over a whole rollout (live)', () => {
       const undo = await planUndo(admin, journal);
       await applyUndo(admin, undo);
       expect((await kubectlJson<KubeObject>(['get', 'ns', a])).metadata.labels?.tier).toBeUndefined();
+    } finally {
+      admin.close();
+    }
+  });
+
+  it('a write sent without a known outcome (the run died): undo asks the object — untouched since means it never landed; changed means undo it', async () => {
+    const never = await freshNamespace('sent-never');
+    const landed = await freshNamespace('sent-landed');
+    const admin = connect({ kubeconfig });
+    try {
+      const live = async (n: string) =>
+        (await admin.get({ apiVersion: 'v1', kind: 'Namespace', name: n })).value as KubeObject;
+      const beforeNever = await live(never);
+      const beforeLanded = await live(landed);
+      // The second write reached the server (as kube-harden's field manager) before the run died.
+      await kubectl(['apply', '--server-side', '--field-manager=kube-harden', '-f', '-'], {
+        input: `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${landed}, labels: {sent: 'yes'}}\n`,
+      });
+      const runId = '20261201T000000Z-sent00';
+      const intentFor = (seq: number, ns: KubeObject): JournalEntry[] => [
+        {
+          type: 'intent',
+          seq,
+          at: '2026-12-01T00:00:00.000Z',
+          changeId: `c${seq}`,
+          step: 't',
+          target: { apiVersion: 'v1', kind: 'Namespace', name: ns.metadata.name },
+          operation: 'update',
+          baseResourceVersion: ns.metadata.resourceVersion as string,
+          precondition: ns.metadata.resourceVersion as string,
+          before: ns,
+          desired: {
+            apiVersion: 'v1',
+            kind: 'Namespace',
+            metadata: { name: ns.metadata.name, labels: { sent: 'yes' } },
+          },
+        },
+        { type: 'sent', seq, at: '2026-12-01T00:00:00.000Z' },
+      ];
+      const entries: JournalEntry[] = [
+        {
+          type: 'run',
+          runId,
+          startedAt: '2026-12-01T00:00:00.000Z',
+          context: 'admin',
+          server: clusterInfo().server,
+          steps: ['t'],
+          planId: runId,
+          tool: 'kube-harden test',
+          format: 2,
+        },
+        ...intentFor(1, beforeNever),
+        ...intentFor(2, beforeLanded),
+      ];
+      const uid = (await kubectlJson<KubeObject>(['get', 'ns', 'kube-system'])).metadata.uid as string;
+      const dir = join(state, 'kube-harden', `cluster-${uid}`);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const path = join(dir, `${runId}.jsonl`);
+      writeFileSync(path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+      const undo = await planUndo(admin, path);
+      const byName = Object.fromEntries(undo.items.map((i) => [i.target.name, i]));
+      expect(byName[never]?.action).toBe('nothing');
+      expect(byName[never]?.message).toBe('already back to its before-image');
+      expect(byName[landed]?.action).toBe('restore');
+      const outcomes = await applyUndo(admin, undo);
+      expect(outcomes.map((o) => o.outcome).sort()).toEqual(['restored', 'unchanged']);
+      expect((await live(landed)).metadata.labels?.sent).toBeUndefined();
+      expect(summarize(path, readJournal(path))?.state).toBe('undone');
     } finally {
       admin.close();
     }
