@@ -518,6 +518,82 @@ describeCluster('the engine over a whole rollout (live)', () => {
       expect((await kubectlJson<KubeObject>(['get', 'ns', n])).metadata.labels?.locked).toBeUndefined();
   });
 
+  it('two concurrent applies on one cluster: the second refuses (the lock names the holder) and records no run; it applies once the first is done', async () => {
+    const names = [
+      await freshNamespace('alock-a'),
+      await freshNamespace('alock-b'),
+      await freshNamespace('alock-c'),
+    ];
+    const admin = connect({ kubeconfig });
+    const first = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    const second = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    let secondId: string;
+    let firstId: string;
+    try {
+      const { writePlanDir } = await import('../../src/engine/plan-file.js');
+      const a = await planWith(
+        admin,
+        [
+          fixedStep('t', 1, [
+            labelChange('a', names[0] as string, { one: 'yes' }),
+            labelChange('b', names[1] as string, { one: 'yes' }),
+          ]),
+        ],
+        names.slice(0, 2),
+      );
+      const b = await planWith(
+        admin,
+        [fixedStep('u', 1, [labelChange('c', names[2] as string, { two: 'yes' })])],
+        [names[2] as string],
+      );
+      writePlanDir(a, first);
+      writePlanDir(b, second);
+      firstId = a.id;
+      secondId = b.id;
+    } finally {
+      admin.close();
+    }
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'kube-harden.js'),
+        'apply',
+        '--plan',
+        first,
+        '--yes',
+        '--kubeconfig',
+        kubeconfig,
+        '--qps',
+        '1',
+        '--burst',
+        '1',
+      ],
+      { env: { ...process.env, ...env() }, stdio: 'ignore' },
+    );
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    await waitFor(
+      () => {
+        const path = findJournal(state, firstId);
+        return path !== undefined && readJournal(path).some((e) => e.type === 'run');
+      },
+      { what: 'the first apply under way', timeoutMs: 60_000, intervalMs: 20 },
+    );
+    const refused = await runCli(['apply', '--plan', second, '--yes', '--kubeconfig', kubeconfig], {
+      env: env(),
+    });
+    expect(refused.code, refused.stderr).toBe(ExitCode.refused);
+    expect(refused.stderr).toMatch(
+      /apply on context "admin": locked by pid \d+ \(apply on context "admin"\) since \d{4}-/,
+    );
+    expect(refused.stderr).toMatch(/if that process is gone, remove .*apply\.lock/);
+    expect(findJournal(state, secondId)).toBeUndefined();
+    expect(await exited).toBe(ExitCode.ok);
+    const later = await runCli(['apply', '--plan', second, '--yes', '--kubeconfig', kubeconfig], {
+      env: env(),
+    });
+    expect(later.code, later.stderr).toBe(ExitCode.ok);
+  });
+
   it('journals are kept by cluster identity: runs made through another URL or a renamed context are listed and undone; journals of the earlier layout are migrated', async () => {
     const ns = await freshNamespace('identity');
     const own = mkdtempSync(join(tmpdir(), 'kh-state-id-'));
