@@ -1,7 +1,9 @@
 /** `kube-harden runs` and `kube-harden undo [RUN_ID]`. */
 import { connectionFlags, outputFlag } from '../cli/args.js';
 import { paint } from '../cli/output.js';
-import { listRuns, stateRoot } from '../engine/journal.js';
+import { isClusterError } from '../cluster/errors.js';
+import type { LiveCluster } from '../cluster/live.js';
+import { listRuns, readClusterIdentity, rememberCluster, stateRoot } from '../engine/journal.js';
 import { ExitCode } from '../errors.js';
 import { describeRef } from '../k8s/types.js';
 import { connectLive } from '../store/session.js';
@@ -14,16 +16,19 @@ export const runs: Command = {
     name: 'runs',
     summary: 'List the runs recorded for this cluster and context',
     usage: '[flags]',
-    description: `Journals live under $XDG_STATE_HOME/kube-harden/ (default ~/.local/state/kube-harden/), one per run, keyed
-by cluster server and context. State: complete, interrupted, failed, undone or partially undone.`,
+    description: `Journals live under $XDG_STATE_HOME/kube-harden/ (default ~/.local/state/kube-harden/), one per run, kept by
+the cluster's identity (the UID of its kube-system Namespace), so runs made through another server URL or a renamed
+context are listed too. State: complete, interrupted, failed, undone or partially undone.`,
     flags: [...connectionFlags, outputFlag(['text', 'json'])],
     maxPositionals: 0,
   },
-  async run({ parsed, output }) {
-    // Reads the kubeconfig only (to know server and context); does not contact the cluster.
+  async run({ parsed, output, signal }) {
     const cluster = connectLive(sessionOptions(parsed.flags));
     try {
-      const list = listRuns(cluster.source);
+      // One read (the kube-system Namespace) tells the cluster's identity; offline, the last one recorded for
+      // this server and context is used.
+      const clusterId = await learnClusterIdentity(cluster, signal, (m) => output.err.write(`${m}\n`));
+      const list = listRuns(cluster.source, process.env, clusterId);
       if (parsed.flags.output === 'json') {
         output.out.write(`${JSON.stringify(list, null, 2)}\n`);
         return ExitCode.ok;
@@ -38,11 +43,12 @@ by cluster server and context. State: complete, interrupted, failed, undone or p
         r.runId,
         r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
         r.context,
+        r.server,
         r.steps.join(','),
-        `${r.applied}/${r.changes}`,
+        `${r.applied}/${r.changes}${r.uncertain ? ` (${r.uncertain} unknown)` : ''}`,
         r.state,
       ]);
-      const head = ['RUN', 'STARTED', 'CONTEXT', 'STEPS', 'APPLIED', 'STATE'];
+      const head = ['RUN', 'STARTED', 'CONTEXT', 'SERVER', 'STEPS', 'APPLIED', 'STATE'];
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
       const fmt = (r: string[]) =>
         r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
@@ -53,6 +59,28 @@ by cluster server and context. State: complete, interrupted, failed, undone or p
     }
   },
 };
+
+/**
+ * Read the cluster's identity and record this server and context as one of its names (migrating journals of the
+ * earlier per-context layout). Unreachable or not allowed: undefined, and the identity recorded earlier is used.
+ */
+async function learnClusterIdentity(
+  cluster: LiveCluster,
+  signal: AbortSignal | undefined,
+  warn: (message: string) => void,
+): Promise<string | undefined> {
+  try {
+    const id = await readClusterIdentity(cluster, signal);
+    if (id) rememberCluster(cluster.source, id);
+    return id;
+  } catch (error) {
+    if (!isClusterError(error)) throw error;
+    warn(
+      `warning: cannot read the cluster's identity (${error.message}); listing runs recorded for this context`,
+    );
+    return undefined;
+  }
+}
 
 export const undo: Command = {
   spec: {
@@ -82,6 +110,13 @@ last run on this context.`,
     const c = output.color;
     try {
       await store.getState().connect(signal);
+      // Runs are kept by cluster identity: learn it, so runs made through another URL or context are found.
+      const cluster = connectLive(options);
+      try {
+        await learnClusterIdentity(cluster, signal, (m) => output.err.write(`${m}\n`));
+      } finally {
+        cluster.close();
+      }
       const plan = await store
         .getState()
         .planUndo(parsed.positionals[0], { force: parsed.flags.force === true, signal });

@@ -1,17 +1,34 @@
 /**
- * Apply confirmed changes, in step order. Before each write: re-read the target and refuse if its resourceVersion
- * moved since the preview (stale: re-preview, never write over someone else's change); journal the before-image
- * and the intended apply configuration (flushed); then server-side apply without force, with the previewed
- * resourceVersion as a precondition. Forbidden, stale and conflicting changes are reported per item; any other
- * failure stops the step and the steps after it. An aborted signal stops after the request in flight.
+ * Apply confirmed changes, in step order, one apply at a time per cluster (a lock file next to the journals).
+ * Before each write: re-read the target and refuse if its resourceVersion moved since the preview (stale:
+ * re-preview, never write over someone else's change) — or, for an object this run already wrote (several steps
+ * changing one Namespace), since this run's own write; journal the before-image (once per object per run: the
+ * state before the run first touched it) and the apply configuration, then that the request is sent, each entry
+ * flushed before the request leaves; then server-side apply without force, with the expected resourceVersion as a
+ * precondition. A transport error after sending re-reads the object: the change is confirmed if it shows there.
+ * Forbidden, stale and conflicting changes are reported per item; any other failure stops the step and the steps
+ * after it; a journal that cannot be written stops everything before the next request. An aborted signal stops
+ * after the request in flight.
  */
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ClusterError, isClusterError } from '../cluster/errors.js';
 import type { ClusterWriter } from '../cluster/types.js';
 import type { KubeObject } from '../k8s/types.js';
 import { version } from '../version.js';
 import { FIELD_MANAGER } from './bookkeeping.js';
-import { extractOwned, mergeApply } from './fields.js';
-import { beforeImage, Journal, type Outcome } from './journal.js';
+import { contains, extractOwned, mergeApply } from './fields.js';
+import {
+  beforeImage,
+  JOURNAL_FORMAT,
+  Journal,
+  type JournalIO,
+  journaledDesired,
+  Lock,
+  type Outcome,
+  readClusterIdentity,
+  StateError,
+} from './journal.js';
 import { redact } from './normalize.js';
 import type { Plan, PlannedChange } from './types.js';
 
@@ -42,6 +59,8 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   onEvent?: (event: ApplyEvent) => void;
   env?: NodeJS.ProcessEnv;
+  /** File operations of the journal (tests simulate a full disk). */
+  journalIO?: JournalIO;
 }
 
 export interface ApplyReport {
@@ -63,25 +82,47 @@ export async function applyPlan(
   const source = writer.source;
   if (source.kind !== 'cluster') throw new Error('applyPlan needs a live cluster');
   const runId = plan.id;
-  const journal = Journal.create(source, runId, options.env);
-  const changes = coalesce(plan.changes.filter((c) => options.confirmed.has(c.id) && c.kind !== 'manual'));
-  journal.append({
-    type: 'run',
-    runId,
-    startedAt: now(),
-    context: source.context,
-    server: source.server,
-    steps: [...new Set(changes.map((c) => c.step))],
-    planId: plan.id,
-    tool: `kube-harden ${version()}`,
+  const env = options.env ?? process.env;
+  const clusterId = await readClusterIdentity(writer, options.signal);
+  const journal = Journal.create(source, runId, {
+    env,
+    ...(clusterId ? { clusterId } : {}),
+    ...(options.journalIO ? { io: options.journalIO } : {}),
   });
+  let lock: Lock;
+  try {
+    // One apply per cluster at a time: two runs changing one object would each see the other as stale at best.
+    lock = Lock.acquire(
+      join(dirname(journal.path), 'apply.lock'),
+      `apply on context "${source.context}"`,
+      env,
+    );
+  } catch (error) {
+    journal.close();
+    rmSync(journal.path, { force: true });
+    throw error;
+  }
+  const changes = coalesce(plan.changes.filter((c) => options.confirmed.has(c.id) && c.kind !== 'manual'));
   const outcomes: ChangeOutcome[] = [];
   // Objects this run already wrote: a later change to the same object was previewed against the version before
-  // our own write, which is not someone else's change.
+  // our own write; it is applied with our write's resourceVersion as precondition instead.
   const ownWrites = new Map<string, OwnWrite>();
   let state: ApplyReport['state'] = 'complete';
   let failedStep: string | undefined;
+  let journalError: unknown;
   try {
+    journal.append({
+      type: 'run',
+      runId,
+      startedAt: now(),
+      context: source.context,
+      server: source.server,
+      ...(clusterId ? { clusterId } : {}),
+      steps: [...new Set(changes.map((c) => c.step))],
+      planId: plan.id,
+      tool: `kube-harden ${version()}`,
+      format: JOURNAL_FORMAT,
+    });
     for (let index = 0; index < changes.length; index++) {
       const change = changes[index] as PlannedChange;
       if (state !== 'complete' || failedStep !== undefined) {
@@ -110,14 +151,33 @@ export async function applyPlan(
       // Changes folded into this one share its outcome.
       for (const id of (change as Coalesced).alsoIds ?? []) outcomes.push({ ...outcome, id });
       options.onEvent?.({ type: 'done', change, outcome, index, total: changes.length });
-      if (outcome.outcome === 'failed') {
+      if (outcome.outcome === 'failed' || outcome.outcome === 'unknown') {
         failedStep = change.step;
         state = 'failed';
       }
     }
+  } catch (error) {
+    // The journal could not be written: nothing more is sent, and the error says why.
+    if (error instanceof StateError) state = 'failed';
+    journalError = error;
   } finally {
-    journal.append({ type: 'end', at: now(), state });
+    try {
+      journal.append({ type: 'end', at: now(), state });
+    } catch {
+      // the disk may still be full; a run without an end is listed as interrupted
+    }
     journal.close();
+    lock.release();
+  }
+  if (journalError) {
+    const applied = outcomes.filter((o) => o.outcome === 'applied').length;
+    if (journalError instanceof StateError && applied > 0) {
+      throw new StateError(
+        `${journalError.message}; ${applied} change(s) applied before it are journaled (undo with: kube-harden undo ${runId})`,
+        journalError.hint,
+      );
+    }
+    throw journalError;
   }
   return { runId, journalPath: journal.path, state, outcomes };
 }
@@ -152,10 +212,14 @@ function coalesce(changes: PlannedChange[]): Coalesced[] {
 
 /** What this run wrote to an object: enough to tell our own change (and controller bookkeeping) from others'. */
 interface OwnWrite {
+  /** resourceVersion before the run first wrote the object (null: the run created it). */
   from: string | null;
+  /** resourceVersion our latest write returned. */
   to: string;
   generation?: number;
   meta: string;
+  /** The journal entry holding the object's before-image. */
+  beforeSeq: number;
 }
 
 // Controllers update these after a template change; they are not someone else's edit.
@@ -165,6 +229,16 @@ function metaKey(object: KubeObject): string {
   const annotations = { ...(object.metadata.annotations ?? {}) };
   for (const a of CONTROLLER_ANNOTATIONS) delete annotations[a];
   return JSON.stringify([object.metadata.labels ?? {}, annotations]);
+}
+
+/** A transport failure: the request may or may not have reached the API server. */
+function isTransportError(error: unknown): boolean {
+  return isClusterError(error) && ['Connection', 'Timeout', 'TLS'].includes(error.reason);
+}
+
+function withoutResourceVersion(object: KubeObject): KubeObject {
+  const { resourceVersion: _rv, ...metadata } = object.metadata;
+  return { ...object, metadata: metadata as KubeObject['metadata'] };
 }
 
 async function applyOne(
@@ -177,6 +251,7 @@ async function applyOne(
   const target = change.target;
   const base = { id: change.id, step: change.step };
   if (!target) return { ...base, outcome: 'skipped', message: 'nothing to apply' };
+  const key = refKey(target);
   // No signal on the write itself: a request in flight is always finished, so the journal stays consistent.
   let live: KubeObject | undefined;
   try {
@@ -186,30 +261,43 @@ async function applyOne(
     throw error;
   }
   const liveRv = live?.metadata.resourceVersion ?? null;
-  const own = ownWrites.get(refKey(target));
-  // Moved since the preview, but by this run: our own earlier write, possibly followed by a controller updating
-  // status (same generation, same labels and annotations).
-  const movedByUs =
-    own !== undefined &&
-    live !== undefined &&
-    own.from === change.baseResourceVersion &&
-    (own.to === liveRv || (own.generation === live.metadata.generation && own.meta === metaKey(live)));
-  if (liveRv !== change.baseResourceVersion && !movedByUs) {
+  const own = ownWrites.get(key);
+  // The version this change may be applied to: the preview's, or — when this run already wrote the object since
+  // that preview — the version our own write returned (a controller's status update after it, same generation
+  // and same labels and annotations, is bookkeeping, not someone else's change).
+  let expected: string | null = change.baseResourceVersion;
+  if (own && own.from === change.baseResourceVersion) {
+    const statusOnly =
+      live !== undefined &&
+      own.generation !== undefined &&
+      own.generation === live.metadata.generation &&
+      own.meta === metaKey(live);
+    expected = statusOnly ? liveRv : own.to;
+  }
+  if (liveRv !== expected) {
+    const since = own ? "this run's own write" : 'the preview';
     return {
       ...base,
       outcome: 'stale',
       message:
-        change.baseResourceVersion === null
+        expected === null
           ? 'the object was created by someone else since the preview; preview again'
           : live
-            ? `the object changed since the preview (resourceVersion ${change.baseResourceVersion} → ${liveRv}); preview again`
-            : 'the object was deleted since the preview; preview again',
+            ? `the object changed since ${since} (resourceVersion ${expected} → ${liveRv}); preview again`
+            : `the object was deleted since ${since}; preview again`,
     };
   }
-  const seq = journal.nextSeq();
   const operation = change.operation;
-  const desired = change.desired;
-  const before = beforeImage(live);
+  // Fields kube-harden owns now (e.g. written by an earlier step of this run) stay in the apply configuration:
+  // server-side apply would remove owned fields the configuration leaves out.
+  const desired = change.desired
+    ? ((live
+        ? mergeApply(extractOwned(live, FIELD_MANAGER) ?? {}, change.desired)
+        : change.desired) as KubeObject)
+    : undefined;
+  const seq = journal.nextSeq();
+  // One before-image per object per run: the state before the run first touched it.
+  const before = own ? undefined : beforeImage(live);
   journal.append({
     type: 'intent',
     seq,
@@ -219,15 +307,35 @@ async function applyOne(
     target,
     operation,
     baseResourceVersion: change.baseResourceVersion,
+    precondition: liveRv,
     ...(before ? { before } : {}),
-    ...(desired
-      ? {
-          desired: (live
-            ? mergeApply(extractOwned(live, FIELD_MANAGER) ?? {}, desired)
-            : desired) as KubeObject,
-        }
-      : {}),
+    ...(own ? { beforeSeq: own.beforeSeq } : {}),
+    ...(desired ? { desired: journaledDesired(desired) } : {}),
   });
+  const record = (
+    outcome: Outcome,
+    extra: { resourceVersion?: string; message?: string; confirmedBy?: 'response' | 'reread' } = {},
+  ) => journal.append({ type: 'result', seq, at: now(), outcome, ...extra });
+  const remember = (object: KubeObject | undefined, resourceVersion: string) => {
+    ownWrites.set(key, {
+      from: own ? own.from : change.baseResourceVersion,
+      to: resourceVersion,
+      ...(object?.metadata.generation !== undefined ? { generation: object.metadata.generation } : {}),
+      meta: object ? metaKey(object) : '',
+      beforeSeq: own ? own.beforeSeq : seq,
+    });
+  };
+  if (operation !== 'delete' && !desired) throw new Error(`change ${change.id} has no desired object`);
+  // The apply configuration, with the expected resourceVersion as a precondition: the API server refuses the
+  // write if the object moved.
+  const body: KubeObject | undefined =
+    desired && live
+      ? {
+          ...desired,
+          metadata: { ...desired.metadata, resourceVersion: live.metadata.resourceVersion as string },
+        }
+      : desired;
+  journal.append({ type: 'sent', seq, at: now() });
   try {
     let resourceVersion: string | undefined;
     let object: KubeObject | undefined;
@@ -238,40 +346,75 @@ async function applyOne(
         },
       });
     } else {
-      if (!desired) throw new Error(`change ${change.id} has no desired object`);
-      // The previewed resourceVersion as a precondition: the API server refuses the write if it moved.
-      const body: KubeObject = live
-        ? {
-            ...desired,
-            metadata: { ...desired.metadata, resourceVersion: live.metadata.resourceVersion as string },
-          }
-        : desired;
-      const result = await writer.apply(body, {
+      const result = await writer.apply(body as KubeObject, {
         fieldManager: FIELD_MANAGER,
         ...(force ? { force: true } : {}),
       });
       // Kept for verification; Secret values never leave the API response.
       object = redact(result.object);
       resourceVersion = result.object.metadata.resourceVersion;
+      if (resourceVersion) remember(result.object, resourceVersion);
     }
-    journal.append({
-      type: 'result',
-      seq,
-      at: now(),
-      outcome: 'applied',
-      ...(resourceVersion ? { resourceVersion } : {}),
-    });
+    record('applied', { ...(resourceVersion ? { resourceVersion } : {}), confirmedBy: 'response' });
     return {
       ...base,
       outcome: 'applied',
       ...(resourceVersion ? { resourceVersion } : {}),
       ...(object ? { object } : {}),
+      at: now(),
     };
   } catch (error) {
+    if (error instanceof StateError) throw error;
+    if (isTransportError(error)) {
+      // The request may have reached the API server before the connection broke: the object tells.
+      const message = (error as Error).message;
+      let after: KubeObject | undefined;
+      try {
+        after = (await writer.get(target)).value;
+      } catch (reread) {
+        const why = `${message}; re-reading the object failed too (${(reread as Error).message}): whether the change was applied is unknown`;
+        record('unknown', { message: why });
+        return { ...base, outcome: 'unknown', message: why };
+      }
+      const landed =
+        operation === 'delete'
+          ? after === undefined || after.metadata.deletionTimestamp !== undefined
+          : after !== undefined &&
+            after.metadata.resourceVersion !== liveRv &&
+            ownsFields(after) &&
+            contains(after, withoutResourceVersion(desired as KubeObject));
+      if (landed) {
+        const rv = after?.metadata.resourceVersion;
+        if (after && rv) remember(after, rv);
+        record('applied', {
+          ...(rv ? { resourceVersion: rv } : {}),
+          confirmedBy: 'reread',
+          message: `${message}; the object shows the change`,
+        });
+        return {
+          ...base,
+          outcome: 'applied',
+          message: 'the connection broke after the write; re-reading the object shows the change',
+          ...(rv ? { resourceVersion: rv } : {}),
+          ...(after && operation !== 'delete' ? { object: redact(after) } : {}),
+          at: now(),
+        };
+      }
+      const why = `${message}; the object does not show the change`;
+      record('failed', { message: why });
+      return { ...base, outcome: 'failed', message: why };
+    }
     const { outcome, message, conflicts } = classify(error);
-    journal.append({ type: 'result', seq, at: now(), outcome, message });
+    record(outcome, { message });
     return { ...base, outcome, message, ...(conflicts ? { conflicts } : {}) };
   }
+}
+
+/** Whether kube-harden's field manager has applied fields of the object. */
+function ownsFields(object: KubeObject): boolean {
+  return (object.metadata.managedFields ?? []).some(
+    (e) => e.manager === FIELD_MANAGER && e.operation === 'Apply',
+  );
 }
 
 function classify(error: unknown): {

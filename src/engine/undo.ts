@@ -10,7 +10,15 @@ import type { KubeObject, ObjectRef } from '../k8s/types.js';
 import { RUN_ANNOTATION } from './bookkeeping.js';
 import { diffObjects } from './diff.js';
 import { contains, isRestored, mergeApply, restorePatch } from './fields.js';
-import { Journal, type JournalEntry, readJournal, summarize } from './journal.js';
+import {
+  Journal,
+  type JournalEntry,
+  type Lock,
+  lockRun,
+  readJournal,
+  summarize,
+  writeStates,
+} from './journal.js';
 import type { DiffSummary } from './types.js';
 
 export interface UndoItem {
@@ -37,7 +45,6 @@ export interface UndoPlan {
 }
 
 type Intent = Extract<JournalEntry, { type: 'intent' }>;
-type ResultEntry = Extract<JournalEntry, { type: 'result' }>;
 
 const EMPTY: DiffSummary = { text: '', added: 0, removed: 0 };
 
@@ -59,16 +66,15 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-export async function planUndo(
-  writer: ClusterWriter,
-  journalPath: string,
-  options: { force?: boolean; signal?: AbortSignal } = {},
-): Promise<UndoPlan> {
-  const entries = readJournal(journalPath);
-  const summary = summarize(journalPath, entries);
-  if (!summary) throw new Error(`${journalPath} is not a kube-harden run journal`);
-  const results = new Map<number, ResultEntry>();
-  for (const e of entries) if (e.type === 'result') results.set(e.seq, e);
+/** Locks taken by planUndo, held until the undo is applied (or the process exits). */
+const pendingLocks = new Map<string, Lock>();
+
+function refKey(target: ObjectRef): string {
+  return `${target.apiVersion}/${target.kind}/${target.namespace ?? ''}/${target.name}`;
+}
+
+/** Journaled writes already undone (by this or an earlier undo of the run). */
+function undoneSeqsOf(entries: JournalEntry[]): Set<number> {
   const undoneSeqs = new Set<number>();
   const undoIntents = new Map<number, number[]>();
   for (const e of entries) {
@@ -77,22 +83,43 @@ export async function planUndo(
       for (const seq of undoIntents.get(e.seq) ?? []) undoneSeqs.add(seq);
     }
   }
+  return undoneSeqs;
+}
+
+export async function planUndo(
+  writer: ClusterWriter,
+  journalPath: string,
+  options: { force?: boolean; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
+): Promise<UndoPlan> {
+  // One undo of a run at a time: taken now, so two operators never both preview and then both write.
+  if (!pendingLocks.has(journalPath)) pendingLocks.set(journalPath, lockRun(journalPath, options.env));
+  const entries = readJournal(journalPath);
+  const summary = summarize(journalPath, entries);
+  if (!summary) throw new Error(`${journalPath} is not a kube-harden run journal`);
+  const states = writeStates(entries);
+  const undoneSeqs = undoneSeqsOf(entries);
+  // The first intent per object holds its before-image: the state before the run first touched it.
+  const firstIntent = new Map<string, Intent>();
+  for (const e of entries) {
+    if (e.type === 'intent' && !firstIntent.has(refKey(e.target))) firstIntent.set(refKey(e.target), e);
+  }
   // One item per object, newest object first: several changes of one run to one object undo together, from
   // the before-image of the first to the fields of all.
   const groups = new Map<string, Intent[]>();
   for (const e of entries) {
     if (e.type !== 'intent' || undoneSeqs.has(e.seq)) continue;
-    const result = results.get(e.seq);
-    // Without a result entry the run died after sending (or before): the live object tells.
-    if (result && result.outcome !== 'applied') continue;
-    const key = `${e.target.apiVersion}/${e.target.kind}/${e.target.namespace ?? ''}/${e.target.name}`;
+    const state = states.get(e.seq);
+    // Confirmed writes are undone; sent ones without a known outcome are checked against the live object;
+    // intents never sent, failed and refused writes changed nothing.
+    if (state !== 'confirmed' && state !== 'sent' && state !== 'unknown') continue;
+    const key = refKey(e.target);
     const list = groups.get(key);
     if (list) list.push(e);
     else groups.set(key, [e]);
   }
   const items: UndoItem[] = [];
-  for (const group of [...groups.values()].reverse()) {
-    const first = group[0] as Intent;
+  for (const [key, group] of [...groups.entries()].reverse()) {
+    const first = firstIntent.get(key) ?? (group[0] as Intent);
     const target = first.target;
     const base = {
       seqs: group.map((g) => g.seq),
@@ -212,14 +239,27 @@ export interface UndoOutcome {
 export async function applyUndo(
   writer: ClusterWriter,
   plan: UndoPlan,
-  options: { signal?: AbortSignal; onItem?: (o: UndoOutcome) => void } = {},
+  options: { signal?: AbortSignal; onItem?: (o: UndoOutcome) => void; env?: NodeJS.ProcessEnv } = {},
 ): Promise<UndoOutcome[]> {
-  const journal = Journal.open(plan.journalPath);
+  const lock = lockRun(plan.journalPath, options.env);
+  const pending = pendingLocks.get(plan.journalPath);
+  pendingLocks.delete(plan.journalPath);
   const outcomes: UndoOutcome[] = [];
+  let journal: Journal | undefined;
   try {
+    // Under the lock: sequence numbers continue from the file as it is now, and items another undo did since
+    // this one was previewed are left alone.
+    journal = Journal.open(plan.journalPath, options.env ? { env: options.env } : {});
+    const undoneSince = undoneSeqsOf(readJournal(plan.journalPath));
     for (const item of plan.items) {
       if (options.signal?.aborted) {
         outcomes.push({ item, outcome: 'skipped', message: 'interrupted' });
+        continue;
+      }
+      if (item.seqs.every((seq) => undoneSince.has(seq))) {
+        const o: UndoOutcome = { item, outcome: 'unchanged', message: 'already undone' };
+        outcomes.push(o);
+        options.onItem?.(o);
         continue;
       }
       if (item.action === 'nothing' || item.action === 'conflict') {
@@ -293,7 +333,9 @@ export async function applyUndo(
     );
     journal.append({ type: 'undone', at: new Date().toISOString(), complete });
   } finally {
-    journal.close();
+    journal?.close();
+    lock.release();
+    pending?.release();
   }
   return outcomes;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connect, type LiveCluster, readOnly } from '../../src/cluster/live.js';
 import { applyPlan } from '../../src/engine/apply.js';
-import { clusterKey, listRuns, readJournal } from '../../src/engine/journal.js';
+import { identityKey, listRuns, readJournal } from '../../src/engine/journal.js';
 import { buildPlan } from '../../src/engine/plan.js';
 import { readPlanDir, writePlanDir } from '../../src/engine/plan-file.js';
 import type { Change, Plan, Step, StepOptions } from '../../src/engine/types.js';
@@ -71,6 +71,11 @@ async function planWith(cluster: LiveCluster, steps: Step[], namespaces: string[
   const now = new Date();
   const options: StepOptions = { namespaces, exclude: [], settings: {}, now };
   return buildPlan(reader, snapshot, { steps, options, assessment: assess(snapshot, { now }) });
+}
+
+/** The cluster's identity: journals are kept under it. */
+async function clusterUid(): Promise<string> {
+  return (await kubectlJson<KubeObject>(['get', 'namespace', 'kube-system'])).metadata.uid as string;
 }
 
 function all(plan: Plan): Set<string> {
@@ -309,11 +314,7 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
     const plan = await planWith(admin, [step], [ns]);
     writePlanDir(plan, dir);
     const kubeconfig = clusterInfo().adminKubeconfig;
-    const journalDir = join(
-      state,
-      'kube-harden',
-      clusterKey({ kind: 'cluster', context: 'admin', server: clusterInfo().server }),
-    );
+    const journalDir = join(state, 'kube-harden', identityKey(await clusterUid()));
     const journal = join(journalDir, `${plan.id}.jsonl`);
     // One request per second: the kill lands between changes.
     const child = spawn(
@@ -391,11 +392,7 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
     const plan = await planWith(admin, [step], [ns]);
     const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     writePlanDir(plan, dir);
-    const journalDir = join(
-      state,
-      'kube-harden',
-      clusterKey({ kind: 'cluster', context: 'admin', server: clusterInfo().server }),
-    );
+    const journalDir = join(state, 'kube-harden', identityKey(await clusterUid()));
     const journal = join(journalDir, `${plan.id}.jsonl`);
     const child = spawn(
       process.execPath,
@@ -491,6 +488,75 @@ subjects: [{kind: User, name: ${users.limited}, apiGroup: rbac.authorization.k8s
       { env: { XDG_STATE_HOME: state } },
     );
     expect(cli.stdout + cli.stderr).not.toContain(CANARY);
+  });
+
+  it('never journals a Secret value: a label change on a Secret whose data kube-harden owns, and a plan that writes a Secret', async () => {
+    const ns = await freshNamespace('canary-owned');
+    const b64 = Buffer.from(CANARY).toString('base64');
+    const leaks = (text: string) => text.includes(CANARY) || text.includes(b64);
+    // kube-harden's field manager owns the data: every later apply starts from the fields it owns.
+    await kubectl(['apply', '--server-side', '--field-manager=kube-harden', '-n', ns, '-f', '-'], {
+      input: `apiVersion: v1\nkind: Secret\nmetadata: {name: owned}\ndata: {password: ${b64}}\n`,
+    });
+    const labelOwned: Change = {
+      kind: 'apply',
+      id: 'owned-label',
+      target: { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'owned' },
+      desired: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'owned', namespace: ns, labels: { rotated: 'no' } },
+      },
+      risk: 'low',
+      reason: 'test',
+    };
+    const created: Change = {
+      kind: 'apply',
+      id: 'new-secret',
+      target: { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'generated' },
+      desired: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'generated', namespace: ns },
+        data: { token: b64 },
+      } as KubeObject,
+      risk: 'low',
+      reason: 'test',
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    const plan = await planWith(admin, [fixedStep('t', 1, [labelOwned, created])], [ns]);
+    writePlanDir(plan, dir);
+    const report = await applyPlan(admin, plan, { confirmed: all(plan), env });
+    expect(report.outcomes.map((o) => o.outcome)).toEqual(['applied', 'applied']);
+    // The writes really carried the values (the owned data kept, the new Secret's data written).
+    const owned = await kubectlJson<KubeObject>(['get', 'secret', 'owned', '-n', ns]);
+    expect((owned as unknown as { data: Record<string, string> }).data.password).toBe(b64);
+    expect(owned.metadata.labels?.rotated).toBe('no');
+    const generated = await kubectlJson<KubeObject>(['get', 'secret', 'generated', '-n', ns]);
+    expect((generated as unknown as { data: Record<string, string> }).data.token).toBe(b64);
+    const journal = readFileSync(report.journalPath, 'utf8');
+    expect(leaks(journal)).toBe(false);
+    const intents = readJournal(report.journalPath).filter((e) => e.type === 'intent');
+    // Hashes stand in for the values, so undo can still tell which keys the run named.
+    expect(JSON.stringify(intents)).toMatch(/"password":"sha256:[0-9a-f]{64}"/);
+    expect(JSON.stringify(intents)).toMatch(/"token":"sha256:[0-9a-f]{64}"/);
+    const undo = await planUndo(admin, report.journalPath);
+    const texts = [
+      JSON.stringify(report),
+      JSON.stringify(undo),
+      ...readdirSync(dir, { recursive: true })
+        .map((f) => join(dir, String(f)))
+        .filter((f) => statSync(f).isFile())
+        .map((f) => readFileSync(f, 'utf8')),
+    ];
+    for (const t of texts) expect(leaks(t)).toBe(false);
+    // The created Secret is deleted by undo; the owned one's before-image is a hash: a conflict, never a guess.
+    const outcomes = await applyUndo(admin, undo);
+    expect(outcomes.map((o) => `${o.item.target.name}:${o.outcome}`).sort()).toEqual([
+      'generated:deleted',
+      'owned:conflict',
+    ]);
+    expect(leaks(readFileSync(report.journalPath, 'utf8'))).toBe(false);
   });
 
   it('idempotence: applying a psa-warn-audit plan and planning again yields no changes', async () => {

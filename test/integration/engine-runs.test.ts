@@ -1,0 +1,777 @@
+/**
+ * The change engine over a whole rollout, against the real control plane: the documented workflow on the legacy
+ * example (several steps writing one Namespace in one run; undo restores every Namespace exactly), a third
+ * party's write between two steps' writes, the same through the wizard store; a dropped connection after a
+ * write reached the server; a full disk; concurrent undos; journals kept by cluster identity; an unwritable
+ * state directory.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { connect, type LiveCluster, readOnly } from '../../src/cluster/live.js';
+import { applyPlan } from '../../src/engine/apply.js';
+import {
+  clusterKey,
+  type JournalEntry,
+  type JournalIO,
+  listRuns,
+  readJournal,
+  StateError,
+  summarize,
+  writeStates,
+} from '../../src/engine/journal.js';
+import { buildPlan } from '../../src/engine/plan.js';
+import { readPlanDir } from '../../src/engine/plan-file.js';
+import type { Change, Plan, Step, StepOptions } from '../../src/engine/types.js';
+import { applyUndo, planUndo } from '../../src/engine/undo.js';
+import { ExitCode } from '../../src/errors.js';
+import { buildSnapshot } from '../../src/inventory/build.js';
+import type { KubeObject } from '../../src/k8s/types.js';
+import { assess } from '../../src/policy/assess.js';
+import type { SessionOptions } from '../../src/store/session.js';
+import { createHardenStore } from '../../src/store/store.js';
+import { type DropProxy, startDropProxy } from '../cluster/drop-proxy.js';
+import {
+  clusterInfo,
+  describeCluster,
+  freshNamespace,
+  kubectl,
+  kubectlJson,
+  waitFor,
+} from '../cluster/harness.js';
+import { repoRoot, runCli } from '../support/cli.js';
+import { fixedStep } from '../support/test-steps.js';
+
+const EXAMPLE = join(repoRoot, 'examples', 'legacy-cluster');
+
+type Meta = { labels: Record<string, string>; annotations: Record<string, string> };
+
+/** Labels and annotations of every Namespace, by name. */
+async function namespaceMeta(): Promise<Record<string, Meta>> {
+  const list = await kubectlJson<{ items: KubeObject[] }>(['get', 'namespaces']);
+  const out: Record<string, Meta> = {};
+  for (const ns of list.items) {
+    out[ns.metadata.name] = { labels: ns.metadata.labels ?? {}, annotations: ns.metadata.annotations ?? {} };
+  }
+  return out;
+}
+
+/** The example's Namespaces as first loaded in this file: each test starts from them. */
+let pristine: Record<string, Meta> | undefined;
+
+/**
+ * Load examples/legacy-cluster once no namespace is terminating (other files delete theirs without waiting), and
+ * put every Namespace's labels and annotations back to how the first load left them, so a test that failed
+ * half-way does not change what the next one plans.
+ */
+async function loadExample(): Promise<void> {
+  await noneTerminating();
+  await kubectl(
+    [
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=kube-harden-test-fixture',
+      '-R',
+      '-f',
+      EXAMPLE,
+    ],
+    { timeoutMs: 120_000 },
+  );
+  const now = await namespaceMeta();
+  if (!pristine) {
+    pristine = now;
+    return;
+  }
+  for (const [name, meta] of Object.entries(pristine)) {
+    const current = now[name];
+    if (!current || JSON.stringify(current) === JSON.stringify(meta)) continue;
+    const reset = (was: Record<string, string>, is: Record<string, string>) => ({
+      ...Object.fromEntries(Object.keys(is).map((k) => [k, null])),
+      ...was,
+    });
+    const patch = {
+      metadata: {
+        labels: reset(meta.labels, current.labels),
+        annotations: reset(meta.annotations, current.annotations),
+      },
+    };
+    await kubectl(['patch', 'namespace', name, '--type', 'merge', '-p', JSON.stringify(patch)]);
+  }
+}
+
+async function noneTerminating(): Promise<void> {
+  await waitFor(
+    async () => {
+      const list = await kubectlJson<{ items: Array<{ status?: { phase?: string } }> }>([
+        'get',
+        'namespaces',
+      ]);
+      return !list.items.some((n) => n.status?.phase === 'Terminating');
+    },
+    { what: 'no namespace terminating', timeoutMs: 150_000, intervalMs: 1000 },
+  );
+}
+
+function findJournal(state: string, runId: string): string | undefined {
+  const root = join(state, 'kube-harden');
+  if (!existsSync(root)) return undefined;
+  for (const dir of readdirSync(root)) {
+    const path = join(root, dir, `${runId}.jsonl`);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+function labelChange(id: string, ns: string, labels: Record<string, string>): Change {
+  return {
+    kind: 'apply',
+    id,
+    target: { apiVersion: 'v1', kind: 'Namespace', name: ns },
+    desired: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } },
+    risk: 'low',
+    reason: 'test',
+  };
+}
+
+async function planWith(cluster: LiveCluster, steps: Step[], namespaces: string[]): Promise<Plan> {
+  const reader = readOnly(cluster);
+  const snapshot = await buildSnapshot(reader, { namespaces });
+  const now = new Date();
+  const options: StepOptions = { namespaces, exclude: [], settings: {}, now };
+  return buildPlan(reader, snapshot, { steps, options, assessment: assess(snapshot, { now }) });
+}
+
+const all = (plan: Plan) => new Set(plan.changes.map((c) => c.id));
+
+/** Targets changed by more than one step of a plan: the case this file is about. */
+function sharedTargets(plan: Plan): string[] {
+  const steps = new Map<string, Set<string>>();
+  for (const c of plan.changes) {
+    if (!c.target) continue;
+    const key = `${c.target.kind}/${c.target.name}`;
+    steps.set(key, (steps.get(key) ?? new Set()).add(c.step));
+  }
+  return [...steps].filter(([, s]) => s.size > 1).map(([k]) => k);
+}
+
+describeCluster('the engine over a whole rollout (live)', () => {
+  let state: string;
+  let kubeconfig: string;
+  const env = () => ({ XDG_STATE_HOME: state });
+
+  beforeAll(async () => {
+    state = mkdtempSync(join(tmpdir(), 'kh-state-'));
+    kubeconfig = clusterInfo().adminKubeconfig;
+  });
+
+  afterAll(async () => {
+    // Leave the example to the files that load it themselves (they wait for termination).
+    await kubectl(['delete', '-R', '-f', EXAMPLE, '--wait=false', '--ignore-not-found'], {
+      timeoutMs: 120_000,
+    });
+  });
+
+  it('the documented workflow on the legacy example: plan -A --out, apply --plan --yes applies every change (two steps write one Namespace), plan again: none, undo restores every Namespace byte for byte', async () => {
+    await loadExample();
+    const before = await namespaceMeta();
+    const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    const planned = await runCli(['plan', '-A', '--out', dir, '--kubeconfig', kubeconfig], { env: env() });
+    expect([ExitCode.ok, ExitCode.incomplete], planned.stderr).toContain(planned.code);
+    const saved = readPlanDir(dir);
+    const changes = saved.changes.filter((c) => c.kind !== 'manual' && !c.optional);
+    expect(new Set(changes.map((c) => c.step))).toEqual(new Set(['psa-warn-audit', 'psa-enforce']));
+    expect(sharedTargets(saved).length).toBeGreaterThan(0);
+
+    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
+      env: env(),
+      timeoutMs: 180_000,
+    });
+    expect(applied.code, applied.stderr).toBe(ExitCode.ok);
+    expect(applied.stderr).toContain(`${changes.length} of ${changes.length} change(s) applied (complete)`);
+    console.log(
+      `[workflow] plan -A: ${changes.length} changes (${sharedTargets(saved).length} Namespaces written by two steps), exit ${planned.code}; apply --plan --yes: exit ${applied.code}`,
+    );
+
+    // One before-image per object per run, in the first intent for it.
+    const journal = findJournal(state, saved.id) as string;
+    const intents = readJournal(journal).filter((e) => e.type === 'intent');
+    const byTarget = new Map<string, number>();
+    for (const i of intents) {
+      if (i.type !== 'intent') continue;
+      const key = i.target.name;
+      if (i.before) byTarget.set(key, (byTarget.get(key) ?? 0) + 1);
+    }
+    expect([...byTarget.values()].every((n) => n === 1)).toBe(true);
+    for (const i of intents) {
+      if (i.type === 'intent' && !i.before) expect(i.beforeSeq, i.changeId).toBeDefined();
+    }
+
+    const again = await runCli(['plan', '-A', '--detailed-exitcode', '--kubeconfig', kubeconfig], {
+      env: env(),
+    });
+    expect(again.code, again.stdout + again.stderr).toBe(ExitCode.ok);
+
+    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', kubeconfig], {
+      env: env(),
+      timeoutMs: 180_000,
+    });
+    expect(undone.code, undone.stderr).toBe(ExitCode.ok);
+    const after = await namespaceMeta();
+    for (const name of Object.keys(before)) expect(after[name], name).toEqual(before[name]);
+    console.log(
+      `[workflow] plan --detailed-exitcode after apply: exit ${again.code}; undo: exit ${undone.code}; ${Object.keys(before).length} Namespaces compared`,
+    );
+  });
+
+  it("a third party's write between two steps' writes to one Namespace is refused as stale (exit 8); every other change is applied and undo loses nothing", async () => {
+    await loadExample();
+    const before = await namespaceMeta();
+    const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    await runCli(['plan', '-A', '--out', dir, '--kubeconfig', kubeconfig], { env: env() });
+    const saved = readPlanDir(dir);
+    const changes = saved.changes.filter((c) => c.kind !== 'manual' && !c.optional);
+    // The Namespace whose first change comes earliest among those two steps write.
+    const shared = new Set(sharedTargets(saved).map((k) => k.split('/')[1]));
+    const victim = changes.find((c) => shared.has(c.target?.name as string))?.target?.name as string;
+    expect(victim).toBeDefined();
+    const enforce = changes.find((c) => c.step === 'psa-enforce' && c.target?.name === victim);
+
+    // Slowed down (2 requests/s), so the third party's write lands between the two steps' writes.
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'kube-harden.js'),
+        'apply',
+        '--plan',
+        dir,
+        '--yes',
+        '--kubeconfig',
+        kubeconfig,
+        '--qps',
+        '2',
+        '--burst',
+        '1',
+      ],
+      { env: { ...process.env, ...env(), NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    await waitFor(
+      () => {
+        const path = findJournal(state, saved.id);
+        if (!path) return false;
+        const entries = readJournal(path);
+        const first = entries.find((e) => e.type === 'intent' && e.target.name === victim);
+        return first?.type === 'intent' && writeStates(entries).get(first.seq) === 'confirmed';
+      },
+      { what: `the first write to ${victim} confirmed`, timeoutMs: 90_000, intervalMs: 20 },
+    );
+    await kubectl(['label', 'namespace', victim, 'third=party']);
+    const code = await exited;
+    expect(code, stderr).toBe(ExitCode.refused);
+    expect(stderr).toMatch(
+      new RegExp(`stale +namespace/${victim}: the object changed since this run's own write`),
+    );
+    expect(stderr).toContain(`${changes.length - 1} of ${changes.length} change(s) applied`);
+    const entries = readJournal(findJournal(state, saved.id) as string);
+    const refused = entries.find((e) => e.type === 'intent' && e.changeId === enforce?.id);
+    expect(refused).toBeUndefined(); // refused before anything was journaled or sent
+
+    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', kubeconfig], {
+      env: env(),
+      timeoutMs: 180_000,
+    });
+    expect(undone.code, undone.stderr).toBe(ExitCode.ok);
+    const after = await namespaceMeta();
+    for (const name of Object.keys(before)) {
+      const expected =
+        name === victim
+          ? { ...before[name], labels: { ...before[name]?.labels, third: 'party' } }
+          : before[name];
+      expect(after[name], name).toEqual(expected);
+    }
+    await kubectl(['label', 'namespace', victim, 'third-']);
+  });
+
+  it('the same through the wizard store: apply all, then undo from the store', async () => {
+    await loadExample();
+    const before = await namespaceMeta();
+    const options: SessionOptions = {
+      kubeconfig,
+      scope: { namespaces: [], exclude: [] },
+      readOnly: false,
+      now: () => new Date(),
+      env: { ...process.env, ...env() },
+    };
+    const store = createHardenStore({ options });
+    try {
+      await store.getState().connect();
+      await store.getState().inventory();
+      const plan = await store.getState().planSteps(['psa-warn-audit', 'psa-enforce']);
+      expect(sharedTargets(plan).length).toBeGreaterThan(0);
+      store.getState().selectAll();
+      const selected = store.getState().selected.length;
+      const report = await store.getState().apply();
+      expect(report.state).toBe('complete');
+      expect(report.outcomes.filter((o) => o.outcome !== 'applied')).toEqual([]);
+      expect(report.outcomes).toHaveLength(selected);
+      await store.getState().planUndo(report.runId);
+      const undone = await store.getState().applyUndo();
+      expect(undone.filter((o) => o.outcome !== 'restored')).toEqual([]);
+    } finally {
+      store.getState().close();
+    }
+    const after = await namespaceMeta();
+    for (const name of Object.keys(before)) expect(after[name], name).toEqual(before[name]);
+  });
+
+  describeDropProxy();
+
+  it('a full disk while journaling a change: stops before sending it, with a clear error; nothing written to the cluster', async () => {
+    const a = await freshNamespace('enospc-a');
+    const b = await freshNamespace('enospc-b');
+    const admin = connect({ kubeconfig });
+    try {
+      const plan = await planWith(
+        admin,
+        [fixedStep('t', 1, [labelChange('a', a, { tier: 'gold' }), labelChange('b', b, { tier: 'gold' })])],
+        [a, b],
+      );
+      // The disk fills up after 40 bytes of the second change's intent entry.
+      let intents = 0;
+      const io: JournalIO = {
+        openSync: (p, f, m) => fs.openSync(p, f, m),
+        writeSync: (fd, buf, off, len) => {
+          const text = Buffer.from(buf)
+            .subarray(off, off + len)
+            .toString();
+          if (text.includes('"type":"intent"')) intents++;
+          if (intents === 2 && text.includes('"type":"intent"')) {
+            fs.writeSync(fd, buf, off, 40);
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          }
+          return fs.writeSync(fd, buf, off, len);
+        },
+        fsyncSync: (fd) => fs.fsyncSync(fd),
+        ftruncateSync: (fd, l) => fs.ftruncateSync(fd, l),
+        closeSync: (fd) => fs.closeSync(fd),
+      };
+      const error = await applyPlan(admin, plan, {
+        confirmed: all(plan),
+        env: { ...process.env, ...env() },
+        journalIO: io,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StateError);
+      expect((error as StateError).exitCode).toBe(ExitCode.error);
+      expect((error as StateError).message).toMatch(
+        /cannot write the run journal .*\.jsonl \(no space left on device\); nothing was sent/,
+      );
+      expect((error as StateError).message).toContain(
+        `1 change(s) applied before it are journaled (undo with: kube-harden undo ${plan.id})`,
+      );
+      const liveB = await kubectlJson<KubeObject>(['get', 'ns', b]);
+      expect(liveB.metadata.labels?.tier).toBeUndefined();
+      expect((await kubectlJson<KubeObject>(['get', 'ns', a])).metadata.labels?.tier).toBe('gold');
+      // The partial entry was cut off: the journal reads cleanly and undo restores the first change.
+      const journal = findJournal(state, plan.id) as string;
+      const text = readFileSync(journal, 'utf8');
+      expect(text.endsWith('\n')).toBe(true);
+      expect(readJournal(journal).filter((e) => e.type === 'intent')).toHaveLength(1);
+      const undo = await planUndo(admin, journal);
+      await applyUndo(admin, undo);
+      expect((await kubectlJson<KubeObject>(['get', 'ns', a])).metadata.labels?.tier).toBeUndefined();
+    } finally {
+      admin.close();
+    }
+  });
+
+  it('a write sent without a known outcome (the run died): undo asks the object — untouched since means it never landed; changed means undo it', async () => {
+    const never = await freshNamespace('sent-never');
+    const landed = await freshNamespace('sent-landed');
+    const admin = connect({ kubeconfig });
+    try {
+      const live = async (n: string) =>
+        (await admin.get({ apiVersion: 'v1', kind: 'Namespace', name: n })).value as KubeObject;
+      const beforeNever = await live(never);
+      const beforeLanded = await live(landed);
+      // The second write reached the server (as kube-harden's field manager) before the run died.
+      await kubectl(['apply', '--server-side', '--field-manager=kube-harden', '-f', '-'], {
+        input: `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${landed}, labels: {sent: 'yes'}}\n`,
+      });
+      const runId = '20261201T000000Z-sent00';
+      const intentFor = (seq: number, ns: KubeObject): JournalEntry[] => [
+        {
+          type: 'intent',
+          seq,
+          at: '2026-12-01T00:00:00.000Z',
+          changeId: `c${seq}`,
+          step: 't',
+          target: { apiVersion: 'v1', kind: 'Namespace', name: ns.metadata.name },
+          operation: 'update',
+          baseResourceVersion: ns.metadata.resourceVersion as string,
+          precondition: ns.metadata.resourceVersion as string,
+          before: ns,
+          desired: {
+            apiVersion: 'v1',
+            kind: 'Namespace',
+            metadata: { name: ns.metadata.name, labels: { sent: 'yes' } },
+          },
+        },
+        { type: 'sent', seq, at: '2026-12-01T00:00:00.000Z' },
+      ];
+      const entries: JournalEntry[] = [
+        {
+          type: 'run',
+          runId,
+          startedAt: '2026-12-01T00:00:00.000Z',
+          context: 'admin',
+          server: clusterInfo().server,
+          steps: ['t'],
+          planId: runId,
+          tool: 'kube-harden test',
+          format: 2,
+        },
+        ...intentFor(1, beforeNever),
+        ...intentFor(2, beforeLanded),
+      ];
+      const uid = (await kubectlJson<KubeObject>(['get', 'ns', 'kube-system'])).metadata.uid as string;
+      const dir = join(state, 'kube-harden', `cluster-${uid}`);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const path = join(dir, `${runId}.jsonl`);
+      writeFileSync(path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+      const undo = await planUndo(admin, path);
+      const byName = Object.fromEntries(undo.items.map((i) => [i.target.name, i]));
+      expect(byName[never]?.action).toBe('nothing');
+      expect(byName[never]?.message).toBe('already back to its before-image');
+      expect(byName[landed]?.action).toBe('restore');
+      const outcomes = await applyUndo(admin, undo);
+      expect(outcomes.map((o) => o.outcome).sort()).toEqual(['restored', 'unchanged']);
+      expect((await live(landed)).metadata.labels?.sent).toBeUndefined();
+      expect(summarize(path, readJournal(path))?.state).toBe('undone');
+    } finally {
+      admin.close();
+    }
+  });
+
+  it('two concurrent undos of one run: one refuses (the lock names the holder), no duplicate sequence numbers', async () => {
+    const names = [
+      await freshNamespace('lock-a'),
+      await freshNamespace('lock-b'),
+      await freshNamespace('lock-c'),
+    ];
+    const admin = connect({ kubeconfig });
+    let plan: Plan;
+    try {
+      plan = await planWith(
+        admin,
+        [
+          fixedStep(
+            't',
+            1,
+            names.map((n, i) => labelChange(`l${i}`, n, { locked: 'yes' })),
+          ),
+        ],
+        names,
+      );
+      const report = await applyPlan(admin, plan, {
+        confirmed: all(plan),
+        env: { ...process.env, ...env() },
+      });
+      expect(report.state).toBe('complete');
+    } finally {
+      admin.close();
+    }
+    const undo = () =>
+      runCli(['undo', plan.id, '--yes', '--kubeconfig', kubeconfig, '--qps', '2', '--burst', '1'], {
+        env: env(),
+        timeoutMs: 120_000,
+      });
+    const [one, two] = await Promise.all([undo(), undo()]);
+    const codes = [one.code, two.code].sort();
+    expect(codes, one.stderr + two.stderr).toEqual([ExitCode.ok, ExitCode.refused]);
+    const refused = one.code === ExitCode.refused ? one : two;
+    expect(refused.stderr).toMatch(/locked by pid \d+ \(undo of run journal .*\) since \d{4}-/);
+    expect(refused.stderr).toMatch(/if that process is gone, remove .*\.lock/);
+    const entries = readJournal(findJournal(state, plan.id) as string);
+    const seqs = entries
+      .filter((e) => 'seq' in e && e.type.startsWith('undo'))
+      .map((e) => `${e.type}:${(e as { seq: number }).seq}`);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(entries.filter((e) => e.type === 'undone')).toHaveLength(1);
+    for (const n of names)
+      expect((await kubectlJson<KubeObject>(['get', 'ns', n])).metadata.labels?.locked).toBeUndefined();
+  });
+
+  it('two concurrent applies on one cluster: the second refuses (the lock names the holder) and records no run; it applies once the first is done', async () => {
+    const names = [
+      await freshNamespace('alock-a'),
+      await freshNamespace('alock-b'),
+      await freshNamespace('alock-c'),
+    ];
+    const admin = connect({ kubeconfig });
+    const first = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    const second = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    let secondId: string;
+    let firstId: string;
+    try {
+      const { writePlanDir } = await import('../../src/engine/plan-file.js');
+      const a = await planWith(
+        admin,
+        [
+          fixedStep('t', 1, [
+            labelChange('a', names[0] as string, { one: 'yes' }),
+            labelChange('b', names[1] as string, { one: 'yes' }),
+          ]),
+        ],
+        names.slice(0, 2),
+      );
+      const b = await planWith(
+        admin,
+        [fixedStep('u', 1, [labelChange('c', names[2] as string, { two: 'yes' })])],
+        [names[2] as string],
+      );
+      writePlanDir(a, first);
+      writePlanDir(b, second);
+      firstId = a.id;
+      secondId = b.id;
+    } finally {
+      admin.close();
+    }
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'kube-harden.js'),
+        'apply',
+        '--plan',
+        first,
+        '--yes',
+        '--kubeconfig',
+        kubeconfig,
+        '--qps',
+        '1',
+        '--burst',
+        '1',
+      ],
+      { env: { ...process.env, ...env() }, stdio: 'ignore' },
+    );
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    await waitFor(
+      () => {
+        const path = findJournal(state, firstId);
+        return path !== undefined && readJournal(path).some((e) => e.type === 'run');
+      },
+      { what: 'the first apply under way', timeoutMs: 60_000, intervalMs: 20 },
+    );
+    const refused = await runCli(['apply', '--plan', second, '--yes', '--kubeconfig', kubeconfig], {
+      env: env(),
+    });
+    expect(refused.code, refused.stderr).toBe(ExitCode.refused);
+    expect(refused.stderr).toMatch(
+      /apply on context "admin": locked by pid \d+ \(apply on context "admin"\) since \d{4}-/,
+    );
+    expect(refused.stderr).toMatch(/if that process is gone, remove .*apply\.lock/);
+    expect(findJournal(state, secondId)).toBeUndefined();
+    expect(await exited).toBe(ExitCode.ok);
+    const later = await runCli(['apply', '--plan', second, '--yes', '--kubeconfig', kubeconfig], {
+      env: env(),
+    });
+    expect(later.code, later.stderr).toBe(ExitCode.ok);
+  });
+
+  it('journals are kept by cluster identity: runs made through another URL or a renamed context are listed and undone; journals of the earlier layout are migrated', async () => {
+    const ns = await freshNamespace('identity');
+    const own = mkdtempSync(join(tmpdir(), 'kh-state-id-'));
+    const ownEnv = { XDG_STATE_HOME: own };
+    const admin = connect({ kubeconfig });
+    let runId: string;
+    try {
+      const plan = await planWith(admin, [fixedStep('t', 1, [labelChange('x', ns, { ident: 'yes' })])], [ns]);
+      runId = plan.id;
+      await applyPlan(admin, plan, { confirmed: all(plan), env: { ...process.env, ...ownEnv } });
+    } finally {
+      admin.close();
+    }
+    // A journal of the earlier layout (one directory per server and context).
+    const source = { kind: 'cluster' as const, context: 'admin', server: clusterInfo().server };
+    const legacyDir = join(own, 'kube-harden', clusterKey(source));
+    mkdirSync(legacyDir, { recursive: true, mode: 0o700 });
+    const legacyRun: JournalEntry = {
+      type: 'run',
+      runId: '20200101T000000Z-legacy',
+      startedAt: '2020-01-01T00:00:00.000Z',
+      context: 'admin',
+      server: clusterInfo().server,
+      steps: ['t'],
+      planId: '20200101T000000Z-legacy',
+      tool: 'kube-harden 0.0.1',
+    };
+    writeFileSync(join(legacyDir, '20200101T000000Z-legacy.jsonl'), `${JSON.stringify(legacyRun)}\n`, {
+      mode: 0o600,
+    });
+
+    // The same cluster through another URL (localhost instead of 127.0.0.1) and a renamed context.
+    const other = join(own, 'renamed.kubeconfig');
+    const config = parse(readFileSync(kubeconfig, 'utf8')) as {
+      clusters: Array<{ cluster: { server: string } }>;
+      contexts: Array<{ name: string }>;
+      'current-context': string;
+    };
+    for (const c of config.clusters) c.cluster.server = c.cluster.server.replace('127.0.0.1', 'localhost');
+    for (const c of config.contexts) if (c.name === 'admin') c.name = 'renamed-admin';
+    config['current-context'] = 'renamed-admin';
+    writeFileSync(other, stringify(config), { mode: 0o600 });
+    const listed = await runCli(['runs', '--kubeconfig', other, '-o', 'json'], { env: ownEnv });
+    expect(listed.code, listed.stderr).toBe(ExitCode.ok);
+    const runs = JSON.parse(listed.stdout) as Array<{ runId: string; context: string; server: string }>;
+    expect(
+      runs.map((r) => r.runId),
+      listed.stderr,
+    ).toEqual([runId, '20200101T000000Z-legacy']);
+    expect(runs[0]?.context).toBe('admin');
+    // Migrated: the earlier layout's directory is gone, its journal lives with the cluster's identity.
+    expect(existsSync(legacyDir)).toBe(false);
+    const uid = (await kubectlJson<KubeObject>(['get', 'ns', 'kube-system'])).metadata.uid as string;
+    expect(existsSync(join(own, 'kube-harden', `cluster-${uid}`, '20200101T000000Z-legacy.jsonl'))).toBe(
+      true,
+    );
+    const labels = JSON.parse(
+      readFileSync(join(own, 'kube-harden', `cluster-${uid}`, 'cluster.json'), 'utf8'),
+    );
+    expect(labels.labels.map((l: { context: string }) => l.context).sort()).toEqual([
+      'admin',
+      'renamed-admin',
+    ]);
+
+    const undone = await runCli(['undo', runId, '--yes', '--kubeconfig', other], { env: ownEnv });
+    expect(undone.code, undone.stderr).toBe(ExitCode.ok);
+    expect((await kubectlJson<KubeObject>(['get', 'ns', ns])).metadata.labels?.ident).toBeUndefined();
+    // The store's listing (sync, offline) finds them by the recorded label too.
+    expect(
+      listRuns(
+        {
+          kind: 'cluster',
+          context: 'renamed-admin',
+          server: clusterInfo().server.replace('127.0.0.1', 'localhost'),
+        },
+        ownEnv,
+      ).map((r) => r.runId),
+    ).toContain(runId);
+  });
+
+  it('an unwritable state directory: a clear error naming the path and XDG_STATE_HOME, before anything is written', async () => {
+    const ns = await freshNamespace('rostate');
+    const admin = connect({ kubeconfig });
+    const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    try {
+      const plan = await planWith(admin, [fixedStep('t', 1, [labelChange('x', ns, { ro: 'yes' })])], [ns]);
+      const { writePlanDir } = await import('../../src/engine/plan-file.js');
+      writePlanDir(plan, dir);
+    } finally {
+      admin.close();
+    }
+    // Unwritable: a directory without write permission — or, for root (who may write anyway), a file where the
+    // state directory should be.
+    const root = process.getuid?.() === 0;
+    const parent = mkdtempSync(join(tmpdir(), 'kh-ro-'));
+    const ro = root ? join(parent, 'state-file') : parent;
+    if (root) writeFileSync(ro, 'not a directory\n');
+    else chmodSync(ro, 0o500);
+    try {
+      const r = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
+        env: { XDG_STATE_HOME: ro },
+      });
+      expect(r.code, r.stderr).toBe(ExitCode.error);
+      expect(r.stderr).toContain(`cannot use the journal directory ${join(ro, 'kube-harden')}`);
+      expect(r.stderr).toContain(root ? 'a file is in the way' : 'permission denied');
+      expect(r.stderr).toContain('nothing was sent to the cluster');
+      expect(r.stderr).toContain(`XDG_STATE_HOME (now "${ro}")`);
+      expect(r.stderr).not.toContain('this is a bug');
+      expect((await kubectlJson<KubeObject>(['get', 'ns', ns])).metadata.labels?.ro).toBeUndefined();
+    } finally {
+      if (!root) chmodSync(ro, 0o700);
+    }
+  });
+});
+
+/** The dropped-connection tests need the local control plane's PKI (the proxy terminates TLS). */
+function describeDropProxy(): void {
+  let proxy: DropProxy;
+  let via: LiveCluster;
+
+  it('a dropped connection after a write reached the server: the change is confirmed by re-reading, the run goes on, and undo really undoes it', async () => {
+    if (clusterInfo().kind !== 'local') return;
+    const dir = mkdtempSync(join(tmpdir(), 'kh-proxy-'));
+    proxy = await startDropProxy(clusterInfo(), dir);
+    via = connect({ kubeconfig: proxy.kubeconfig });
+    const state = mkdtempSync(join(tmpdir(), 'kh-state-drop-'));
+    const env = { ...process.env, XDG_STATE_HOME: state };
+    try {
+      const names = [
+        await freshNamespace('drop-a'),
+        await freshNamespace('drop-b'),
+        await freshNamespace('drop-c'),
+      ];
+      await kubectl(['label', 'ns', names[1] as string, 'keep=me']);
+      const plan = await planWith(
+        via,
+        [
+          fixedStep(
+            't',
+            1,
+            names.map((n, i) => labelChange(`d${i}`, n, { dropped: 'maybe' })),
+          ),
+        ],
+        names,
+      );
+      proxy.dropResponseOf('PATCH', 2);
+      const report = await applyPlan(via, plan, { confirmed: all(plan), env });
+      expect(proxy.dropped).toEqual([
+        expect.stringMatching(new RegExp(`^PATCH /api/v1/namespaces/${names[1]}\\?`)),
+      ]);
+      expect(report.outcomes.map((o) => o.outcome)).toEqual(['applied', 'applied', 'applied']);
+      expect(report.outcomes[1]?.message).toContain('re-reading the object shows the change');
+      expect(report.state).toBe('complete');
+      const entries = readJournal(report.journalPath);
+      const result = entries.find((e) => e.type === 'result' && e.seq === 2);
+      expect(result).toMatchObject({ outcome: 'applied', confirmedBy: 'reread' });
+      // intent → sent → result, each before the next.
+      expect(entries.filter((e) => 'seq' in e && e.seq === 2).map((e) => e.type)).toEqual([
+        'intent',
+        'sent',
+        'result',
+      ]);
+      expect(
+        (await kubectlJson<KubeObject>(['get', 'ns', names[1] as string])).metadata.labels?.dropped,
+      ).toBe('maybe');
+
+      const undo = await planUndo(via, report.journalPath);
+      const outcomes = await applyUndo(via, undo);
+      expect(outcomes.map((o) => o.outcome)).toEqual(['restored', 'restored', 'restored']);
+      for (const n of names) {
+        expect((await kubectlJson<KubeObject>(['get', 'ns', n])).metadata.labels?.dropped, n).toBeUndefined();
+      }
+      expect((await kubectlJson<KubeObject>(['get', 'ns', names[1] as string])).metadata.labels?.keep).toBe(
+        'me',
+      );
+    } finally {
+      via.close();
+      await proxy.close();
+    }
+  });
+}
