@@ -51,7 +51,7 @@ import {
   kubectlJson,
   waitFor,
 } from '../cluster/harness.js';
-import { repoRoot, runCli } from '../support/cli.js';
+import { cliWithTestSteps, repoRoot, runCli } from '../support/cli.js';
 import { fixedStep } from '../support/test-steps.js';
 
 const EXAMPLE = join(repoRoot, 'examples', 'legacy-cluster');
@@ -543,7 +543,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
       );
       const b = await planWith(
         admin,
-        [fixedStep('u', 1, [labelChange('c', names[2] as string, { two: 'yes' })])],
+        [fixedStep('t', 1, [labelChange('c', names[2] as string, { two: 'yes' })])],
         [names[2] as string],
       );
       writePlanDir(a, first);
@@ -556,7 +556,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
     const child = spawn(
       process.execPath,
       [
-        join(repoRoot, 'bin', 'kube-harden.js'),
+        cliWithTestSteps,
         'apply',
         '--plan',
         first,
@@ -580,6 +580,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
     );
     const refused = await runCli(['apply', '--plan', second, '--yes', '--kubeconfig', kubeconfig], {
       env: env(),
+      testSteps: true,
     });
     expect(refused.code, refused.stderr).toBe(ExitCode.refused);
     expect(refused.stderr).toMatch(
@@ -590,6 +591,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
     expect(await exited).toBe(ExitCode.ok);
     const later = await runCli(['apply', '--plan', second, '--yes', '--kubeconfig', kubeconfig], {
       env: env(),
+      testSteps: true,
     });
     expect(later.code, later.stderr).toBe(ExitCode.ok);
   });
@@ -695,6 +697,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
     try {
       const r = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
         env: { XDG_STATE_HOME: ro },
+        testSteps: true,
       });
       expect(r.code, r.stderr).toBe(ExitCode.error);
       expect(r.stderr).toContain(`cannot use the journal directory ${join(ro, 'kube-harden')}`);
