@@ -32,9 +32,25 @@ function handler(v: unknown): Json | undefined {
   return out;
 }
 
+/** A flag whose value may be a credential: `--token=…`, `--db-password=…`, `--client-secret=…`, `--api-key=…`. */
+const CREDENTIAL_FLAG = /^(--?[\w.-]*(token|passw(or)?d|secret|credential|api-?key|private-?key)[\w.-]*)=./i;
+
+/** `command` + `args`, with the values of credential-like flags redacted (rule 3: no secret value in any output). */
+export function containerArgs(c: Json): string[] | undefined {
+  const all = [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])];
+  if (all.length === 0) return undefined;
+  return all.map((a) => {
+    const text = String(a);
+    const m = CREDENTIAL_FLAG.exec(text);
+    return m ? `${m[1]}=<redacted>` : text;
+  });
+}
+
 function container(c: Json): ContainerLite {
   const out: ContainerLite = { name: String(c.name ?? '') };
   if (typeof c.image === 'string') out.image = c.image;
+  const args = containerArgs(c);
+  if (args) out.args = args;
   const sc = obj(c.securityContext);
   if (sc) out.securityContext = sc;
   const ports = arr(c.ports);
@@ -156,12 +172,13 @@ export function projectPodSpec(spec: unknown): PodSpecLite {
   return out;
 }
 
+/** The security annotations (PSS reads them) and `prometheus.io/*` (the scrape convention the netpol planner reads). */
 export function securityAnnotations(annotations: unknown): Record<string, string> | undefined {
   const a = obj(annotations);
   if (!a) return undefined;
   let out: Record<string, string> | undefined;
   for (const [k, v] of Object.entries(a)) {
-    if (SECURITY_ANNOTATION.test(k) && typeof v === 'string') {
+    if ((SECURITY_ANNOTATION.test(k) || k.startsWith('prometheus.io/')) && typeof v === 'string') {
       out ??= {};
       out[k] = v;
     }

@@ -64,6 +64,17 @@ export const Kinds = {
     'mutatingwebhookconfigurations',
     false,
   ),
+  Endpoints: k('v1', 'Endpoints', 'endpoints', true),
+  EndpointSlice: k('discovery.k8s.io/v1', 'EndpointSlice', 'endpointslices', true),
+  Ingress: k('networking.k8s.io/v1', 'Ingress', 'ingresses', true),
+  IngressClass: k('networking.k8s.io/v1', 'IngressClass', 'ingressclasses', false),
+  GatewayClass: k('gateway.networking.k8s.io/v1', 'GatewayClass', 'gatewayclasses', false),
+  Gateway: k('gateway.networking.k8s.io/v1', 'Gateway', 'gateways', true),
+  HTTPRoute: k('gateway.networking.k8s.io/v1', 'HTTPRoute', 'httproutes', true),
+  APIService: k('apiregistration.k8s.io/v1', 'APIService', 'apiservices', false),
+  Prometheus: k('monitoring.coreos.com/v1', 'Prometheus', 'prometheuses', true),
+  ServiceMonitor: k('monitoring.coreos.com/v1', 'ServiceMonitor', 'servicemonitors', true),
+  PodMonitor: k('monitoring.coreos.com/v1', 'PodMonitor', 'podmonitors', true),
 } as const satisfies Record<string, KindInfo>;
 
 const byKey = new Map<string, KindInfo>(
