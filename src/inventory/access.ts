@@ -22,13 +22,37 @@ export const INVENTORY_KINDS = [
   Kinds.ValidatingAdmissionPolicyBinding,
   Kinds.ValidatingWebhookConfiguration,
   Kinds.MutatingWebhookConfiguration,
+  // Network facts (phase 3, network-facts.ts). Gateway API and Prometheus Operator kinds are read when served.
+  Kinds.Service,
+  Kinds.EndpointSlice,
+  Kinds.Ingress,
+  Kinds.IngressClass,
+  Kinds.Node,
+  Kinds.APIService,
+  Kinds.GatewayClass,
+  Kinds.Gateway,
+  Kinds.HTTPRoute,
+  Kinds.Prometheus,
+  Kinds.ServiceMonitor,
+  Kinds.PodMonitor,
+] as const;
+
+/** Named objects the inventory reads with GET (never a list: ConfigMaps may be large or hold sensitive data). */
+export const INVENTORY_GETS = [
+  { group: '', resource: 'endpoints', namespace: 'default', name: 'kubernetes' },
+  { group: '', resource: 'services', namespace: 'kube-system', name: 'kube-dns' },
+  { group: '', resource: 'configmaps', namespace: 'kube-system', name: 'cilium-config' },
+  { group: '', resource: 'configmaps', namespace: 'kube-system', name: 'amazon-vpc-cni' },
 ] as const;
 
 export function inventoryAccessChecks(namespace?: string): AccessCheck[] {
-  return INVENTORY_KINDS.map((k) => ({
-    verb: 'list',
-    group: k.group,
-    resource: k.resource,
-    ...(namespace && k.namespaced ? { namespace } : {}),
-  }));
+  return [
+    ...INVENTORY_KINDS.map((k) => ({
+      verb: 'list',
+      group: k.group,
+      resource: k.resource,
+      ...(namespace && k.namespaced ? { namespace } : {}),
+    })),
+    ...INVENTORY_GETS.map((g) => ({ verb: 'get', ...g })),
+  ];
 }

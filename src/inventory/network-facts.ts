@@ -14,7 +14,7 @@ import { ClusterError, isClusterError } from '../cluster/errors.js';
 import type { ClusterReader } from '../cluster/types.js';
 import { type KindInfo, Kinds, resourceName } from '../k8s/kinds.js';
 import type { KubeObject, ServerVersion } from '../k8s/types.js';
-import { containerArgs } from './project.js';
+import { containerArgs, redactArgs } from './project.js';
 import type {
   CniHint,
   DaemonSetLite,
@@ -649,7 +649,7 @@ export class NetworkFactsCollector {
     );
     if (ok !== true || count === 0) return;
     hints.nodesHavePodCidr = withCidr === count;
-    if (k3s) hints.k3sNodeArgs = k3s.map((a) => (/token|secret|password/i.test(a) ? '<redacted>' : a));
+    if (k3s) hints.k3sNodeArgs = redactArgs(k3s);
   }
 
   /**

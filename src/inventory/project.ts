@@ -32,18 +32,35 @@ function handler(v: unknown): Json | undefined {
   return out;
 }
 
-/** A flag whose value may be a credential: `--token=…`, `--db-password=…`, `--client-secret=…`, `--api-key=…`. */
-const CREDENTIAL_FLAG = /^(--?[\w.-]*(token|passw(or)?d|secret|credential|api-?key|private-?key)[\w.-]*)=./i;
+/** A flag whose value may be a credential: `--token`, `--db-password`, `--client-secret`, `--api-key`. */
+const CREDENTIAL_FLAG =
+  /^(--?[\w.-]*(token|passw(or)?d|secret|credential|api-?key|private-?key)[\w.-]*)(=.*)?$/i;
 
-/** `command` + `args`, with the values of credential-like flags redacted (rule 3: no secret value in any output). */
+/**
+ * Command-line arguments with the values of credential-like flags replaced by `<redacted>`, both `--flag=value` and
+ * `--flag value` (rule 3: no secret value in any output, and the snapshot keeps none).
+ */
+export function redactArgs(args: readonly unknown[]): string[] {
+  const out: string[] = [];
+  let redactNext = false;
+  for (const a of args) {
+    const text = String(a);
+    if (redactNext && !text.startsWith('-')) {
+      out.push('<redacted>');
+      redactNext = false;
+      continue;
+    }
+    const m = CREDENTIAL_FLAG.exec(text);
+    redactNext = Boolean(m && m[4] === undefined);
+    out.push(m?.[4] !== undefined ? `${m[1]}=<redacted>` : text);
+  }
+  return out;
+}
+
+/** `command` + `args`, credential-like flag values redacted. */
 export function containerArgs(c: Json): string[] | undefined {
   const all = [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])];
-  if (all.length === 0) return undefined;
-  return all.map((a) => {
-    const text = String(a);
-    const m = CREDENTIAL_FLAG.exec(text);
-    return m ? `${m[1]}=<redacted>` : text;
-  });
+  return all.length === 0 ? undefined : redactArgs(all);
 }
 
 function container(c: Json): ContainerLite {
