@@ -1,5 +1,5 @@
 /** The reads the inventory needs, as SelfSubjectAccessReview attributes (least privilege: no secrets). */
-import { Kinds } from '../k8s/kinds.js';
+import { Kinds, OptionalKinds } from '../k8s/kinds.js';
 import type { AccessCheck } from '../k8s/types.js';
 
 export const INVENTORY_KINDS = [
@@ -29,12 +29,12 @@ export const INVENTORY_KINDS = [
   Kinds.IngressClass,
   Kinds.Node,
   Kinds.APIService,
-  Kinds.GatewayClass,
-  Kinds.Gateway,
-  Kinds.HTTPRoute,
-  Kinds.Prometheus,
-  Kinds.ServiceMonitor,
-  Kinds.PodMonitor,
+  OptionalKinds.GatewayClass,
+  OptionalKinds.Gateway,
+  OptionalKinds.HTTPRoute,
+  OptionalKinds.Prometheus,
+  OptionalKinds.ServiceMonitor,
+  OptionalKinds.PodMonitor,
 ] as const;
 
 /** Named objects the inventory reads with GET (never a list: ConfigMaps may be large or hold sensitive data). */

@@ -12,7 +12,7 @@
  */
 import { ClusterError, isClusterError } from '../cluster/errors.js';
 import type { ClusterReader } from '../cluster/types.js';
-import { type KindInfo, Kinds, resourceName } from '../k8s/kinds.js';
+import { type KindInfo, Kinds, OptionalKinds, resourceName } from '../k8s/kinds.js';
 import type { KubeObject, ServerVersion } from '../k8s/types.js';
 import { containerArgs, redactArgs } from './project.js';
 import type {
@@ -386,7 +386,7 @@ export class NetworkFactsCollector {
       ),
       // Gateway API, when served.
       this.#list(
-        Kinds.GatewayClass,
+        OptionalKinds.GatewayClass,
         (item) => {
           f.gatewayClasses.push({
             name: item.metadata.name,
@@ -396,7 +396,7 @@ export class NetworkFactsCollector {
         { optional: true },
       ),
       this.#wide(
-        Kinds.Gateway,
+        OptionalKinds.Gateway,
         (item) => {
           f.gateways.push({
             namespace: item.metadata.namespace ?? 'default',
@@ -410,7 +410,7 @@ export class NetworkFactsCollector {
         true,
       ),
       this.#wide(
-        Kinds.HTTPRoute,
+        OptionalKinds.HTTPRoute,
         (item) => {
           const spec = o(item.spec);
           const isCore = (r: J, kind: string) =>
@@ -448,7 +448,7 @@ export class NetworkFactsCollector {
       ),
       // Prometheus Operator, when served.
       this.#wide(
-        Kinds.Prometheus,
+        OptionalKinds.Prometheus,
         (item) => {
           const spec = o(item.spec);
           f.prometheuses.push({
@@ -466,7 +466,7 @@ export class NetworkFactsCollector {
         true,
       ),
       this.#wide(
-        Kinds.ServiceMonitor,
+        OptionalKinds.ServiceMonitor,
         (item) => {
           const spec = o(item.spec);
           f.serviceMonitors.push({
@@ -487,7 +487,7 @@ export class NetworkFactsCollector {
         true,
       ),
       this.#wide(
-        Kinds.PodMonitor,
+        OptionalKinds.PodMonitor,
         (item) => {
           const spec = o(item.spec);
           f.podMonitors.push({
