@@ -201,12 +201,17 @@ webhooks:
     ]);
     expect(JSON.stringify(snapshot)).not.toContain('abc123secret');
 
-    // The API server's own EndpointSlice: its real address and port (not the Service's 443).
-    const slice = net.apiServer.endpointSlices.find((s) => s.name === 'kubernetes');
-    const url = new URL(clusterInfo().server);
-    expect(slice?.ports.map((p) => p.port)).toContain(Number(url.port));
-    expect(slice?.endpoints[0]?.addresses.length).toBeGreaterThan(0);
-    expect(net.apiServer.unknown).toBeUndefined();
+    if (clusterInfo().kind === 'local') {
+      // The local control plane advertises 127.0.0.1, which the API server refuses to publish (loopback, see its
+      // log): neither the EndpointSlice nor the Endpoints exist, so the addresses are unknown, never invented.
+      expect(net.apiServer).toEqual({ endpointSlices: [], unknown: true });
+    } else {
+      // The API server's own EndpointSlice: its real address and port (not the Service's 443).
+      const slice = net.apiServer.endpointSlices.find((s) => s.name === 'kubernetes');
+      expect(slice?.endpoints[0]?.addresses.length).toBeGreaterThan(0);
+      expect(slice?.ports.some((p) => p.port !== 443)).toBe(true);
+      expect(net.apiServer.unknown).toBeUndefined();
+    }
     expect(net.cniConfig.serverGitVersion).toBe(clusterInfo().version);
 
     // Not served here: absent, not unknown.
