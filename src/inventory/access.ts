@@ -43,6 +43,7 @@ export const INVENTORY_GETS = [
   { group: '', resource: 'services', namespace: 'kube-system', name: 'kube-dns' },
   { group: '', resource: 'configmaps', namespace: 'kube-system', name: 'cilium-config' },
   { group: '', resource: 'configmaps', namespace: 'kube-system', name: 'amazon-vpc-cni' },
+  { group: '', resource: 'configmaps', namespace: 'kube-system', name: 'kubelet-config' },
 ] as const;
 
 export function inventoryAccessChecks(namespace?: string): AccessCheck[] {

@@ -10,6 +10,7 @@
  * A refused list leaves an entry in `unknown` (never an empty list taken as the truth); a kind the server does not
  * serve (404 on list: no Gateway API, no Prometheus Operator) is simply empty.
  */
+import { parse as parseYaml } from 'yaml';
 import { ClusterError, isClusterError } from '../cluster/errors.js';
 import type { ClusterReader } from '../cluster/types.js';
 import { type KindInfo, Kinds, OptionalKinds, resourceName } from '../k8s/kinds.js';
@@ -686,6 +687,7 @@ export class NetworkFactsCollector {
         }),
       );
     }
+    reads.push(this.#clusterDns());
     await Promise.all(reads);
     const byName = <T extends { name: string; namespace?: string }>(a: T, b: T) =>
       (a.namespace ?? '').localeCompare(b.namespace ?? '') || a.name.localeCompare(b.name);
@@ -708,6 +710,27 @@ export class NetworkFactsCollector {
         a.webhook.localeCompare(b.webhook),
     );
     return f;
+  }
+
+  /**
+   * The kubelet's `clusterDNS` from kubeadm's `kube-system/kubelet-config` (key `kubelet`, a KubeletConfiguration).
+   * Optional: without it (another distribution, or refused) the planner goes by the DNS Service alone, so a
+   * refusal is not recorded as unknown.
+   */
+  async #clusterDns(): Promise<void> {
+    try {
+      const { value } = await this.#ctx.reader.get(
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'kubelet-config' },
+        this.#ctx.signal,
+      );
+      const text = strMap(value?.data).kubelet;
+      if (text === undefined || text.length > 65_536) return;
+      const dns = o(parseYaml(text)).clusterDNS;
+      if (Array.isArray(dns) && dns.every((x) => typeof x === 'string')) this.#facts.clusterDnsIPs = dns;
+    } catch (error) {
+      if (isClusterError(error) && FATAL.includes(error.reason)) throw error;
+      // Not readable or not YAML: not known.
+    }
   }
 
   /** One named ConfigMap, of which only the string values are handed to `take` (which keeps the keys it wants). */

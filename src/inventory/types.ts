@@ -439,6 +439,8 @@ export interface NetworkFacts {
   apiServer: ApiServerEndpoints;
   daemonSets: DaemonSetLite[];
   cniConfig: CniConfigHints;
+  /** The kubelet's `clusterDNS` (kubeadm's `kube-system/kubelet-config`), when readable. */
+  clusterDnsIPs?: string[];
   ingresses: IngressLite[];
   ingressClasses: IngressClassLite[];
   gatewayClasses: GatewayClassLite[];

@@ -123,6 +123,7 @@ export function netpolInputFromSnapshot(snapshot: Snapshot, extras: NetpolExtras
         services: net.services,
         daemonSets: net.daemonSets,
         cniConfig: net.cniConfig,
+        ...(net.clusterDnsIPs ? { clusterDnsIPs: net.clusterDnsIPs } : {}),
         apiServer: net.apiServer,
         ingresses: net.ingresses,
         ingressClasses: net.ingressClasses,

@@ -178,7 +178,11 @@ describe('network facts (Snapshot.network)', () => {
 
     // ConfigMaps are never listed; the CNI's own one is read by name, and no other.
     expect(lists.filter((l) => l.startsWith('ConfigMap'))).toEqual([]);
-    expect(gets.filter((g) => g.startsWith('ConfigMap'))).toEqual(['ConfigMap kube-system/cilium-config']);
+    expect(gets.filter((g) => g.startsWith('ConfigMap')).sort()).toEqual([
+      'ConfigMap kube-system/cilium-config',
+      'ConfigMap kube-system/kubelet-config',
+    ]);
+    expect(net.clusterDnsIPs).toEqual(['169.254.20.10']);
     expect(JSON.stringify(snapshot)).not.toContain('never-read-by-the-inventory');
     expect(JSON.stringify(snapshot)).not.toContain('s3cr3t-value');
     expect(JSON.stringify(snapshot)).not.toContain('not-kept');
@@ -193,6 +197,7 @@ describe('network facts (Snapshot.network)', () => {
     expect(input.daemonSets.map((d) => d.name)).toEqual(['cilium']);
     expect(input.cniConfig?.ciliumEnablePolicy).toBe('default');
     expect(input.webhooks?.length).toBe(1);
+    expect(input.clusterDnsIPs).toEqual(['169.254.20.10']);
     expect(input.serviceMonitors?.length).toBe(1);
     const web = input.pods.find((p) => p.workload.name === 'web')!;
     expect(web.selector).toEqual({ matchLabels: { app: 'web' } });
