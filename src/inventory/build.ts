@@ -7,6 +7,7 @@ import { ClusterError, isClusterError } from '../cluster/errors.js';
 import type { ClusterReader } from '../cluster/types.js';
 import { type KindInfo, Kinds, resourceName } from '../k8s/kinds.js';
 import type { KubeObject, OwnerReference } from '../k8s/types.js';
+import { NetworkFactsCollector, workloadSelector } from './network-facts.js';
 import { projectPodSpec, securityAnnotations, TemplateInterner } from './project.js';
 import {
   type AdmissionPolicyInfo,
@@ -300,6 +301,18 @@ export async function buildSnapshot(
   let apiServerFlags: string[] | undefined;
   let dns: DnsServiceInfo | undefined;
   let cniUnreadable = false;
+  // Phase 3's network facts (Snapshot.network): their own lists, plus the DaemonSets and webhooks listed here.
+  const facts = new NetworkFactsCollector({
+    reader,
+    only,
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    unknown,
+    objects,
+    onPage: () => {
+      pages++;
+    },
+  });
 
   const addWorkload = (kind: WorkloadKind, item: KubeObject, template = templateOf(kind, item, interner)) => {
     const meta = item.metadata as unknown as J;
@@ -320,6 +333,9 @@ export async function buildSnapshot(
     if (typeof spec.replicas === 'number') w.replicas = spec.replicas;
     else if (kind === 'Deployment' || kind === 'StatefulSet' || kind === 'ReplicaSet') w.replicas = 1;
     if (template) w.template = template;
+    const sel = workloadSelector(kind, spec);
+    if (sel) w.selector = sel;
+    if (kind === 'DaemonSet') facts.daemonSet(item);
     workloads.set(`${kind}/${ns}/${w.name}`, w);
     if (kind === 'DaemonSet' && only.size === 0) noteCni(ns, w.name);
   };
@@ -333,7 +349,7 @@ export async function buildSnapshot(
     }
   };
 
-  const tasks: Array<Promise<unknown>> = [];
+  const tasks: Array<Promise<unknown>> = [facts.start()];
   const nsOk = collect(
     Kinds.Namespace,
     (item) => {
@@ -394,12 +410,17 @@ export async function buildSnapshot(
             Kinds.DaemonSet,
             options.signal ? { signal: options.signal } : {},
           )) {
-            for (const item of page.items) noteCni(item.metadata.namespace ?? 'default', item.metadata.name);
+            for (const item of page.items) {
+              noteCni(item.metadata.namespace ?? 'default', item.metadata.name);
+              facts.daemonSet(item);
+              facts.outsideDaemonSet(item);
+            }
           }
         } catch (error) {
           if (!isClusterError(error) || ['Unauthorized', 'Connection', 'TLS'].includes(error.reason))
             throw error;
           cniUnreadable = true;
+          facts.daemonSetsUnreadable();
         }
       })(),
     );
@@ -530,6 +551,7 @@ export async function buildSnapshot(
           const ns = o(o(w.clientConfig).service).namespace;
           if (typeof ns === 'string') webhookNamespaces.add(ns);
         }
+        facts.webhookConfiguration(info.kind as 'ValidatingWebhookConfiguration', item);
       }),
     );
   }
@@ -560,6 +582,8 @@ export async function buildSnapshot(
 
   await Promise.all(tasks);
   const namespacesListed = await nsOk;
+  if (only.size === 0 && unknown.some((u) => u.resource === 'daemonsets.apps')) facts.daemonSetsUnreadable();
+  const network = await facts.finish(cni, serverVersion);
 
   // Fold pods into their top-level owners.
   for (const raw of rawPods) {
@@ -656,6 +680,7 @@ export async function buildSnapshot(
   };
   if (serverVersion) snapshot.serverVersion = serverVersion;
   if (dns) snapshot.dns = dns;
+  snapshot.network = network;
   return snapshot;
 }
 

@@ -32,9 +32,42 @@ function handler(v: unknown): Json | undefined {
   return out;
 }
 
+/** A flag whose value may be a credential: `--token`, `--db-password`, `--client-secret`, `--api-key`. */
+const CREDENTIAL_FLAG =
+  /^(--?[\w.-]*(token|passw(or)?d|secret|credential|api-?key|private-?key)[\w.-]*)(=.*)?$/i;
+
+/**
+ * Command-line arguments with the values of credential-like flags replaced by `<redacted>`, both `--flag=value` and
+ * `--flag value` (rule 3: no secret value in any output, and the snapshot keeps none).
+ */
+export function redactArgs(args: readonly unknown[]): string[] {
+  const out: string[] = [];
+  let redactNext = false;
+  for (const a of args) {
+    const text = String(a);
+    if (redactNext && !text.startsWith('-')) {
+      out.push('<redacted>');
+      redactNext = false;
+      continue;
+    }
+    const m = CREDENTIAL_FLAG.exec(text);
+    redactNext = Boolean(m && m[4] === undefined);
+    out.push(m?.[4] !== undefined ? `${m[1]}=<redacted>` : text);
+  }
+  return out;
+}
+
+/** `command` + `args`, credential-like flag values redacted. */
+export function containerArgs(c: Json): string[] | undefined {
+  const all = [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])];
+  return all.length === 0 ? undefined : redactArgs(all);
+}
+
 function container(c: Json): ContainerLite {
   const out: ContainerLite = { name: String(c.name ?? '') };
   if (typeof c.image === 'string') out.image = c.image;
+  const args = containerArgs(c);
+  if (args) out.args = args;
   const sc = obj(c.securityContext);
   if (sc) out.securityContext = sc;
   const ports = arr(c.ports);
@@ -156,12 +189,13 @@ export function projectPodSpec(spec: unknown): PodSpecLite {
   return out;
 }
 
+/** The security annotations (PSS reads them) and `prometheus.io/*` (the scrape convention the netpol planner reads). */
 export function securityAnnotations(annotations: unknown): Record<string, string> | undefined {
   const a = obj(annotations);
   if (!a) return undefined;
   let out: Record<string, string> | undefined;
   for (const [k, v] of Object.entries(a)) {
-    if (SECURITY_ANNOTATION.test(k) && typeof v === 'string') {
+    if ((SECURITY_ANNOTATION.test(k) || k.startsWith('prometheus.io/')) && typeof v === 'string') {
       out ??= {};
       out[k] = v;
     }

@@ -50,6 +50,11 @@ export interface ContainerLite {
   readinessProbe?: Record<string, unknown>;
   startupProbe?: Record<string, unknown>;
   lifecycle?: Record<string, unknown>;
+  /**
+   * `command` + `args` (CNI and ingress-controller detection read flags such as `--enable-network-policy=true`).
+   * Values of flags named like credentials (`--token=…`, `--password=…`) are replaced by `<redacted>`.
+   */
+  args?: string[];
   volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
 }
 
@@ -85,6 +90,8 @@ export interface Workload {
   replicas?: number;
   /** The pod template. For a bare Pod: the pod itself. Absent when the owner could not be read. */
   template?: PodTemplateLite;
+  /** `spec.selector` (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job; an RC's map as matchLabels). */
+  selector?: LabelSelector;
   /** Live pods folded into this top-level owner (bare pods: themselves). */
   pods: PodLite[];
   managedBy: ManagedBy[];
@@ -228,6 +235,223 @@ export interface Snapshot {
   admissionPolicies: AdmissionPolicyInfo[];
   dns?: DnsServiceInfo;
   controlPlane: ControlPlaneHints;
+  /** What the default-deny planner needs beyond the rest (phase 3). Absent in snapshots built before it. */
+  network?: NetworkFacts;
   unknown: UnknownEntry[];
   stats: { objects: Record<string, number>; pages: number; durationMs: number };
+}
+
+// ---- Network facts (phase 3): plain data the default-deny planner reads (src/policy/netpol/types.ts) ------------
+
+type Labels = Record<string, string>;
+
+/** A container port as declared in a pod spec (`core/v1` ContainerPort). */
+export interface ContainerPortLite {
+  name?: string;
+  containerPort: number;
+  /** Defaults to TCP. */
+  protocol?: string;
+}
+
+/** A container, as far as CNI detection and port resolution need it. */
+export interface NetpolContainer {
+  name: string;
+  image?: string;
+  /** `command` + `args` (flags such as `--run-firewall=false`, `--enable-network-policy=true`). */
+  args?: string[];
+  ports?: ContainerPortLite[];
+}
+
+/** A Service (`core/v1`). Inventory: all Services of the scope, kube-system and the ingress/monitoring namespaces. */
+export interface ServiceLite {
+  namespace: string;
+  name: string;
+  labels?: Labels;
+  /** Only `prometheus.io/*` annotations are read. */
+  annotations?: Labels;
+  type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName' | string;
+  /** Absent or empty: no selector (Endpoints managed by hand, or `default/kubernetes`). */
+  selector?: Labels;
+  clusterIPs?: string[];
+  ports: Array<{ name?: string; port: number; protocol?: string; targetPort?: number | string }>;
+}
+
+/**
+ * The API server's endpoints: EndpointSlices labelled `kubernetes.io/service-name=kubernetes` in `default`
+ * (`kubernetes`, and `kubernetes-v4`/`-v6` in dual-stack), else the `default/kubernetes` Endpoints.
+ * `unknown`: they could not be read.
+ */
+export interface ApiServerEndpoints {
+  endpointSlices: Array<{
+    name: string;
+    addressType: 'IPv4' | 'IPv6' | 'FQDN' | string;
+    endpoints: Array<{ addresses: string[]; conditions?: { ready?: boolean } }>;
+    ports: Array<{ name?: string; port?: number; protocol?: string }>;
+  }>;
+  endpoints?: {
+    subsets: Array<{
+      addresses?: Array<{ ip: string }>;
+      ports?: Array<{ name?: string; port: number; protocol?: string }>;
+    }>;
+  };
+  unknown?: boolean;
+}
+
+/**
+ * A DaemonSet's pod template (all namespaces): CNI agents and NodeLocal DNSCache are found here. Inventory: every
+ * DaemonSet cluster-wide, with container names, images and args.
+ */
+export interface DaemonSetLite {
+  namespace: string;
+  name: string;
+  labels: Labels;
+  hostNetwork?: boolean;
+  containers: NetpolContainer[];
+  initContainers?: NetpolContainer[];
+}
+
+/** Facts that say how a CNI is configured (inventory: these named ConfigMap keys and node annotations only). */
+export interface CniConfigHints {
+  /** `cilium-config` ConfigMap key `enable-policy` (`default` | `always` | `never`; the Helm chart renders it). */
+  ciliumEnablePolicy?: string;
+  /** `cilium-config` key `policy-cidr-match-mode` (`nodes`: ipBlock also matches node addresses). */
+  ciliumPolicyCidrMatchMode?: string;
+  /** `kube-system/amazon-vpc-cni` ConfigMap key `enable-network-policy-controller`. */
+  awsEnableNetworkPolicyController?: string;
+  /** Server gitVersion (`v1.31.2+k3s1`). */
+  serverGitVersion?: string;
+  /** Node annotation `k3s.io/node-args` (a JSON array), of any node. */
+  k3sNodeArgs?: string[];
+  /** Every node has `spec.podCIDR` (a hint, with no CNI agent, of kubenet or of a CNI inside the node). */
+  nodesHavePodCidr?: boolean;
+  /** DaemonSets could not be listed cluster-wide. */
+  daemonSetsUnreadable?: boolean;
+}
+
+/** `networking.k8s.io/v1` Ingress, flattened to its backends. */
+export interface IngressLite {
+  namespace: string;
+  name: string;
+  ingressClassName?: string;
+  annotations?: Labels;
+  /** `spec.defaultBackend` and every `rules[].http.paths[].backend` with a `service`. */
+  backends: Array<{ service: string; port: number | string }>;
+}
+
+/** `networking.k8s.io/v1` IngressClass. */
+export interface IngressClassLite {
+  name: string;
+  controller: string;
+  /** Annotation `ingressclass.kubernetes.io/is-default-class: "true"`. */
+  isDefault?: boolean;
+}
+
+/** Gateway API (`gateway.networking.k8s.io/v1`). */
+export interface GatewayClassLite {
+  name: string;
+  controllerName: string;
+}
+export interface GatewayLite {
+  namespace: string;
+  name: string;
+  gatewayClassName: string;
+}
+export interface HttpRouteLite {
+  namespace: string;
+  name: string;
+  /** Gateway parents only (`kind` Gateway, the default). `namespace` defaults to the route's. */
+  parentRefs: Array<{ name: string; namespace?: string }>;
+  /** Service backends only (`kind` Service, the default). `namespace` defaults to the route's. */
+  backendRefs: Array<{ name: string; namespace?: string; port?: number }>;
+}
+
+/**
+ * One webhook backend: `webhooks[].clientConfig.service` of a Validating/MutatingWebhookConfiguration, or
+ * `spec.service` of an APIService. `port` defaults to 443 (`admissionregistration/v1` ServiceReference,
+ * `apiregistration/v1` ServiceReference).
+ */
+export interface WebhookBackend {
+  kind: 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration' | 'APIService';
+  configuration: string;
+  /** The webhook's name (empty for an APIService). */
+  webhook: string;
+  service: { namespace: string; name: string; port?: number };
+  failurePolicy?: string;
+}
+
+/** Prometheus Operator (`monitoring.coreos.com/v1`). Selectors: `null` matches nothing, `{}` everything. */
+export interface PrometheusLite {
+  namespace: string;
+  name: string;
+  serviceMonitorSelector?: LabelSelector | null;
+  /** `null`/absent: the Prometheus's own namespace only. */
+  serviceMonitorNamespaceSelector?: LabelSelector | null;
+  podMonitorSelector?: LabelSelector | null;
+  podMonitorNamespaceSelector?: LabelSelector | null;
+}
+/** `namespaceSelector` of a ServiceMonitor/PodMonitor: `any`, else `matchNames`, else its own namespace. */
+export interface MonitorNamespaceSelector {
+  any?: boolean;
+  matchNames?: string[];
+}
+export interface ServiceMonitorLite {
+  namespace: string;
+  name: string;
+  labels: Labels;
+  selector: LabelSelector;
+  namespaceSelector?: MonitorNamespaceSelector;
+  /** `port`: a Service port name; `targetPort` (deprecated): a pod port. */
+  endpoints: Array<{ port?: string; targetPort?: number | string }>;
+}
+export interface PodMonitorLite {
+  namespace: string;
+  name: string;
+  labels: Labels;
+  selector: LabelSelector;
+  namespaceSelector?: MonitorNamespaceSelector;
+  /** `port`: a container port name; `portNumber`; `targetPort` (deprecated). */
+  podMetricsEndpoints: Array<{ port?: string; portNumber?: number; targetPort?: number | string }>;
+}
+
+/**
+ * A workload outside the run's namespaces that the planner still needs (a narrowed run's kube-system DNS pods,
+ * ingress controllers, monitoring): only its pod template's network-relevant parts.
+ */
+export interface OutsideWorkload {
+  namespace: string;
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  name: string;
+  labels: Labels;
+  selector?: LabelSelector;
+  serviceAccount: string;
+  automountServiceAccountToken?: boolean;
+  hostNetwork?: boolean;
+  containers: NetpolContainer[];
+}
+
+/**
+ * Network facts, collected in the same pass as the rest with a fixed number of cluster-wide lists and named GETs
+ * (never per object, never a ConfigMap list). A list that was refused leaves an entry in `Snapshot.unknown` and the
+ * field empty; a kind the server does not serve (Gateway API, Prometheus Operator) is simply empty.
+ */
+export interface NetworkFacts {
+  services: ServiceLite[];
+  apiServer: ApiServerEndpoints;
+  daemonSets: DaemonSetLite[];
+  cniConfig: CniConfigHints;
+  /** The kubelet's `clusterDNS` (kubeadm's `kube-system/kubelet-config`), when readable. */
+  clusterDnsIPs?: string[];
+  ingresses: IngressLite[];
+  ingressClasses: IngressClassLite[];
+  gatewayClasses: GatewayClassLite[];
+  gateways: GatewayLite[];
+  httpRoutes: HttpRouteLite[];
+  webhooks: WebhookBackend[];
+  prometheuses: PrometheusLite[];
+  serviceMonitors: ServiceMonitorLite[];
+  podMonitors: PodMonitorLite[];
+  /** Narrowed runs (-n): workloads of other namespaces (kube-system, ingress, monitoring), for peer selection. */
+  outsideWorkloads: OutsideWorkload[];
+  /** A narrowed run could not list Deployments/StatefulSets cluster-wide: `outsideWorkloads` is incomplete. */
+  outsideWorkloadsUnreadable?: boolean;
 }

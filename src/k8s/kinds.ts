@@ -64,6 +64,25 @@ export const Kinds = {
     'mutatingwebhookconfigurations',
     false,
   ),
+  Endpoints: k('v1', 'Endpoints', 'endpoints', true),
+  EndpointSlice: k('discovery.k8s.io/v1', 'EndpointSlice', 'endpointslices', true),
+  Ingress: k('networking.k8s.io/v1', 'Ingress', 'ingresses', true),
+  IngressClass: k('networking.k8s.io/v1', 'IngressClass', 'ingressclasses', false),
+  APIService: k('apiregistration.k8s.io/v1', 'APIService', 'apiservices', false),
+} as const satisfies Record<string, KindInfo>;
+
+/**
+ * Kinds of add-ons that a cluster may not serve (Gateway API, Prometheus Operator). Deliberately outside the
+ * catalog: the live source then resolves them through API discovery, which every authenticated user may read, so a
+ * kind that is not served is told apart from one that is forbidden (a forbidden list would hide a 404).
+ */
+export const OptionalKinds = {
+  GatewayClass: k('gateway.networking.k8s.io/v1', 'GatewayClass', 'gatewayclasses', false),
+  Gateway: k('gateway.networking.k8s.io/v1', 'Gateway', 'gateways', true),
+  HTTPRoute: k('gateway.networking.k8s.io/v1', 'HTTPRoute', 'httproutes', true),
+  Prometheus: k('monitoring.coreos.com/v1', 'Prometheus', 'prometheuses', true),
+  ServiceMonitor: k('monitoring.coreos.com/v1', 'ServiceMonitor', 'servicemonitors', true),
+  PodMonitor: k('monitoring.coreos.com/v1', 'PodMonitor', 'podmonitors', true),
 } as const satisfies Record<string, KindInfo>;
 
 const byKey = new Map<string, KindInfo>(

@@ -611,6 +611,8 @@ describeCluster('inventory against the real control plane (examples/legacy-clust
           ...CLUSTER_SCOPED.map((x) => `${x}@* Forbidden`),
           // The cluster DNS Service (for DNS egress policies) is read in kube-system, whatever the scope.
           'services@kube-system Forbidden',
+          // Phase 3's network facts (src/inventory/network-facts.ts): cluster-wide, then in the run's namespace.
+          ...NETWORK_FACTS_UNKNOWN,
         ]),
       );
       expect(r.json.summary.unknown).toBe(r.json.unknown.length);
@@ -657,6 +659,18 @@ const NAMESPACED = [
   'roles.rbac.authorization.k8s.io',
   'rolebindings.rbac.authorization.k8s.io',
   'networkpolicies.networking.k8s.io',
+];
+/** The limited user's refusals of the network facts in a run narrowed to LIMITED_NS (not-served kinds: none). */
+const NETWORK_FACTS_UNKNOWN = [
+  'apiservices.apiregistration.k8s.io@* Forbidden',
+  'endpoints@default Forbidden',
+  'endpointslices.discovery.k8s.io@default Forbidden',
+  'ingressclasses.networking.k8s.io@* Forbidden',
+  'ingresses.networking.k8s.io@* Forbidden',
+  `ingresses.networking.k8s.io@${LIMITED_NS} Forbidden`,
+  'nodes@* Forbidden',
+  'services@* Forbidden',
+  `services@${LIMITED_NS} Forbidden`,
 ];
 const CLUSTER_SCOPED = [
   'namespaces',

@@ -1,9 +1,9 @@
 /**
- * What the Snapshot already holds, as planner input: namespaces, workloads (→ pod groups), NetworkPolicies,
- * RBAC and what could not be read. The rest (Services, EndpointSlices, Ingresses, webhooks, DaemonSets with args,
- * monitors) comes from the inventory additions listed in `types.ts` and is passed in as `extras`.
+ * The Snapshot as planner input: namespaces, workloads (→ pod groups, with their `spec.selector`), NetworkPolicies,
+ * RBAC, what could not be read, and the network facts (`Snapshot.network`: Services, API server endpoints,
+ * DaemonSets with args, CNI hints, Ingresses, Gateway API, webhooks, monitors). No further reads.
  */
-import type { ServiceAccountInfo, Snapshot, Workload } from '../../inventory/types.js';
+import type { OutsideWorkload, ServiceAccountInfo, Snapshot, Workload } from '../../inventory/types.js';
 import { tokenDecision } from '../workloads.js';
 import type { LabelSelector, NetpolInput, PodGroup } from './types.js';
 
@@ -52,7 +52,7 @@ export function podGroupsFromWorkloads(
       sas.get(`${w.namespace}/${serviceAccount}`),
       serviceAccountsUnknown(w.namespace),
     );
-    const selector = selectors.get(`${w.namespace}/${w.kind}/${w.name}`);
+    const selector = selectors.get(`${w.namespace}/${w.kind}/${w.name}`) ?? w.selector;
     out.push({
       namespace: w.namespace,
       workload: { kind: w.kind, name: w.name },
@@ -65,6 +65,7 @@ export function podGroupsFromWorkloads(
       containers: [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => ({
         name: c.name,
         ...(c.image ? { image: c.image } : {}),
+        ...(c.args ? { args: [...c.args] } : {}),
         ...(c.ports
           ? {
               ports: c.ports
@@ -82,29 +83,78 @@ export function podGroupsFromWorkloads(
   return out;
 }
 
-export type NetpolExtras = Omit<
-  NetpolInput,
-  'namespaces' | 'pods' | 'networkPolicies' | 'networkPoliciesUnknown' | 'rbac'
+/**
+ * Pod groups of workloads outside a narrowed run's namespaces (their ServiceAccounts were not read: the token
+ * decision is `unknown` unless the pod template sets it).
+ */
+function podGroupsFromOutside(outside: readonly OutsideWorkload[]): PodGroup[] {
+  return outside.map((w) => ({
+    namespace: w.namespace,
+    workload: { kind: w.kind, name: w.name },
+    labels: { ...w.labels },
+    ...(w.selector ? { selector: w.selector } : {}),
+    serviceAccount: w.serviceAccount,
+    apiToken: w.automountServiceAccountToken ?? 'unknown',
+    ...(w.hostNetwork ? { hostNetwork: true } : {}),
+    containers: w.containers,
+  }));
+}
+
+/** Overrides of what the Snapshot's network facts give (tests, or a snapshot built before they existed). */
+export type NetpolExtras = Partial<
+  Omit<NetpolInput, 'namespaces' | 'pods' | 'networkPolicies' | 'networkPoliciesUnknown' | 'rbac'>
 > & {
-  /** Workload `spec.selector`s by `namespace/Kind/name` (not in the Snapshot yet). */
+  /** Workload `spec.selector`s by `namespace/Kind/name` (the Snapshot's `Workload.selector` otherwise). */
   selectors?: ReadonlyMap<string, LabelSelector>;
 };
 
-export function netpolInputFromSnapshot(snapshot: Snapshot, extras: NetpolExtras): NetpolInput {
+export function netpolInputFromSnapshot(snapshot: Snapshot, extras: NetpolExtras = {}): NetpolInput {
   const unknownIn = (resources: readonly string[], namespace?: string) =>
     snapshot.unknown.some(
       (u) => resources.includes(u.resource) && (u.namespace === undefined || u.namespace === namespace),
     );
   const { selectors, ...rest } = extras;
+  const net = snapshot.network;
+  const fromFacts: Omit<
+    NetpolInput,
+    'namespaces' | 'pods' | 'networkPolicies' | 'networkPoliciesUnknown' | 'rbac'
+  > = net
+    ? {
+        services: net.services,
+        daemonSets: net.daemonSets,
+        cniConfig: net.cniConfig,
+        ...(net.clusterDnsIPs ? { clusterDnsIPs: net.clusterDnsIPs } : {}),
+        apiServer: net.apiServer,
+        ingresses: net.ingresses,
+        ingressClasses: net.ingressClasses,
+        gatewayClasses: net.gatewayClasses,
+        gateways: net.gateways,
+        httpRoutes: net.httpRoutes,
+        webhooks: net.webhooks,
+        prometheuses: net.prometheuses,
+        serviceMonitors: net.serviceMonitors,
+        podMonitors: net.podMonitors,
+      }
+    : // No network facts (a snapshot from before they were collected): nothing is known of them.
+      {
+        services: [],
+        daemonSets: [],
+        cniConfig: { daemonSetsUnreadable: true },
+        apiServer: { endpointSlices: [], unknown: true },
+      };
   return {
+    ...fromFacts,
     ...rest,
     namespaces: snapshot.namespaces.map((n) => ({ name: n.name, labels: { ...n.labels } })),
-    pods: podGroupsFromWorkloads(
-      snapshot.workloads,
-      snapshot.serviceAccounts,
-      (ns) => unknownIn(['serviceaccounts'], ns),
-      selectors,
-    ),
+    pods: [
+      ...podGroupsFromWorkloads(
+        snapshot.workloads,
+        snapshot.serviceAccounts,
+        (ns) => unknownIn(['serviceaccounts'], ns),
+        selectors,
+      ),
+      ...podGroupsFromOutside(net?.outsideWorkloads ?? []),
+    ],
     networkPolicies: snapshot.networkPolicies,
     networkPoliciesUnknown: snapshot.namespaces
       .map((n) => n.name)
