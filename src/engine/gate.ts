@@ -25,7 +25,18 @@ export interface Refusal {
   reason: string;
 }
 
-/** Changes of `plan` outside their step's declared targets (unknown steps included). */
+/**
+ * A saved plan never holds Secret values: plan.json masks them (`***`), so applying such a change from a plan
+ * would write the mask. The reason to refuse it, or undefined.
+ */
+export function carriesSecretValues(change: PlannedChange): string | undefined {
+  const d = change.desired;
+  if (d?.kind !== 'Secret' || d.apiVersion !== 'v1') return undefined;
+  if (d.data === undefined && d.stringData === undefined) return undefined;
+  return 'it writes Secret values, which a saved plan never holds (they are masked in plan.json); apply it from the wizard, which previews and writes in one session';
+}
+
+/** Changes of `plan` outside their step's declared targets (unknown steps included), or carrying Secret values. */
 export async function checkTargets(
   reader: ClusterReader,
   plan: Plan,
@@ -34,6 +45,11 @@ export async function checkTargets(
 ): Promise<Refusal[]> {
   const out: Refusal[] = [];
   for (const change of plan.changes) {
+    const secret = carriesSecretValues(change);
+    if (secret) {
+      out.push({ change, reason: secret });
+      continue;
+    }
     const rules = steps.find((s) => s.id === change.step)?.targets;
     let live: KubeObject | undefined | 'unreadable';
     if (rules && change.target) {

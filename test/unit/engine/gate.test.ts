@@ -1,6 +1,6 @@
 /** The pure parts of the gate a saved plan passes: what a write needs (access checks) and which changes enforce. */
 import { describe, expect, it } from 'vitest';
-import { accessChecks, enforceOf } from '../../../src/engine/gate.js';
+import { accessChecks, carriesSecretValues, enforceOf } from '../../../src/engine/gate.js';
 import type { PlannedChange } from '../../../src/engine/types.js';
 
 function change(over: Partial<PlannedChange>): PlannedChange {
@@ -57,5 +57,29 @@ describe('enforceOf', () => {
     ).toEqual({ namespace: 'shop', level: 'restricted', version: 'v1.36' });
     expect(enforceOf(ns({ 'pod-security.kubernetes.io/enforce': 'baseline' }))?.version).toBe('latest');
     expect(enforceOf(ns({ 'pod-security.kubernetes.io/warn': 'restricted' }))).toBeUndefined();
+  });
+});
+
+describe('carriesSecretValues', () => {
+  const secret = (extra: Record<string, unknown>) =>
+    change({
+      target: { apiVersion: 'v1', kind: 'Secret', namespace: 'shop', name: 'db' },
+      desired: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'shop' }, ...extra },
+    });
+
+  it('refuses a saved Secret change that sets data or stringData (plan.json holds only the mask)', () => {
+    expect(carriesSecretValues(secret({ data: { password: '***' } }))).toMatch(/Secret values/);
+    expect(carriesSecretValues(secret({ stringData: { password: '***' } }))).toMatch(/from the wizard/);
+  });
+
+  it('lets through a Secret change of labels only, and changes of other kinds', () => {
+    expect(carriesSecretValues(secret({}))).toBeUndefined();
+    expect(
+      carriesSecretValues(
+        change({
+          desired: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: '1' } },
+        }),
+      ),
+    ).toBeUndefined();
   });
 });
