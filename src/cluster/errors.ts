@@ -14,6 +14,7 @@ export type ClusterErrorReason =
   | 'TLS'
   | 'Connection'
   | 'Timeout'
+  | 'NotKubernetes' // the server answered, but not as a Kubernetes API server (an HTML page, broken JSON)
   | 'Unsupported'; // the source cannot do this (e.g. a dry-run on manifests)
 
 /** One field-manager conflict of a server-side apply (409 with details.causes). */
@@ -72,6 +73,7 @@ export class ClusterError extends KubeHardenError {
       case 'TLS':
       case 'Connection':
       case 'Timeout':
+      case 'NotKubernetes':
         return ExitCode.unreachable;
       case 'Conflict':
         return ExitCode.refused;

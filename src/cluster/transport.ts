@@ -156,6 +156,8 @@ export class Transport {
           continue;
         }
       }
+      const foreign = foreignAnswer(outcome);
+      if (foreign) throw this.notKubernetesError(foreign, status, spec, warnings);
       const body = parseBody(outcome.body);
       if (status >= 200 && status < 300) return { status, body, warnings };
       throw this.httpError(status, body, spec, warnings);
@@ -337,6 +339,29 @@ export class Transport {
     });
   }
 
+  /** The server answered, but not as an API server does: a web page, a login redirect, broken JSON. */
+  private notKubernetesError(
+    what: string,
+    status: number,
+    spec: RequestSpec,
+    warnings: string[],
+  ): ClusterError {
+    const ctx = this.config.contextName;
+    return new ClusterError(
+      `${this.server.origin} is not a Kubernetes API server: it answered ${spec.method} ${spec.path} with ${what}`,
+      {
+        reason: 'NotKubernetes',
+        status,
+        verb: spec.verb,
+        warnings,
+        hint:
+          `check the server URL of cluster "${this.config.cluster.name}" in the kubeconfig (context "${ctx}"): ` +
+          'it may point at a web page, a login proxy or a load balancer instead of the API server; ' +
+          `\`kubectl --context ${ctx} get --raw /version\` should print the server's version as JSON`,
+      },
+    );
+  }
+
   private httpError(status: number, body: unknown, spec: RequestSpec, warnings: string[]): ClusterError {
     const st = (body && typeof body === 'object' ? body : {}) as {
       message?: string;
@@ -492,6 +517,49 @@ function retryAfterMs(header: string | string[] | undefined): number | undefined
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+/**
+ * Why a response cannot have come from a Kubernetes API server, or undefined when it may have. The API server
+ * answers every request kube-harden sends with JSON (`accept: application/json`), errors included, and never
+ * redirects. 5xx answers are left alone: a proxy in front of a real API server may fail with its own page.
+ */
+export function foreignAnswer(outcome: {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}): string | undefined {
+  const { status, headers, body } = outcome;
+  const type = String(headers['content-type'] ?? '')
+    .split(';')[0]
+    ?.trim()
+    .toLowerCase();
+  if (status >= 300 && status < 400) {
+    // Only where it points, never its query (a login redirect may carry state).
+    const location = typeof headers.location === 'string' ? headers.location.replace(/[?#].*$/, '') : '';
+    return `a redirect (${status})${location ? ` to ${location}` : ''}`;
+  }
+  if (status >= 500) return undefined;
+  const start = body.subarray(0, 512).toString('utf8').trimStart().toLowerCase();
+  if (
+    type === 'text/html' ||
+    type === 'application/xhtml+xml' ||
+    /^<(!doctype html|html|head|body)\b/.test(start)
+  ) {
+    return `an HTML page (HTTP ${status}${type ? `, ${type}` : ''})`;
+  }
+  if (status >= 200 && status < 300 && body.length > 0) {
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch {
+      return `a body that is not valid JSON (HTTP ${status}${type ? `, ${type}` : ''}, ${body.length} bytes)`;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return `JSON that is not an object (HTTP ${status})`;
+    }
+  }
+  return undefined;
 }
 
 function parseBody(body: Buffer): unknown {

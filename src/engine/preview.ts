@@ -89,7 +89,11 @@ export async function previewChange(change: Change, ctx: PreviewContext): Promis
   try {
     live = (await reader.get(change.target, ctx.signal)).value;
   } catch (error) {
-    if (!isClusterError(error) || ['Connection', 'TLS', 'Unauthorized'].includes(error.reason)) throw error;
+    if (
+      !isClusterError(error) ||
+      ['Connection', 'TLS', 'Unauthorized', 'NotKubernetes'].includes(error.reason)
+    )
+      throw error;
     // The target cannot even be read (forbidden, timeout): the change stays, without a preview, saying why.
     return {
       planned: {
@@ -180,7 +184,11 @@ export async function previewChange(change: Change, ctx: PreviewContext): Promis
       },
     };
   } catch (error) {
-    if (!isClusterError(error) || ['Connection', 'TLS', 'Unauthorized'].includes(error.reason)) throw error;
+    if (
+      !isClusterError(error) ||
+      ['Connection', 'TLS', 'Unauthorized', 'NotKubernetes'].includes(error.reason)
+    )
+      throw error;
     let diff = { text: '', added: 0, removed: 0 };
     let warnings = error.warnings;
     if (error.reason === 'Conflict' && error.conflicts.length > 0) {

@@ -263,7 +263,7 @@ export async function buildSnapshot(
       } catch (error) {
         ok = false;
         if (!(error instanceof ClusterError)) throw error;
-        if (['Unauthorized', 'Connection', 'TLS'].includes(error.reason)) throw error;
+        if (['Unauthorized', 'Connection', 'TLS', 'NotKubernetes'].includes(error.reason)) throw error;
         unknown.push({
           resource,
           ...(namespace ? { namespace } : {}),
@@ -397,7 +397,10 @@ export async function buildSnapshot(
             for (const item of page.items) noteCni(item.metadata.namespace ?? 'default', item.metadata.name);
           }
         } catch (error) {
-          if (!isClusterError(error) || ['Unauthorized', 'Connection', 'TLS'].includes(error.reason))
+          if (
+            !isClusterError(error) ||
+            ['Unauthorized', 'Connection', 'TLS', 'NotKubernetes'].includes(error.reason)
+          )
             throw error;
           cniUnreadable = true;
         }
@@ -547,7 +550,7 @@ export async function buildSnapshot(
       } catch (error) {
         if (!isClusterError(error)) throw error;
         if (error.reason === 'Unsupported') return;
-        if (['Unauthorized', 'Connection', 'TLS'].includes(error.reason)) throw error;
+        if (['Unauthorized', 'Connection', 'TLS', 'NotKubernetes'].includes(error.reason)) throw error;
         unknown.push({
           resource: 'services',
           namespace: 'kube-system',
