@@ -58,6 +58,8 @@ interface AuthState {
   key?: Buffer | string;
 }
 
+/** How much longer than the server-side timeout of a write the client waits for the server's 504. */
+const WRITE_GRACE_MS = 5_000;
 const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'EAI_AGAIN']);
 const TLS_CODES =
   /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|DEPTH_ZERO|ALTNAME|HOSTNAME_MISMATCH|ERR_OSSL|EPROTO/i;
@@ -249,6 +251,13 @@ export class Transport {
       this.server.href.endsWith('/') ? this.server : `${this.server}/`,
     );
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    // A write tells the API server how long the client waits (as kubectl --request-timeout does): past it, the
+    // server stops the request (admission webhooks included) and answers 504, instead of finishing a write the
+    // client has given up on. The client waits a little longer, to read that answer.
+    const write = spec.method !== 'GET';
+    if (write && !url.searchParams.has('timeout')) {
+      url.searchParams.set('timeout', `${Math.max(1, Math.ceil(this.opts.requestTimeoutMs / 1000))}s`);
+    }
     const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -260,13 +269,14 @@ export class Transport {
       headers['content-length'] = String(payload.length);
     }
     this.requestCount++;
+    const sentAt = performance.now();
     const lib = url.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {
       const req = lib.request(url, {
         method: spec.method,
         headers,
         agent,
-        timeout: this.opts.requestTimeoutMs,
+        timeout: this.opts.requestTimeoutMs + (write ? WRITE_GRACE_MS : 0),
       });
       const onAbort = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
       spec.signal?.addEventListener('abort', onAbort, { once: true });
@@ -275,7 +285,7 @@ export class Transport {
       );
       req.on('error', (error: Error) => {
         spec.signal?.removeEventListener('abort', onAbort);
-        reject(error);
+        reject(Object.assign(error, { khElapsedMs: performance.now() - sentAt }));
       });
       req.on('response', (res: http.IncomingMessage) => {
         const chunks: Buffer[] = [];
@@ -308,9 +318,26 @@ export class Transport {
         {
           reason: 'Timeout',
           verb: spec.verb,
-          hint: 'the server may be overloaded or unreachable; retry, or raise --request-timeout',
+          hint:
+            spec.method === 'GET'
+              ? 'the server may be overloaded or unreachable; retry, or raise --request-timeout'
+              : WRITE_TIMEOUT_HINT,
           cause: e,
         },
+      );
+    }
+    const seconds = Math.max(1, Math.ceil(this.opts.requestTimeoutMs / 1000));
+    const elapsed = (e as { khElapsedMs?: number }).khElapsedMs ?? 0;
+    if (
+      spec.method !== 'GET' &&
+      (e.code === 'ECONNRESET' || e.message === 'socket hang up') &&
+      elapsed >= seconds * 1000 - 250
+    ) {
+      // The server-side timeout of the write fired while the server was already answering: it aborts the
+      // connection then, instead of a 504 (apiserver filters/timeout.go).
+      return new ClusterError(
+        `the API server did not complete ${spec.verb} ${this.target(spec)} within ${seconds}s (it closed the connection at the request timeout)`,
+        { reason: 'Timeout', verb: spec.verb, hint: WRITE_TIMEOUT_HINT, cause: e },
       );
     }
     if (TLS_CODES.test(e.code ?? '') || TLS_CODES.test(e.message)) {
@@ -380,6 +407,9 @@ export class Transport {
       warnings,
     };
     const target = this.target(spec);
+    // An admission webhook said no (nothing was written). Without a code in its answer the API server uses 400;
+    // built-in admission plugins (PodSecurity, quota) answer 403. Either way it is this object's refusal.
+    const deniedBy = /^admission webhook "([^"]+)" denied the request/.exec(serverMessage ?? '')?.[1];
     const reasonOf = (): ClusterErrorReason => {
       // Server-side apply reports schema errors (unknown fields under strict validation) as 500
       // "failed to create typed patch object"; they are the caller's invalid object, not a server failure.
@@ -390,7 +420,8 @@ export class Transport {
         return 'Invalid';
       }
       if (status === 401) return 'Unauthorized';
-      if (status === 403) return 'Forbidden';
+      if (status === 403 || deniedBy) return 'Forbidden';
+      if (status === 504) return 'Timeout';
       if (status === 404) return 'NotFound';
       if (status === 409) return 'Conflict';
       if (status === 410) return 'Gone';
@@ -411,6 +442,17 @@ export class Transport {
           },
         );
       case 'Forbidden': {
+        if (deniedBy) {
+          const why = (serverMessage ?? '').replace(/^admission webhook "[^"]+" denied the request:?\s*/, '');
+          return new ClusterError(
+            `admission webhook "${deniedBy}" denied ${spec.verb} ${target}${why ? `: ${why}` : ''}`,
+            {
+              ...base,
+              reason,
+              hint: `nothing was written; the webhook's policy refuses this change: ask its owner, or leave ${spec.name ?? 'the object'} out of this step`,
+            },
+          );
+        }
         const can = `kubectl auth can-i ${spec.verb} ${spec.resource ?? ''}${spec.namespace ? ` -n ${spec.namespace}` : spec.isList ? ' -A' : ''}`;
         return new ClusterError(
           `forbidden: cannot ${spec.verb} ${target}${serverMessage ? ` (${serverMessage})` : ''}`,
@@ -474,7 +516,27 @@ export class Transport {
           reason,
           hint: 'the cluster is overloaded (API Priority and Fairness); retry later or lower --qps',
         });
-      case 'ServerError':
+      case 'Timeout':
+        return new ClusterError(
+          `the API server did not complete ${spec.verb} ${target} ${spec.method === 'GET' ? 'in time' : `within ${Math.max(1, Math.ceil(this.opts.requestTimeoutMs / 1000))}s`} (${status}${serverMessage ? `: ${serverMessage}` : ''})`,
+          {
+            ...base,
+            reason,
+            hint: spec.method === 'GET' ? 'the server is overloaded; retry later' : WRITE_TIMEOUT_HINT,
+          },
+        );
+      case 'ServerError': {
+        const webhook = /failed calling webhook "([^"]+)"/.exec(serverMessage ?? '')?.[1];
+        if (webhook) {
+          return new ClusterError(
+            `admission webhook "${webhook}" failed on ${spec.verb} ${target}: ${serverMessage}`,
+            {
+              ...base,
+              reason,
+              hint: 'the webhook is down or too slow and its failurePolicy is Fail; nothing was written: fix or remove the webhook, then retry',
+            },
+          );
+        }
         return new ClusterError(
           `the API server failed with ${status} on ${spec.verb} ${target}${serverMessage ? `: ${serverMessage}` : ''}`,
           {
@@ -483,6 +545,7 @@ export class Transport {
             hint: 'retry; if it persists, check the API server and admission webhooks',
           },
         );
+      }
       default:
         return new ClusterError(
           `the API server refused ${spec.verb} ${target} (${status})${serverMessage ? `: ${serverMessage}` : ''}`,
@@ -494,6 +557,9 @@ export class Transport {
     }
   }
 }
+
+const WRITE_TIMEOUT_HINT =
+  'admission webhooks on this object may be slow or down: their timeouts add up (mutating webhooks run one after another), even with failurePolicy Ignore. kube-harden does not resend writes; preview again to see whether it was applied, check `kubectl get mutatingwebhookconfigurations,validatingwebhookconfigurations`, or raise --request-timeout';
 
 /** A kubeconfig `*-data` (base64) or `*` (file path) value. */
 function material(file: string | undefined, data: string | undefined, what: string): Buffer | undefined {
