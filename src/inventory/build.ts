@@ -81,6 +81,23 @@ interface RawPod {
   owner?: OwnerReference;
 }
 
+/** Longer annotation values are not kept in the snapshot (a page of objects must not pin their payloads). */
+const MAX_ANNOTATION_VALUE = 4096;
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Annotations as the snapshot keeps them: without kubectl's last-applied copy of the whole object, and with
+ * payload-sized values (up to 256 KiB each) replaced by their size. The steps only read short, known keys.
+ */
+export function keptAnnotations(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(strMap(v))) {
+    if (k === LAST_APPLIED) continue;
+    out[k] = x.length > MAX_ANNOTATION_VALUE ? `(${x.length} bytes, not kept by the inventory)` : x;
+  }
+  return out;
+}
+
 function controllerOf(meta: J): OwnerReference | undefined {
   return (list(meta.ownerReferences) as unknown as OwnerReference[]).find((r) => r.controller === true);
 }
@@ -311,7 +328,7 @@ export async function buildSnapshot(
       namespace: ns,
       name: item.metadata.name,
       labels: strMap(meta.labels),
-      annotations: strMap(meta.annotations),
+      annotations: keptAnnotations(meta.annotations),
       pods: [],
       ...managedByOf(meta),
     };
@@ -342,7 +359,7 @@ export async function buildSnapshot(
       const info: NamespaceInfo = {
         name: item.metadata.name,
         labels: strMap(meta.labels),
-        annotations: strMap(meta.annotations),
+        annotations: keptAnnotations(meta.annotations),
       };
       if (item.metadata.resourceVersion) info.resourceVersion = item.metadata.resourceVersion;
       if (info.annotations['kube-harden.io/synthesized'] === 'true') info.synthesized = true;
@@ -619,7 +636,7 @@ export async function buildSnapshot(
             info = {
               name,
               labels: strMap(value.metadata.labels),
-              annotations: strMap(value.metadata.annotations),
+              annotations: keptAnnotations(value.metadata.annotations),
             };
             if (value.metadata.resourceVersion) info.resourceVersion = value.metadata.resourceVersion;
           }

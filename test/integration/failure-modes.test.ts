@@ -1,6 +1,7 @@
 /**
  * Failure modes from issue 10 and ../shared/reference/failure-modes.md, each through the real CLI or the real
- * control plane: a server URL that is not a Kubernetes API server (an HTML page, broken JSON, a login redirect).
+ * control plane: a server URL that is not a Kubernetes API server (an HTML page, broken JSON, a login redirect);
+ * large objects in scope (F9).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../src/cluster/live.js';
 import { ExitCode } from '../../src/errors.js';
+import { buildSnapshot } from '../../src/inventory/build.js';
+import type { KubeObject } from '../../src/k8s/types.js';
+import {
+  applyYaml,
+  clusterInfo,
+  describeCluster,
+  freshNamespace,
+  kubectl,
+  kubectlJson,
+} from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
 
 const CANARY = 'kh-token-canary-0a7c';
@@ -132,5 +144,124 @@ describe('a server URL that is not a Kubernetes API server', () => {
     expect(rest).toEqual([]);
     expect(r.stderr + r.stdout).not.toContain(CANARY);
     expect(r.stderr).not.toContain('secret-state');
+  });
+});
+
+describeCluster('large objects in scope (live, F9)', () => {
+  it('a 1 MB Deployment, a 200 KB annotation and a 1 MB ConfigMap: the inventory keeps none of the payload, and each patch carries only its own fields', async () => {
+    const { adminKubeconfig } = clusterInfo();
+    const ns = await freshNamespace('large');
+    const blob = (n: number, c: string) => c.repeat(n);
+    // Annotations may total 256 KiB; objects up to etcd's 1.5 MiB; requests up to 3 MiB.
+    await applyYaml(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns, annotations: { 'example.com/blob': blob(200_000, 'a') } },
+      }),
+    );
+    await applyYaml(
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'big' },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: { app: 'big' } },
+          template: {
+            metadata: { labels: { app: 'big' } },
+            spec: {
+              containers: [
+                {
+                  name: 'app',
+                  image: 'registry.example.com/big:1.0',
+                  env: [{ name: 'BLOB', value: blob(1_000_000, 'b') }],
+                },
+              ],
+            },
+          },
+        },
+      }),
+      ns,
+    );
+    await applyYaml(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'big' },
+        data: { blob: blob(1_000_000, 'c') },
+      }),
+      ns,
+    );
+
+    // The inventory projects each page as it arrives: nothing of the payload stays in the snapshot.
+    const live = connect({ kubeconfig: adminKubeconfig });
+    try {
+      const snapshot = await buildSnapshot(live, { namespaces: [ns] });
+      expect(snapshot.unknown).toEqual([]);
+      expect(snapshot.workloads.map((w) => `${w.kind}/${w.name}`)).toEqual(['Deployment/big']);
+      const size = JSON.stringify(snapshot).length;
+      expect(size).toBeLessThan(100_000);
+      expect(JSON.stringify(snapshot)).not.toMatch(/aaaaaaaaaa|bbbbbbbbbb|cccccccccc/);
+      expect(snapshot.namespaces.find((n) => n.name === ns)?.annotations['example.com/blob']).toBe(
+        '(200000 bytes, not kept by the inventory)',
+      );
+      // ConfigMaps are not part of the inventory at all.
+      expect(snapshot.stats.objects.configmaps).toBeUndefined();
+    } finally {
+      live.close();
+    }
+
+    const state = mkdtempSync(join(tmpdir(), 'kh-state-'));
+    const out = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    const cli = (args: string[]) =>
+      runCli([...args, '--kubeconfig', adminKubeconfig], {
+        env: { XDG_STATE_HOME: state },
+        timeoutMs: 90_000,
+      });
+    const planned = await cli([
+      'plan',
+      '--step',
+      'psa-warn-audit',
+      '--step',
+      'psa-migrate',
+      '-n',
+      ns,
+      '--out',
+      out,
+    ]);
+    expect(planned.code, planned.stderr).toBe(ExitCode.ok);
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as {
+      changes: Array<{ id: string; desired?: KubeObject; preview: string }>;
+    };
+    expect(plan.changes.map((c) => c.id).sort()).toEqual(
+      [
+        `psa-migrate/deployment/${ns}/big`,
+        `psa-migrate/deployment/${ns}/big/read-only-root`,
+        `psa-warn-audit/namespace/${ns}`,
+      ].sort(),
+    );
+    for (const c of plan.changes) {
+      expect(c.preview, c.id).toBe('ok');
+      // Server-side apply sends the fields the step owns, never the object it read: far below the 3 MiB limit.
+      const sent = JSON.stringify(c.desired);
+      expect(sent.length, c.id).toBeLessThan(8_000);
+      expect(sent).not.toMatch(/aaaaaaaaaa|bbbbbbbbbb/);
+    }
+    const applied = await cli(['apply', '--plan', out, '--yes']);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(ExitCode.ok);
+    const after = await kubectlJson<KubeObject>(['get', 'namespace', ns]);
+    expect(after.metadata.labels?.['pod-security.kubernetes.io/warn']).toBe('restricted');
+    expect(after.metadata.annotations?.['example.com/blob']?.length).toBe(200_000);
+    const deployment = await kubectlJson<{
+      spec: {
+        template: {
+          spec: { containers: Array<{ env: Array<{ value: string }>; securityContext?: unknown }> };
+        };
+      };
+    }>(['get', 'deployment', 'big', '-n', ns]);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container?.env[0]?.value.length).toBe(1_000_000);
+    expect(container?.securityContext).toBeDefined();
   });
 });
