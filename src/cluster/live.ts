@@ -62,6 +62,11 @@ export class LiveCluster implements ClusterWriter {
     return this.transport.throttledCount;
   }
 
+  /** Reads retried after a refused or dropped connection (an API server restarting). */
+  get reconnectCount(): number {
+    return this.transport.reconnectCount;
+  }
+
   close(): void {
     this.transport.close();
   }

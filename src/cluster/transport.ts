@@ -77,6 +77,10 @@ export class Transport {
   private readonly signals = new WeakSet<AbortSignal>();
   /** Responses 429 (or 503/504 on reads) that were retried. */
   throttledCount = 0;
+  /** Reads retried after a refused or dropped connection. */
+  reconnectCount = 0;
+  /** Whether the server has answered any request yet. */
+  private answered = false;
 
   constructor(
     private readonly config: ResolvedKubeconfig,
@@ -129,16 +133,28 @@ export class Transport {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? '';
         const idempotent = spec.method === 'GET';
-        if (idempotent && RETRYABLE_NETWORK.has(code) && attempt < 3 && !spec.signal?.aborted) {
-          const wait = backoffMs(attempt);
+        // Once this server has answered, a refused or dropped connection is an API server restarting (an upgrade,
+        // a crash): reads wait for it with backoff, within the retry budget. Before that, a refused connection is
+        // a wrong address, and says so at once.
+        const restarting = this.answered && (RETRYABLE_NETWORK.has(code) || code === 'ECONNREFUSED');
+        const attempts = restarting ? 12 : 3;
+        if (
+          idempotent &&
+          (restarting || RETRYABLE_NETWORK.has(code)) &&
+          attempt < attempts &&
+          !spec.signal?.aborted
+        ) {
+          const wait = backoffMs(attempt, 250, 5_000);
           if (waited + wait <= this.opts.maxRetryWaitMs) {
             waited += wait;
+            this.reconnectCount++;
             await sleep(wait, spec.signal);
             continue;
           }
         }
         throw this.transportError(error, spec);
       }
+      this.answered = true;
       const warnings = parseWarnings(outcome.headers.warning);
       const { status } = outcome;
       if (status === 401 && !reauthenticated && this.config.user.exec) {

@@ -1,7 +1,7 @@
 /**
  * Failure modes from issue 10 and ../shared/reference/failure-modes.md, each through the real CLI or the real
  * control plane: a server URL that is not a Kubernetes API server (an HTML page, broken JSON, a login redirect);
- * large objects in scope (F9).
+ * large objects in scope (F9); the API server killed and restarted during an inventory.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,10 +11,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { benchPod, pool } from '../../bench/inventory/seed.js';
+import { isClusterError } from '../../src/cluster/errors.js';
 import { connect } from '../../src/cluster/live.js';
 import { ExitCode } from '../../src/errors.js';
 import { buildSnapshot } from '../../src/inventory/build.js';
 import type { KubeObject } from '../../src/k8s/types.js';
+import { startControlPlane } from '../cluster/control-plane.js';
 import {
   applyYaml,
   clusterInfo,
@@ -263,5 +266,98 @@ describeCluster('large objects in scope (live, F9)', () => {
     const container = deployment.spec.template.spec.containers[0];
     expect(container?.env[0]?.value.length).toBe(1_000_000);
     expect(container?.securityContext).toBeDefined();
+  });
+});
+
+describeCluster('the API server killed and restarted during an inventory (live, own control plane)', () => {
+  it('reads wait for it with backoff and the inventory is complete; when it stays down, the inventory fails (exit 4), never partial', async () => {
+    // A second, light control plane (no controller-manager, no audit log): killing the shared one would break
+    // the other test files.
+    const cp = await startControlPlane({ controllerManager: false, audit: false });
+    const seeder = connect({ kubeconfig: cp.adminKubeconfig, qps: 500, burst: 500 });
+    try {
+      const namespaces = ['r-0', 'r-1', 'r-2', 'r-3'];
+      const perNamespace = 250;
+      for (const name of namespaces) {
+        await seeder.apply(
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+          { fieldManager: 'seed' },
+        );
+        // No controller-manager: the ServiceAccount admission plugin still needs `default`.
+        await seeder.apply(
+          { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: name } },
+          { fieldManager: 'seed' },
+        );
+      }
+      const pods = namespaces.flatMap((ns, n) =>
+        Array.from({ length: perNamespace }, (_, i) => benchPod(ns, n * perNamespace + i)),
+      );
+      await pool(pods, 16, async (pod) => {
+        await seeder.apply(pod, { fieldManager: 'seed' });
+      });
+
+      // Small pages, so the pod list is still running when the API server dies after its third page.
+      const reader = connect({ kubeconfig: cp.adminKubeconfig });
+      let restart: Promise<void> | undefined;
+      let downAt = 0;
+      let upAt = 0;
+      try {
+        const snapshot = await buildSnapshot(reader, {
+          pageSize: 25,
+          onProgress: (p) => {
+            if (p.resource === 'pods' && p.pages === 3 && !restart) {
+              restart = (async () => {
+                await cp.killApiserver();
+                downAt = Date.now();
+                await new Promise((r) => setTimeout(r, 1500));
+                await cp.startApiserver();
+                upAt = Date.now();
+              })();
+            }
+          },
+        });
+        await restart;
+        expect(downAt).toBeGreaterThan(0);
+        console.log(
+          `[restart] API server down for ${((upAt - downAt) / 1000).toFixed(1)} s; ${reader.reconnectCount} read(s) retried; ${snapshot.stats.pages} pages`,
+        );
+        expect(reader.reconnectCount).toBeGreaterThan(0);
+        expect(snapshot.unknown).toEqual([]);
+        expect(snapshot.stats.objects.pods).toBe(pods.length);
+        expect(snapshot.workloads.filter((w) => w.kind === 'Pod')).toHaveLength(pods.length);
+        expect(new Set(snapshot.workloads.map((w) => `${w.namespace}/${w.name}`)).size).toBe(pods.length);
+      } finally {
+        await restart?.catch(() => undefined);
+        reader.close();
+      }
+
+      // Down for good: the retries end within their budget, and the inventory fails as a whole.
+      const impatient = connect({ kubeconfig: cp.adminKubeconfig, maxRetryWaitMs: 3000 });
+      let killed: Promise<void> | undefined;
+      try {
+        const started = Date.now();
+        const error = await buildSnapshot(impatient, {
+          pageSize: 25,
+          onProgress: (p) => {
+            if (p.resource === 'pods' && p.pages === 3) killed ??= cp.killApiserver();
+          },
+        }).then(
+          (snapshot) => snapshot,
+          (e: unknown) => e,
+        );
+        await killed;
+        expect(isClusterError(error, 'Connection'), String(error)).toBe(true);
+        expect((error as { exitCode: number }).exitCode).toBe(ExitCode.unreachable);
+        expect((error as Error).message).toMatch(
+          /cannot reach the API server at https:\/\/127\.0\.0\.1:\d+: connection refused/,
+        );
+        expect(Date.now() - started).toBeLessThan(30_000);
+      } finally {
+        impatient.close();
+      }
+    } finally {
+      seeder.close();
+      await cp.stop();
+    }
   });
 });
