@@ -18,14 +18,7 @@ import { ExitCode } from '../../src/errors.js';
 import { buildSnapshot } from '../../src/inventory/build.js';
 import type { KubeObject } from '../../src/k8s/types.js';
 import { startControlPlane } from '../cluster/control-plane.js';
-import {
-  applyYaml,
-  clusterInfo,
-  describeCluster,
-  freshNamespace,
-  kubectl,
-  kubectlJson,
-} from '../cluster/harness.js';
+import { applyYaml, clusterInfo, describeCluster, freshNamespace, kubectlJson } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
 
 const CANARY = 'kh-token-canary-0a7c';
