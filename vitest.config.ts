@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` (pure logic and screens, no cluster) and `integration` (one real control plane
-// per run, started by test/cluster/global-setup.ts). `npm test` runs both.
+// per run, started by test/cluster/global-setup.ts). `npm test` runs both. The `nightly` project (50k pods, not
+// CI) exists only with KUBE_HARDEN_NIGHTLY=1: `npm run test:nightly`.
+const nightly = process.env.KUBE_HARDEN_NIGHTLY === '1';
+
 export default defineConfig({
   test: {
     restoreMocks: true,
@@ -27,6 +30,21 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      ...(nightly
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'nightly',
+                include: ['test/nightly/**/*.test.ts'],
+                globalSetup: ['test/cluster/global-setup.ts'],
+                testTimeout: 60 * 60_000,
+                hookTimeout: 30 * 60_000,
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -14,6 +14,7 @@ export type ClusterErrorReason =
   | 'TLS'
   | 'Connection'
   | 'Timeout'
+  | 'NotKubernetes' // the server answered, but not as a Kubernetes API server (an HTML page, broken JSON)
   | 'Unsupported'; // the source cannot do this (e.g. a dry-run on manifests)
 
 /** One field-manager conflict of a server-side apply (409 with details.causes). */
@@ -36,6 +37,8 @@ export interface ClusterErrorInit {
   serverMessage?: string;
   conflicts?: FieldConflict[];
   warnings?: string[];
+  /** The admission webhook that denied the request (a policy's refusal, not a missing permission). */
+  webhook?: string;
   cause?: unknown;
 }
 
@@ -50,6 +53,7 @@ export class ClusterError extends KubeHardenError {
   readonly serverMessage: string | undefined;
   readonly conflicts: FieldConflict[];
   readonly warnings: string[];
+  readonly webhook: string | undefined;
 
   constructor(message: string, init: ClusterErrorInit) {
     super(message, init.hint, { cause: init.cause });
@@ -62,6 +66,7 @@ export class ClusterError extends KubeHardenError {
     this.serverMessage = init.serverMessage;
     this.conflicts = init.conflicts ?? [];
     this.warnings = init.warnings ?? [];
+    this.webhook = init.webhook;
   }
 
   get exitCode(): ExitCodeValue {
@@ -72,6 +77,7 @@ export class ClusterError extends KubeHardenError {
       case 'TLS':
       case 'Connection':
       case 'Timeout':
+      case 'NotKubernetes':
         return ExitCode.unreachable;
       case 'Conflict':
         return ExitCode.refused;

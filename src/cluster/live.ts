@@ -62,6 +62,11 @@ export class LiveCluster implements ClusterWriter {
     return this.transport.throttledCount;
   }
 
+  /** Reads retried after a refused or dropped connection (an API server restarting). */
+  get reconnectCount(): number {
+    return this.transport.reconnectCount;
+  }
+
   close(): void {
     this.transport.close();
   }
@@ -76,11 +81,27 @@ export class LiveCluster implements ClusterWriter {
         ...(signal ? { signal } : {}),
       })
       .then(({ body }) => {
-        const b = body as { major?: string; minor?: string; gitVersion?: string };
-        const major = Number.parseInt(b.major ?? '', 10);
-        const minor = Number.parseInt((b.minor ?? '').replace(/\D+$/, ''), 10);
+        const b = (body ?? {}) as { major?: unknown; minor?: unknown; gitVersion?: unknown };
+        if (typeof b.major !== 'string' && typeof b.gitVersion !== 'string') {
+          // Every API server answers /version with at least major, minor and gitVersion.
+          throw new ClusterError(
+            `${this.transport.server.origin} is not a Kubernetes API server: its /version answer names no Kubernetes version`,
+            {
+              reason: 'NotKubernetes',
+              verb: 'get',
+              resource: 'version',
+              hint: 'check the server URL in the kubeconfig: it may point at another service on the same host',
+            },
+          );
+        }
+        const major = Number.parseInt(typeof b.major === 'string' ? b.major : '', 10);
+        const minor = Number.parseInt(typeof b.minor === 'string' ? b.minor.replace(/\D+$/, '') : '', 10);
         if (!Number.isFinite(major) || !Number.isFinite(minor)) return undefined;
-        return { major, minor, gitVersion: b.gitVersion ?? `v${major}.${minor}` };
+        return {
+          major,
+          minor,
+          gitVersion: typeof b.gitVersion === 'string' ? b.gitVersion : `v${major}.${minor}`,
+        };
       });
     this.version.catch(() => {
       this.version = undefined;

@@ -78,6 +78,8 @@ interface Outcome {
   epoch: number;
 }
 
+/** How much longer than the server-side timeout of a write the client waits for the server's 504. */
+const WRITE_GRACE_MS = 5_000;
 const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'EAI_AGAIN']);
 const TLS_CODES =
   /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|DEPTH_ZERO|ALTNAME|HOSTNAME_MISMATCH|ERR_OSSL|EPROTO/i;
@@ -113,6 +115,10 @@ export class Transport {
   private readonly signals = new WeakSet<AbortSignal>();
   /** Responses 429 (or 503/504 on reads) that were retried. */
   throttledCount = 0;
+  /** Reads retried after a refused or dropped connection. */
+  reconnectCount = 0;
+  /** Whether the server has answered any request yet. */
+  private answered = false;
 
   constructor(
     private readonly config: ResolvedKubeconfig,
@@ -167,16 +173,28 @@ export class Transport {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? '';
         const idempotent = spec.method === 'GET';
-        if (idempotent && RETRYABLE_NETWORK.has(code) && attempt < 3 && !spec.signal?.aborted) {
-          const wait = backoffMs(attempt);
+        // Once this server has answered, a refused or dropped connection is an API server restarting (an upgrade,
+        // a crash): reads wait for it with backoff, within the retry budget. Before that, a refused connection is
+        // a wrong address, and says so at once.
+        const restarting = this.answered && (RETRYABLE_NETWORK.has(code) || code === 'ECONNREFUSED');
+        const attempts = restarting ? 12 : 3;
+        if (
+          idempotent &&
+          (restarting || RETRYABLE_NETWORK.has(code)) &&
+          attempt < attempts &&
+          !spec.signal?.aborted
+        ) {
+          const wait = backoffMs(attempt, 250, 5_000);
           if (waited + wait <= this.opts.maxRetryWaitMs) {
             waited += wait;
+            this.reconnectCount++;
             await sleep(wait, spec.signal);
             continue;
           }
         }
         throw this.transportError(error, spec);
       }
+      this.answered = true;
       if (this.crash) {
         const write = spec.method !== 'GET' && spec.method !== 'POST' && !spec.query?.dryRun;
         if (write) this.writeCount++;
@@ -208,6 +226,8 @@ export class Transport {
           continue;
         }
       }
+      const foreign = foreignAnswer(outcome);
+      if (foreign) throw this.notKubernetesError(foreign, status, spec, warnings);
       const body = parseBody(outcome.body);
       if (status >= 200 && status < 300) return { status, body, warnings };
       throw this.httpError(status, body, spec, warnings);
@@ -337,6 +357,13 @@ export class Transport {
       this.server.href.endsWith('/') ? this.server : `${this.server}/`,
     );
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    // A write tells the API server how long the client waits (as kubectl --request-timeout does): past it, the
+    // server stops the request (admission webhooks included) and answers 504, instead of finishing a write the
+    // client has given up on. The client waits a little longer, to read that answer.
+    const write = spec.method !== 'GET';
+    if (write && !url.searchParams.has('timeout')) {
+      url.searchParams.set('timeout', `${Math.max(1, Math.ceil(this.opts.requestTimeoutMs / 1000))}s`);
+    }
     const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
     // Credentials are set on the request after it is created, never in its options: Node's NODE_DEBUG=http
     // prints the options (headers included) of every connection it opens, as client-go once logged bearer tokens
@@ -350,13 +377,14 @@ export class Transport {
       headers['content-length'] = String(payload.length);
     }
     this.requestCount++;
+    const sentAt = performance.now();
     const lib = url.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {
       const req = lib.request(url, {
         method: spec.method,
         headers,
         agent,
-        timeout: this.opts.requestTimeoutMs,
+        timeout: this.opts.requestTimeoutMs + (write ? WRITE_GRACE_MS : 0),
       });
       for (const [name, value] of Object.entries(auth.headers)) req.setHeader(name, value);
       const onAbort = () => req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
@@ -366,7 +394,7 @@ export class Transport {
       );
       req.on('error', (error: Error) => {
         spec.signal?.removeEventListener('abort', onAbort);
-        reject(error);
+        reject(Object.assign(error, { khElapsedMs: performance.now() - sentAt }));
       });
       req.on('response', (res: http.IncomingMessage) => {
         const chunks: Buffer[] = [];
@@ -404,9 +432,26 @@ export class Transport {
         {
           reason: 'Timeout',
           verb: spec.verb,
-          hint: 'the server may be overloaded or unreachable; retry, or raise --request-timeout',
+          hint:
+            spec.method === 'GET'
+              ? 'the server may be overloaded or unreachable; retry, or raise --request-timeout'
+              : WRITE_TIMEOUT_HINT,
           cause: e,
         },
+      );
+    }
+    const seconds = Math.max(1, Math.ceil(this.opts.requestTimeoutMs / 1000));
+    const elapsed = (e as { khElapsedMs?: number }).khElapsedMs ?? 0;
+    if (
+      spec.method !== 'GET' &&
+      (e.code === 'ECONNRESET' || e.message === 'socket hang up') &&
+      elapsed >= seconds * 1000 - 250
+    ) {
+      // The server-side timeout of the write fired while the server was already answering: it aborts the
+      // connection then, instead of a 504 (apiserver filters/timeout.go).
+      return new ClusterError(
+        `the API server did not complete ${spec.verb} ${this.target(spec)} within ${seconds}s (it closed the connection at the request timeout)`,
+        { reason: 'Timeout', verb: spec.verb, hint: WRITE_TIMEOUT_HINT, cause: e },
       );
     }
     if (TLS_CODES.test(e.code ?? '') || TLS_CODES.test(e.message)) {
@@ -435,6 +480,29 @@ export class Transport {
     });
   }
 
+  /** The server answered, but not as an API server does: a web page, a login redirect, broken JSON. */
+  private notKubernetesError(
+    what: string,
+    status: number,
+    spec: RequestSpec,
+    warnings: string[],
+  ): ClusterError {
+    const ctx = this.config.contextName;
+    return new ClusterError(
+      `${this.server.origin} is not a Kubernetes API server: it answered ${spec.method} ${spec.path} with ${what}`,
+      {
+        reason: 'NotKubernetes',
+        status,
+        verb: spec.verb,
+        warnings,
+        hint:
+          `check the server URL of cluster "${this.config.cluster.name}" in the kubeconfig (context "${ctx}"): ` +
+          'it may point at a web page, a login proxy or a load balancer instead of the API server; ' +
+          `\`kubectl --context ${ctx} get --raw /version\` should print the server's version as JSON`,
+      },
+    );
+  }
+
   private httpError(status: number, body: unknown, spec: RequestSpec, warnings: string[]): ClusterError {
     const st = (body && typeof body === 'object' ? body : {}) as {
       message?: string;
@@ -453,6 +521,9 @@ export class Transport {
       warnings,
     };
     const target = this.target(spec);
+    // An admission webhook said no (nothing was written). Without a code in its answer the API server uses 400;
+    // built-in admission plugins (PodSecurity, quota) answer 403. Either way it is this object's refusal.
+    const deniedBy = /^admission webhook "([^"]+)" denied the request/.exec(serverMessage ?? '')?.[1];
     const reasonOf = (): ClusterErrorReason => {
       // Server-side apply reports schema errors (unknown fields under strict validation) as 500
       // "failed to create typed patch object"; they are the caller's invalid object, not a server failure.
@@ -463,7 +534,8 @@ export class Transport {
         return 'Invalid';
       }
       if (status === 401) return 'Unauthorized';
-      if (status === 403) return 'Forbidden';
+      if (status === 403 || deniedBy) return 'Forbidden';
+      if (status === 504) return 'Timeout';
       if (status === 404) return 'NotFound';
       if (status === 409) return 'Conflict';
       if (status === 410) return 'Gone';
@@ -486,6 +558,18 @@ export class Transport {
           },
         );
       case 'Forbidden': {
+        if (deniedBy) {
+          const why = (serverMessage ?? '').replace(/^admission webhook "[^"]+" denied the request:?\s*/, '');
+          return new ClusterError(
+            `admission webhook "${deniedBy}" denied ${spec.verb} ${target}${why ? `: ${why}` : ''}`,
+            {
+              ...base,
+              reason,
+              webhook: deniedBy,
+              hint: `nothing was written; the webhook's policy refuses this change: ask its owner, or leave ${spec.name ?? 'the object'} out of this step`,
+            },
+          );
+        }
         const can = `kubectl auth can-i ${spec.verb} ${spec.resource ?? ''}${spec.namespace ? ` -n ${spec.namespace}` : spec.isList ? ' -A' : ''}`;
         return new ClusterError(
           `forbidden: cannot ${spec.verb} ${target}${serverMessage ? ` (${serverMessage})` : ''}`,
@@ -549,7 +633,27 @@ export class Transport {
           reason,
           hint: 'the cluster is overloaded (API Priority and Fairness); retry later or lower --qps',
         });
-      case 'ServerError':
+      case 'Timeout':
+        return new ClusterError(
+          `the API server did not complete ${spec.verb} ${target} ${spec.method === 'GET' ? 'in time' : `within ${Math.max(1, Math.ceil(this.opts.requestTimeoutMs / 1000))}s`} (${status}${serverMessage ? `: ${serverMessage}` : ''})`,
+          {
+            ...base,
+            reason,
+            hint: spec.method === 'GET' ? 'the server is overloaded; retry later' : WRITE_TIMEOUT_HINT,
+          },
+        );
+      case 'ServerError': {
+        const webhook = /failed calling webhook "([^"]+)"/.exec(serverMessage ?? '')?.[1];
+        if (webhook) {
+          return new ClusterError(
+            `admission webhook "${webhook}" failed on ${spec.verb} ${target}: ${serverMessage}`,
+            {
+              ...base,
+              reason,
+              hint: 'the webhook is down or too slow and its failurePolicy is Fail; nothing was written: fix or remove the webhook, then retry',
+            },
+          );
+        }
         return new ClusterError(
           `the API server failed with ${status} on ${spec.verb} ${target}${serverMessage ? `: ${serverMessage}` : ''}`,
           {
@@ -558,6 +662,7 @@ export class Transport {
             hint: 'retry; if it persists, check the API server and admission webhooks',
           },
         );
+      }
       default:
         return new ClusterError(
           `the API server refused ${spec.verb} ${target} (${status})${serverMessage ? `: ${serverMessage}` : ''}`,
@@ -583,6 +688,9 @@ function injectedCrash(
   return m ? { what: m[1] as 'requests' | 'writes', after: Number(m[2]) } : undefined;
 }
 
+const WRITE_TIMEOUT_HINT =
+  'admission webhooks on this object may be slow or down: their timeouts add up (mutating webhooks run one after another), even with failurePolicy Ignore. kube-harden does not resend writes; preview again to see whether it was applied, check `kubectl get mutatingwebhookconfigurations,validatingwebhookconfigurations`, or raise --request-timeout';
+
 /** A kubeconfig `*-data` (base64) or `*` (file path) value. */
 function material(file: string | undefined, data: string | undefined, what: string): Buffer | undefined {
   if (file) {
@@ -605,6 +713,49 @@ function retryAfterMs(header: string | string[] | undefined): number | undefined
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+/**
+ * Why a response cannot have come from a Kubernetes API server, or undefined when it may have. The API server
+ * answers every request kube-harden sends with JSON (`accept: application/json`), errors included, and never
+ * redirects. 5xx answers are left alone: a proxy in front of a real API server may fail with its own page.
+ */
+export function foreignAnswer(outcome: {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}): string | undefined {
+  const { status, headers, body } = outcome;
+  const type = String(headers['content-type'] ?? '')
+    .split(';')[0]
+    ?.trim()
+    .toLowerCase();
+  if (status >= 300 && status < 400) {
+    // Only where it points, never its query (a login redirect may carry state).
+    const location = typeof headers.location === 'string' ? headers.location.replace(/[?#].*$/, '') : '';
+    return `a redirect (${status})${location ? ` to ${location}` : ''}`;
+  }
+  if (status >= 500) return undefined;
+  const start = body.subarray(0, 512).toString('utf8').trimStart().toLowerCase();
+  if (
+    type === 'text/html' ||
+    type === 'application/xhtml+xml' ||
+    /^<(!doctype html|html|head|body)\b/.test(start)
+  ) {
+    return `an HTML page (HTTP ${status}${type ? `, ${type}` : ''})`;
+  }
+  if (status >= 200 && status < 300 && body.length > 0) {
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch {
+      return `a body that is not valid JSON (HTTP ${status}${type ? `, ${type}` : ''}, ${body.length} bytes)`;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return `JSON that is not an object (HTTP ${status})`;
+    }
+  }
+  return undefined;
 }
 
 function parseBody(body: Buffer): unknown {

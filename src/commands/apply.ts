@@ -291,6 +291,7 @@ export function exitCodeOf(report: ApplyReport): number {
   if (report.state === 'interrupted') return ExitCode.interrupted;
   if (report.state === 'failed') return ExitCode.error;
   if (report.outcomes.some((o) => o.outcome === 'forbidden')) return ExitCode.auth;
-  if (report.outcomes.some((o) => ['stale', 'conflict'].includes(o.outcome))) return ExitCode.refused;
+  if (report.outcomes.some((o) => ['stale', 'conflict', 'rejected'].includes(o.outcome)))
+    return ExitCode.refused;
   return ExitCode.ok;
 }

@@ -159,7 +159,7 @@ last run on this context.`,
           `${o.outcome.padEnd(9)} ${describeRef(o.item.target)}${o.message ? `: ${o.message}` : ''}\n`,
         );
       }
-      const bad = outcomes.filter((o) => ['conflict', 'failed', 'forbidden'].includes(o.outcome));
+      const bad = outcomes.filter((o) => ['conflict', 'failed', 'forbidden', 'rejected'].includes(o.outcome));
       output.err.write(
         `run ${plan.runId}: ${bad.length === 0 ? 'undone' : `partially undone (${bad.length} item(s) left)`}\n`,
       );

@@ -423,6 +423,7 @@ function classify(error: unknown): {
   conflicts?: Array<{ manager: string; field: string }>;
 } {
   if (error instanceof ClusterError) {
+    if (error.reason === 'Forbidden' && error.webhook) return { outcome: 'rejected', message: error.message };
     if (error.reason === 'Forbidden') return { outcome: 'forbidden', message: error.message };
     if (error.reason === 'Conflict' && error.conflicts.length > 0) {
       return {

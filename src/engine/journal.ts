@@ -23,7 +23,16 @@ import { isSecret, LAST_APPLIED, secretHash } from './normalize.js';
 import type { Operation } from './types.js';
 
 /** `applied` = confirmed; `unknown` = sent, and neither the response nor a re-read could tell. */
-export type Outcome = 'applied' | 'failed' | 'stale' | 'conflict' | 'forbidden' | 'skipped' | 'unknown';
+/** `rejected`: an admission webhook refused the write (named in the message); nothing was written. */
+export type Outcome =
+  | 'applied'
+  | 'failed'
+  | 'stale'
+  | 'conflict'
+  | 'forbidden'
+  | 'rejected'
+  | 'skipped'
+  | 'unknown';
 
 /** Journal format: 2 added `sent` entries (an intent without one was never sent). */
 export const JOURNAL_FORMAT = 2;

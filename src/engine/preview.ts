@@ -52,6 +52,22 @@ function unavailable(error: unknown): string {
   return (error as Error).message;
 }
 
+/**
+ * Why the server's dry-run could not preview a change. A conflict is not a dry-run failure (the diff of taking
+ * the fields over is still shown); anything else is "dry-run unavailable", never "no changes".
+ */
+function dryRunUnavailable(error: unknown): string {
+  if (error instanceof ClusterError && error.reason === 'Conflict' && error.conflicts.length > 0) {
+    return unavailable(error);
+  }
+  const message = unavailable(error);
+  const sideEffects = /admission webhook "([^"]+)" does not support dry run/.exec(message)?.[1];
+  if (sideEffects) {
+    return `dry-run unavailable: admission webhook "${sideEffects}" does not support dry run (its sideEffects is not None or NoneOnDryRun, so the API server refuses every dry-run it would see); apply without a server preview only after reviewing the diff yourself`;
+  }
+  return `dry-run unavailable: ${message}`;
+}
+
 /** The apply configuration actually sent: fields kube-harden already owns, the step's fields, bookkeeping. */
 export function finalDesired(
   desired: KubeObject,
@@ -89,7 +105,11 @@ export async function previewChange(change: Change, ctx: PreviewContext): Promis
   try {
     live = (await reader.get(change.target, ctx.signal)).value;
   } catch (error) {
-    if (!isClusterError(error) || ['Connection', 'TLS', 'Unauthorized'].includes(error.reason)) throw error;
+    if (
+      !isClusterError(error) ||
+      ['Connection', 'TLS', 'Unauthorized', 'NotKubernetes'].includes(error.reason)
+    )
+      throw error;
     // The target cannot even be read (forbidden, timeout): the change stays, without a preview, saying why.
     return {
       planned: {
@@ -120,7 +140,7 @@ export async function previewChange(change: Change, ctx: PreviewContext): Promis
       } catch (error) {
         if (!isClusterError(error)) throw error;
         preview = 'unavailable';
-        previewError = unavailable(error);
+        previewError = dryRunUnavailable(error);
       }
     }
     return {
@@ -180,7 +200,11 @@ export async function previewChange(change: Change, ctx: PreviewContext): Promis
       },
     };
   } catch (error) {
-    if (!isClusterError(error) || ['Connection', 'TLS', 'Unauthorized'].includes(error.reason)) throw error;
+    if (
+      !isClusterError(error) ||
+      ['Connection', 'TLS', 'Unauthorized', 'NotKubernetes'].includes(error.reason)
+    )
+      throw error;
     let diff = { text: '', added: 0, removed: 0 };
     let warnings = error.warnings;
     if (error.reason === 'Conflict' && error.conflicts.length > 0) {
@@ -202,7 +226,7 @@ export async function previewChange(change: Change, ctx: PreviewContext): Promis
         diff,
         warnings,
         preview: 'unavailable',
-        previewError: unavailable(error),
+        previewError: dryRunUnavailable(error),
         ...(error.conflicts.length > 0
           ? { conflicts: error.conflicts.map(({ manager, field }) => ({ manager, field })) }
           : {}),

@@ -82,6 +82,30 @@ interface RawPod {
   owner?: OwnerReference;
 }
 
+/** Longer annotation values are not kept in the snapshot (a page of objects must not pin their payloads). */
+const MAX_ANNOTATION_VALUE = 4096;
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Annotations as the snapshot keeps them: without kubectl's last-applied copy of the whole object, and with
+ * payload-sized values (up to 256 KiB each) replaced by their size. The steps only read short, known keys.
+ */
+export function keptAnnotations(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(strMap(v))) {
+    if (k === LAST_APPLIED) continue;
+    out[k] = x.length > MAX_ANNOTATION_VALUE ? `(${x.length} bytes, not kept by the inventory)` : x;
+  }
+  return out;
+}
+
+/** Remove, in place, the entries `drop` matches. */
+function dropFrom<T>(items: T[], drop: (item: T) => boolean): void {
+  let kept = 0;
+  for (const item of items) if (!drop(item)) items[kept++] = item;
+  items.length = kept;
+}
+
 function controllerOf(meta: J): OwnerReference | undefined {
   return (list(meta.ownerReferences) as unknown as OwnerReference[]).find((r) => r.controller === true);
 }
@@ -228,11 +252,14 @@ export async function buildSnapshot(
   // The server version first: it fails fast (and typed) when the server is unreachable or credentials are bad.
   const serverVersion = await reader.serverVersion(options.signal);
 
-  /** List one kind (per namespace when scoped) and feed items to `each`; failures become unknown entries. */
+  /**
+   * List one kind (per namespace when scoped) and feed items to `each`; failures become unknown entries. When a
+   * list restarts (410 Gone), `reset` must drop what `each` kept from that list (that namespace, or all).
+   */
   async function collect(
     info: KindInfo,
     each: (item: KubeObject) => void,
-    reset?: () => void,
+    reset: (namespace: string | undefined) => void,
   ): Promise<boolean> {
     const resource = resourceName(info);
     const scopes: Array<string | undefined> =
@@ -241,6 +268,7 @@ export async function buildSnapshot(
     let items = 0;
     let kindPages = 0;
     for (const namespace of scopes) {
+      const itemsBefore = items;
       try {
         for await (const page of reader.list(info, {
           ...(namespace ? { namespace } : {}),
@@ -248,9 +276,9 @@ export async function buildSnapshot(
           ...(options.signal ? { signal: options.signal } : {}),
         })) {
           if (page.restarted && page.index === 1) {
-            // The list restarted after 410 Gone: forget what the earlier pages gave.
-            reset?.();
-            items = 0;
+            // The list restarted after 410 Gone: forget what the earlier pages of this list gave.
+            reset(namespace);
+            items = itemsBefore;
           }
           pages++;
           kindPages++;
@@ -264,7 +292,7 @@ export async function buildSnapshot(
       } catch (error) {
         ok = false;
         if (!(error instanceof ClusterError)) throw error;
-        if (['Unauthorized', 'Connection', 'TLS'].includes(error.reason)) throw error;
+        if (['Unauthorized', 'Connection', 'TLS', 'NotKubernetes'].includes(error.reason)) throw error;
         unknown.push({
           resource,
           ...(namespace ? { namespace } : {}),
@@ -324,7 +352,7 @@ export async function buildSnapshot(
       namespace: ns,
       name: item.metadata.name,
       labels: strMap(meta.labels),
-      annotations: strMap(meta.annotations),
+      annotations: keptAnnotations(meta.annotations),
       pods: [],
       ...managedByOf(meta),
     };
@@ -338,6 +366,11 @@ export async function buildSnapshot(
     if (kind === 'DaemonSet') facts.daemonSet(item);
     workloads.set(`${kind}/${ns}/${w.name}`, w);
     if (kind === 'DaemonSet' && only.size === 0) noteCni(ns, w.name);
+  };
+  const dropWorkloads = (kind: WorkloadKind, namespace: string | undefined) => {
+    for (const [k, w] of workloads) {
+      if (w.kind === kind && (namespace === undefined || w.namespace === namespace)) workloads.delete(k);
+    }
   };
   const cniSeen = new Set<string>();
   const noteCni = (namespace: string, name: string) => {
@@ -358,7 +391,7 @@ export async function buildSnapshot(
       const info: NamespaceInfo = {
         name: item.metadata.name,
         labels: strMap(meta.labels),
-        annotations: strMap(meta.annotations),
+        annotations: keptAnnotations(meta.annotations),
       };
       if (item.metadata.resourceVersion) info.resourceVersion = item.metadata.resourceVersion;
       if (info.annotations['kube-harden.io/synthesized'] === 'true') info.synthesized = true;
@@ -393,9 +426,9 @@ export async function buildSnapshot(
           ].map(String);
         }
       },
-      () => {
-        rawPods.length = 0;
-        for (const [k, w] of workloads) if (w.kind === 'Pod') workloads.delete(k);
+      (namespace) => {
+        dropFrom(rawPods, (p) => namespace === undefined || p.namespace === namespace);
+        dropWorkloads('Pod', namespace);
       },
     ),
   );
@@ -417,7 +450,10 @@ export async function buildSnapshot(
             }
           }
         } catch (error) {
-          if (!isClusterError(error) || ['Unauthorized', 'Connection', 'TLS'].includes(error.reason))
+          if (
+            !isClusterError(error) ||
+            ['Unauthorized', 'Connection', 'TLS', 'NotKubernetes'].includes(error.reason)
+          )
             throw error;
           cniUnreadable = true;
           facts.daemonSetsUnreadable();
@@ -428,18 +464,26 @@ export async function buildSnapshot(
 
   for (const [kind, info] of OWNER_KINDS) {
     tasks.push(
-      collect(info, (item) => {
-        const owner = controllerOf(item.metadata as unknown as J);
-        if ((kind === 'ReplicaSet' || kind === 'Job') && item.metadata.uid) {
-          const top =
-            owner &&
-            ((kind === 'ReplicaSet' && owner.kind === 'Deployment') ||
-              (kind === 'Job' && owner.kind === 'CronJob'));
-          owners.set(item.metadata.uid, top ? { kind: owner.kind, name: owner.name, uid: owner.uid } : null);
-          if (top) return; // folded into the Deployment / CronJob
-        }
-        addWorkload(kind, item);
-      }),
+      collect(
+        info,
+        (item) => {
+          const owner = controllerOf(item.metadata as unknown as J);
+          if ((kind === 'ReplicaSet' || kind === 'Job') && item.metadata.uid) {
+            const top =
+              owner &&
+              ((kind === 'ReplicaSet' && owner.kind === 'Deployment') ||
+                (kind === 'Job' && owner.kind === 'CronJob'));
+            owners.set(
+              item.metadata.uid,
+              top ? { kind: owner.kind, name: owner.name, uid: owner.uid } : null,
+            );
+            if (top) return; // folded into the Deployment / CronJob
+          }
+          addWorkload(kind, item);
+        },
+        // Owner links are keyed by uid: a repeated item sets the same entry again.
+        (namespace) => dropWorkloads(kind, namespace),
+      ),
     );
   }
 
@@ -456,103 +500,130 @@ export async function buildSnapshot(
         if (item.metadata.resourceVersion) sa.resourceVersion = item.metadata.resourceVersion;
         serviceAccounts.push(sa);
       },
-      () => {
-        serviceAccounts.length = 0;
-      },
+      (namespace) => dropFrom(serviceAccounts, (x) => namespace === undefined || x.namespace === namespace),
     ),
   );
 
   for (const info of [Kinds.Role, Kinds.ClusterRole]) {
     tasks.push(
-      collect(info, (item) => {
-        const r: RoleInfo = {
-          kind: info.kind as RoleInfo['kind'],
-          name: item.metadata.name,
-          rules: list(item.rules).map((rule) => ({
-            verbs: Array.isArray(rule.verbs) ? rule.verbs.map(String) : [],
-            ...(Array.isArray(rule.apiGroups) ? { apiGroups: rule.apiGroups.map(String) } : {}),
-            ...(Array.isArray(rule.resources) ? { resources: rule.resources.map(String) } : {}),
-            ...(Array.isArray(rule.resourceNames) ? { resourceNames: rule.resourceNames.map(String) } : {}),
-            ...(Array.isArray(rule.nonResourceURLs)
-              ? { nonResourceURLs: rule.nonResourceURLs.map(String) }
-              : {}),
-          })),
-          aggregated: Boolean(item.aggregationRule),
-          labels: strMap(item.metadata.labels),
-        };
-        if (item.metadata.namespace) r.namespace = item.metadata.namespace;
-        roles.push(r);
-      }),
+      collect(
+        info,
+        (item) => {
+          const r: RoleInfo = {
+            kind: info.kind as RoleInfo['kind'],
+            name: item.metadata.name,
+            rules: list(item.rules).map((rule) => ({
+              verbs: Array.isArray(rule.verbs) ? rule.verbs.map(String) : [],
+              ...(Array.isArray(rule.apiGroups) ? { apiGroups: rule.apiGroups.map(String) } : {}),
+              ...(Array.isArray(rule.resources) ? { resources: rule.resources.map(String) } : {}),
+              ...(Array.isArray(rule.resourceNames) ? { resourceNames: rule.resourceNames.map(String) } : {}),
+              ...(Array.isArray(rule.nonResourceURLs)
+                ? { nonResourceURLs: rule.nonResourceURLs.map(String) }
+                : {}),
+            })),
+            aggregated: Boolean(item.aggregationRule),
+            labels: strMap(item.metadata.labels),
+          };
+          if (item.metadata.namespace) r.namespace = item.metadata.namespace;
+          roles.push(r);
+        },
+        (namespace) =>
+          dropFrom(
+            roles,
+            (x) => x.kind === info.kind && (namespace === undefined || x.namespace === namespace),
+          ),
+      ),
     );
   }
   for (const info of [Kinds.RoleBinding, Kinds.ClusterRoleBinding]) {
     tasks.push(
-      collect(info, (item) => {
-        const ref = o(item.roleRef);
-        const b: BindingInfo = {
-          kind: info.kind as BindingInfo['kind'],
-          name: item.metadata.name,
-          roleRef: {
-            kind: String(ref.kind ?? ''),
-            name: String(ref.name ?? ''),
-            ...(ref.apiGroup ? { apiGroup: String(ref.apiGroup) } : {}),
-          },
-          subjects: list(item.subjects).map((s) => ({
-            kind: String(s.kind ?? ''),
-            name: String(s.name ?? ''),
-            ...(s.namespace ? { namespace: String(s.namespace) } : {}),
-            ...(s.apiGroup !== undefined ? { apiGroup: String(s.apiGroup) } : {}),
-          })),
-          labels: strMap(item.metadata.labels),
-        };
-        if (item.metadata.namespace) b.namespace = item.metadata.namespace;
-        bindings.push(b);
-      }),
+      collect(
+        info,
+        (item) => {
+          const ref = o(item.roleRef);
+          const b: BindingInfo = {
+            kind: info.kind as BindingInfo['kind'],
+            name: item.metadata.name,
+            roleRef: {
+              kind: String(ref.kind ?? ''),
+              name: String(ref.name ?? ''),
+              ...(ref.apiGroup ? { apiGroup: String(ref.apiGroup) } : {}),
+            },
+            subjects: list(item.subjects).map((s) => ({
+              kind: String(s.kind ?? ''),
+              name: String(s.name ?? ''),
+              ...(s.namespace ? { namespace: String(s.namespace) } : {}),
+              ...(s.apiGroup !== undefined ? { apiGroup: String(s.apiGroup) } : {}),
+            })),
+            labels: strMap(item.metadata.labels),
+          };
+          if (item.metadata.namespace) b.namespace = item.metadata.namespace;
+          bindings.push(b);
+        },
+        (namespace) =>
+          dropFrom(
+            bindings,
+            (x) => x.kind === info.kind && (namespace === undefined || x.namespace === namespace),
+          ),
+      ),
     );
   }
 
   tasks.push(
-    collect(Kinds.NetworkPolicy, (item) => {
-      const spec = o(item.spec);
-      networkPolicies.push({
-        namespace: item.metadata.namespace ?? 'default',
-        name: item.metadata.name,
-        podSelector: selector(spec.podSelector),
-        policyTypes: effectivePolicyTypes(spec),
-        ingress: npRules(spec.ingress, 'from'),
-        egress: npRules(spec.egress, 'to'),
-        labels: strMap(item.metadata.labels),
-      });
-    }),
+    collect(
+      Kinds.NetworkPolicy,
+      (item) => {
+        const spec = o(item.spec);
+        networkPolicies.push({
+          namespace: item.metadata.namespace ?? 'default',
+          name: item.metadata.name,
+          podSelector: selector(spec.podSelector),
+          policyTypes: effectivePolicyTypes(spec),
+          ingress: npRules(spec.ingress, 'from'),
+          egress: npRules(spec.egress, 'to'),
+          labels: strMap(item.metadata.labels),
+        });
+      },
+      (namespace) => dropFrom(networkPolicies, (x) => namespace === undefined || x.namespace === namespace),
+    ),
   );
 
   for (const info of [Kinds.ValidatingAdmissionPolicy, Kinds.ValidatingAdmissionPolicyBinding]) {
     tasks.push(
-      collect(info, (item) => {
-        const spec = o(item.spec);
-        const p: AdmissionPolicyInfo = {
-          kind: info.kind as AdmissionPolicyInfo['kind'],
-          name: item.metadata.name,
-          labels: strMap(item.metadata.labels),
-        };
-        if (typeof spec.policyName === 'string') p.policyName = spec.policyName;
-        if (Array.isArray(spec.validationActions)) p.validationActions = spec.validationActions.map(String);
-        if (typeof spec.failurePolicy === 'string') p.failurePolicy = spec.failurePolicy;
-        if (item.metadata.resourceVersion) p.resourceVersion = item.metadata.resourceVersion;
-        admissionPolicies.push(p);
-      }),
+      collect(
+        info,
+        (item) => {
+          const spec = o(item.spec);
+          const p: AdmissionPolicyInfo = {
+            kind: info.kind as AdmissionPolicyInfo['kind'],
+            name: item.metadata.name,
+            labels: strMap(item.metadata.labels),
+          };
+          if (typeof spec.policyName === 'string') p.policyName = spec.policyName;
+          if (Array.isArray(spec.validationActions)) p.validationActions = spec.validationActions.map(String);
+          if (typeof spec.failurePolicy === 'string') p.failurePolicy = spec.failurePolicy;
+          if (item.metadata.resourceVersion) p.resourceVersion = item.metadata.resourceVersion;
+          admissionPolicies.push(p);
+        },
+        () => dropFrom(admissionPolicies, (x) => x.kind === info.kind),
+      ),
     );
   }
 
   for (const info of [Kinds.ValidatingWebhookConfiguration, Kinds.MutatingWebhookConfiguration]) {
     tasks.push(
-      collect(info, (item) => {
-        for (const w of list(item.webhooks)) {
-          const ns = o(o(w.clientConfig).service).namespace;
-          if (typeof ns === 'string') webhookNamespaces.add(ns);
-        }
-        facts.webhookConfiguration(info.kind as 'ValidatingWebhookConfiguration', item);
-      }),
+      collect(
+        info,
+        (item) => {
+          for (const w of list(item.webhooks)) {
+            const ns = o(o(w.clientConfig).service).namespace;
+            if (typeof ns === 'string') webhookNamespaces.add(ns);
+          }
+          facts.webhookConfiguration(info.kind as 'ValidatingWebhookConfiguration', item);
+        },
+        // Sets: a repeated item adds nothing.
+        () => undefined,
+      ),
     );
   }
 
@@ -569,7 +640,7 @@ export async function buildSnapshot(
       } catch (error) {
         if (!isClusterError(error)) throw error;
         if (error.reason === 'Unsupported') return;
-        if (['Unauthorized', 'Connection', 'TLS'].includes(error.reason)) throw error;
+        if (['Unauthorized', 'Connection', 'TLS', 'NotKubernetes'].includes(error.reason)) throw error;
         unknown.push({
           resource: 'services',
           namespace: 'kube-system',
@@ -640,7 +711,7 @@ export async function buildSnapshot(
             info = {
               name,
               labels: strMap(value.metadata.labels),
-              annotations: strMap(value.metadata.annotations),
+              annotations: keptAnnotations(value.metadata.annotations),
             };
             if (value.metadata.resourceVersion) info.resourceVersion = value.metadata.resourceVersion;
           }

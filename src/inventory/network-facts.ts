@@ -185,6 +185,8 @@ export class NetworkFactsCollector {
   }
 
   /** A DaemonSet from the inventory's list (any namespace); each one is kept once. */
+  readonly #webhooksSeen = new Set<string>();
+
   daemonSet(item: KubeObject): void {
     const key = `${item.metadata.namespace}/${item.metadata.name}`;
     if (this.#daemonSetsSeen.has(key)) return;
@@ -216,6 +218,10 @@ export class NetworkFactsCollector {
         },
       };
       if (typeof w.failurePolicy === 'string') b.failurePolicy = w.failurePolicy;
+      // A list restarted after 410 Gone feeds the same items again.
+      const key = `${kind}/${item.metadata.name}/${b.webhook}`;
+      if (this.#webhooksSeen.has(key)) continue;
+      this.#webhooksSeen.add(key);
       this.#facts.webhooks.push(b);
     }
   }

@@ -50,6 +50,11 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /** Extra kube-apiserver flags (e.g. feature gates for one test's own control plane). */
   apiserverArgs?: string[];
+  /**
+   * Start kube-controller-manager (default true). Without it the plane is lighter (a test's own second plane),
+   * but namespaces get no `default` ServiceAccount and nothing reconciles.
+   */
+  controllerManager?: boolean;
 }
 
 export interface ControlPlanePids {
@@ -95,6 +100,10 @@ export interface ControlPlane {
   readyMs: number;
   /** SIGTERM KCM → apiserver → etcd (≤10 s each, then SIGKILL), remove `dir`. Returns where logs were kept. */
   stop(opts?: { keepLogs?: boolean }): Promise<{ keptLogs?: string }>;
+  /** SIGKILL kube-apiserver (a crash): etcd and the data stay. */
+  killApiserver(): Promise<void>;
+  /** Start kube-apiserver again, same port and flags, and wait for /readyz. */
+  startApiserver(): Promise<void>;
 }
 
 export class MissingBinariesError extends Error {
@@ -706,40 +715,35 @@ async function startOnce(
     });
     const tEtcd = Date.now();
 
-    const apiserver = launch(
-      'kube-apiserver',
-      bin('kube-apiserver'),
-      [
-        `--etcd-servers=http://127.0.0.1:${ep}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${ap}`,
-        `--cert-dir=${pki}`,
-        `--tls-cert-file=${join(pki, 'apiserver.crt')}`,
-        `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
-        `--client-ca-file=${join(pki, 'ca.crt')}`,
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        '--authorization-mode=Node,RBAC',
-        `--service-account-issuer=${server}`,
-        `--service-account-key-file=${join(pki, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--allow-privileged=true',
-        '--profiling=false',
-        ...(auditLog
-          ? [
-              `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
-              `--audit-log-path=${auditLog}`,
-              '--audit-log-format=json',
-              '--audit-log-maxbackup=0',
-            ]
-          : []),
-        '--v=1',
-        ...(opts.apiserverArgs ?? []),
-      ],
-      logsDir,
-      detached,
-    );
+    const apiserverArgs = [
+      `--etcd-servers=http://127.0.0.1:${ep}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${ap}`,
+      `--cert-dir=${pki}`,
+      `--tls-cert-file=${join(pki, 'apiserver.crt')}`,
+      `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
+      `--client-ca-file=${join(pki, 'ca.crt')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=Node,RBAC',
+      `--service-account-issuer=${server}`,
+      `--service-account-key-file=${join(pki, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--profiling=false',
+      ...(auditLog
+        ? [
+            `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+            `--audit-log-path=${auditLog}`,
+            '--audit-log-format=json',
+            '--audit-log-maxbackup=0',
+          ]
+        : []),
+      '--v=1',
+      ...(opts.apiserverArgs ?? []),
+    ];
+    const apiserver = launch('kube-apiserver', bin('kube-apiserver'), apiserverArgs, logsDir, detached);
     procs.push(apiserver);
     pids.apiserver = apiserver.pid;
     writeOwner(dir, owner);
@@ -753,32 +757,37 @@ async function startOnce(
     );
     const tApi = Date.now();
 
-    const kcm = launch(
-      'kube-controller-manager',
-      bin('kube-controller-manager'),
-      [
-        `--kubeconfig=${kcmKubeconfig}`,
-        '--leader-elect=false',
-        '--secure-port=0',
-        '--use-service-account-credentials=false',
-        `--service-account-private-key-file=${join(pki, 'sa.key')}`,
-        `--root-ca-file=${join(pki, 'ca.crt')}`,
-        '--v=1',
-      ],
-      logsDir,
-      detached,
-    );
-    procs.push(kcm);
-    pids.controllerManager = kcm.pid;
-    writeOwner(dir, owner);
-    await waitUntil(
-      'the default/default ServiceAccount (kube-controller-manager)',
-      deadline,
-      procs,
-      async () =>
-        (await httpsGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, tls)).status === 200,
-      250,
-    );
+    const withKcm = opts.controllerManager ?? true;
+    const kcm = withKcm
+      ? launch(
+          'kube-controller-manager',
+          bin('kube-controller-manager'),
+          [
+            `--kubeconfig=${kcmKubeconfig}`,
+            '--leader-elect=false',
+            '--secure-port=0',
+            '--use-service-account-credentials=false',
+            `--service-account-private-key-file=${join(pki, 'sa.key')}`,
+            `--root-ca-file=${join(pki, 'ca.crt')}`,
+            '--v=1',
+          ],
+          logsDir,
+          detached,
+        )
+      : undefined;
+    if (kcm) {
+      procs.push(kcm);
+      pids.controllerManager = kcm.pid;
+      writeOwner(dir, owner);
+      await waitUntil(
+        'the default/default ServiceAccount (kube-controller-manager)',
+        deadline,
+        procs,
+        async () =>
+          (await httpsGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, tls)).status === 200,
+        250,
+      );
+    }
     const tReady = Date.now();
     const versionRes = await httpsGet(`${server}/version`, tls);
     const version = (JSON.parse(versionRes.body) as { gitVersion: string }).gitVersion;
@@ -812,6 +821,23 @@ async function startOnce(
       logsDir,
       timings,
       readyMs: timings.readyMs,
+      async killApiserver() {
+        const pid = finalPids.apiserver;
+        if (isAlive(pid, dir)) process.kill(pid, 'SIGKILL');
+        for (let i = 0; i < 100 && isAlive(pid, dir); i++) await sleep(50);
+      },
+      async startApiserver() {
+        const again = launch('kube-apiserver', bin('kube-apiserver'), apiserverArgs, logsDir, detached);
+        finalPids.apiserver = again.pid;
+        writeOwner(dir, owner);
+        await waitUntil(
+          'kube-apiserver /readyz (restarted)',
+          Date.now() + (opts.readyTimeoutMs ?? 90_000),
+          [again],
+          async () => (await httpsGet(`${server}/readyz`, tls)).status === 200,
+          250,
+        );
+      },
       stop(stopOpts = {}) {
         stopped ??= stopControlPlaneProcesses(finalPids, dir, {
           keepLogs: stopOpts.keepLogs ?? keepLogsDefault,

@@ -328,7 +328,9 @@ export function createIntents(deps: IntentDeps): Intents {
           dispatch({ type: 'notice', notice: r.notice });
           return;
         }
-        const bad = r.value.filter((o) => ['conflict', 'failed', 'forbidden', 'skipped'].includes(o.outcome));
+        const bad = r.value.filter((o) =>
+          ['conflict', 'failed', 'forbidden', 'rejected', 'skipped'].includes(o.outcome),
+        );
         if (bad.length === 0) dispatch({ type: 'undone', runId });
         await refreshInventory();
         dispatch({
