@@ -249,7 +249,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
     expect(victim).toBeDefined();
     const enforce = changes.find((c) => c.step === 'psa-enforce' && c.target?.name === victim);
 
-    // Slowed down (2 requests/s), so the third party's write lands between the two steps' writes.
+    // Slowed down (4 requests/s; apply --plan's checks before the writes take ~80 requests), so the third party's write lands between the two steps' writes.
     const child = spawn(
       process.execPath,
       [
@@ -261,7 +261,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
         '--kubeconfig',
         kubeconfig,
         '--qps',
-        '2',
+        '4',
         '--burst',
         '1',
       ],
@@ -307,7 +307,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
       expect(after[name], name).toEqual(expected);
     }
     await kubectl(['label', 'namespace', victim, 'third-']);
-  });
+  }, 300_000);
 
   it('the same through the wizard store: apply all, then undo from the store', async () => {
     await loadExample();

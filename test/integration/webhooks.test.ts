@@ -244,7 +244,8 @@ describeCluster('admission webhooks in the way of a phase (live)', () => {
       expect(writes).toHaveLength(1);
       expect(writes[0]?.responseStatus?.code).toBe(504);
       expect(writes[0]?.requestURI).toContain('timeout=5s');
-      expect(Object.values(writes[0]?.annotations ?? {})).toContain('slow-0.kube-harden.test');
+      // (Which webhooks the server had called by then, in its failed-open audit annotations, depends on how busy
+      // the machine is: not asserted.)
       // Dry-runs: the preview and the step's own enforce probe, each once per command.
       expect(events.length - writes.length).toBeLessThanOrEqual(4);
     }
