@@ -192,7 +192,9 @@ describeCluster('the engine over a whole rollout (live)', () => {
     expect([ExitCode.ok, ExitCode.incomplete], planned.stderr).toContain(planned.code);
     const saved = readPlanDir(dir);
     const changes = saved.changes.filter((c) => c.kind !== 'manual' && !c.optional);
-    expect(new Set(changes.map((c) => c.step))).toEqual(new Set(['psa-warn-audit', 'psa-enforce']));
+    expect(new Set(changes.map((c) => c.step))).toEqual(
+      new Set(['psa-warn-audit', 'psa-enforce', 'network-default-deny']),
+    );
     expect(sharedTargets(saved).length).toBeGreaterThan(0);
 
     const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
