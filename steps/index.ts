@@ -3,6 +3,7 @@
  * live under test/, never here.
  */
 import type { SettingSpec, Step } from '../src/engine/types.js';
+import { networkDefaultDeny } from './network-default-deny.js';
 import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
@@ -10,6 +11,7 @@ import { psaWarnAudit } from './psa-warn-audit.js';
 export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
   psaEnforce,
+  networkDefaultDeny,
   psaMigrate,
 ] as unknown as Step<never>[];
 

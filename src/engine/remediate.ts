@@ -1,7 +1,7 @@
 /** Offline remediation: the changes of a plan layered onto the manifests they came from. */
 
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import {
   type ManifestChange,
   type WriteCopyResult,
@@ -56,9 +56,34 @@ export async function remediatedChanges(
       continue;
     }
     const object = withoutBookkeeping(e.object as KubeObject & Record<string, unknown>);
-    out.push(e.exists ? { ref: e.ref, object } : { create: object });
+    if (e.exists) out.push({ ref: e.ref, object });
+    else {
+      const file = besideNamespace(source, object);
+      out.push(file ? { create: object, file } : { create: object });
+    }
   }
   return out;
+}
+
+/**
+ * Where a new namespaced object goes: a new file in the folder of its Namespace's manifest (else of the first file
+ * holding an object of that namespace), e.g. `shop/networkpolicy-kube-harden-default-deny.yaml`; undefined (the
+ * writer's `kube-harden/` folder) for cluster-scoped objects, a single loaded file, or a namespace no file holds.
+ */
+function besideNamespace(source: ManifestSource, object: KubeObject): string | undefined {
+  const namespace = object.metadata.namespace;
+  const layout = source.layout();
+  if (!namespace || layout.singleFile) return undefined;
+  const holds = (match: (ref: ObjectRef) => boolean) =>
+    layout.files.find((f) => f.documents.some((d) => d.entries.some((e) => match(e.ref))));
+  const file =
+    holds((r) => r.kind === 'Namespace' && r.apiVersion === 'v1' && r.name === namespace) ??
+    holds((r) => r.namespace === namespace);
+  if (!file) return undefined;
+  const dir = posix.dirname(file.relative);
+  const part = (s: string) => s.toLowerCase().replace(/[^a-z0-9._-]+/g, '_');
+  const name = `${part(object.kind)}-${part(object.metadata.name)}.yaml`;
+  return dir === '.' ? name : `${dir}/${name}`;
 }
 
 export interface WriteRemediatedOptions extends StagingOptions {

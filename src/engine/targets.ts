@@ -30,6 +30,8 @@ export interface ObjectRule {
   operations: readonly WriteOperation[];
   /** Object names (globs) the step never touches, e.g. the system namespaces. */
   neverNames?: readonly string[];
+  /** When given, the only object names (globs) the step touches, e.g. `kube-harden-*`. */
+  onlyNames?: readonly string[];
   /** Namespaces (globs) the step never writes in. */
   neverNamespaces?: readonly string[];
   /** Label keys the apply configuration may set, with their values. */
@@ -41,6 +43,11 @@ export interface ObjectRule {
    * `apiVersion` and `kind` are the target's and always allowed.
    */
   fields?: Readonly<Record<string, ValueRule>>;
+  /**
+   * Paths (as in `fields`, without `[]`) under which the apply configuration may set anything, e.g.
+   * `spec.ingress` for computed NetworkPolicy rules whose label keys and peers cannot be listed in advance.
+   */
+  subtrees?: readonly string[];
   /** Any label, annotation or field (test steps; a real step names what it sets). */
   anyField?: true;
 }
@@ -148,6 +155,8 @@ export function outsideTargets(
   );
   const what = `${expected} ${target.kind}${target.apiVersion.includes('/') ? ` (${target.apiVersion})` : ''}`;
   if (!rule) return `step ${change.step} never does "${what}"`;
+  if (rule.onlyNames && !rule.onlyNames.some((g) => matchesGlob(g, target.name)))
+    return `step ${change.step} never touches ${target.kind} ${target.name}`;
   if (rule.neverNames?.some((g) => matchesGlob(g, target.name)))
     return `step ${change.step} never touches ${target.kind} ${target.name}`;
   if (target.namespace && rule.neverNamespaces?.some((g) => matchesGlob(g, target.namespace as string)))
@@ -182,6 +191,14 @@ export function outsideTargets(
     } else {
       label = `field ${leaf.pattern}`;
       valueRule = rule.fields?.[leaf.pattern];
+      const pattern = leaf.pattern;
+      if (
+        !valueRule &&
+        rule.subtrees?.some(
+          (t) => pattern === t || pattern.startsWith(`${t}.`) || pattern.startsWith(`${t}[]`),
+        )
+      )
+        valueRule = 'any';
     }
     if (valueRule && allows(valueRule, leaf.value)) continue;
     // Re-asserted: kube-harden already owns this field with this value.

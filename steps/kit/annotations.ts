@@ -9,3 +9,6 @@
 export const WARN_AUDIT_SINCE = 'kube-harden.io/psa-warn-audit-since';
 /** On a Namespace: the day (YYYY-MM-DD) kube-harden last set its enforce level. */
 export const ENFORCED_AT = 'kube-harden.io/psa-enforced-at';
+
+/** What a NetworkPolicy written by network-default-deny is for (`PolicyPurpose`). */
+export const NETPOL_PURPOSE = 'kube-harden.io/netpol-purpose';

@@ -7,6 +7,11 @@
 import type { TemplateValues } from '../../steps/kit/templates.js';
 
 export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
+  'netpol/network-policy.yaml': {
+    name: 'kube-harden-default-deny',
+    namespace: 'shop',
+    purpose: 'default-deny',
+  },
   'psa/namespace-enforce.yaml': {
     name: 'shop',
     level: 'baseline',

@@ -28,7 +28,13 @@ describe('the declarations', () => {
   const all = stepSettings();
 
   it('every registered setting is keyed by its step, has a valid default, and a flag no other setting uses', () => {
-    expect(all.map((s) => s.key)).toEqual(['psa-enforce.staleAfterDays', 'psa-migrate.target']);
+    expect(all.map((s) => s.key)).toEqual([
+      'psa-enforce.staleAfterDays',
+      'network-default-deny.sameNamespace',
+      'network-default-deny.includeInfrastructure',
+      'network-default-deny.forceSystemNamespaces',
+      'psa-migrate.target',
+    ]);
     for (const step of STEPS) {
       for (const spec of step.settings ?? []) {
         expect(spec.key.startsWith(`${step.id}.`)).toBe(true);
@@ -89,8 +95,14 @@ describe('parsing', () => {
 
   it('flags → settings: given values parsed, absent ones take their defaults, no default leaves it unset', () => {
     const specs = stepSettings();
-    expect(parseSettingFlags({}, specs)).toEqual({ 'psa-enforce.staleAfterDays': 30 });
+    const netpol = {
+      'network-default-deny.sameNamespace': 'namespace',
+      'network-default-deny.includeInfrastructure': 'no',
+      'network-default-deny.forceSystemNamespaces': 'no',
+    };
+    expect(parseSettingFlags({}, specs)).toEqual({ 'psa-enforce.staleAfterDays': 30, ...netpol });
     expect(parseSettingFlags({ 'audit-only-max-age': '2w', target: 'baseline' }, specs)).toEqual({
+      ...netpol,
       'psa-enforce.staleAfterDays': 14,
       'psa-migrate.target': 'baseline',
     });
