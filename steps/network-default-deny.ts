@@ -259,7 +259,7 @@ export const networkDefaultDeny: Step<NetworkDenyFacts> = {
     return {
       ok: true,
       messages: [
-        `${n} NetworkPolicy object(s) in place. DNS was not probed: check that pods still resolve names (e.g. kubectl exec … -- nslookup kubernetes.default), or run kube-harden undo RUN_ID.`,
+        `${n} NetworkPolicy object(s) in place. DNS was not probed: check that pods still resolve names (e.g. kubectl exec … -- nslookup kubernetes.default), or undo this run (the command is printed above).`,
       ],
     };
   },
