@@ -7,7 +7,7 @@ import { ClusterError, isClusterError } from '../cluster/errors.js';
 import type { ClusterReader } from '../cluster/types.js';
 import { type KindInfo, Kinds, resourceName } from '../k8s/kinds.js';
 import type { KubeObject, OwnerReference } from '../k8s/types.js';
-import { NetworkFactsCollector, workloadSelector } from './network-facts.js';
+import { labelSelectorOf, NetworkFactsCollector, workloadSelector } from './network-facts.js';
 import { projectPodSpec, securityAnnotations, TemplateInterner } from './project.js';
 import {
   type AdmissionPolicyInfo,
@@ -15,7 +15,6 @@ import {
   type CniHint,
   type DnsServiceInfo,
   isWorkloadKind,
-  type LabelSelector,
   type ManagedBy,
   type NamespaceInfo,
   type NetworkPolicyInfo,
@@ -150,20 +149,6 @@ function managedByOf(meta: J): { managedBy: ManagedBy[]; fieldManagers: string[]
   return { managedBy: out, fieldManagers };
 }
 
-function selector(v: unknown): LabelSelector {
-  const s = o(v);
-  const out: LabelSelector = {};
-  const ml = strMap(s.matchLabels);
-  if (Object.keys(ml).length) out.matchLabels = ml;
-  const me = list(s.matchExpressions).map((e) => ({
-    key: String(e.key ?? ''),
-    operator: String(e.operator ?? ''),
-    ...(Array.isArray(e.values) ? { values: e.values.map(String) } : {}),
-  }));
-  if (me.length) out.matchExpressions = me;
-  return out;
-}
-
 function npRules(rules: unknown, peerKey: 'from' | 'to'): NetworkPolicyRule[] {
   return list(rules).map((r) => {
     const rule: NetworkPolicyRule = {};
@@ -176,8 +161,8 @@ function npRules(rules: unknown, peerKey: 'from' | 'to'): NetworkPolicyRule[] {
     }
     if (Array.isArray(r[peerKey])) {
       rule.peers = list(r[peerKey]).map((p) => ({
-        ...(p.podSelector ? { podSelector: selector(p.podSelector) } : {}),
-        ...(p.namespaceSelector ? { namespaceSelector: selector(p.namespaceSelector) } : {}),
+        ...(p.podSelector ? { podSelector: labelSelectorOf(p.podSelector) } : {}),
+        ...(p.namespaceSelector ? { namespaceSelector: labelSelectorOf(p.namespaceSelector) } : {}),
         ...(p.ipBlock
           ? {
               ipBlock: {
@@ -577,7 +562,7 @@ export async function buildSnapshot(
         networkPolicies.push({
           namespace: item.metadata.namespace ?? 'default',
           name: item.metadata.name,
-          podSelector: selector(spec.podSelector),
+          podSelector: labelSelectorOf(spec.podSelector),
           policyTypes: effectivePolicyTypes(spec),
           ingress: npRules(spec.ingress, 'from'),
           egress: npRules(spec.egress, 'to'),

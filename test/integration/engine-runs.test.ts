@@ -52,9 +52,8 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { cliWithTestSteps, repoRoot, runCli } from '../support/cli.js';
+import { applyExample, EXAMPLE } from '../support/example.js';
 import { fixedStep } from '../support/test-steps.js';
-
-const EXAMPLE = join(repoRoot, 'examples', 'legacy-cluster');
 
 type Meta = { labels: Record<string, string>; annotations: Record<string, string> };
 
@@ -78,18 +77,7 @@ let pristine: Record<string, Meta> | undefined;
  */
 async function loadExample(): Promise<void> {
   await noneTerminating();
-  await kubectl(
-    [
-      'apply',
-      '--server-side',
-      '--force-conflicts',
-      '--field-manager=kube-harden-test-fixture',
-      '-R',
-      '-f',
-      EXAMPLE,
-    ],
-    { timeoutMs: 120_000 },
-  );
+  await applyExample();
   const now = await namespaceMeta();
   if (!pristine) {
     pristine = now;

@@ -28,6 +28,7 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { repoRoot, runCli } from '../support/cli.js';
+import { applyExample, EXAMPLE } from '../support/example.js';
 import {
   CHECKLIST_CLUSTER_ADMIN,
   CHECKLIST_NO_LIMITS,
@@ -39,7 +40,6 @@ import {
   readCluster,
 } from '../support/oracle.js';
 
-const EXAMPLE = join(repoRoot, 'examples/legacy-cluster');
 const EXCEPTIONS = join(repoRoot, 'examples/legacy-cluster-exceptions.yaml');
 /** One folder per namespace, plus `cluster/` for cluster-scoped RBAC. */
 const EXAMPLE_NAMESPACES = readdirSync(EXAMPLE, { withFileTypes: true })
@@ -217,20 +217,7 @@ describeCluster('inventory against the real control plane (examples/legacy-clust
         intervalMs: 1000,
       },
     );
-    await kubectl(
-      // --force-conflicts: on a reused (disposable) cluster, objects left by an earlier apply under another field
-      // manager (e.g. the README's plain `kubectl apply --server-side`) would conflict on defaulted atomic fields.
-      [
-        'apply',
-        '--server-side',
-        '--force-conflicts',
-        '--field-manager=kube-harden-test-fixture',
-        '-R',
-        '-f',
-        EXAMPLE,
-      ],
-      { timeoutMs: 120_000 },
-    );
+    await applyExample();
 
     edgeNs = await freshNamespace('inv-oracle');
     await applyYaml(EDGE_PODS, edgeNs);

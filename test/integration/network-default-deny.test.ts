@@ -13,9 +13,9 @@ import { readPlanDir } from '../../src/engine/plan-file.js';
 import { ExitCode } from '../../src/errors.js';
 import type { KubeObject } from '../../src/k8s/types.js';
 import { clusterInfo, describeCluster, kubectl, kubectlJson, waitFor } from '../cluster/harness.js';
-import { repoRoot, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
+import { applyExample, EXAMPLE } from '../support/example.js';
 
-const EXAMPLE = join(repoRoot, 'examples', 'legacy-cluster');
 const STEP = 'network-default-deny';
 const APPLICATION = ['ci', 'data', 'legacy-batch', 'payments', 'shop'];
 /** The example's system and infrastructure namespaces: never written without the settings that include them. */
@@ -44,18 +44,7 @@ describeCluster('network-default-deny on the legacy example (live)', () => {
       },
       { what: 'no namespace terminating', timeoutMs: 150_000, intervalMs: 1000 },
     );
-    await kubectl(
-      [
-        'apply',
-        '--server-side',
-        '--force-conflicts',
-        '--field-manager=kube-harden-test-fixture',
-        '-R',
-        '-f',
-        EXAMPLE,
-      ],
-      { timeoutMs: 120_000 },
-    );
+    await applyExample();
   }, 300_000);
 
   afterAll(async () => {

@@ -24,8 +24,8 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { repoRoot, runCli } from '../support/cli.js';
+import { applyExample } from '../support/example.js';
 
-const EXAMPLE = join(repoRoot, 'examples', 'legacy-cluster');
 const APPLICATION = ['ci', 'data', 'legacy-batch', 'payments', 'shop'];
 const INFRASTRUCTURE = ['cert-manager', 'ingress-nginx', 'monitoring'];
 const SYSTEM = ['kube-system', 'kube-public', 'kube-node-lease'];
@@ -82,18 +82,7 @@ describeCluster('Pod Security phases (live)', () => {
       },
       { what: 'the example namespaces to finish terminating', timeoutMs: 150_000, intervalMs: 1000 },
     );
-    await kubectl(
-      [
-        'apply',
-        '--server-side',
-        '--force-conflicts',
-        '--field-manager=kube-harden-test-fixture',
-        '-R',
-        '-f',
-        EXAMPLE,
-      ],
-      { timeoutMs: 120_000 },
-    );
+    await applyExample();
     const before = await metaOf(all);
     const store = storeFor(all, env);
     try {
