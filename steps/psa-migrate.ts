@@ -14,6 +14,7 @@ import type { Change, SettingSpec, Step, StepFinding, Verification } from '../sr
 import { projectPodSpec, securityAnnotations } from '../src/inventory/project.js';
 import { inScope } from '../src/inventory/scope.js';
 import type { ManagedBy, WorkloadKind } from '../src/inventory/types.js';
+import { type Json as J, map } from '../src/k8s/json.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { AccessCheck, KubeObject, ObjectRef } from '../src/k8s/types.js';
 import type { NamespacePosture, PsaLabel } from '../src/policy/assess.js';
@@ -26,7 +27,6 @@ import {
 } from '../src/policy/pss/index.js';
 import { failedCreateSince } from './kit/failed-create.js';
 import { finding } from './kit/findings.js';
-import { type Json as J, map } from './kit/json.js';
 import { type FixLevel, fixTemplate, type TemplateFix } from './kit/pod-security-fix.js';
 import { pinnedVersion } from './kit/psa.js';
 import { parseChoice, settingOf } from './kit/settings.js';

@@ -4,10 +4,11 @@
  * fields kube-harden already owns (extracted from managedFields, like client-go's Extract* functions) and layers
  * the step's fields on top. Undo restores, from the before-image, every field the run's apply configuration named.
  */
+
+import { isMap } from '../k8s/json.js';
 import type { KubeObject, ManagedFieldsEntry } from '../k8s/types.js';
 
 type J = Record<string, unknown>;
-const isMap = (v: unknown): v is J => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The identity of an associative-list item, for the keys kube-harden touches (containers, volumes, mounts). */
 function itemKey(item: unknown): string | undefined {

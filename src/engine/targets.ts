@@ -6,6 +6,8 @@
  * does not name, or a value the rule does not allow. Fields kube-harden already owns on the live object with the
  * same value are re-asserted by every apply (see fields.ts) and are not a change: they pass.
  */
+
+import { isMap } from '../k8s/json.js';
 import type { KubeObject } from '../k8s/types.js';
 import { matchesGlob } from '../policy/config.js';
 import { FIELD_MANAGER, MANAGED_BY_LABEL, RUN_ANNOTATION, STEP_ANNOTATION } from './bookkeeping.js';
@@ -60,7 +62,6 @@ export interface ManualRule {
 export type TargetRule = ObjectRule | ManualRule;
 
 type J = Record<string, unknown>;
-const isMap = (v: unknown): v is J => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function allows(rule: ValueRule, value: unknown): boolean {
   if (rule === 'any') return true;

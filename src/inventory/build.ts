@@ -5,6 +5,7 @@
  */
 import { ClusterError, isClusterError } from '../cluster/errors.js';
 import type { ClusterReader } from '../cluster/types.js';
+import { type Json, map, objectItems, strMap } from '../k8s/json.js';
 import { type KindInfo, Kinds, resourceName } from '../k8s/kinds.js';
 import type { KubeObject, OwnerReference } from '../k8s/types.js';
 import { labelSelectorOf, NetworkFactsCollector, workloadSelector } from './network-facts.js';
@@ -46,15 +47,7 @@ export interface InventoryOptions {
   onProgress?: (progress: InventoryProgress) => void;
 }
 
-type J = Record<string, unknown>;
-const o = (v: unknown): J => (v && typeof v === 'object' && !Array.isArray(v) ? (v as J) : {});
-const strMap = (v: unknown): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(o(v))) if (typeof x === 'string') out[k] = x;
-  return out;
-};
-const list = (v: unknown): J[] =>
-  Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as J[]) : [];
+type J = Json;
 
 const CNI: Array<{ pattern: RegExp; name: string; enforces: boolean | 'unknown' }> = [
   { pattern: /^calico-node$/, name: 'calico', enforces: true },
@@ -106,7 +99,9 @@ function dropFrom<T>(items: T[], drop: (item: T) => boolean): void {
 }
 
 function controllerOf(meta: J): OwnerReference | undefined {
-  return (list(meta.ownerReferences) as unknown as OwnerReference[]).find((r) => r.controller === true);
+  return (objectItems(meta.ownerReferences) as unknown as OwnerReference[]).find(
+    (r) => r.controller === true,
+  );
 }
 
 function managedByOf(meta: J): { managedBy: ManagedBy[]; fieldManagers: string[] } {
@@ -114,7 +109,7 @@ function managedByOf(meta: J): { managedBy: ManagedBy[]; fieldManagers: string[]
   const annotations = strMap(meta.annotations);
   const fieldManagers = [
     ...new Set(
-      list(meta.managedFields)
+      objectItems(meta.managedFields)
         .map((f) => String(f.manager ?? ''))
         .filter(Boolean),
     ),
@@ -150,25 +145,25 @@ function managedByOf(meta: J): { managedBy: ManagedBy[]; fieldManagers: string[]
 }
 
 function npRules(rules: unknown, peerKey: 'from' | 'to'): NetworkPolicyRule[] {
-  return list(rules).map((r) => {
+  return objectItems(rules).map((r) => {
     const rule: NetworkPolicyRule = {};
     if (Array.isArray(r.ports)) {
-      rule.ports = list(r.ports).map((p) => ({
+      rule.ports = objectItems(r.ports).map((p) => ({
         ...(typeof p.protocol === 'string' ? { protocol: p.protocol } : {}),
         ...(typeof p.port === 'number' || typeof p.port === 'string' ? { port: p.port } : {}),
         ...(typeof p.endPort === 'number' ? { endPort: p.endPort } : {}),
       }));
     }
     if (Array.isArray(r[peerKey])) {
-      rule.peers = list(r[peerKey]).map((p) => ({
+      rule.peers = objectItems(r[peerKey]).map((p) => ({
         ...(p.podSelector ? { podSelector: labelSelectorOf(p.podSelector) } : {}),
         ...(p.namespaceSelector ? { namespaceSelector: labelSelectorOf(p.namespaceSelector) } : {}),
         ...(p.ipBlock
           ? {
               ipBlock: {
-                cidr: String(o(p.ipBlock).cidr ?? ''),
-                ...(Array.isArray(o(p.ipBlock).except)
-                  ? { except: (o(p.ipBlock).except as unknown[]).map(String) }
+                cidr: String(map(p.ipBlock).cidr ?? ''),
+                ...(Array.isArray(map(p.ipBlock).except)
+                  ? { except: (map(p.ipBlock).except as unknown[]).map(String) }
                   : {}),
               },
             }
@@ -195,13 +190,13 @@ function templateOf(
   obj: KubeObject,
   interner: TemplateInterner,
 ): PodTemplateLite | undefined {
-  const spec = o(obj.spec);
+  const spec = map(obj.spec);
   let t: J;
-  if (kind === 'CronJob') t = o(o(o(spec.jobTemplate).spec).template);
+  if (kind === 'CronJob') t = map(map(map(spec.jobTemplate).spec).template);
   else if (kind === 'Pod') t = { metadata: obj.metadata, spec };
-  else t = o(spec.template);
+  else t = map(spec.template);
   if (!t.spec) return undefined;
-  const meta = o(t.metadata);
+  const meta = map(t.metadata);
   const tpl: PodTemplateLite = { metadata: {}, spec: projectPodSpec(t.spec) };
   const labels = strMap(meta.labels);
   if (Object.keys(labels).length) tpl.metadata.labels = labels;
@@ -330,7 +325,7 @@ export async function buildSnapshot(
   const addWorkload = (kind: WorkloadKind, item: KubeObject, template = templateOf(kind, item, interner)) => {
     const meta = item.metadata as unknown as J;
     const ns = String(meta.namespace ?? 'default');
-    const spec = o(item.spec);
+    const spec = map(item.spec);
     const w: Workload = {
       apiVersion: item.apiVersion,
       kind,
@@ -380,7 +375,8 @@ export async function buildSnapshot(
       };
       if (item.metadata.resourceVersion) info.resourceVersion = item.metadata.resourceVersion;
       if (info.annotations['kube-harden.io/synthesized'] === 'true') info.synthesized = true;
-      if (o(item.status).phase === 'Terminating' || item.metadata.deletionTimestamp) info.terminating = true;
+      if (map(item.status).phase === 'Terminating' || item.metadata.deletionTimestamp)
+        info.terminating = true;
       namespaces.set(info.name, info);
     },
     () => namespaces.clear(),
@@ -398,13 +394,13 @@ export async function buildSnapshot(
         const template = templateOf('Pod', item, interner) as PodTemplateLite;
         if (!owner) addWorkload('Pod', item, template);
         const pod: PodLite = { name: item.metadata.name, pod: template };
-        const phase = o(item.status).phase;
+        const phase = map(item.status).phase;
         if (typeof phase === 'string') pod.phase = phase;
         const raw: RawPod = { namespace: ns, pod };
         if (owner) raw.owner = owner;
         rawPods.push(raw);
         if (ns === 'kube-system' && strMap(meta.labels).component === 'kube-apiserver') {
-          const c = list(o(item.spec).containers)[0] ?? {};
+          const c = objectItems(map(item.spec).containers)[0] ?? {};
           apiServerFlags = [
             ...(Array.isArray(c.command) ? c.command : []),
             ...(Array.isArray(c.args) ? c.args : []),
@@ -497,7 +493,7 @@ export async function buildSnapshot(
           const r: RoleInfo = {
             kind: info.kind as RoleInfo['kind'],
             name: item.metadata.name,
-            rules: list(item.rules).map((rule) => ({
+            rules: objectItems(item.rules).map((rule) => ({
               verbs: Array.isArray(rule.verbs) ? rule.verbs.map(String) : [],
               ...(Array.isArray(rule.apiGroups) ? { apiGroups: rule.apiGroups.map(String) } : {}),
               ...(Array.isArray(rule.resources) ? { resources: rule.resources.map(String) } : {}),
@@ -525,7 +521,7 @@ export async function buildSnapshot(
       collect(
         info,
         (item) => {
-          const ref = o(item.roleRef);
+          const ref = map(item.roleRef);
           const b: BindingInfo = {
             kind: info.kind as BindingInfo['kind'],
             name: item.metadata.name,
@@ -534,7 +530,7 @@ export async function buildSnapshot(
               name: String(ref.name ?? ''),
               ...(ref.apiGroup ? { apiGroup: String(ref.apiGroup) } : {}),
             },
-            subjects: list(item.subjects).map((s) => ({
+            subjects: objectItems(item.subjects).map((s) => ({
               kind: String(s.kind ?? ''),
               name: String(s.name ?? ''),
               ...(s.namespace ? { namespace: String(s.namespace) } : {}),
@@ -558,7 +554,7 @@ export async function buildSnapshot(
     collect(
       Kinds.NetworkPolicy,
       (item) => {
-        const spec = o(item.spec);
+        const spec = map(item.spec);
         networkPolicies.push({
           namespace: item.metadata.namespace ?? 'default',
           name: item.metadata.name,
@@ -578,7 +574,7 @@ export async function buildSnapshot(
       collect(
         info,
         (item) => {
-          const spec = o(item.spec);
+          const spec = map(item.spec);
           const p: AdmissionPolicyInfo = {
             kind: info.kind as AdmissionPolicyInfo['kind'],
             name: item.metadata.name,
@@ -600,8 +596,8 @@ export async function buildSnapshot(
       collect(
         info,
         (item) => {
-          for (const w of list(item.webhooks)) {
-            const ns = o(o(w.clientConfig).service).namespace;
+          for (const w of objectItems(item.webhooks)) {
+            const ns = map(map(w.clientConfig).service).namespace;
             if (typeof ns === 'string') webhookNamespaces.add(ns);
           }
           facts.webhookConfiguration(info.kind as 'ValidatingWebhookConfiguration', item);
@@ -741,12 +737,12 @@ export async function buildSnapshot(
 }
 
 function dnsInfo(svc: KubeObject): DnsServiceInfo {
-  const spec = o(svc.spec);
+  const spec = map(svc.spec);
   return {
     namespace: svc.metadata.namespace ?? 'kube-system',
     name: svc.metadata.name,
     selector: strMap(spec.selector),
-    ports: list(spec.ports).map((p) => ({
+    ports: objectItems(spec.ports).map((p) => ({
       ...(typeof p.name === 'string' ? { name: p.name } : {}),
       port: Number(p.port),
       protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP',

@@ -13,6 +13,7 @@
 import { parse as parseYaml } from 'yaml';
 import { ClusterError, isClusterError } from '../cluster/errors.js';
 import type { ClusterReader } from '../cluster/types.js';
+import { type Json, map, objectItems, strMap } from '../k8s/json.js';
 import { type KindInfo, Kinds, OptionalKinds, resourceName } from '../k8s/kinds.js';
 import type { KubeObject, ServerVersion } from '../k8s/types.js';
 import { containerArgs, redactArgs } from './project.js';
@@ -28,25 +29,17 @@ import type {
   WebhookBackend,
 } from './types.js';
 
-type J = Record<string, unknown>;
-const o = (v: unknown): J => (v && typeof v === 'object' && !Array.isArray(v) ? (v as J) : {});
-const strMap = (v: unknown): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(o(v))) if (typeof x === 'string') out[k] = x;
-  return out;
-};
-const list = (v: unknown): J[] =>
-  Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as J[]) : [];
+type J = Json;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const portish = (v: unknown): number | string | undefined =>
   typeof v === 'number' || typeof v === 'string' ? v : undefined;
 
 export function labelSelectorOf(v: unknown): LabelSelector {
-  const s = o(v);
+  const s = map(v);
   const out: LabelSelector = {};
   const ml = strMap(s.matchLabels);
   if (Object.keys(ml).length) out.matchLabels = ml;
-  const me = list(s.matchExpressions).map((e) => ({
+  const me = objectItems(s.matchExpressions).map((e) => ({
     key: String(e.key ?? ''),
     operator: String(e.operator ?? ''),
     ...(Array.isArray(e.values) ? { values: e.values.map(String) } : {}),
@@ -73,7 +66,7 @@ export function workloadSelector(kind: string, spec: J): LabelSelector | undefin
 
 function netpolContainer(c: J): NetpolContainer {
   const args = containerArgs(c);
-  const ports = list(c.ports).filter((p) => typeof p.containerPort === 'number');
+  const ports = objectItems(c.ports).filter((p) => typeof p.containerPort === 'number');
   return {
     name: String(c.name ?? ''),
     ...(typeof c.image === 'string' ? { image: c.image } : {}),
@@ -91,26 +84,26 @@ function netpolContainer(c: J): NetpolContainer {
 }
 
 function templateOf(item: KubeObject): { labels: Record<string, string>; spec: J } {
-  const t = o(o(item.spec).template);
-  return { labels: strMap(o(t.metadata).labels), spec: o(t.spec) };
+  const t = map(map(item.spec).template);
+  return { labels: strMap(map(t.metadata).labels), spec: map(t.spec) };
 }
 
 export function daemonSetLite(item: KubeObject): DaemonSetLite {
   const { labels, spec } = templateOf(item);
-  const init = list(spec.initContainers);
+  const init = objectItems(spec.initContainers);
   return {
     namespace: item.metadata.namespace ?? 'default',
     name: item.metadata.name,
     labels,
     ...(spec.hostNetwork === true ? { hostNetwork: true } : {}),
-    containers: list(spec.containers).map(netpolContainer),
+    containers: objectItems(spec.containers).map(netpolContainer),
     ...(init.length ? { initContainers: init.map(netpolContainer) } : {}),
   };
 }
 
 function outsideWorkload(kind: OutsideWorkload['kind'], item: KubeObject): OutsideWorkload {
   const { labels, spec } = templateOf(item);
-  const sel = workloadSelector(kind, o(item.spec));
+  const sel = workloadSelector(kind, map(item.spec));
   return {
     namespace: item.metadata.namespace ?? 'default',
     kind,
@@ -122,7 +115,7 @@ function outsideWorkload(kind: OutsideWorkload['kind'], item: KubeObject): Outsi
       ? { automountServiceAccountToken: spec.automountServiceAccountToken }
       : {}),
     ...(spec.hostNetwork === true ? { hostNetwork: true } : {}),
-    containers: [...list(spec.initContainers), ...list(spec.containers)].map(netpolContainer),
+    containers: [...objectItems(spec.initContainers), ...objectItems(spec.containers)].map(netpolContainer),
   };
 }
 
@@ -204,8 +197,8 @@ export class NetworkFactsCollector {
     kind: 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration',
     item: KubeObject,
   ) {
-    for (const w of list(item.webhooks)) {
-      const svc = o(o(w.clientConfig).service);
+    for (const w of objectItems(item.webhooks)) {
+      const svc = map(map(w.clientConfig).service);
       if (typeof svc.namespace !== 'string' || typeof svc.name !== 'string') continue;
       const b: WebhookBackend = {
         kind,
@@ -230,7 +223,7 @@ export class NetworkFactsCollector {
    * One paginated list of a kind, cluster-wide (or in one namespace), items fed to `each`. A kind that is not
    * served is empty when `optional`; any other failure is recorded as unknown. Returns whether it was read.
    */
-  async #list(
+  async #objectItems(
     info: KindInfo,
     each: (item: KubeObject) => void,
     opts: {
@@ -284,9 +277,10 @@ export class NetworkFactsCollector {
    * run, so a namespace-scoped user still gets its own namespaces' objects (the cluster-wide refusal stays unknown).
    */
   async #wide(info: KindInfo, each: (item: KubeObject) => void, reset: () => void, optional = false) {
-    const ok = await this.#list(info, each, { reset, optional });
+    const ok = await this.#objectItems(info, each, { reset, optional });
     if (ok !== false || this.#ctx.only.size === 0) return;
-    for (const namespace of [...this.#ctx.only].sort()) await this.#list(info, each, { namespace, optional });
+    for (const namespace of [...this.#ctx.only].sort())
+      await this.#objectItems(info, each, { namespace, optional });
   }
 
   /** Issue every list; resolves when all are done. */
@@ -296,7 +290,7 @@ export class NetworkFactsCollector {
       this.#wide(
         Kinds.Service,
         (item) => {
-          const spec = o(item.spec);
+          const spec = map(item.spec);
           const annotations: Record<string, string> = {};
           for (const [k, v] of Object.entries(strMap(item.metadata.annotations)))
             if (k.startsWith('prometheus.io/')) annotations[k] = v;
@@ -315,7 +309,7 @@ export class NetworkFactsCollector {
             ...(typeof spec.type === 'string' ? { type: spec.type } : {}),
             ...(Object.keys(selector).length ? { selector } : {}),
             ...(clusterIPs.length ? { clusterIPs } : {}),
-            ports: list(spec.ports).map((p) => ({
+            ports: objectItems(spec.ports).map((p) => ({
               ...(typeof p.name === 'string' ? { name: p.name } : {}),
               port: Number(p.port),
               ...(typeof p.protocol === 'string' ? { protocol: p.protocol } : {}),
@@ -330,17 +324,18 @@ export class NetworkFactsCollector {
       this.#wide(
         Kinds.Ingress,
         (item) => {
-          const spec = o(item.spec);
+          const spec = map(item.spec);
           const backends: Array<{ service: string; port: number | string }> = [];
           const add = (b: unknown) => {
-            const svc = o(o(b).service);
-            const port = o(svc.port);
+            const svc = map(map(b).service);
+            const port = map(svc.port);
             const p = typeof port.number === 'number' ? port.number : str(port.name);
             if (typeof svc.name === 'string' && p !== undefined)
               backends.push({ service: svc.name, port: p });
           };
           if (spec.defaultBackend) add(spec.defaultBackend);
-          for (const r of list(spec.rules)) for (const path of list(o(r.http).paths)) add(path.backend);
+          for (const r of objectItems(spec.rules))
+            for (const path of objectItems(map(r.http).paths)) add(path.backend);
           const cls = strMap(item.metadata.annotations)['kubernetes.io/ingress.class'];
           f.ingresses.push({
             namespace: item.metadata.namespace ?? 'default',
@@ -354,12 +349,12 @@ export class NetworkFactsCollector {
           f.ingresses.length = 0;
         },
       ),
-      this.#list(
+      this.#objectItems(
         Kinds.IngressClass,
         (item) => {
           f.ingressClasses.push({
             name: item.metadata.name,
-            controller: String(o(item.spec).controller ?? ''),
+            controller: String(map(item.spec).controller ?? ''),
             ...(strMap(item.metadata.annotations)['ingressclass.kubernetes.io/is-default-class'] === 'true'
               ? { isDefault: true }
               : {}),
@@ -373,10 +368,10 @@ export class NetworkFactsCollector {
       ),
       this.#apiServer(),
       this.#nodes(),
-      this.#list(
+      this.#objectItems(
         Kinds.APIService,
         (item) => {
-          const svc = o(o(item.spec).service);
+          const svc = map(map(item.spec).service);
           if (typeof svc.namespace !== 'string' || typeof svc.name !== 'string') return;
           f.webhooks.push({
             kind: 'APIService',
@@ -392,12 +387,12 @@ export class NetworkFactsCollector {
         { optional: true },
       ),
       // Gateway API, when served.
-      this.#list(
+      this.#objectItems(
         OptionalKinds.GatewayClass,
         (item) => {
           f.gatewayClasses.push({
             name: item.metadata.name,
-            controllerName: String(o(item.spec).controllerName ?? ''),
+            controllerName: String(map(item.spec).controllerName ?? ''),
           });
         },
         { optional: true },
@@ -408,7 +403,7 @@ export class NetworkFactsCollector {
           f.gateways.push({
             namespace: item.metadata.namespace ?? 'default',
             name: item.metadata.name,
-            gatewayClassName: String(o(item.spec).gatewayClassName ?? ''),
+            gatewayClassName: String(map(item.spec).gatewayClassName ?? ''),
           });
         },
         () => {
@@ -419,15 +414,15 @@ export class NetworkFactsCollector {
       this.#wide(
         OptionalKinds.HTTPRoute,
         (item) => {
-          const spec = o(item.spec);
+          const spec = map(item.spec);
           const isCore = (r: J, kind: string) =>
             (r.kind === undefined || r.kind === kind) &&
             (r.group === undefined ||
               r.group === (kind === 'Gateway' ? 'gateway.networking.k8s.io' : '') ||
               (kind === 'Service' && r.group === 'core'));
           const backendRefs: Array<{ name: string; namespace?: string; port?: number }> = [];
-          for (const rule of list(spec.rules)) {
-            for (const b of list(rule.backendRefs)) {
+          for (const rule of objectItems(spec.rules)) {
+            for (const b of objectItems(rule.backendRefs)) {
               if (!isCore(b, 'Service') || typeof b.name !== 'string') continue;
               backendRefs.push({
                 name: b.name,
@@ -439,7 +434,7 @@ export class NetworkFactsCollector {
           f.httpRoutes.push({
             namespace: item.metadata.namespace ?? 'default',
             name: item.metadata.name,
-            parentRefs: list(spec.parentRefs)
+            parentRefs: objectItems(spec.parentRefs)
               .filter((p) => isCore(p, 'Gateway') && typeof p.name === 'string')
               .map((p) => ({
                 name: p.name as string,
@@ -457,7 +452,7 @@ export class NetworkFactsCollector {
       this.#wide(
         OptionalKinds.Prometheus,
         (item) => {
-          const spec = o(item.spec);
+          const spec = map(item.spec);
           f.prometheuses.push({
             namespace: item.metadata.namespace ?? 'default',
             name: item.metadata.name,
@@ -475,14 +470,14 @@ export class NetworkFactsCollector {
       this.#wide(
         OptionalKinds.ServiceMonitor,
         (item) => {
-          const spec = o(item.spec);
+          const spec = map(item.spec);
           f.serviceMonitors.push({
             namespace: item.metadata.namespace ?? 'default',
             name: item.metadata.name,
             labels: strMap(item.metadata.labels),
             selector: labelSelectorOf(spec.selector),
             ...monitorNamespaces(spec),
-            endpoints: list(spec.endpoints).map((e) => ({
+            endpoints: objectItems(spec.endpoints).map((e) => ({
               ...(typeof e.port === 'string' ? { port: e.port } : {}),
               ...(portish(e.targetPort) !== undefined ? { targetPort: portish(e.targetPort) } : {}),
             })),
@@ -496,14 +491,14 @@ export class NetworkFactsCollector {
       this.#wide(
         OptionalKinds.PodMonitor,
         (item) => {
-          const spec = o(item.spec);
+          const spec = map(item.spec);
           f.podMonitors.push({
             namespace: item.metadata.namespace ?? 'default',
             name: item.metadata.name,
             labels: strMap(item.metadata.labels),
             selector: labelSelectorOf(spec.selector),
             ...monitorNamespaces(spec),
-            podMetricsEndpoints: list(spec.podMetricsEndpoints).map((e) => ({
+            podMetricsEndpoints: objectItems(spec.podMetricsEndpoints).map((e) => ({
               ...(typeof e.port === 'string' ? { port: e.port } : {}),
               ...(typeof e.portNumber === 'number' ? { portNumber: e.portNumber } : {}),
               ...(portish(e.targetPort) !== undefined ? { targetPort: portish(e.targetPort) } : {}),
@@ -533,7 +528,7 @@ export class NetworkFactsCollector {
       ['Deployment', Kinds.Deployment],
       ['StatefulSet', Kinds.StatefulSet],
     ] as const) {
-      const ok = await this.#list(
+      const ok = await this.#objectItems(
         info,
         (item) => {
           if (!this.#ctx.only.has(item.metadata.namespace ?? 'default'))
@@ -559,20 +554,20 @@ export class NetworkFactsCollector {
   /** EndpointSlices of `default/kubernetes`, else its Endpoints; unknown when neither can be read. */
   async #apiServer(): Promise<void> {
     const api = this.#facts.apiServer;
-    const ok = await this.#list(
+    const ok = await this.#objectItems(
       Kinds.EndpointSlice,
       (item) => {
         api.endpointSlices.push({
           name: item.metadata.name,
           addressType: String(item.addressType ?? ''),
-          endpoints: list(item.endpoints).map((e) => {
-            const ready = o(e.conditions).ready;
+          endpoints: objectItems(item.endpoints).map((e) => {
+            const ready = map(e.conditions).ready;
             return {
               addresses: Array.isArray(e.addresses) ? e.addresses.map(String) : [],
               ...(typeof ready === 'boolean' ? { conditions: { ready } } : {}),
             };
           }),
-          ports: list(item.ports).map((p) => ({
+          ports: objectItems(item.ports).map((p) => ({
             ...(typeof p.name === 'string' ? { name: p.name } : {}),
             ...(typeof p.port === 'number' ? { port: p.port } : {}),
             ...(typeof p.protocol === 'string' ? { protocol: p.protocol } : {}),
@@ -597,11 +592,11 @@ export class NetworkFactsCollector {
       );
       if (value) {
         api.endpoints = {
-          subsets: list(value.subsets).map((s) => ({
-            addresses: list(s.addresses)
+          subsets: objectItems(value.subsets).map((s) => ({
+            addresses: objectItems(s.addresses)
               .filter((a) => typeof a.ip === 'string')
               .map((a) => ({ ip: a.ip as string })),
-            ports: list(s.ports).map((p) => ({
+            ports: objectItems(s.ports).map((p) => ({
               ...(typeof p.name === 'string' ? { name: p.name } : {}),
               port: Number(p.port),
               ...(typeof p.protocol === 'string' ? { protocol: p.protocol } : {}),
@@ -632,11 +627,11 @@ export class NetworkFactsCollector {
     let count = 0;
     let withCidr = 0;
     let k3s: string[] | undefined;
-    const ok = await this.#list(
+    const ok = await this.#objectItems(
       Kinds.Node,
       (item) => {
         count++;
-        if (typeof o(item.spec).podCIDR === 'string' && o(item.spec).podCIDR) withCidr++;
+        if (typeof map(item.spec).podCIDR === 'string' && map(item.spec).podCIDR) withCidr++;
         const args = strMap(item.metadata.annotations)['k3s.io/node-args'];
         if (k3s === undefined && args !== undefined) {
           try {
@@ -731,7 +726,7 @@ export class NetworkFactsCollector {
       );
       const text = strMap(value?.data).kubelet;
       if (text === undefined || text.length > 65_536) return;
-      const dns = o(parseYaml(text)).clusterDNS;
+      const dns = map(parseYaml(text)).clusterDNS;
       if (Array.isArray(dns) && dns.every((x) => typeof x === 'string')) this.#facts.clusterDnsIPs = dns;
     } catch (error) {
       if (isClusterError(error) && FATAL.includes(error.reason)) throw error;
@@ -762,7 +757,7 @@ export class NetworkFactsCollector {
 
 function monitorNamespaces(spec: J): { namespaceSelector?: MonitorNamespaceSelector } {
   if (!spec.namespaceSelector) return {};
-  const ns = o(spec.namespaceSelector);
+  const ns = map(spec.namespaceSelector);
   const out: MonitorNamespaceSelector = {};
   if (ns.any === true) out.any = true;
   if (Array.isArray(ns.matchNames)) out.matchNames = ns.matchNames.map(String);

@@ -10,8 +10,8 @@
  * Linux-only fields).
  */
 import { mergeApply } from '../../src/engine/fields.js';
+import { type Json as J, list, map, strings } from '../../src/k8s/json.js';
 import { type CheckViolation, evaluatePod, type PolicyVersionString } from '../../src/policy/pss/index.js';
-import { type Json as J, list, map, strings } from './json.js';
 import { knownNonRootUid } from './nonroot-images.js';
 import type { PodTemplate } from './workloads.js';
 

@@ -3,8 +3,8 @@
  * server-side apply configuration that changes only a fragment of it. Pure.
  */
 import type { WorkloadKind } from '../../src/inventory/types.js';
+import { isMap, type Json, map } from '../../src/k8s/json.js';
 import type { KubeObject, ObjectRef } from '../../src/k8s/types.js';
-import { isMap, type Json, map } from './json.js';
 
 /** A pod template (or a bare Pod's metadata and spec) as JSON. */
 export interface PodTemplate {
