@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { connect, type LiveCluster, readOnly } from '../../src/cluster/live.js';
+import { connect, type LiveCluster } from '../../src/cluster/live.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import {
   clusterKey,
@@ -32,14 +32,11 @@ import {
   summarize,
   writeStates,
 } from '../../src/engine/journal.js';
-import { buildPlan } from '../../src/engine/plan.js';
 import { readPlanDir } from '../../src/engine/plan-file.js';
-import type { Change, Plan, Step, StepOptions } from '../../src/engine/types.js';
+import type { Plan } from '../../src/engine/types.js';
 import { applyUndo, planUndo } from '../../src/engine/undo.js';
 import { ExitCode } from '../../src/errors.js';
-import { buildSnapshot } from '../../src/inventory/build.js';
 import type { KubeObject } from '../../src/k8s/types.js';
-import { assess } from '../../src/policy/assess.js';
 import type { SessionOptions } from '../../src/store/session.js';
 import { createHardenStore } from '../../src/store/store.js';
 import { type DropProxy, startDropProxy } from '../cluster/drop-proxy.js';
@@ -52,8 +49,9 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { cliWithTestSteps, repoRoot, runCli } from '../support/cli.js';
-import { applyExample, EXAMPLE } from '../support/example.js';
-import { fixedStep } from '../support/test-steps.js';
+import { applyExample, EXAMPLE, noneTerminating } from '../support/example.js';
+import { planWith } from '../support/plan-with.js';
+import { fixedStep, labelChange } from '../support/test-steps.js';
 
 type Meta = { labels: Record<string, string>; annotations: Record<string, string> };
 
@@ -100,19 +98,6 @@ async function loadExample(): Promise<void> {
   }
 }
 
-async function noneTerminating(): Promise<void> {
-  await waitFor(
-    async () => {
-      const list = await kubectlJson<{ items: Array<{ status?: { phase?: string } }> }>([
-        'get',
-        'namespaces',
-      ]);
-      return !list.items.some((n) => n.status?.phase === 'Terminating');
-    },
-    { what: 'no namespace terminating', timeoutMs: 150_000, intervalMs: 1000 },
-  );
-}
-
 function findJournal(state: string, runId: string): string | undefined {
   const root = join(state, 'kube-harden');
   if (!existsSync(root)) return undefined;
@@ -121,25 +106,6 @@ function findJournal(state: string, runId: string): string | undefined {
     if (existsSync(path)) return path;
   }
   return undefined;
-}
-
-function labelChange(id: string, ns: string, labels: Record<string, string>): Change {
-  return {
-    kind: 'apply',
-    id,
-    target: { apiVersion: 'v1', kind: 'Namespace', name: ns },
-    desired: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } },
-    risk: 'low',
-    reason: 'test',
-  };
-}
-
-async function planWith(cluster: LiveCluster, steps: Step[], namespaces: string[]): Promise<Plan> {
-  const reader = readOnly(cluster);
-  const snapshot = await buildSnapshot(reader, { namespaces });
-  const now = new Date();
-  const options: StepOptions = { namespaces, exclude: [], settings: {}, now };
-  return buildPlan(reader, snapshot, { steps, options, assessment: assess(snapshot, { now }) });
 }
 
 const all = (plan: Plan) => new Set(plan.changes.map((c) => c.id));

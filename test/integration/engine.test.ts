@@ -8,17 +8,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { connect, type LiveCluster, readOnly } from '../../src/cluster/live.js';
+import { connect, type LiveCluster } from '../../src/cluster/live.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { identityKey, listRuns, readJournal } from '../../src/engine/journal.js';
-import { buildPlan } from '../../src/engine/plan.js';
 import { readPlanDir, writePlanDir } from '../../src/engine/plan-file.js';
-import type { Change, Plan, Step, StepOptions } from '../../src/engine/types.js';
+import type { Change, Plan, Step } from '../../src/engine/types.js';
 import { applyUndo, planUndo } from '../../src/engine/undo.js';
 import { ExitCode } from '../../src/errors.js';
-import { buildSnapshot } from '../../src/inventory/build.js';
 import type { KubeObject } from '../../src/k8s/types.js';
-import { assess } from '../../src/policy/assess.js';
 import { psaWarnAudit } from '../../steps/psa-warn-audit.js';
 import {
   applyYaml,
@@ -30,28 +27,13 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { cliWithTestSteps, runCli } from '../support/cli.js';
-import { fixedStep } from '../support/test-steps.js';
+import { planWith } from '../support/plan-with.js';
+import { fixedStep, labelChange } from '../support/test-steps.js';
 
 const CANARY = 'kh-canary-secret-9b41e7';
 
 function nsRef(name: string) {
   return { apiVersion: 'v1', kind: 'Namespace', name };
-}
-
-function labelChange(
-  id: string,
-  ns: string,
-  labels: Record<string, string>,
-  risk: Change['risk'] = 'low',
-): Change {
-  return {
-    kind: 'apply',
-    id,
-    target: nsRef(ns),
-    desired: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } },
-    risk,
-    reason: 'test',
-  };
 }
 
 function configMap(ns: string, name: string, data: Record<string, string>): Change {
@@ -63,14 +45,6 @@ function configMap(ns: string, name: string, data: Record<string, string>): Chan
     risk: 'low',
     reason: 'test',
   };
-}
-
-async function planWith(cluster: LiveCluster, steps: Step[], namespaces: string[]): Promise<Plan> {
-  const reader = readOnly(cluster);
-  const snapshot = await buildSnapshot(reader, { namespaces });
-  const now = new Date();
-  const options: StepOptions = { namespaces, exclude: [], settings: {}, now };
-  return buildPlan(reader, snapshot, { steps, options, assessment: assess(snapshot, { now }) });
 }
 
 /** The cluster's identity: journals are kept under it. */

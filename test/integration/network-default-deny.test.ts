@@ -12,9 +12,9 @@ import { parse } from 'yaml';
 import { readPlanDir } from '../../src/engine/plan-file.js';
 import { ExitCode } from '../../src/errors.js';
 import type { KubeObject } from '../../src/k8s/types.js';
-import { clusterInfo, describeCluster, kubectl, kubectlJson, waitFor } from '../cluster/harness.js';
+import { clusterInfo, describeCluster, kubectl, kubectlJson } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
-import { applyExample, EXAMPLE } from '../support/example.js';
+import { applyExample, EXAMPLE, noneTerminating } from '../support/example.js';
 
 const STEP = 'network-default-deny';
 const APPLICATION = ['ci', 'data', 'legacy-batch', 'payments', 'shop'];
@@ -34,16 +34,7 @@ describeCluster('network-default-deny on the legacy example (live)', () => {
   beforeAll(async () => {
     state = mkdtempSync(join(tmpdir(), 'kh-state-'));
     kubeconfig = clusterInfo().adminKubeconfig;
-    await waitFor(
-      async () => {
-        const list = await kubectlJson<{ items: Array<{ status?: { phase?: string } }> }>([
-          'get',
-          'namespaces',
-        ]);
-        return !list.items.some((n) => n.status?.phase === 'Terminating');
-      },
-      { what: 'no namespace terminating', timeoutMs: 150_000, intervalMs: 1000 },
-    );
+    await noneTerminating();
     await applyExample();
   }, 300_000);
 

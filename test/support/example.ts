@@ -1,6 +1,6 @@
 /** The bundled legacy cluster (examples/legacy-cluster), loaded into the test control plane the same way everywhere. */
 import { join } from 'node:path';
-import { kubectl } from '../cluster/harness.js';
+import { kubectl, kubectlJson, waitFor } from '../cluster/harness.js';
 import { repoRoot } from './cli.js';
 
 export const EXAMPLE = join(repoRoot, 'examples', 'legacy-cluster');
@@ -22,5 +22,19 @@ export async function applyExample(): Promise<void> {
       EXAMPLE,
     ],
     { timeoutMs: 120_000 },
+  );
+}
+
+/** Waits until no namespace is terminating (other test files delete theirs without waiting). */
+export async function noneTerminating(): Promise<void> {
+  await waitFor(
+    async () => {
+      const list = await kubectlJson<{ items: Array<{ status?: { phase?: string } }> }>([
+        'get',
+        'namespaces',
+      ]);
+      return !list.items.some((n) => n.status?.phase === 'Terminating');
+    },
+    { what: 'no namespace terminating', timeoutMs: 150_000, intervalMs: 1000 },
   );
 }

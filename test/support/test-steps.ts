@@ -40,3 +40,20 @@ export function fixedStep(
     explain: () => ({ why: 'test', impact: 'test', rollback: 'kube-harden undo' }),
   };
 }
+
+/** A change that sets labels on Namespace `ns` (server-side apply of just those labels). */
+export function labelChange(
+  id: string,
+  ns: string,
+  labels: Record<string, string>,
+  risk: Change['risk'] = 'low',
+): Change {
+  return {
+    kind: 'apply',
+    id,
+    target: { apiVersion: 'v1', kind: 'Namespace', name: ns },
+    desired: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } },
+    risk,
+    reason: 'test',
+  };
+}
