@@ -355,11 +355,17 @@ export function review(
 
 /** `--within`: `14d`, `2w` or a number of days. */
 export function parseWithin(text: string, flag = 'within'): number {
-  const m = /^(\d{1,4})([dw]?)$/.exec(text.trim());
-  if (!m)
+  const days = daysOf(text);
+  if (days === undefined)
     throw new UsageError(
       `--${flag} ${JSON.stringify(text)} is not a number of days`,
       `Use e.g. --${flag} 14d or --${flag} 2w.`,
     );
-  return Number(m[1]) * (m[2] === 'w' ? 7 : 1);
+  return days;
+}
+
+/** `14`, `14d` or `2w` as a number of days; undefined when it is none of these. */
+export function daysOf(text: string): number | undefined {
+  const m = /^(\d{1,4})([dw]?)$/.exec(text.trim());
+  return m ? Number(m[1]) * (m[2] === 'w' ? 7 : 1) : undefined;
 }

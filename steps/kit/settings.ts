@@ -4,14 +4,15 @@
  * command line turns them into flags and validates them in one place (src/cli/args.ts `parseSettingFlags`).
  */
 import type { SettingParse, SettingSpec, Step, StepOptions } from '../../src/engine/types.js';
+import { daysOf } from '../../src/policy/exceptions.js';
 
 const ok = <T>(value: T): SettingParse<T> => ({ ok: true, value });
 
 /** A number of days, as `--within` takes it: `30`, `30d` or `4w` (up to 4 digits). */
 export function parseDays(text: string): SettingParse<number> {
-  const m = /^(\d{1,4})([dw]?)$/.exec(text.trim());
-  if (!m) return { ok: false, error: 'is not a number of days', hint: 'use e.g. 14d or 2w' };
-  return ok(Number(m[1]) * (m[2] === 'w' ? 7 : 1));
+  const days = daysOf(text);
+  if (days === undefined) return { ok: false, error: 'is not a number of days', hint: 'use e.g. 14d or 2w' };
+  return ok(days);
 }
 
 /** One of `choices`. */
