@@ -5,6 +5,7 @@ import { paint } from '../cli/output.js';
 import type { ApplyReport } from '../engine/apply.js';
 import { parseDigest } from '../engine/digest.js';
 import { accessPreflight, checkTargets, recheckEnforce, verifyApplied } from '../engine/gate.js';
+import { readLive } from '../engine/live-reads.js';
 import { readPlanDir, verifyPlanSeal } from '../engine/plan-file.js';
 import type { Plan, PlannedChange, Step } from '../engine/types.js';
 import { ExitCode, StatusError, UsageError } from '../errors.js';
@@ -123,7 +124,13 @@ enforce). Manual changes are listed as to do by hand, never applied.`,
       }
       const reader = opened.reader;
       // A plan can only contain what its steps can produce.
-      const outside = await checkTargets(reader, saved, [...STEPS, ...extraSteps], signal);
+      // Each target read once (a LIST for many of one kind), for the target rules and the drift check.
+      const live = await readLive(
+        reader,
+        saved.changes.flatMap((c) => (c.target ? [c.target] : [])),
+        signal,
+      );
+      const outside = await checkTargets(reader, saved, [...STEPS, ...extraSteps], signal, live);
       if (outside.length) {
         throw new StatusError(
           `refusing plan ${saved.id}: ${outside.length} change(s) are not what their step can produce:\n  ${outside
@@ -149,7 +156,7 @@ enforce). Manual changes are listed as to do by hand, never applied.`,
       const deniedIds = new Set(denied.map((d) => d.change.id));
       toApply = toApply.filter((c) => !deniedIds.has(c.id));
       // Terraform's rule: a saved plan is the contract; if any target moved, refuse and name each.
-      const moved = await store.getState().drift({ ...saved, changes: toApply }, signal);
+      const moved = await store.getState().drift({ ...saved, changes: toApply }, signal, live);
       if (moved.length) {
         throw new StatusError(
           `refusing to apply plan ${saved.id}: ${moved.length} object(s) changed since it was made:\n  ${moved.join('\n  ')}`,

@@ -14,7 +14,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ClusterError, isClusterError } from '../cluster/errors.js';
 import type { ClusterWriter } from '../cluster/types.js';
-import type { KubeObject } from '../k8s/types.js';
+import { type KubeObject, refKey } from '../k8s/types.js';
 import { version } from '../version.js';
 import { FIELD_MANAGER } from './bookkeeping.js';
 import { contains, extractOwned, mergeApply } from './fields.js';
@@ -180,10 +180,6 @@ export async function applyPlan(
     throw journalError;
   }
   return { runId, journalPath: journal.path, state, outcomes };
-}
-
-function refKey(ref: { apiVersion: string; kind: string; namespace?: string; name: string }): string {
-  return `${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
 }
 
 type Coalesced = PlannedChange & { alsoIds?: string[] };

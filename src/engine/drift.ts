@@ -3,32 +3,36 @@
  * target whose resourceVersion moved since the plan was made (created, deleted or changed since), described for
  * people. A target that cannot be read is drift too (unknown is not "unchanged").
  */
-import { isClusterError } from '../cluster/errors.js';
 import type { ClusterReader } from '../cluster/types.js';
 import { describeRef } from '../k8s/types.js';
+import { type LiveReads, liveOf } from './live-reads.js';
 import type { Plan } from './types.js';
 
-export async function planDrift(reader: ClusterReader, plan: Plan, signal?: AbortSignal): Promise<string[]> {
+export async function planDrift(
+  reader: ClusterReader,
+  plan: Plan,
+  signal?: AbortSignal,
+  live?: LiveReads,
+): Promise<string[]> {
   const moved: string[] = [];
   for (const c of plan.changes) {
     if (!c.target) continue;
-    try {
-      const live = (await reader.get(c.target, signal)).value;
-      const rv = live?.metadata.resourceVersion ?? null;
-      if (rv === c.baseResourceVersion) continue;
-      moved.push(
-        `${describeRef(c.target)}: ${
-          c.baseResourceVersion === null
-            ? 'created since the plan'
-            : rv === null
-              ? 'deleted since the plan'
-              : `resourceVersion ${c.baseResourceVersion} → ${rv}`
-        }`,
-      );
-    } catch (error) {
-      if (!isClusterError(error, 'Forbidden')) throw error;
-      moved.push(`${describeRef(c.target)}: cannot be read (${error.message})`);
+    const read = await liveOf(reader, c.target, live, signal);
+    if (!('value' in read)) {
+      moved.push(`${describeRef(c.target)}: cannot be read (${read.forbidden.message})`);
+      continue;
     }
+    const rv = read.value?.metadata.resourceVersion ?? null;
+    if (rv === c.baseResourceVersion) continue;
+    moved.push(
+      `${describeRef(c.target)}: ${
+        c.baseResourceVersion === null
+          ? 'created since the plan'
+          : rv === null
+            ? 'deleted since the plan'
+            : `resourceVersion ${c.baseResourceVersion} → ${rv}`
+      }`,
+    );
   }
   return moved;
 }

@@ -16,6 +16,7 @@ import type { AccessCheck, KubeObject } from '../k8s/types.js';
 import { assess } from '../policy/assess.js';
 import { evaluatePod, type Level, type PolicyVersionString, parseVersion } from '../policy/pss/index.js';
 import type { ApplyReport } from './apply.js';
+import { type LiveReads, liveOf } from './live-reads.js';
 import { outsideTargets } from './targets.js';
 import type { Plan, PlannedChange, Step, StepOptions, Verification } from './types.js';
 import { verifyRun } from './verify.js';
@@ -42,6 +43,7 @@ export async function checkTargets(
   plan: Plan,
   steps: readonly Pick<Step, 'id' | 'targets'>[],
   signal?: AbortSignal,
+  live?: LiveReads,
 ): Promise<Refusal[]> {
   const out: Refusal[] = [];
   for (const change of plan.changes) {
@@ -51,17 +53,13 @@ export async function checkTargets(
       continue;
     }
     const rules = steps.find((s) => s.id === change.step)?.targets;
-    let live: KubeObject | undefined | 'unreadable';
+    let now: KubeObject | undefined | 'unreadable';
     if (rules && change.target) {
-      try {
-        live = (await reader.get(change.target, signal)).value;
-      } catch (error) {
-        // Unreadable: the access preflight names it; the change is judged as planned.
-        if (!isClusterError(error, 'Forbidden')) throw error;
-        live = 'unreadable';
-      }
+      const read = await liveOf(reader, change.target, live, signal);
+      // Unreadable: the access preflight names it; the change is judged as planned.
+      now = 'value' in read ? read.value : 'unreadable';
     }
-    const reason = outsideTargets(change, rules, live);
+    const reason = outsideTargets(change, rules, now);
     if (reason) out.push({ change, reason });
   }
   return out;

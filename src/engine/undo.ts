@@ -6,7 +6,7 @@
  */
 import { isClusterError } from '../cluster/errors.js';
 import type { ClusterWriter } from '../cluster/types.js';
-import type { KubeObject, ObjectRef } from '../k8s/types.js';
+import { type KubeObject, type ObjectRef, refKey } from '../k8s/types.js';
 import { RUN_ANNOTATION } from './bookkeeping.js';
 import { diffObjects } from './diff.js';
 import { contains, isRestored, mergeApply, restorePatch } from './fields.js';
@@ -68,10 +68,6 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 
 /** Locks taken by planUndo, held until the undo is applied (or the process exits). */
 const pendingLocks = new Map<string, Lock>();
-
-function refKey(target: ObjectRef): string {
-  return `${target.apiVersion}/${target.kind}/${target.namespace ?? ''}/${target.name}`;
-}
 
 /** Journaled writes already undone (by this or an earlier undo of the run). */
 function undoneSeqsOf(entries: JournalEntry[]): Set<number> {

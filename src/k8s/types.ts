@@ -97,6 +97,11 @@ export function refOf(object: KubeObject): ObjectRef {
   return ref;
 }
 
+/** A map key for an object reference: `apiVersion/kind/namespace/name` (empty namespace when cluster-scoped). */
+export function refKey(ref: Pick<ObjectRef, 'apiVersion' | 'kind' | 'namespace' | 'name'>): string {
+  return `${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+}
+
 /** `kind/namespace/name` or `kind/name`, the way messages name an object. */
 export function describeRef(ref: ObjectRef): string {
   const kind = ref.kind.toLowerCase();

@@ -10,6 +10,7 @@ import { type ApplyEvent, type ApplyReport, applyPlan } from '../engine/apply.js
 import { type SaveArtifactResult, saveArtifact } from '../engine/artifact.js';
 import { planDrift } from '../engine/drift.js';
 import { listRuns, type RunSummary } from '../engine/journal.js';
+import type { LiveReads } from '../engine/live-reads.js';
 import { buildPlan, type PlanProgress } from '../engine/plan.js';
 import { writeRemediated } from '../engine/remediate.js';
 import type { Plan, PlannedChange, Step, StepOptions, Verification } from '../engine/types.js';
@@ -96,7 +97,7 @@ export interface HardenState {
   setTakeOver(changeId: string, on: boolean): void;
   apply(signal?: AbortSignal): Promise<ApplyReport>;
   /** Targets of a (saved) plan whose resourceVersion moved since it was made, described for people. */
-  drift(plan: Plan, signal?: AbortSignal): Promise<string[]>;
+  drift(plan: Plan, signal?: AbortSignal, live?: LiveReads): Promise<string[]>;
   loadRuns(): void;
   planUndo(runId?: string, options?: { force?: boolean; signal?: AbortSignal }): Promise<UndoPlan>;
   applyUndo(signal?: AbortSignal): Promise<UndoOutcome[]>;
@@ -349,9 +350,9 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
         }
       },
 
-      async drift(plan, signal) {
+      async drift(plan, signal, live) {
         const src = await ensureOpen(signal);
-        return planDrift(src.reader, plan, signal);
+        return planDrift(src.reader, plan, signal, live);
       },
 
       loadRuns() {
