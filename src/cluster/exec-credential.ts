@@ -5,7 +5,6 @@
  * kubectl. Credentials stay in memory only and are never logged.
  */
 import { basename } from 'node:path';
-import { execa } from 'execa';
 import { ConfigError } from '../errors.js';
 
 export interface ExecConfig {
@@ -82,6 +81,8 @@ export async function runExecPlugin(
       ...(exec.provideClusterInfo ? { cluster: { server: options.server } } : {}),
     },
   });
+  // Loaded on first use: most runs never start a plugin, and execa is a tenth of the CLI's start-up modules.
+  const { execa } = await import('execa');
   const child = execa(exec.command, exec.args ?? [], {
     env,
     extendEnv: true,
