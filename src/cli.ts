@@ -2,7 +2,14 @@
  * argv → command → exit code. Expected errors print one line (plus a hint) and exit with their documented code;
  * only bugs print a stack, and only with DEBUG=kube-harden.
  */
-import { type CommandSpec, parseCommandLine, renderHelp } from './cli/args.js';
+import {
+  type CommandSpec,
+  parseCommandLine,
+  programNameFor,
+  renderHelp,
+  setProgramName,
+  withProgramName,
+} from './cli/args.js';
 import { formatError, makeOutput, type Output } from './cli/output.js';
 import { commands } from './commands/index.js';
 import { isWizardInvocation, runWizard, wizardFlags } from './commands/wizard.js';
@@ -29,7 +36,13 @@ unreachable; 5 credentials rejected or forbidden; 6 invalid input file; 7 incomp
   ],
 };
 
-export async function main(argv: readonly string[]): Promise<number> {
+export interface MainOptions {
+  /** The executable the user ran (`process.argv[1]`): named `kubectl-harden…`, help and hints say `kubectl harden`. */
+  executable?: string;
+}
+
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  setProgramName(programNameFor(options.executable));
   const abort = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -52,7 +65,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       : parseCommandLine(argv, rootSpec);
     output = makeOutput({ noColor: parsed.flags['no-color'] === true });
     if (parsed.flags.help) {
-      output.out.write(renderHelp(parsed.path.length === 0 ? rootSpec : parsed.command, parsed.path));
+      output.out.write(
+        withProgramName(
+          renderHelp(parsed.path.length === 0 ? rootSpec : parsed.command, parsed.path),
+          rootSpec,
+        ),
+      );
       return ExitCode.ok;
     }
     if (parsed.path.length === 0) {

@@ -37,6 +37,36 @@ export interface CommandSpec {
   subcommands?: readonly CommandSpec[];
 }
 
+/**
+ * How the user invoked us, for usage lines, hints and `--help`: `kube-harden`, or `kubectl harden` when run as the
+ * kubectl plugin (bin/kubectl-harden.js, or a binary named `kubectl-harden`). Set once by main().
+ */
+let program = 'kube-harden';
+
+export function setProgramName(name: string): void {
+  program = name;
+}
+
+export function programName(): string {
+  return program;
+}
+
+/** The program name for an executable path: `kubectl-harden[.js|.exe]` → `kubectl harden`, anything else kube-harden. */
+export function programNameFor(executable: string | undefined): string {
+  const base = (executable ?? '').split(/[\\/]/).pop() ?? '';
+  return /^kubectl-harden(\.[cm]?js|\.exe)?$/.test(base) ? 'kubectl harden' : 'kube-harden';
+}
+
+/**
+ * `kube-harden COMMAND…` in help text → the program name the user typed (only before a command word, a flag or
+ * a placeholder, so that e.g. "fieldManager kube-harden" stays as it is).
+ */
+export function withProgramName(text: string, root: CommandSpec): string {
+  if (program === 'kube-harden') return text;
+  const words = ['COMMAND', ...(root.subcommands ?? []).map((s) => s.name)].join('|');
+  return text.replace(new RegExp(`\\bkube-harden(?= (?:${words}|-|\\[)|[\`"])`, 'g'), program);
+}
+
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
 export interface Parsed {
@@ -141,7 +171,7 @@ export function parseCommandLine(argv: readonly string[], root: CommandSpec): Pa
         const names = subs.map((s) => s.name).join(', ');
         throw new UsageError(
           `unknown command "${[...path, word].join(' ')}"`,
-          `run "kube-harden ${path.join(' ')}${path.length ? ' ' : ''}--help" (commands: ${names})`,
+          `run "${[program, ...path].join(' ')} --help" (commands: ${names})`,
         );
       }
       break;
@@ -162,7 +192,7 @@ export function parseCommandLine(argv: readonly string[], root: CommandSpec): Pa
       ...(f.multiple ? { multiple: true } : {}),
     };
   }
-  const name = ['kube-harden', ...path].join(' ');
+  const name = [program, ...path].join(' ');
   let values: FlagValues;
   let positionals: string[];
   try {
@@ -219,7 +249,7 @@ export function parseCommandLine(argv: readonly string[], root: CommandSpec): Pa
 
 /** `--help` text: usage, description, flags (aligned), sub-commands, examples. */
 export function renderHelp(command: CommandSpec, path: string[]): string {
-  const name = ['kube-harden', ...path].join(' ');
+  const name = [program, ...path].join(' ');
   const lines: string[] = [];
   lines.push(command.summary, '');
   if (command.description) lines.push(command.description.trim(), '');

@@ -1,0 +1,19 @@
+/**
+ * What the executables run (bin/kube-harden.js, bin/kubectl-harden.js, the single-executable build): main() with
+ * the user's arguments, then the exit code. A closed stdout (`kube-harden report | head`) ends the program quietly
+ * instead of with an EPIPE stack.
+ */
+import { main } from '../cli.js';
+
+export async function runFromExecutable(executable: string | undefined): Promise<void> {
+  const onStreamError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  };
+  process.stdout.on('error', onStreamError);
+  process.stderr.on('error', onStreamError);
+  const code = await main(process.argv.slice(2), { executable });
+  process.exitCode = code;
+  // Let stdout drain naturally; if a stray handle keeps the loop alive, leave anyway.
+  setTimeout(() => process.exit(code), 1500).unref();
+}
