@@ -11,6 +11,7 @@ import {
   withProgramName,
 } from './cli/args.js';
 import { formatError, makeOutput, type Output } from './cli/output.js';
+import { COMPLETE_COMMAND, runComplete } from './commands/completion.js';
 import { commands } from './commands/index.js';
 import { isWizardInvocation, runWizard, wizardFlags } from './commands/wizard.js';
 import { ExitCode, isDebug, KubeHardenError } from './errors.js';
@@ -43,6 +44,8 @@ export interface MainOptions {
 
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
   setProgramName(programNameFor(options.executable));
+  // What the shell completion scripts call on TAB (hidden: not a command in --help).
+  if (argv[0] === COMPLETE_COMMAND) return runComplete(argv.slice(1), rootSpec, process.stdout);
   const abort = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

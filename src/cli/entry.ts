@@ -14,6 +14,8 @@ export async function runFromExecutable(executable: string | undefined): Promise
   process.stderr.on('error', onStreamError);
   const code = await main(process.argv.slice(2), { executable });
   process.exitCode = code;
+  // Shell completion: answer and leave at once (a cluster connection or credential plugin must not hold the shell).
+  if (process.argv[2] === '__complete') process.stdout.write('', () => process.exit(code));
   // Let stdout drain naturally; if a stray handle keeps the loop alive, leave anyway.
   setTimeout(() => process.exit(code), 1500).unref();
 }

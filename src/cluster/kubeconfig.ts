@@ -152,6 +152,13 @@ function makePathsAbsolute(kc: LoadedKubeconfig, root: string): void {
   }
 }
 
+/** The context names of the merged kubeconfigs, sorted (shell completion); throws ConfigError like resolveKubeconfig. */
+export function kubeconfigContextNames(options: KubeconfigOptions = {}): string[] {
+  const names = new Set<string>();
+  for (const file of kubeconfigFiles(options)) for (const c of loadOne(file).contexts) names.add(c.name);
+  return [...names].sort();
+}
+
 /** Load and merge kubeconfigs, select the context, and check that it is complete. */
 export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKubeconfig {
   const files = kubeconfigFiles(options);

@@ -1,4 +1,5 @@
 import { apply } from './apply.js';
+import { completion } from './completion.js';
 import { exceptions } from './exceptions.js';
 import { migrate } from './migrate.js';
 import { plan } from './plan.js';
@@ -8,4 +9,14 @@ import { runs, undo } from './runs.js';
 import type { Command } from './types.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: Command[] = [report, plan, apply, migrate, runs, undo, exceptions, preflight];
+export const commands: Command[] = [
+  report,
+  plan,
+  apply,
+  migrate,
+  runs,
+  undo,
+  exceptions,
+  preflight,
+  completion,
+];
