@@ -170,11 +170,12 @@ export async function writeRemediatedCopy(
     const docs = [...(byDoc ?? new Map<ManifestDocumentLayout, DocEdits>())].sort(
       (a, b) => b[0].range.start - a[0].range.start,
     );
-    for (const [doc, docEdits] of docs) text = spliceDocument(text, doc, docEdits, json);
+    const filled = layout.defaultNamespace;
+    for (const [doc, docEdits] of docs) text = spliceDocument(text, doc, docEdits, json, filled);
     // YAML is edited in place where it can be; the re-serialized text stays the reference: the minimal edit is
     // used only when it holds exactly the same objects.
     if (!json && docs.length > 0 && !options.reserialize) {
-      const minimal = minimalEdit(original, file.path, docs);
+      const minimal = minimalEdit(original, file.path, docs, filled);
       if (minimal !== undefined && sameObjects(minimal, text, file.relative)) text = minimal;
     }
     if (appended) {
@@ -217,6 +218,7 @@ function spliceDocument(
   doc: ManifestDocumentLayout,
   docEdits: DocEdits,
   json: boolean,
+  filled: string,
 ): string {
   const { start, contentStart, contentEnd } = doc.range;
   let replacement: unknown;
@@ -226,7 +228,7 @@ function spliceDocument(
     for (const entry of doc.entries) {
       if (entry.item === undefined || !docEdits.has(entry.item)) continue;
       const object = docEdits.get(entry.item);
-      if (object) list.items[entry.item] = restore(object, entry);
+      if (object) list.items[entry.item] = restore(object, entry, filled);
       else removed.add(entry.item);
     }
     list.items = list.items.filter((_, i) => !removed.has(i));
@@ -234,7 +236,7 @@ function spliceDocument(
   } else {
     const entry = doc.entries[0];
     const object = docEdits.get(-1);
-    replacement = object && entry ? restore(object, entry) : null;
+    replacement = object && entry ? restore(object, entry, filled) : null;
   }
 
   if (replacement === null) {
@@ -263,6 +265,7 @@ function minimalEdit(
   original: string,
   file: string,
   docs: ReadonlyArray<[ManifestDocumentLayout, DocEdits]>,
+  filled: string,
 ): string | undefined {
   try {
     const { text, documents } = parseYamlNodes(original, file);
@@ -284,13 +287,13 @@ function minimalEdit(
           const object = docEdits.get(entry.item);
           const node = items.items[entry.item] as Node | undefined;
           if (!node) return undefined;
-          if (object) editor.edit(parsed, node, listItem(restore(object, entry), node.toJS(parsed)));
+          if (object) editor.edit(parsed, node, listItem(restore(object, entry, filled), node.toJS(parsed)));
           else editor.deleteItem(items, entry.item);
         }
       } else {
         const entry = layout.entries[0];
         const object = docEdits.get(-1);
-        if (object && entry) editor.edit(parsed, root, restore(object, entry));
+        if (object && entry) editor.edit(parsed, root, restore(object, entry, filled));
         else dropDocument(editor, text, layout);
       }
     }
@@ -328,9 +331,9 @@ function sameObjects(a: string, b: string, rel: string): boolean {
 }
 
 /** Undo the source's normalization so a rewritten document reads like the original. */
-function restore(object: KubeObject, entry: ManifestEntryLayout): KubeObject {
+function restore(object: KubeObject, entry: ManifestEntryLayout, filled: string): KubeObject {
   const copy = structuredClone(object);
-  if (entry.namespaceDefaulted && copy.metadata.namespace === 'default') delete copy.metadata.namespace;
+  if (entry.namespaceDefaulted && copy.metadata.namespace === filled) delete copy.metadata.namespace;
   if (entry.namespaceDropped !== undefined && copy.metadata.namespace === undefined) {
     copy.metadata.namespace = entry.namespaceDropped;
   }
