@@ -1,15 +1,18 @@
 /**
  * Writes a remediated copy of a manifest tree: the source is never touched. Documents whose objects did not
- * change keep their text byte-for-byte (comments included); changed ones are re-serialized as sorted, stable
- * YAML (or JSON in `.json` files); deleted ones are dropped; created objects go to new files.
+ * change keep their text byte-for-byte (comments included); changed YAML documents are edited in place, only the
+ * nodes whose values change (see `YamlTextEditor`); when that cannot be done, and in `.json` files, the changed
+ * document is re-serialized as sorted, stable YAML (or JSON); deleted ones are dropped; created objects go to new
+ * files.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { Document } from 'yaml';
+import { Document, isMap, isSeq, type Node } from 'yaml';
 import { AbortError, BugError, InputError } from '../errors.js';
 import { describeRef, type KubeObject, type ObjectRef } from '../k8s/types.js';
-import { decodeYaml, parseManifestDocuments } from '../k8s/yaml.js';
+import { decodeYaml, parseManifestDocuments, parseYamlNodes } from '../k8s/yaml.js';
+import { UnsupportedEdit, YamlTextEditor } from '../k8s/yaml-edit.js';
 import {
   compareStrings,
   isWithin,
@@ -35,6 +38,8 @@ export type ManifestChange =
 
 export interface WriteCopyOptions {
   signal?: AbortSignal;
+  /** @internal Re-serialize changed documents instead of editing them in place (the tests' reference). */
+  reserialize?: boolean;
 }
 
 /** What was written, as paths relative to the output directory, sorted. */
@@ -159,12 +164,20 @@ export async function writeRemediatedCopy(
       continue;
     }
     const json = isJsonFile(file.relative);
-    let text = decodeYaml(bytes, file.path);
+    const original = decodeYaml(bytes, file.path);
+    let text = original;
     // Splice from the end so earlier offsets stay valid.
     const docs = [...(byDoc ?? new Map<ManifestDocumentLayout, DocEdits>())].sort(
       (a, b) => b[0].range.start - a[0].range.start,
     );
-    for (const [doc, docEdits] of docs) text = spliceDocument(text, doc, docEdits, json);
+    const filled = layout.defaultNamespace;
+    for (const [doc, docEdits] of docs) text = spliceDocument(text, doc, docEdits, json, filled);
+    // YAML is edited in place where it can be; the re-serialized text stays the reference: the minimal edit is
+    // used only when it holds exactly the same objects.
+    if (!json && docs.length > 0 && !options.reserialize) {
+      const minimal = minimalEdit(original, file.path, docs, filled);
+      if (minimal !== undefined && sameObjects(minimal, text, file.relative)) text = minimal;
+    }
     if (appended) {
       if (json) throw new BugError(`cannot append objects to the JSON file ${file.relative}`);
       const sep = text === '' || text.endsWith('\n') ? '' : '\n';
@@ -205,6 +218,7 @@ function spliceDocument(
   doc: ManifestDocumentLayout,
   docEdits: DocEdits,
   json: boolean,
+  filled: string,
 ): string {
   const { start, contentStart, contentEnd } = doc.range;
   let replacement: unknown;
@@ -214,7 +228,7 @@ function spliceDocument(
     for (const entry of doc.entries) {
       if (entry.item === undefined || !docEdits.has(entry.item)) continue;
       const object = docEdits.get(entry.item);
-      if (object) list.items[entry.item] = restore(object, entry);
+      if (object) list.items[entry.item] = restore(object, entry, filled);
       else removed.add(entry.item);
     }
     list.items = list.items.filter((_, i) => !removed.has(i));
@@ -222,7 +236,7 @@ function spliceDocument(
   } else {
     const entry = doc.entries[0];
     const object = docEdits.get(-1);
-    replacement = object && entry ? restore(object, entry) : null;
+    replacement = object && entry ? restore(object, entry, filled) : null;
   }
 
   if (replacement === null) {
@@ -242,10 +256,84 @@ function spliceDocument(
   return `${text.slice(0, from)}${lead}${serialized}${after}`;
 }
 
+/**
+ * The file with each changed document edited in place (see `YamlTextEditor`): only the nodes whose values change
+ * are touched, so comments, key order, quoting, flow style and line ends of everything else stay as they are.
+ * Undefined when an edit cannot be made that way.
+ */
+function minimalEdit(
+  original: string,
+  file: string,
+  docs: ReadonlyArray<[ManifestDocumentLayout, DocEdits]>,
+  filled: string,
+): string | undefined {
+  try {
+    const { text, documents } = parseYamlNodes(original, file);
+    const editor = new YamlTextEditor(text, documents, (value, style) => toYaml(value, style));
+    for (const [layout, docEdits] of docs) {
+      const parsed = documents[layout.index];
+      if (!parsed) return undefined;
+      const root = parsed.contents as Node | null;
+      if (layout.list) {
+        const items = isMap(root) ? root.get('items', true) : undefined;
+        if (!isSeq(items)) return undefined;
+        const deleted = layout.entries.filter((e) => e.item !== undefined && docEdits.get(e.item) === null);
+        if (deleted.length > 0 && deleted.length === items.items.length) {
+          dropDocument(editor, text, layout);
+          continue;
+        }
+        for (const entry of layout.entries) {
+          if (entry.item === undefined || !docEdits.has(entry.item)) continue;
+          const object = docEdits.get(entry.item);
+          const node = items.items[entry.item] as Node | undefined;
+          if (!node) return undefined;
+          if (object) editor.edit(parsed, node, listItem(restore(object, entry, filled), node.toJS(parsed)));
+          else editor.deleteItem(items, entry.item);
+        }
+      } else {
+        const entry = layout.entries[0];
+        const object = docEdits.get(-1);
+        if (object && entry) editor.edit(parsed, root, restore(object, entry, filled));
+        else dropDocument(editor, text, layout);
+      }
+    }
+    return editor.result();
+  } catch (error) {
+    if (error instanceof UnsupportedEdit) return undefined;
+    throw error;
+  }
+}
+
+/** Drops a document's separator and content; the comments after it may introduce the next document, so stay. */
+function dropDocument(editor: YamlTextEditor, text: string, layout: ManifestDocumentLayout): void {
+  const { start, contentEnd } = layout.range;
+  const bom = start === 0 && text.startsWith('\uFEFF') ? 1 : 0;
+  editor.remove(start + bom, contentEnd);
+}
+
+/** A typed List's item keeps omitting the `apiVersion` and `kind` the loader filled in from the list. */
+function listItem(object: KubeObject, original: unknown): KubeObject {
+  const copy = { ...object } as Record<string, unknown>;
+  const had = (typeof original === 'object' && original !== null ? original : {}) as Record<string, unknown>;
+  for (const field of ['apiVersion', 'kind']) if (!(field in had)) delete copy[field];
+  return copy as unknown as KubeObject;
+}
+
+/** Whether two texts of one file hold the same objects, in the same order. */
+function sameObjects(a: string, b: string, rel: string): boolean {
+  const objects = (text: string) =>
+    canonicalJson(parseManifestDocuments(text, rel).flatMap((d) => d.objects.map((o) => o.object)));
+  try {
+    return objects(a) === objects(b);
+  } catch {
+    return false;
+  }
+}
+
 /** Undo the source's normalization so a rewritten document reads like the original. */
-function restore(object: KubeObject, entry: ManifestEntryLayout): KubeObject {
+function restore(object: KubeObject, entry: ManifestEntryLayout, filled: string): KubeObject {
   const copy = structuredClone(object);
-  if (entry.namespaceDefaulted && copy.metadata.namespace === 'default') delete copy.metadata.namespace;
+  if (entry.namespaceDefaulted && copy.metadata.namespace === filled) delete copy.metadata.namespace;
   if (entry.namespaceDropped !== undefined && copy.metadata.namespace === undefined) {
     copy.metadata.namespace = entry.namespaceDropped;
   }
@@ -268,7 +356,7 @@ function verify(text: string, rel: string): number {
 }
 
 /** Sorted, stable YAML: `apiVersion`, `kind`, `metadata` (name, namespace first), then keys in code-unit order. */
-export function toYaml(value: unknown): string {
+export function toYaml(value: unknown, layout: { indent?: number; indentSeq?: boolean } = {}): string {
   const doc = new Document(sortKeys(value), {
     version: '1.2',
     schema: 'core',
@@ -276,7 +364,7 @@ export function toYaml(value: unknown): string {
     compat: 'yaml-1.1',
     aliasDuplicateObjects: false,
   });
-  return doc.toString({ lineWidth: 0, indentSeq: true });
+  return doc.toString({ lineWidth: 0, indent: layout.indent ?? 2, indentSeq: layout.indentSeq ?? true });
 }
 
 function toJson(value: unknown): string {

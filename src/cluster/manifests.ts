@@ -59,13 +59,19 @@ export interface ManifestOrigin {
 
 export interface ManifestLoadOptions {
   signal?: AbortSignal;
+  /**
+   * `-n NS`, as `kubectl apply -f -n NS` reads it: the namespace of every namespaced object that names none; an
+   * object naming another namespace is an `InputError` (kubectl's message). Without it, such objects go to
+   * `default` (see `placedInDefault`).
+   */
+  namespace?: string;
 }
 
 /** @internal One object as the writer needs it. */
 export interface ManifestEntryLayout {
   ref: ObjectRef;
   item: number | undefined;
-  /** The manifest had no namespace; `default` was filled in. */
+  /** The manifest had no namespace; `defaultNamespace` (`default`, or `-n`) was filled in. */
   namespaceDefaulted: boolean;
   /** A cluster-scoped object whose manifest named a namespace (dropped, as the API server would). */
   namespaceDropped: string | undefined;
@@ -101,6 +107,8 @@ export interface ManifestLayout {
   realRootDir: string;
   /** Whether a single file was loaded. */
   singleFile: boolean;
+  /** The namespace given to namespaced objects that name none: `default`, or `-n`. */
+  defaultNamespace: string;
   files: readonly ManifestFileLayout[];
   /** Other files of the tree (not manifests, not hidden), relative to `rootDir`, copied as they are. */
   otherFiles: readonly string[];
@@ -123,8 +131,11 @@ export class ManifestSource implements ClusterReader {
   readonly #byRef: ReadonlyMap<string, Entry>;
   readonly #layout: ManifestLayout;
 
-  private constructor(sourcePath: string, entries: Entry[], layout: ManifestLayout) {
+  readonly #namespaceGiven: boolean;
+
+  private constructor(sourcePath: string, entries: Entry[], layout: ManifestLayout, namespaceGiven: boolean) {
     this.source = Object.freeze({ kind: 'manifests', path: sourcePath });
+    this.#namespaceGiven = namespaceGiven;
     this.#entries = entries;
     this.#layout = layout;
     const byKind = new Map<string, Entry[]>();
@@ -170,6 +181,7 @@ export class ManifestSource implements ClusterReader {
       });
     }
 
+    const defaultNamespace = options.namespace ?? 'default';
     const scopes = new Scopes(
       files.flatMap((f) => f.documents.flatMap((d) => d.objects.map((o) => o.object))),
     );
@@ -193,8 +205,18 @@ export class ManifestSource implements ClusterReader {
           let namespaceDropped: string | undefined;
           if (scopes.namespaced(object)) {
             if (!declared) {
-              meta.namespace = 'default';
+              meta.namespace = defaultNamespace;
               namespaceDefaulted = true;
+            } else if (options.namespace !== undefined && declared !== options.namespace) {
+              // kubectl's words (cli-runtime RequireNamespace), for `kubectl apply -f FILE -n NS`.
+              throw new InputError(
+                `the namespace from the provided object "${declared}" does not match the namespace "${options.namespace}". You must pass '--namespace=${declared}' to perform this operation.`,
+                {
+                  file: layout.path,
+                  ...(parsed.line ? { line: parsed.line } : {}),
+                  hint: `With --manifests, -n is the namespace of the objects that name none (as with kubectl apply -f); leave -n out to read every namespace, or point --manifests at the files of ${options.namespace}.`,
+                },
+              );
             }
           } else if ('namespace' in meta) {
             namespaceDropped = declared;
@@ -249,13 +271,19 @@ export class ManifestSource implements ClusterReader {
       });
     }
 
-    return new ManifestSource(target, entries, {
-      rootDir: tree.rootDir,
-      realRootDir: tree.realRootDir,
-      singleFile: tree.singleFile,
-      files: files.map((f) => f.layout),
-      otherFiles: tree.otherFiles,
-    });
+    return new ManifestSource(
+      target,
+      entries,
+      {
+        rootDir: tree.rootDir,
+        realRootDir: tree.realRootDir,
+        singleFile: tree.singleFile,
+        defaultNamespace,
+        files: files.map((f) => f.layout),
+        otherFiles: tree.otherFiles,
+      },
+      options.namespace !== undefined,
+    );
   }
 
   async serverVersion(_signal?: AbortSignal): Promise<ServerVersion | undefined> {
@@ -305,6 +333,18 @@ export class ManifestSource implements ClusterReader {
   isSynthesized(ref: ObjectRef): boolean {
     const entry = this.#byRef.get(exactKey(ref));
     return entry !== undefined && entry.file === undefined;
+  }
+
+  /**
+   * How many namespaced objects named no namespace and were placed in `default` because no `-n` was given (as
+   * `kubectl apply -f` does with the context's default namespace); 0 with `-n`.
+   */
+  get placedInDefault(): number {
+    if (this.#layout.defaultNamespace !== 'default' || this.#namespaceGiven) return 0;
+    let n = 0;
+    for (const file of this.#layout.files)
+      for (const doc of file.documents) for (const e of doc.entries) if (e.namespaceDefaulted) n++;
+    return n;
   }
 
   /** Number of objects, synthesized namespaces included. */

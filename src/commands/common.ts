@@ -10,7 +10,7 @@ import {
   scopeFlags,
   stringList,
 } from '../cli/args.js';
-import type { Output } from '../cli/output.js';
+import { type Output, paint } from '../cli/output.js';
 import { AbortError, UsageError } from '../errors.js';
 import type { Scope } from '../inventory/scope.js';
 import { type PolicyVersionString, parseVersion } from '../policy/pss/index.js';
@@ -97,7 +97,11 @@ export async function checkManifestsPath(path: string | undefined): Promise<void
 
 /** A store whose progress is printed as lines on stderr. */
 export function headlessStore(options: SessionOptions, output: Output): HardenStore {
-  const store = createHardenStore({ options });
+  const notice = (message: string) => {
+    output.endProgress();
+    output.err.write(`${paint(output.color, 'yellow', 'warning:')} ${message}\n`);
+  };
+  const store = createHardenStore({ options: { notice, ...options } });
   let last = '';
   store.subscribe((state) => {
     const label = state.progress?.label;

@@ -249,7 +249,7 @@ templates.`,
       output.out.write(renderMigration(posture, assessment, plan, level, output.color));
       const incomplete = plan.unknown.length > 0 ? ExitCode.incomplete : ExitCode.ok;
       if (out) {
-        await writePlanOutput(plan, out, options.manifests, output);
+        await writePlanOutput(plan, out, options.manifests, output, options.scope);
         if (!options.manifests) {
           output.err.write(
             `review it, then apply with: kube-harden apply --plan ${out}${plan.changes.some((c) => c.optional) ? ' (add --include-optional for the optional changes)' : ''}\n`,

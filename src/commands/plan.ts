@@ -9,6 +9,8 @@ import { planJson, renderPlanMarkdown, type WrittenPlan, writePlanDir } from '..
 import { refuseOutInsideManifests, writeRemediated } from '../engine/remediate.js';
 import type { Plan } from '../engine/types.js';
 import { ExitCode, UsageError } from '../errors.js';
+import type { Scope } from '../inventory/scope.js';
+import { manifestNamespace } from '../store/session.js';
 import { checkManifestsPath, headlessStore, readFlags, sessionOptions } from './common.js';
 import type { Command } from './types.js';
 
@@ -61,6 +63,7 @@ export async function writePlanOutput(
   out: string,
   manifests: string | undefined,
   output: Output,
+  scope?: Scope,
 ): Promise<WrittenPlan> {
   const remediated = join(out, 'remediated');
   if (manifests) refuseOutInsideManifests(manifests, out);
@@ -72,7 +75,9 @@ export async function writePlanOutput(
     `digest ${written.digest} (pin it: kube-harden apply --plan ${out} --expect-digest ${written.digest.slice(7)})\n`,
   );
   if (!manifests) return written;
-  const source = await ManifestSource.load(manifests);
+  // Read as the inventory read it: -n places the objects that name no namespace.
+  const namespace = scope ? manifestNamespace(scope) : undefined;
+  const source = await ManifestSource.load(manifests, namespace ? { namespace } : {});
   // Optional changes (e.g. readOnlyRootFilesystem) stay out of the copy: they are applied only when chosen.
   const copy = await writeRemediated(
     source,
@@ -158,7 +163,7 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
       const result = await store.getState().planSteps(stepIds, signal);
       if (out) {
         output.err.write(planSummary(result));
-        await writePlanOutput(result, out, options.manifests, output);
+        await writePlanOutput(result, out, options.manifests, output, options.scope);
         output.err.write(`review it, then apply with: kube-harden apply --plan ${out}\n`);
       } else if (parsed.flags.format === 'json') {
         output.out.write(`${JSON.stringify(planJson(result), null, 2)}\n`);

@@ -149,7 +149,7 @@ export function parseYamlDocuments(
   const lines = new LineCounter();
   const lineOfOffset = (offset: number): number => lines.linePos(offset).line;
   try {
-    return parseDecoded(text, file, lines, lineOfOffset, options);
+    return parseDecoded(text, file, lines, lineOfOffset, options).values;
   } catch (error) {
     if (error instanceof InputError) throw error;
     // A RangeError (stack), a ReferenceError (aliases) or anything else the library may throw.
@@ -164,7 +164,8 @@ function parseDecoded(
   lines: LineCounter,
   lineOfOffset: (offset: number) => number,
   options: YamlParseOptions,
-): YamlDocument[] {
+  nodesOnly = false,
+): { docs: Document.Parsed[]; values: YamlDocument[] } {
   const maxDepth = options.maxDepth ?? MAX_YAML_DEPTH;
   const maxAliasCount = options.maxAliasCount ?? MAX_YAML_ALIASES;
   const tooManyAliases = (offset: number) =>
@@ -227,8 +228,7 @@ function parseDecoded(
   });
   const docs = [...composer.compose(tokens)];
   const starts = documentStarts(tokens);
-
-  return docs.map((doc, index) => {
+  const aliased = docs.map((doc) => {
     const problem: YAMLError | undefined = doc.errors[0] ?? doc.warnings[0];
     if (problem) {
       throw new InputError(`invalid YAML: ${firstLine(problem.message)}`, {
@@ -239,7 +239,12 @@ function parseDecoded(
           : {}),
       });
     }
-    const hasAliases = checkNodes(doc, file, lineOfOffset, maxAliasCount, tooManyAliases);
+    return checkNodes(doc, file, lineOfOffset, maxAliasCount, tooManyAliases);
+  });
+  if (nodesOnly) return { docs, values: [] };
+
+  const values = docs.map((doc, index) => {
+    const hasAliases = aliased[index] ?? false;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount });
@@ -273,6 +278,29 @@ function parseDecoded(
       range: { start, contentStart, contentEnd: doc.range[1], end },
     };
   });
+  return { docs, values };
+}
+
+/**
+ * The composed documents (nodes with their source offsets) of a YAML stream, for editing it in place: the same
+ * limits and checks as `parseYamlDocuments` (size, depth, aliases, duplicate and forbidden keys, tags), the same
+ * schema (YAML 1.1 booleans). Index `i` is document `i` of `parseYamlDocuments`. Throws only `InputError`.
+ */
+export function parseYamlNodes(
+  input: string | Uint8Array,
+  file: string,
+  options: YamlParseOptions = {},
+): { text: string; documents: Document.Parsed[] } {
+  const text = decodeYaml(input, file, options.maxBytes ?? MAX_YAML_BYTES);
+  const lines = new LineCounter();
+  const lineOfOffset = (offset: number): number => lines.linePos(offset).line;
+  try {
+    return { text, documents: parseDecoded(text, file, lines, lineOfOffset, options, true).docs };
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InputError(`cannot be parsed as YAML: ${message}`, { file, cause: error });
+  }
 }
 
 function isCollectionToken(token: CST.Token): token is CST.BlockMap | CST.BlockSequence | CST.FlowCollection {

@@ -30,7 +30,7 @@ import {
   scopeMatches,
 } from './exceptions.js';
 import { cmp, compareFindings, type Finding, makeFinding, type Target, targetNamespace } from './findings.js';
-import { isMutableTag, parseImage } from './images.js';
+import { mutableTagReason, parseImage } from './images.js';
 import { dnsTarget, type NetworkPosture, networkPosture } from './network.js';
 import {
   type CheckViolation,
@@ -43,7 +43,14 @@ import {
   resolveVersion,
 } from './pss/index.js';
 import { rbacFindings } from './rbac.js';
-import { classifyNamespace, TIER_TARGET_LEVEL, type Tier, type TierSource } from './tiers.js';
+import {
+  classifyNamespace,
+  onlyNamed,
+  rankPodSecurityByTier,
+  TIER_TARGET_LEVEL,
+  type Tier,
+  type TierSource,
+} from './tiers.js';
 import { type SpecFacts, specFacts, tokenDecision } from './workloads.js';
 
 export interface AssessOptions {
@@ -404,14 +411,10 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
         }
         reg.images.add(ref.normalized);
         reg.workloads.add(`${w.kind}/${w.namespace}/${w.name}`);
-        if (isMutableTag(ref)) {
-          const why = ref.tag === undefined ? 'has no tag (pulls :latest)' : 'uses the :latest tag';
+        const mutable = mutableTagReason(ref);
+        if (mutable) {
           findings.push(
-            makeFinding(
-              'KH-IMAGE-LATEST',
-              { ...target, container },
-              `image ${image} ${why}: it can change under the same name`,
-            ),
+            makeFinding('KH-IMAGE-LATEST', { ...target, container }, `image ${image} ${mutable}`),
           );
         }
       }
@@ -555,7 +558,8 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     }
 
     // Phase 3 puts default-deny in application namespaces; other tiers' coverage is shown in the posture only.
-    if (tier.tier === 'application') {
+    // A namespace that exists only because an object (a RoleBinding, a List item) names it has nothing to isolate.
+    if (tier.tier === 'application' && !onlyNamed(ns, evalsByNs.get(ns.name))) {
       const net = posture.defaultDeny;
       for (const [dir, id] of [
         ['ingress', 'KH-NET-NO-DEFAULT-DENY-INGRESS'],
@@ -654,6 +658,8 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
       ),
     );
   }
+
+  rankPodSecurityByTier(findings, new Map(namespaces.map((n) => [n.name, n.tier])));
 
   // ---- Exceptions on everything but Pod Security (already split by coverage) -------------------------------
   for (const f of findings) {

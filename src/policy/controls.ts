@@ -214,7 +214,7 @@ const CATALOG: readonly Control[] = [
     'KH-IMAGE-LATEST',
     'medium',
     null,
-    'Image uses the latest tag or no tag',
+    'Image uses a moving tag (latest, main, …) or no tag',
     'Pin the image to a version tag, or better a digest (image@sha256:…).',
   ),
   c(

@@ -94,9 +94,31 @@ function parse(raw: string): ImageRef {
 }
 
 /**
- * A reference that can change under the same name: `:latest` or no tag (which pulls `latest`), unless pinned by
- * digest (`app:latest@sha256:…` is immutable).
+ * Tag names that, by convention, move to a new image again and again: `latest`, and the branch and channel
+ * names projects publish under (`main`, `master`, `dev`, `edge`, `nightly`, `stable`).
+ */
+export const MOVING_TAGS: readonly string[] = [
+  'latest',
+  'main',
+  'master',
+  'dev',
+  'edge',
+  'nightly',
+  'stable',
+];
+
+/**
+ * A reference that can change under the same name: no tag (which pulls `latest`) or a moving tag (`MOVING_TAGS`),
+ * unless pinned by digest (`app:latest@sha256:…` is immutable).
  */
 export function isMutableTag(ref: ImageRef): boolean {
-  return ref.digest === undefined && (ref.tag === undefined || ref.tag === 'latest');
+  return ref.digest === undefined && (ref.tag === undefined || MOVING_TAGS.includes(ref.tag.toLowerCase()));
+}
+
+/** Why a mutable reference (see `isMutableTag`) can change, with what to do; undefined for a pinned one. */
+export function mutableTagReason(ref: ImageRef): string | undefined {
+  if (!isMutableTag(ref)) return undefined;
+  const pin = 'pin it by digest (image@sha256:…)';
+  if (ref.tag === undefined) return `has no tag (pulls :latest): it can change under the same name; ${pin}`;
+  return `uses the moving tag :${ref.tag}: it can change under the same name; ${pin}`;
 }

@@ -8,7 +8,9 @@
  *   secrets (rules limited by resourceNames are not counted: that is the recommended least privilege),
  *   `escalate` or `bind` on roles/clusterroles, or `impersonate` on users, groups, serviceaccounts, uids or
  *   userextras. `*` verbs count. Not repeated for bindings already reported as cluster-admin.
- * - KH-RBAC-WILDCARD: a Role/ClusterRole with `*` in its verbs, resources, apiGroups or nonResourceURLs.
+ * - KH-RBAC-WILDCARD: a Role/ClusterRole with `*` in its verbs, resources, apiGroups or nonResourceURLs. High when
+ *   a wildcard rule reaches core (`""`) or RBAC resources, any group or non-resource URLs; medium over other
+ *   built-in groups (`BUILT_IN_API_GROUPS`); low when only over a component's own groups (an operator's CRDs).
  * Upstream defaults (label `kubernetes.io/bootstrapping=rbac-defaults`, reconciled by the API server) are skipped,
  * except that an admin binding is reported for any subject other than `system:masters`.
  */
@@ -40,6 +42,54 @@ export function isWildcardRule(rule: PolicyRule): boolean {
     has(rule.apiGroups, '*') ||
     has(rule.nonResourceURLs, '*')
   );
+}
+
+/**
+ * The API groups kube-apiserver itself serves (kube-apiserver 1.36 `/apis`, plus the legacy `extensions`): a
+ * wildcard over one of them reaches objects of Kubernetes itself. Groups outside it (CRDs, aggregated APIs such
+ * as `metrics.k8s.io`, `gateway.networking.k8s.io`) belong to the components that install them.
+ */
+export const BUILT_IN_API_GROUPS: readonly string[] = [
+  '',
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'apps',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'autoscaling',
+  'batch',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'extensions',
+  'flowcontrol.apiserver.k8s.io',
+  'internal.apiserver.k8s.io',
+  'networking.k8s.io',
+  'node.k8s.io',
+  'policy',
+  RBAC_GROUP,
+  'resource.k8s.io',
+  'scheduling.k8s.io',
+  'storage.k8s.io',
+  'storagemigration.k8s.io',
+];
+
+/**
+ * What a wildcard rule reaches: `core` for core (`""`) or RBAC resources, any group (`*`) or non-resource URLs;
+ * `built-in` for other groups kube-apiserver serves (apps, batch, …); `own` when every group is a component's own
+ * (an operator managing its CRDs).
+ */
+type WildcardReach = 'core' | 'built-in' | 'own';
+const REACH_ORDER: Readonly<Record<WildcardReach, number>> = { core: 0, 'built-in': 1, own: 2 };
+const REACH_SEVERITY = { core: 'high', 'built-in': 'medium', own: 'low' } as const;
+
+function wildcardReach(rule: PolicyRule): WildcardReach {
+  if (rule.nonResourceURLs) return 'core';
+  const groups = groupsOf(rule);
+  if (has(groups, '*', '', RBAC_GROUP)) return 'core';
+  return groups.some((g) => BUILT_IN_API_GROUPS.includes(g)) ? 'built-in' : 'own';
 }
 
 function grantsSecretsRead(rule: PolicyRule): string[] {
@@ -106,15 +156,18 @@ export function rbacFindings(input: RbacInput): Finding[] {
     if (wild.length === 0) continue;
     const target: Target = { kind: role.kind, name: role.name };
     if (role.kind === 'Role' && role.namespace) target.namespace = role.namespace;
-    findings.push(
-      makeFinding(
-        'KH-RBAC-WILDCARD',
-        target,
-        `has ${wild.length === 1 ? 'a wildcard rule' : `${wild.length} wildcard rules`}: ${wild
-          .map(({ r, i }) => `rule ${i + 1}: ${describeRule(r)}`)
-          .join('; ')}`,
-      ),
+    const reach = wild.map(({ r }) => wildcardReach(r)).sort((a, b) => REACH_ORDER[a] - REACH_ORDER[b])[0];
+    const finding = makeFinding(
+      'KH-RBAC-WILDCARD',
+      target,
+      `has ${wild.length === 1 ? 'a wildcard rule' : `${wild.length} wildcard rules`}: ${wild
+        .map(({ r, i }) => `rule ${i + 1}: ${describeRule(r)}`)
+        .join(
+          '; ',
+        )}${reach === 'own' ? ' (only over its own API groups, not core, RBAC or other built-in ones)' : ''}`,
     );
+    finding.severity = REACH_SEVERITY[reach ?? 'core'];
+    findings.push(finding);
   }
 
   for (const b of input.bindings) {

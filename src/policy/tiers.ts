@@ -13,6 +13,7 @@
  */
 import type { NamespaceInfo } from '../inventory/types.js';
 import { configuredTier, type KubeHardenConfig, matchesGlob, TIERS, type Tier } from './config.js';
+import type { Finding } from './findings.js';
 import type { Level } from './pss/index.js';
 
 export type { Tier } from './config.js';
@@ -209,4 +210,31 @@ export function classifyNamespace(
     source: 'default',
     reason: `not recognised as system or infrastructure${invalid}`,
   };
+}
+
+/** What a Pod Security finding in a namespace whose tier targets privileged says. */
+export const EXPECTED_FOR_SYSTEM = 'expected for a system namespace';
+
+/**
+ * Pod Security findings ranked by what the namespace is for: in a namespace whose tier targets privileged (system:
+ * the CNI, kube-proxy, CSI node plugins need host access), a violation is what the namespace is for, so it is info,
+ * "expected for a system namespace"; the same workload in an application or infrastructure namespace stays a
+ * finding at its control's severity. In place.
+ */
+export function rankPodSecurityByTier(findings: Finding[], tiers: ReadonlyMap<string, Tier>): void {
+  for (const f of findings) {
+    if (f.control !== 'KH-PSS-BASELINE' && f.control !== 'KH-PSS-RESTRICTED') continue;
+    const tier = f.target.namespace === undefined ? undefined : tiers.get(f.target.namespace);
+    if (tier === undefined || TIER_TARGET_LEVEL[tier] !== 'privileged') continue;
+    f.severity = 'info';
+    f.message = `${f.message} — ${EXPECTED_FOR_SYSTEM} (tier ${tier} targets privileged)`;
+  }
+}
+
+/**
+ * Whether a namespace exists only because an object names it: no manifest or API object declares it
+ * (synthesized from a RoleBinding's or a List item's namespace) and no workload runs in it.
+ */
+export function onlyNamed(ns: NamespaceInfo, workloads: readonly unknown[] | undefined): boolean {
+  return ns.synthesized === true && (workloads?.length ?? 0) === 0;
 }

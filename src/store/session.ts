@@ -38,6 +38,8 @@ export interface SessionOptions {
   now: () => Date;
   /** Journal location override (tests). */
   env?: NodeJS.ProcessEnv;
+  /** Where a headless command says what it did on the user's behalf (stderr), e.g. namespaces it filled in. */
+  notice?: (message: string) => void;
 }
 
 export interface OpenedSource {
@@ -72,7 +74,17 @@ export function connectLive(options: SessionOptions): LiveCluster {
 
 export async function openSource(options: SessionOptions, signal?: AbortSignal): Promise<OpenedSource> {
   if (options.manifests) {
-    const manifests = await ManifestSource.load(options.manifests, signal ? { signal } : {});
+    const namespace = manifestNamespace(options.scope);
+    const manifests = await ManifestSource.load(options.manifests, {
+      ...(signal ? { signal } : {}),
+      ...(namespace ? { namespace } : {}),
+    });
+    const placed = manifests.placedInDefault;
+    if (placed > 0) {
+      options.notice?.(
+        `${placed} object${placed === 1 ? '' : 's'} in the manifests name${placed === 1 ? 's' : ''} no namespace and ${placed === 1 ? 'was' : 'were'} placed in "default", as kubectl apply -f does without -n (give -n NS to place them in NS)`,
+      );
+    }
     return { reader: manifests, manifests, close() {} };
   }
   const live = connectLive(options);
@@ -83,6 +95,20 @@ export async function openSource(options: SessionOptions, signal?: AbortSignal):
     live,
     close: () => live.close(),
   };
+}
+
+/**
+ * `-n NS` with `--manifests` reads as `kubectl apply -f DIR -n NS`: NS is the namespace of the objects that name
+ * none, so it is one namespace.
+ */
+export function manifestNamespace(scope: Scope): string | undefined {
+  if (scope.namespaces.length > 1) {
+    throw new UsageError(
+      `with --manifests, -n is the namespace of the objects that name none, as with kubectl apply -f: give it once (got ${scope.namespaces.join(', ')})`,
+      'leave -n out to read every namespace of the manifests, or use --exclude-namespace to leave some out',
+    );
+  }
+  return scope.namespaces[0];
 }
 
 export interface Inputs {
@@ -116,6 +142,16 @@ export async function runInventory(
     ...(hooks.signal ? { signal: hooks.signal } : {}),
     ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
   });
+  const present = new Set(snapshot.namespaces.map((n) => n.name));
+  const missing = options.scope.namespaces.filter((n) => !present.has(n));
+  if (missing.length > 0) {
+    const where = options.manifests ? 'in the manifests' : 'in the cluster';
+    options.notice?.(
+      missing.length === options.scope.namespaces.length
+        ? `the scope matches nothing: no namespace ${missing.join(', ')} ${where}`
+        : `no namespace ${missing.join(', ')} ${where}; the rest of the scope is read`,
+    );
+  }
   const assessment = assess(snapshot, {
     now: options.now(),
     ...(inputs.exceptions ? { exceptions: inputs.exceptions } : {}),

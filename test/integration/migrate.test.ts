@@ -315,7 +315,7 @@ describe('kube-harden migrate (offline and usage)', () => {
     const shop = await runCli([
       'migrate',
       '--manifests',
-      'examples/legacy-cluster',
+      'examples/legacy-cluster/shop',
       '--exceptions',
       'examples/legacy-cluster-exceptions.yaml',
       '-n',
@@ -336,7 +336,7 @@ describe('kube-harden migrate (offline and usage)', () => {
     expect(patch).toContain('allowPrivilegeEscalation: false');
     expect(existsSync(join(dir, 'patches', 'deployment-shop-cart.yaml'))).toBe(false);
     // The fixed manifests: the fixes, not the optional changes.
-    const frontend = readFileSync(join(dir, 'remediated', 'shop', '20-frontend.yaml'), 'utf8');
+    const frontend = readFileSync(join(dir, 'remediated', '20-frontend.yaml'), 'utf8');
     expect(frontend).toContain('allowPrivilegeEscalation: false');
     expect(frontend).toContain('type: RuntimeDefault');
     expect(frontend).not.toContain('readOnlyRootFilesystem');
@@ -352,7 +352,7 @@ describe('kube-harden migrate (offline and usage)', () => {
     const ingress = await runCli([
       'migrate',
       '--manifests',
-      'examples/legacy-cluster',
+      'examples/legacy-cluster/ingress-nginx',
       '-n',
       'ingress-nginx',
       '--target',
@@ -368,7 +368,14 @@ describe('kube-harden migrate (offline and usage)', () => {
   });
 
   it('on the example: a bare Pod and a privileged Deployment get the exact next action', async () => {
-    const r = await runCli(['migrate', '--manifests', 'examples/legacy-cluster', '-n', 'legacy-batch']);
+    // -n reads as in kubectl apply -f: the manifests of that namespace (another namespace in them is an error)
+    const r = await runCli([
+      'migrate',
+      '--manifests',
+      'examples/legacy-cluster/legacy-batch',
+      '-n',
+      'legacy-batch',
+    ]);
     expect(r.code, r.stderr).toBe(ExitCode.ok);
     expect(r.stdout).toContain('Not fixable automatically:');
     expect(r.stdout).toContain('Pod legacy-batch/disk-cleanup blocks restricted');

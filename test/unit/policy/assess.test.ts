@@ -264,8 +264,8 @@ describe('container controls', () => {
     ]);
     expect(names(a, 'KH-IMAGE-LATEST')).toEqual(['StatefulSet x/db:app', 'StatefulSet x/db:init']);
     expect(of(a, 'KH-IMAGE-LATEST').map((f) => f.message)).toEqual([
-      'image redis:latest uses the :latest tag: it can change under the same name',
-      'image busybox has no tag (pulls :latest): it can change under the same name',
+      'image redis:latest uses the moving tag :latest: it can change under the same name; pin it by digest (image@sha256:…)',
+      'image busybox has no tag (pulls :latest): it can change under the same name; pin it by digest (image@sha256:…)',
     ]);
     expect(a.workloads[0]?.images).toEqual([
       'busybox',
