@@ -16,6 +16,13 @@ function inputError(fn: () => unknown): InputError {
 }
 
 /** Runs `fn`, returning its error and how long it took. */
+/**
+ * "Quickly": each refusal takes a few ms on an idle machine; the bad implementations these tests guard against
+ * (expanding aliases, building millions of tokens) take seconds to minutes. The bound leaves room for a machine
+ * loaded by other work, so that the test fails only on the real defect.
+ */
+const QUICK_MS = 500;
+
 function timed(fn: () => unknown): { error: InputError; ms: number } {
   const start = performance.now();
   const error = thrown(fn);
@@ -50,20 +57,20 @@ describe('hostile YAML (failure-modes test 23)', () => {
   // Warm the parser once, so the timings below measure the input and not module start-up.
   parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: warm\n', 'warm.yaml');
 
-  test('a billion-laughs file is refused in under 50 ms, at the alias over the limit', () => {
+  test('a billion-laughs file is refused quickly, at the alias over the limit', () => {
     const { error, ms } = timed(() => parseManifests(billionLaughs(), 'laughs.yaml'));
     expect(error.message).toBe(
       'laughs.yaml:8: uses aliases (*name) more than 10 times: refused as a billion-laughs attack',
     );
     expect(error.exitCode).toBe(ExitCode.input);
-    expect(ms).toBeLessThan(50);
+    expect(ms).toBeLessThan(QUICK_MS);
   });
 
   test('a 10,000-deep [[[…]]] is refused quickly with an InputError, not a stack overflow', () => {
     const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
     const { error, ms } = timed(() => parseManifests(deep, 'deep.yaml'));
     expect(error.message).toBe('deep.yaml:1: nests collections deeper than 64 levels');
-    expect(ms).toBeLessThan(50);
+    expect(ms).toBeLessThan(QUICK_MS);
   });
 
   test('3 MiB of unclosed [ is refused without building millions of tokens', () => {
@@ -99,7 +106,7 @@ describe('hostile YAML (failure-modes test 23)', () => {
     const text = `a: &a 1\n${Array.from({ length: 100_000 }, (_, i) => `b${i}: *a`).join('\n')}\n`;
     const { error, ms } = timed(() => parseYamlDocuments(text, 'aliases.yaml'));
     expect(error.line).toBe(12);
-    expect(ms).toBeLessThan(50);
+    expect(ms).toBeLessThan(QUICK_MS);
   });
 
   test('the alias limit counts per document', () => {
@@ -151,7 +158,7 @@ describe('hostile YAML (failure-modes test 23)', () => {
     expect(error.message).toBe('dup.yaml:7: invalid YAML: Map keys must be unique ("x" appears twice)');
     expect(error.file).toBe('dup.yaml');
     expect(error.line).toBe(7);
-    expect(ms).toBeLessThan(50);
+    expect(ms).toBeLessThan(QUICK_MS);
   });
 
   test.each([
