@@ -65,7 +65,13 @@ Run \`kubectl harden report\` for a read-only inventory first.
 }
 
 const SAFE_NAME = /^[\w-]+$/;
-const WINDOWS_FORBIDDEN = ['CON', 'PRN', 'AUX', 'NUL', ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`])];
+const WINDOWS_FORBIDDEN = [
+  'CON',
+  'PRN',
+  'AUX',
+  'NUL',
+  ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((n) => [`COM${n}`, `LPT${n}`]),
+];
 // krew parses versions with github.com/Masterminds/semver after requiring the "v" prefix (installation/semver).
 const SEMVER = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
@@ -73,15 +79,18 @@ const SEMVER = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[
 export function validateKrewManifest(doc, name) {
   const problems = [];
   const p = doc ?? {};
-  if (p.apiVersion !== KREW_API_VERSION) problems.push(`apiVersion ${p.apiVersion} is not ${KREW_API_VERSION}`);
+  if (p.apiVersion !== KREW_API_VERSION)
+    problems.push(`apiVersion ${p.apiVersion} is not ${KREW_API_VERSION}`);
   if (p.kind !== 'Plugin') problems.push(`kind ${p.kind} is not Plugin`);
   if (!SAFE_NAME.test(name) || WINDOWS_FORBIDDEN.some((f) => f.toLowerCase() === name.toLowerCase()))
     problems.push(`plugin name "${name}" is not allowed`);
   if (p.metadata?.name !== name) problems.push(`plugin should be named "${name}", not "${p.metadata?.name}"`);
   const spec = p.spec ?? {};
   if (!spec.shortDescription) problems.push('should have a short description');
-  else if (/[\r\n]/.test(spec.shortDescription)) problems.push('should not have line breaks in short description');
-  if (!Array.isArray(spec.platforms) || spec.platforms.length === 0) problems.push('should have a platform specified');
+  else if (/[\r\n]/.test(spec.shortDescription))
+    problems.push('should not have line breaks in short description');
+  if (!Array.isArray(spec.platforms) || spec.platforms.length === 0)
+    problems.push('should have a platform specified');
   if (!spec.version) problems.push('should have a version specified');
   else if (!SEMVER.test(spec.version)) problems.push(`version ${spec.version} is not v-prefixed semver`);
   for (const [i, pl] of (spec.platforms ?? []).entries()) {
@@ -89,10 +98,12 @@ export function validateKrewManifest(doc, name) {
     if (!pl.uri) problems.push(`${at}: uri has to be set`);
     else if (!/\.(tar\.gz|zip)$/.test(pl.uri)) problems.push(`${at}: uri must be a .tar.gz or .zip archive`);
     if (!pl.sha256) problems.push(`${at}: sha256 has to be set`);
-    else if (!/^[a-f0-9]{64}$/.test(pl.sha256)) problems.push(`${at}: sha256 ${pl.sha256} must match ^[a-f0-9]{64}$`);
+    else if (!/^[a-f0-9]{64}$/.test(pl.sha256))
+      problems.push(`${at}: sha256 ${pl.sha256} must match ^[a-f0-9]{64}$`);
     if (!pl.bin) problems.push(`${at}: bin has to be set`);
     if (pl.files !== undefined) {
-      if (!Array.isArray(pl.files) || pl.files.length === 0) problems.push(`${at}: files has to be unspecified or non-empty`);
+      if (!Array.isArray(pl.files) || pl.files.length === 0)
+        problems.push(`${at}: files has to be unspecified or non-empty`);
       else for (const op of pl.files) if (!op.from || !op.to) problems.push(`${at}: files need from and to`);
     }
     const sel = pl.selector;
@@ -102,8 +113,10 @@ export function validateKrewManifest(doc, name) {
       const exprs = sel.matchExpressions;
       if (labels == null && !(exprs?.length > 0)) problems.push(`${at}: empty selector is not supported`);
       const keys = [...Object.keys(labels ?? {}), ...(exprs ?? []).map((e) => e.key)];
-      for (const k of keys) if (k !== 'os' && k !== 'arch') problems.push(`${at}: selector key "${k}" not supported`);
-      if (labels != null && Object.keys(labels).length === 0) problems.push(`${at}: matchLabels specified but empty`);
+      for (const k of keys)
+        if (k !== 'os' && k !== 'arch') problems.push(`${at}: selector key "${k}" not supported`);
+      if (labels != null && Object.keys(labels).length === 0)
+        problems.push(`${at}: matchLabels specified but empty`);
       if (exprs != null && exprs.length === 0) problems.push(`${at}: matchExpressions specified but empty`);
     }
   }
@@ -113,10 +126,17 @@ export function validateKrewManifest(doc, name) {
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
   const { values } = parseArgs({
-    options: { version: { type: 'string' }, sums: { type: 'string' }, out: { type: 'string' }, 'base-url': { type: 'string' } },
+    options: {
+      version: { type: 'string' },
+      sums: { type: 'string' },
+      out: { type: 'string' },
+      'base-url': { type: 'string' },
+    },
   });
   if (!values.version || !values.sums || !values.out) {
-    console.error('usage: krew-manifest.mjs --version vX.Y.Z --sums SHA256SUMS --out plugins/harden.yaml [--base-url URL]');
+    console.error(
+      'usage: krew-manifest.mjs --version vX.Y.Z --sums SHA256SUMS --out plugins/harden.yaml [--base-url URL]',
+    );
     process.exit(2);
   }
   const doc = krewManifest({
