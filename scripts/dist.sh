@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run dist: kube-harden as one file per platform, with no Node.js needed on the target.
 #   1. tsc build, then esbuild bundles the CLI (ESM, every dependency inside) into one app.mjs;
+#      (minified: less for V8 to parse at each start);
 #   2. a Node single-executable-application blob (scripts/sea/launcher.cjs as main; app.mjs, package.json and
 #      templates/ as assets) made by the same pinned Node 24 that is embedded (scripts/node24.sh);
 #   3. postject injects it into a copy of the official Node 24 binary for linux-x64 and linux-arm64;
@@ -24,7 +25,7 @@ npx esbuild scripts/sea/app.mjs --bundle --platform=node --format=esm --target=n
   --alias:react-devtools-core=./scripts/sea/devtools-stub.mjs \
   --external:bufferutil --external:utf-8-validate \
   --banner:js="import { createRequire as __kubeHardenCreateRequire } from 'node:module'; const require = __kubeHardenCreateRequire(import.meta.url);" \
-  --legal-comments=none --log-level=warning --outfile="$work/assets/app.mjs"
+  --minify --legal-comments=none --log-level=warning --outfile="$work/assets/app.mjs"
 echo "bundle: $(du -h "$work/assets/app.mjs" | cut -f1) (+$(ms) ms)" >&2
 
 node -e '
@@ -39,7 +40,9 @@ node -e '
   const files = fs.readFileSync(`${work}/files.txt`, "utf8").split("\n").filter(Boolean);
   const assets = { "files.json": `${work}/files.json` };
   for (const f of files) assets[f] = `${work}/assets/${f}`;
-  fs.writeFileSync(`${work}/files.json`, JSON.stringify(files));
+  const hash = require("node:crypto").createHash("sha256");
+  for (const f of files) hash.update(f).update("\0").update(fs.readFileSync(`${work}/assets/${f}`));
+  fs.writeFileSync(`${work}/files.json`, JSON.stringify({ id: hash.digest("hex").slice(0, 16), files }));
   fs.writeFileSync(`${work}/sea-config.json`, JSON.stringify({
     main: "scripts/sea/launcher.cjs", output: `${work}/sea-prep.blob`,
     disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, assets,

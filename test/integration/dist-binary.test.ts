@@ -123,12 +123,24 @@ describe.skipIf(!have && !inCi)(
       expect(new Set(saved.changes.map((c) => c.step))).toContain('network-default-deny');
     });
 
-    it('leaves no unpacked files behind', async () => {
+    it('unpacks once per build into ~/.cache/kube-harden/sea/, and into a removed temp folder when that cannot be written', async () => {
+      const { readdirSync, writeFileSync } = await import('node:fs');
+      const seaCache = join(home, '.cache', 'kube-harden', 'sea');
+      const builds = readdirSync(seaCache);
+      expect(builds).toHaveLength(1);
+      expect(readdirSync(join(seaCache, builds[0]!))).toEqual(
+        expect.arrayContaining(['.complete', 'app.mjs', 'package.json', 'templates']),
+      );
+      // A cache "folder" that is a file cannot be written, even by root (tests may run as root).
+      const xdg = join(home, 'not-a-folder');
       const tmp = join(home, 'tmp');
+      writeFileSync(xdg, '');
       mkdirSync(tmp);
-      const r = await run(exe, ['report', '--manifests', 'legacy-cluster', '-o', 'json'], { TMPDIR: tmp });
-      expect(r.code).toBe(0);
-      const { readdirSync } = await import('node:fs');
+      const r = await run(exe, ['plan', '--manifests', 'legacy-cluster', '--out', 'plan-ro'], {
+        XDG_CACHE_HOME: xdg,
+        TMPDIR: tmp,
+      });
+      expect(r.code, r.stderr).toBe(0);
       expect(readdirSync(tmp)).toEqual([]);
     });
 
