@@ -6,7 +6,7 @@
 #
 #   scripts/node24.sh [x64|arm64]      (default: x64)
 #
-# Used by .ci/run (unit + offline CLI tests on Node 24) and scripts/dist.sh (single executables).
+# Used by .ci/run (unit + offline CLI tests on Node 24), scripts/dist.sh (single executables) and the binary test.
 set -euo pipefail
 
 NODE24_VERSION=24.22.3
