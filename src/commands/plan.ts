@@ -170,8 +170,13 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
       } else {
         output.out.write(renderPlanMarkdown(result));
       }
+      // A change whose preview could not be made (a fail-closed webhook without a backend, a conflict) is an
+      // unknown: never a silent success.
+      const unpreviewed = result.changes.filter((c) => c.preview === 'unavailable');
+      for (const c of unpreviewed)
+        output.err.write(`preview unavailable: ${c.id}: ${c.previewError ?? 'unknown reason'}\n`);
       if (parsed.flags['detailed-exitcode']) return result.changes.length > 0 ? 2 : ExitCode.ok;
-      return result.unknown.length > 0 ? ExitCode.incomplete : ExitCode.ok;
+      return result.unknown.length > 0 || unpreviewed.length > 0 ? ExitCode.incomplete : ExitCode.ok;
     } finally {
       store.getState().close();
     }

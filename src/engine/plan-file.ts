@@ -127,7 +127,7 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   lines.push(
     src.kind === 'cluster'
       ? `Cluster: context \`${src.context}\`, server \`${src.server}\`${plan.serverVersion ? `, Kubernetes ${plan.serverVersion.gitVersion}` : ''}.`
-      : `Manifests: \`${src.path}\` (offline; no server-side dry-run).`,
+      : `Manifests: \`${src.path}\` (offline; no server-side dry-run).${offlinePinNote(plan)}`,
   );
   lines.push(
     `Created ${plan.createdAt}. ${plan.changes.length} change(s) in ${plan.steps.length} step(s).`,
@@ -440,4 +440,24 @@ export function verifyPlanSeal(dir: string, expect?: string): string {
 function parseGitVersion(v: string): { major: number; minor: number; gitVersion: string } {
   const m = /^v?(\d+)\.(\d+)/.exec(v);
   return { major: Number(m?.[1] ?? 1), minor: Number(m?.[2] ?? 0), gitVersion: v };
+}
+
+/**
+ * Offline, the cluster's Kubernetes version is unknown: say so, and which Pod Security version the labels pin
+ * (`--psa-version`, else the newest version the evaluator implements), so a reviewer can check it against the
+ * cluster the plan is for.
+ */
+function offlinePinNote(plan: Plan): string {
+  const versions = new Set<string>();
+  for (const c of plan.changes) {
+    const labels = (c.desired?.metadata.labels ?? {}) as Record<string, string>;
+    for (const [k, v] of Object.entries(labels))
+      if (k.startsWith('pod-security.kubernetes.io/') && k.endsWith('-version')) versions.add(v);
+  }
+  const pinned = [...versions].sort();
+  return ` The cluster's Kubernetes version is unknown${
+    pinned.length > 0
+      ? `: Pod Security versions are pinned to ${pinned.map((v) => `\`${v}\``).join(', ')} (\`--psa-version\`, else the newest version this kube-harden implements); check the cluster runs at least that minor, or plan again with \`--psa-version\``
+      : ''
+  }.`;
 }

@@ -193,9 +193,10 @@ function evaluateCached(
   level: PssLevel,
   version: PolicyVersionString,
   serverMinor?: number,
+  podTemplate = false,
 ): PssResult {
   const annotations = pod.metadata.annotations ? JSON.stringify(pod.metadata.annotations) : '';
-  const key = `${level}|${version}|${serverMinor ?? ''}|${annotations}`;
+  const key = `${level}|${version}|${serverMinor ?? ''}|${podTemplate ? 't' : 'p'}|${annotations}`;
   let perPod = pssCache.get(pod.spec);
   if (!perPod) {
     perPod = new Map();
@@ -203,7 +204,10 @@ function evaluateCached(
   }
   let result = perPod.get(key);
   if (!result) {
-    result = evaluatePod({ level, version }, pod, serverMinor === undefined ? undefined : { serverMinor });
+    result = evaluatePod({ level, version }, pod, {
+      ...(serverMinor === undefined ? {} : { serverMinor }),
+      ...(podTemplate ? { podTemplate } : {}),
+    });
     perPod.set(key, result);
   }
   return result;
@@ -362,6 +366,7 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
       target,
       results.baseline.violations,
       ev.covered.baseline,
+      podOnlyChecks(w, version, serverMinor),
     );
     pssFindings(
       findings,
@@ -783,23 +788,53 @@ function pssFindings(
   target: Target,
   violations: readonly CheckViolation[],
   covered: ReadonlyMap<string, string[]>,
+  podOnly: ReadonlySet<string> = new Set(),
 ): void {
   if (violations.length === 0) return;
   const open = violations.filter((v) => !covered.has(v.check));
   const excepted = violations.filter((v) => covered.has(v.check));
   if (open.length > 0) {
     out.push(
-      makeFinding(id, target, `${verb}: ${describeViolations(open)}`, { checks: open.map((v) => v.check) }),
+      makeFinding(id, target, `${verb}: ${describeSplit(open, podOnly)}`, {
+        checks: open.map((v) => v.check),
+      }),
     );
   }
   if (excepted.length > 0) {
-    const f = makeFinding(id, target, `${verb}: ${describeViolations(excepted)}`, {
+    const f = makeFinding(id, target, `${verb}: ${describeSplit(excepted, podOnly)}`, {
       checks: excepted.map((v) => v.check),
     });
     f.excepted = true;
     f.exceptedBy = [...new Set(excepted.flatMap((v) => covered.get(v.check) ?? []))].sort(cmp);
     out.push(f);
   }
+}
+
+/**
+ * Checks that a workload's Pods fail but its template does not, as the API server sees them: the server defaults
+ * Pods, not templates (with hostNetwork, each hostPort := containerPort), so Pod Security warns about hostPorts on
+ * the Pods of a DaemonSet, not on the DaemonSet. Empty for Pods and templates without hostNetwork.
+ */
+function podOnlyChecks(
+  w: Snapshot['workloads'][number],
+  version: PolicyVersionString,
+  serverMinor: number | undefined,
+): Set<string> {
+  // Only hostNetwork templates differ (hostPort defaulting); the others are not evaluated twice.
+  if (!w.template || w.kind === 'Pod' || w.template.spec.hostNetwork !== true) return new Set();
+  const asTemplate = evaluateCached(w.template, 'baseline', version, serverMinor, true);
+  const asPod = evaluateCached(w.template, 'baseline', version, serverMinor);
+  const own = new Set(asTemplate.violations.map((v) => v.check));
+  return new Set(asPod.violations.filter((v) => !own.has(v.check)).map((v) => v.check));
+}
+
+/** The template's own violations, then, as a note, those only its Pods will show (see `podOnlyChecks`). */
+function describeSplit(violations: readonly CheckViolation[], podOnly: ReadonlySet<string>): string {
+  const own = violations.filter((v) => !podOnly.has(v.check));
+  const pods = violations.filter((v) => podOnly.has(v.check));
+  if (pods.length === 0) return describeViolations(own);
+  const note = `its Pods will show ${describeViolations(pods)}: the API server sets each hostPort to the containerPort on Pods with hostNetwork, not on templates, so it warns on the Pods`;
+  return own.length > 0 ? `${describeViolations(own)} (note: ${note})` : `not the template itself; ${note}`;
 }
 
 function blockersAt(evals: readonly WorkloadEval[], level: PssLevel, withExceptions: boolean): Blocker[] {

@@ -143,13 +143,16 @@ describeCluster('admission webhooks in the way of a phase (live)', () => {
       '--out',
       out,
     ]);
-    expect(planned.code, planned.stderr).toBe(ExitCode.ok);
+    // A change without a preview is an unknown: exit 7, naming it, never 0.
+    expect(planned.code, planned.stderr).toBe(ExitCode.incomplete);
     const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as PlanJson;
     expect(plan.changes.map((c) => c.target?.name).sort()).toEqual([...names].sort());
     // The webhook refuses the dry-run too: that change has no preview, and says why.
     const refusedChange = plan.changes.find((c) => c.target?.name === refused);
     expect(refusedChange?.preview).toBe('unavailable');
     expect(refusedChange?.previewError).toContain('admission webhook "freeze.kube-harden.test" denied');
+    expect(planned.stderr).toContain(`preview unavailable: ${refusedChange?.id}: `);
+    expect(planned.stderr.match(/preview unavailable: /g)).toHaveLength(1);
 
     const applied = await cli(['apply', '--plan', out, '--yes']);
     const all = applied.stdout + applied.stderr;
@@ -199,9 +202,10 @@ describeCluster('admission webhooks in the way of a phase (live)', () => {
       '--request-timeout',
       '5s',
     ]);
-    expect(planned.code, planned.stderr).toBe(ExitCode.ok);
+    expect(planned.code, planned.stderr).toBe(ExitCode.incomplete);
     const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as PlanJson;
     expect(plan.changes).toHaveLength(1);
+    expect(planned.stderr).toContain(`preview unavailable: ${plan.changes[0]?.id}: dry-run unavailable`);
     expect(plan.changes[0]?.preview).toBe('unavailable');
     expect(plan.changes[0]?.previewError).toMatch(
       new RegExp(

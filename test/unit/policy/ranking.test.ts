@@ -146,3 +146,40 @@ describe('moving tags', () => {
     ]);
   });
 });
+
+describe('hostPort defaulting: templates as the server reports them, Pods as a note', () => {
+  const speaker = (): PodSpecLite =>
+    restrictedSpec({
+      hostNetwork: true,
+      containers: [container('speaker', { ports: [{ containerPort: 7472, name: 'monitoring' }] })],
+    });
+
+  test("MetalLB's speaker: the DaemonSet fails hostNamespaces; its Pods will also show hostPorts (a note)", () => {
+    const a = assess(
+      snapshot({
+        namespaces: [ns('metallb')],
+        workloads: [workload('DaemonSet', 'metallb', 'speaker', speaker())],
+      }),
+      { now: NOW },
+    );
+    const f = a.findings.find((x) => x.control === 'KH-PSS-BASELINE');
+    expect(f?.message).toMatch(
+      /^fails baseline: hostNamespaces \(hostNetwork=true\) \(note: its Pods will show hostPorts \(container "speaker" uses hostPort 7472\): the API server sets each hostPort to the containerPort on Pods with hostNetwork, not on templates, so it warns on the Pods\)/,
+    );
+    // The verdict is the Pods' (what enforcing would refuse): both checks
+    expect(f?.checks).toEqual(['hostNamespaces', 'hostPorts']);
+  });
+
+  test('a bare Pod gets no note: it is what the server defaults', () => {
+    const a = assess(
+      snapshot({
+        namespaces: [ns('metallb')],
+        workloads: [workload('Pod', 'metallb', 'speaker', speaker())],
+      }),
+      { now: NOW },
+    );
+    const f = a.findings.find((x) => x.control === 'KH-PSS-BASELINE');
+    expect(f?.message).not.toContain('note');
+    expect(f?.message).toContain('hostPorts');
+  });
+});
