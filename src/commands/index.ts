@@ -5,7 +5,8 @@ import { plan } from './plan.js';
 import { preflight } from './preflight.js';
 import { report } from './report.js';
 import { runs, undo } from './runs.js';
+import { steps } from './steps.js';
 import type { Command } from './types.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: Command[] = [report, plan, apply, migrate, runs, undo, exceptions, preflight];
+export const commands: Command[] = [report, plan, apply, migrate, runs, undo, exceptions, preflight, steps];
