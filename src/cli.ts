@@ -27,7 +27,7 @@ server's own warnings) and writes only what you confirm; every run can be undone
 
 Exit codes: 0 ok; 1 error or a failed change; 2 usage (or no terminal for the wizard); 3 kubeconfig; 4 cluster
 unreachable; 5 credentials rejected or forbidden; 6 invalid input file; 7 incomplete (unknowns); 8 changes refused
-(stale or conflicting); 130 interrupted. \`plan --detailed-exitcode\`: 0 no changes, 2 changes, 1 error.`,
+(stale or conflicting); 9 \`exceptions review\`: an exception expired or is unused; 130 interrupted. \`plan --detailed-exitcode\`: 0 no changes, 2 changes, 1 error.`,
   flags: [{ name: 'version', short: 'v', type: 'boolean', description: 'print the version' }, ...wizardFlags],
   maxPositionals: 0,
   subcommands: commands.map((c) => c.spec),

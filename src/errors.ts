@@ -23,6 +23,8 @@ export const ExitCode = {
   incomplete: 7,
   /** Some changes were refused because their target changed (stale plan or preview) or a field manager conflicts. */
   refused: 8,
+  /** `exceptions review`: an exception has expired or covers nothing (CI fails until the register is fixed). */
+  reviewDue: 9,
   /** Interrupted by the operator (Ctrl-C). */
   interrupted: 130,
 } as const;

@@ -3,6 +3,7 @@
  * live under test/, never here.
  */
 import type { SettingSpec, Step } from '../src/engine/types.js';
+import { exceptionsReview } from './exceptions-review.js';
 import { networkDefaultDeny } from './network-default-deny.js';
 import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
@@ -12,6 +13,7 @@ export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
   psaEnforce,
   networkDefaultDeny,
+  exceptionsReview,
   psaMigrate,
 ] as unknown as Step<never>[];
 

@@ -12,14 +12,13 @@ import { inScope } from '../src/inventory/scope.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { NamespacePosture } from '../src/policy/assess.js';
 import { compareLevels, type Level } from '../src/policy/pss/index.js';
-import { ENFORCED_AT, WARN_AUDIT_SINCE } from './kit/annotations.js';
+import { ENFORCED_AT } from './kit/annotations.js';
 import { failedCreateSince } from './kit/failed-create.js';
 import { finding } from './kit/findings.js';
 import { dryRunEnforce, pinnedVersion, psaNamespaceTargets, SERVER_VIOLATION } from './kit/psa.js';
+import { auditOnlyTooLong } from './kit/psa-age.js';
 import { parseDays, settingOf } from './kit/settings.js';
 import { renderObjectTemplate } from './kit/templates.js';
-
-const DAY = 86_400_000;
 
 /** How long warn/audit without enforce may last before it is a finding (KH-PSA-AUDIT-ONLY). */
 export const STALE_AFTER: SettingSpec<number> = {
@@ -65,6 +64,7 @@ export const psaEnforce: Step<EnforceFacts> = {
   summary:
     'enforce restricted on application namespaces and baseline on infrastructure, where every pod and template passes',
   risk: 'disruptive',
+  needs: ['psa-warn-audit'],
   settings: [STALE_AFTER],
   targets: psaNamespaceTargets(['enforce'], [ENFORCED_AT]),
 
@@ -182,20 +182,9 @@ export const psaEnforce: Step<EnforceFacts> = {
         );
       }
       // Warn/audit without enforce for too long: audit mode is a step, not a destination.
-      const since = snapshot.namespaces.find((n) => n.name === posture.name)?.annotations[WARN_AUDIT_SINCE];
-      const hasWarnAudit = posture.psa.warn !== null || posture.psa.audit !== null;
-      if (hasWarnAudit && (!current || current === 'privileged') && since) {
-        const age = Math.floor((options.now.getTime() - Date.parse(since)) / DAY);
-        if (Number.isFinite(age) && age > staleAfterDays) {
-          findings.push(
-            finding(
-              'KH-PSA-AUDIT-ONLY',
-              nsTarget,
-              `namespace ${posture.name} has had warn/audit without enforce for ${age} days (since ${since}; threshold ${staleAfterDays})`,
-            ),
-          );
-        }
-      }
+      const info = snapshot.namespaces.find((n) => n.name === posture.name);
+      const stale = auditOnlyTooLong(posture, info, options.now, staleAfterDays);
+      if (stale) findings.push(finding('KH-PSA-AUDIT-ONLY', nsTarget, stale));
     }
     return { facts: { version, namespaces: plans }, findings };
   },

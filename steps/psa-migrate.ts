@@ -210,6 +210,7 @@ export const psaMigrate: Step<MigrateFacts> = {
     'fix the workloads that block a namespace from enforcing its target level (securityContext changes; pods roll)',
   risk: 'disruptive',
   optIn: true,
+  needs: ['psa-warn-audit'],
   settings: [TARGET],
   targets: migrateTargets(),
 

@@ -6,6 +6,7 @@ import { plan } from './plan.js';
 import { preflight } from './preflight.js';
 import { report } from './report.js';
 import { runs, undo } from './runs.js';
+import { steps } from './steps.js';
 import type { Command } from './types.js';
 
 /** Every command, in the order `--help` lists them. */
@@ -18,5 +19,6 @@ export const commands: Command[] = [
   undo,
   exceptions,
   preflight,
+  steps,
   completion,
 ];

@@ -118,6 +118,8 @@ export interface Step<Facts = unknown> {
   risk: Risk;
   /** Not part of "all steps": planned only when named (`--step`), e.g. workload fixes of `migrate`. */
   optIn?: boolean;
+  /** The step ids this one builds on (applied first in the rollout), for `kube-harden steps`; absent: none. */
+  needs?: readonly string[];
   /** The step's settings (see `SettingSpec`); read them with `settingOf` (steps/kit/settings.ts). */
   settings?: readonly SettingSpec[];
   /** What applying this step needs (SelfSubjectAccessReview attributes), for the permission preflight. */

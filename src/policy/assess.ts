@@ -65,7 +65,7 @@ export interface AssessOptions {
   psaVersion?: PolicyVersionString;
   /**
    * The "expiring" window of the exceptions review, in days.
-   * @default 14
+   * @default 30 (DEFAULT_WITHIN_DAYS)
    */
   within?: number;
 }

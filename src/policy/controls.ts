@@ -232,6 +232,38 @@ const CATALOG: readonly Control[] = [
     'Fix what it covered, or renew it with a new expiry date and a reason; an expired exception covers nothing.',
     false,
   ),
+  // Found by the exceptions review (steps/exceptions-review.ts, phase 7).
+  c(
+    'KH-EXCEPTION-EXPIRING',
+    'low',
+    7,
+    'Exception expires soon',
+    'Fix what it covers before it expires, or renew it with its owner (a new expiry date and a reason).',
+    false,
+  ),
+  c(
+    'KH-EXCEPTION-UNUSED',
+    'low',
+    7,
+    'Exception covers nothing',
+    'Remove it from the register: what it waived is gone or fixed, and a stale waiver hides the next one.',
+    false,
+  ),
+  c(
+    'KH-EXCEPTION-NO-OWNER',
+    'medium',
+    7,
+    'Exception has no real owner',
+    'Name the team or person who answers for it (not "TBD", "none" or "unknown").',
+    false,
+  ),
+  c(
+    'KH-PSA-EXEMPT-PRIVILEGED',
+    'medium',
+    7,
+    "Namespace is left at Pod Security privileged below its tier's target",
+    'Fix or move its privileged workloads and enforce its tier level (phase 2); a privileged namespace is an exemption, not a state.',
+  ),
 ];
 
 /** The catalog, in its documented order. */

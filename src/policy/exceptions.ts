@@ -305,8 +305,11 @@ export interface ExceptionReview {
   unused: string[];
 }
 
+/** The "expiring" window by default, in days (`--within`, declared once by steps/exceptions-review.ts). */
+export const DEFAULT_WITHIN_DAYS = 30;
+
 /**
- * `kube-harden exceptions review`: expired, expiring within `within` days (default 14), and unused exceptions.
+ * `kube-harden exceptions review`: expired, expiring within `within` days (default 30), and unused exceptions.
  * Usage comes from the findings' `exceptedBy`.
  */
 export function review(
@@ -314,7 +317,7 @@ export function review(
   findings: readonly Finding[],
   options: { now: Date; within?: number },
 ): ExceptionReview {
-  const within = options.within ?? 14;
+  const within = options.within ?? DEFAULT_WITHIN_DAYS;
   const list =
     exceptions === undefined
       ? []

@@ -31,7 +31,7 @@ export interface SessionOptions {
   psaVersion?: PolicyVersionString;
   /** Step settings by key (e.g. `psa-migrate.target`, `psa-enforce.staleAfterDays`). */
   settings?: Record<string, unknown>;
-  /** The "expiring" window of the exceptions review, in days (default 14). */
+  /** The "expiring" window of the exceptions review, in days (default 30). */
   within?: number;
   /** `--read-only`: no write path exists at all. */
   readOnly: boolean;

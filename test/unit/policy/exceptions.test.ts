@@ -383,8 +383,9 @@ describe('exceptions in the assessment', () => {
       ['soon', 'expiring', 9, 1],
     ]);
     expect(review(r, findings, { now: NOW, within: 7 }).expiring).toEqual([]);
+    // The default window is 30 days (one default with `exceptions review --within` and the phase 7 step).
     expect(review(undefined, [], { now: NOW })).toEqual({
-      within: 14,
+      within: 30,
       entries: [],
       expired: [],
       expiring: [],

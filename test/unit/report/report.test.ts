@@ -64,7 +64,7 @@ describe('text', () => {
     expect(out).toMatch(
       /KH-PSS-BASELINE DaemonSet monitoring\/node-exporter \[hostNamespaces,\s+hostPorts\]: by\s+node-exporter-host/,
     );
-    expect(out).toContain('1 expired, 1 expiring within 14 days, 1 unused');
+    expect(out).toContain('1 expired, 1 expiring within 30 days, 1 unused');
   });
 
   test('limit per group', () => {
@@ -302,13 +302,13 @@ describe('exceptions review', () => {
   test('text: expired, expiring and unused, each with owner, ticket and line', () => {
     const out = renderExceptionsReview(a.exceptions, 'text');
     expect(out).toBe(`Exceptions review: exceptions.yaml
-3 exceptions: 1 expired, 1 expiring within 14 days, 1 unused
+3 exceptions: 1 expired, 1 expiring within 30 days, 1 unused
 
 Expired (cover nothing; each is a KH-EXCEPTION-EXPIRED finding)
   - frontend-root (line 11): Deployment shop/frontend (container nginx);
     runAsNonRoot; owner team-shop; expired 2025-01-31 (486 days ago)
 
-Expiring within 14 days
+Expiring within 30 days
   - node-exporter-host (line 4): DaemonSet monitoring/node-exporter;
     hostNamespaces, hostPorts; owner team-observability, ticket OBS-142; expires
     2026-06-10 (in 9 days)

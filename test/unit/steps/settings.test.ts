@@ -33,6 +33,7 @@ describe('the declarations', () => {
       'network-default-deny.sameNamespace',
       'network-default-deny.includeInfrastructure',
       'network-default-deny.forceSystemNamespaces',
+      'exceptions-review.within',
       'psa-migrate.target',
     ]);
     for (const step of STEPS) {
@@ -100,9 +101,14 @@ describe('parsing', () => {
       'network-default-deny.includeInfrastructure': 'no',
       'network-default-deny.forceSystemNamespaces': 'no',
     };
-    expect(parseSettingFlags({}, specs)).toEqual({ 'psa-enforce.staleAfterDays': 30, ...netpol });
+    expect(parseSettingFlags({}, specs)).toEqual({
+      'psa-enforce.staleAfterDays': 30,
+      ...netpol,
+      'exceptions-review.within': 30,
+    });
     expect(parseSettingFlags({ 'audit-only-max-age': '2w', target: 'baseline' }, specs)).toEqual({
       ...netpol,
+      'exceptions-review.within': 30,
       'psa-enforce.staleAfterDays': 14,
       'psa-migrate.target': 'baseline',
     });

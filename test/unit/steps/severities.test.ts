@@ -10,6 +10,7 @@ import type { ClusterReader } from '../../../src/cluster/types.js';
 import type { StepContext, StepFinding, StepOptions } from '../../../src/engine/types.js';
 import { assess } from '../../../src/policy/assess.js';
 import { control } from '../../../src/policy/controls.js';
+import { parseExceptions } from '../../../src/policy/exceptions.js';
 import { STEPS } from '../../../steps/index.js';
 import { WARN_AUDIT_SINCE } from '../../../steps/kit/annotations.js';
 import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
@@ -35,6 +36,16 @@ const offline = {
 const rootSpec = () =>
   restrictedSpec({ securityContext: {}, containers: [container('app', { securityContext: {} })] });
 
+/** Expired, expiring (and owner-less), and unused exceptions, for the exceptions review (NOW = 2026-06-01). */
+const REGISTER = `
+apiVersion: kube-harden.io/v1alpha1
+kind: ExceptionList
+exceptions:
+  - { id: old, scope: { namespace: shop }, controls: [runAsNonRoot], reason: r, owner: team, expires: 2026-01-01 }
+  - { id: soon, scope: { namespace: shop }, controls: [runAsNonRoot], reason: r, owner: TBD, expires: 2026-06-10 }
+  - { id: gone, scope: { namespace: shop }, controls: [hostPorts], reason: r, owner: team, expires: 2027-01-01 }
+`;
+
 /** Every finding of every registered step on a snapshot that triggers each of them. */
 async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
   const since = new Date(NOW.getTime() - 45 * 86_400_000).toISOString().slice(0, 10);
@@ -54,7 +65,7 @@ async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
   const options: StepOptions = { namespaces: [], exclude: [], settings: {}, now: NOW };
   const ctx: StepContext = {
     snapshot: snap,
-    assessment: assess(snap, { now: NOW }),
+    assessment: assess(snap, { now: NOW, exceptions: parseExceptions(REGISTER, 'exceptions.yaml') }),
     reader: offline,
     options,
     signal: new AbortController().signal,
