@@ -7,11 +7,13 @@ import { networkDefaultDeny } from './network-default-deny.js';
 import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
+import { saTokens } from './sa-tokens.js';
 
 export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
   psaEnforce,
   networkDefaultDeny,
+  saTokens,
   psaMigrate,
 ] as unknown as Step<never>[];
 

@@ -133,6 +133,20 @@ const CATALOG: readonly Control[] = [
     'Give the workload its own ServiceAccount, so permissions granted to it are not shared.',
   ),
   c(
+    'KH-SA-TOKEN-EVIDENCE',
+    'info',
+    4,
+    'Evidence of Kubernetes API use, and the token decision it leads to (step finding of `sa-tokens`)',
+    'Check the evidence; flip a decision by deselecting its change, or pass --audit-log FILE for the requests each account made.',
+  ),
+  c(
+    'KH-SA-AUDIT-LOG',
+    'low',
+    4,
+    'Audit log lines that are not audit events were skipped (step finding of `sa-tokens`)',
+    'Pass the API server audit log itself (JSON lines, --audit-log-format=json), plain or gzipped; skipped lines are not evidence.',
+  ),
+  c(
     'KH-RBAC-CLUSTER-ADMIN',
     'critical',
     4,

@@ -194,7 +194,7 @@ export function workloadEvidence(w: Workload, input: EvidenceInput): WorkloadEvi
     use = 'no';
     summary = audit
       ? `no binding, no requests ${windowText(audit)}`
-      : 'no binding, no known controller, no projected token (no audit log given: --audit-log FILE adds the requests each ServiceAccount made)';
+      : 'no binding, no known controller, no projected token';
   }
   return {
     kind: w.kind,

@@ -3,7 +3,8 @@
  * every registered step reports every control it can, each finding's severity is the catalog's. (psa-warn-audit
  * used to report KH-UNKNOWN as medium; the catalog says high.)
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ClusterReader } from '../../../src/cluster/types.js';
@@ -51,7 +52,18 @@ async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
     ],
     workloads: [workload('Deployment', 'shop', 'legacy', rootSpec(), { pods: 1 })],
   });
-  const options: StepOptions = { namespaces: [], exclude: [], settings: {}, now: NOW };
+  // sa-tokens reports the audit log's bad lines: a log with one event and one bad line.
+  const auditLog = join(mkdtempSync(join(tmpdir(), 'kh-sev-')), 'audit.log');
+  writeFileSync(
+    auditLog,
+    `${JSON.stringify({ kind: 'Event', stage: 'ResponseComplete', verb: 'get', user: { username: 'u' } })}\nnot an event\n`,
+  );
+  const options: StepOptions = {
+    namespaces: [],
+    exclude: [],
+    settings: { 'sa-tokens.auditLog': auditLog },
+    now: NOW,
+  };
   const ctx: StepContext = {
     snapshot: snap,
     assessment: assess(snap, { now: NOW }),
