@@ -7,6 +7,7 @@ import { networkDefaultDeny } from './network-default-deny.js';
 import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
+import { rbacReview } from './rbac-review.js';
 import { saTokens } from './sa-tokens.js';
 
 export const STEPS: readonly Step<never>[] = [
@@ -14,6 +15,7 @@ export const STEPS: readonly Step<never>[] = [
   psaEnforce,
   networkDefaultDeny,
   saTokens,
+  rbacReview,
   psaMigrate,
 ] as unknown as Step<never>[];
 

@@ -13,7 +13,16 @@ import { assess } from '../../../src/policy/assess.js';
 import { control } from '../../../src/policy/controls.js';
 import { STEPS } from '../../../steps/index.js';
 import { WARN_AUDIT_SINCE } from '../../../steps/kit/annotations.js';
-import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import {
+  binding,
+  container,
+  NOW,
+  ns,
+  restrictedSpec,
+  role,
+  snapshot,
+  workload,
+} from '../../fixtures/snapshots/builder.js';
 
 const STEPS_DIR = new URL('../../../steps/', import.meta.url).pathname;
 
@@ -51,6 +60,14 @@ async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
       ns('ghost', {}, { synthesized: true }),
     ],
     workloads: [workload('Deployment', 'shop', 'legacy', rootSpec(), { pods: 1 })],
+    // rbac-review: a bound user with requests in the audit log below (narrowed), one without (unused).
+    roles: [role('ClusterRole', 'viewer', [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }])],
+    bindings: [
+      binding('ClusterRoleBinding', 'viewers', { kind: 'ClusterRole', name: 'viewer' }, [
+        { kind: 'User', name: 'u' },
+        { kind: 'User', name: 'idle' },
+      ]),
+    ],
   });
   // sa-tokens reports the audit log's bad lines: a log with one event and one bad line.
   const auditLog = join(mkdtempSync(join(tmpdir(), 'kh-sev-')), 'audit.log');
