@@ -97,6 +97,18 @@ async function canI(ns: string, account: string): Promise<string> {
   return r.stdout.trim();
 }
 
+async function canIDo(ns: string, account: string, what: [string, string]): Promise<string> {
+  const r = await kubectlRaw([
+    'auth',
+    'can-i',
+    ...what,
+    '-n',
+    ns,
+    `--as=system:serviceaccount:${ns}:${account}`,
+  ]);
+  return r.stdout.trim();
+}
+
 describeCluster('sa-tokens on the real control plane', () => {
   let state: string;
   let kubeconfig: string;
@@ -268,6 +280,48 @@ ${deployment('web', 'web')}`,
     expect(seen.changes.find((c) => c.id.endsWith('/quiet'))?.reason).toContain(
       'no binding, no requests in the audit log',
     );
+
+    // rbac-review: talker is bound to `edit`; its narrowed Role allows what it did (list configmaps) and no more,
+    // and the API server accepts the artifact.
+    await kubectl([
+      'create',
+      'rolebinding',
+      'talker-edit',
+      '-n',
+      ns,
+      '--clusterrole=edit',
+      `--serviceaccount=${ns}:talker`,
+    ]);
+    const reviewDir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    const reviewed = await runCli(
+      [
+        'plan',
+        '-n',
+        ns,
+        '--step',
+        'rbac-review',
+        '--audit-log',
+        auditLog as string,
+        '--out',
+        reviewDir,
+        '--kubeconfig',
+        kubeconfig,
+      ],
+      { env: env() },
+    );
+    expect(reviewed.code, reviewed.stderr).toBe(ExitCode.ok);
+    const review = readPlanDir(reviewDir);
+    const proposal = review.changes.find((c) => c.id === `rbac-review/narrowed/${ns}/talker`);
+    expect(proposal?.kind).toBe('manual');
+    expect(proposal?.reason).toContain(`RoleBinding ${ns}/talker-edit`);
+    const artifact = join(reviewDir, proposal?.artifact?.file as string);
+    await kubectl(['apply', '--dry-run=server', '-f', artifact]);
+    await kubectl(['apply', '-f', artifact]);
+    await kubectl(['delete', 'rolebinding', 'talker-edit', '-n', ns]);
+    expect(await canIDo(ns, 'talker', ['list', 'configmaps'])).toBe('yes');
+    expect(await canIDo(ns, 'talker', ['get', 'secrets'])).toBe('no');
+    // Nothing was written by kube-harden: the only binding of talker is the one applied by hand above.
+    expect(review.changes.every((c) => c.kind === 'manual')).toBe(true);
 
     // A file that is not an audit log: a clear input error, exit 6.
     const bad = await runCli(
