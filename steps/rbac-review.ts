@@ -13,9 +13,9 @@
  */
 
 import { toYaml } from '../src/engine/normalize.js';
-import type { Change, Step, StepFinding } from '../src/engine/types.js';
+import type { Change, Step, StepFinding, StepOptions } from '../src/engine/types.js';
 import { inScope } from '../src/inventory/scope.js';
-import type { BindingInfo, PolicyRule, Subject } from '../src/inventory/types.js';
+import type { BindingInfo, PolicyRule, Snapshot, Subject } from '../src/inventory/types.js';
 import type { KubeObject } from '../src/k8s/types.js';
 import { describeSubject, rbacAccessFindings, rbacFindings } from '../src/policy/rbac.js';
 import { requestsText, serviceAccountUser, windowText } from '../src/policy/sa/audit-log.js';
@@ -101,6 +101,44 @@ export function narrowedObjects(p: NarrowedProposal): KubeObject[] {
   return out;
 }
 
+/**
+ * Token hygiene: long-lived ServiceAccount token Secrets in scope (legacy tokens never expire; TokenRequest and
+ * projected tokens do), with what the API server's legacy-token tracking says about their use.
+ */
+function tokenHygiene(snapshot: Snapshot, options: StepOptions): StepFinding[] {
+  const facts = snapshot.serviceAccountFacts;
+  if (!facts) return [];
+  const out: StepFinding[] = [];
+  if (facts.unreadable) {
+    const where = facts.unreadable.namespaces.length
+      ? `in ${facts.unreadable.namespaces.join(', ')}`
+      : 'cluster-wide';
+    out.push(
+      finding(
+        'KH-UNKNOWN',
+        { kind: 'Resource', name: 'secrets' },
+        `ServiceAccount token Secrets could not be listed ${where} (${facts.unreadable.reason}): long-lived tokens there are unknown (unknown is not compliant)`,
+      ),
+    );
+  }
+  for (const t of facts.legacyTokens) {
+    if (!inScope(options, t.namespace)) continue;
+    const use = t.invalidSince
+      ? `invalidated as unused since ${t.invalidSince} (the controller-manager deletes it after another period)`
+      : t.lastUsed
+        ? `last used ${t.lastUsed}`
+        : 'no use recorded (tracking labels a token when it is used, since Kubernetes 1.28)';
+    out.push(
+      finding(
+        'KH-SA-LEGACY-TOKEN',
+        { kind: 'Secret', namespace: t.namespace, name: t.name },
+        `a long-lived token of ServiceAccount ${t.namespace}/${t.serviceAccount ?? '?'}${t.created ? `, created ${t.created.slice(0, 10)}` : ''}: ${use} — it never expires; move its users to short-lived tokens (kubectl create token, projected volumes with an audience) and delete it`,
+      ),
+    );
+  }
+  return out;
+}
+
 export const rbacReview: Step<RbacReviewFacts> = {
   id: 'rbac-review',
   phase: 4,
@@ -123,6 +161,7 @@ export const rbacReview: Step<RbacReviewFacts> = {
     const findings: StepFinding[] = [...rbacFindings(input), ...rbacAccessFindings(input)].map((f) =>
       finding(f.control, f.target, f.message),
     );
+    findings.push(...tokenHygiene(snapshot, options));
     const audit = await auditLogOf(options, ctx.signal);
     const facts: RbacReviewFacts = { proposals: [], reviewed: scoped.length };
     if (!audit) return { facts, findings };
@@ -235,7 +274,7 @@ export const rbacReview: Step<RbacReviewFacts> = {
         facts.audit
           ? `The audit log ${facts.audit.file} (${facts.audit.events} event(s)${facts.audit.from ? `, ${facts.audit.from} → ${facts.audit.to}` : ''}) shows what each bound subject really did: the narrowed roles allow exactly that.`
           : 'Pass --audit-log FILE to derive narrowed roles from the requests each subject made.'
-      }`,
+      } Legacy token Secrets never expire: they are listed as findings (metadata only; their values are never read out). A token used outside the cluster should be a short-lived one requested for its own audience (TokenRequest, or a projected volume with an audience and automountServiceAccountToken: false), so it is useless against the API server.`,
       impact: `${changes.length} narrowed role proposal(s), as files for review. Nothing is written to the cluster: no role or binding is created, changed or deleted by kube-harden.`,
       rollback:
         'Nothing to roll back: manual proposals only. If you applied a narrowed role, delete it with kubectl.',

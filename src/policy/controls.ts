@@ -147,6 +147,13 @@ const CATALOG: readonly Control[] = [
     'Pass the API server audit log itself (JSON lines, --audit-log-format=json), plain or gzipped; skipped lines are not evidence.',
   ),
   c(
+    'KH-SA-LEGACY-TOKEN',
+    'medium',
+    4,
+    'Long-lived ServiceAccount token Secret (step finding of `rbac-review`)',
+    'Move its users to short-lived tokens (TokenRequest, projected volumes), then delete the Secret.',
+  ),
+  c(
     'KH-RBAC-CLUSTER-ADMIN',
     'critical',
     4,

@@ -134,4 +134,30 @@ describe('rbac-review', () => {
       expect(outsideTargets(planned, rbacReview.targets, undefined)).toBeUndefined();
     }
   });
+
+  it('token hygiene: legacy token Secrets in scope are findings with their use; unreadable ones are unknown', async () => {
+    const snap = fixture();
+    snap.serviceAccountFacts = {
+      legacyTokens: [
+        {
+          namespace: 'ci',
+          name: 'ci-token',
+          serviceAccount: 'ci-deployer',
+          created: '2023-01-02T03:04:05Z',
+          lastUsed: '2026-05-30',
+        },
+        { namespace: 'shop', name: 'old', serviceAccount: 'cart', invalidSince: '2026-01-01' },
+      ],
+      unreadable: { namespaces: ['data'], reason: 'Forbidden' },
+    };
+    const { findings } = await run(snap, {}, ['ci', 'data']);
+    const tokens = findings.filter((f) => f.control === 'KH-SA-LEGACY-TOKEN');
+    expect(tokens.map((f) => `${f.target.namespace}/${f.target.name}`)).toEqual(['ci/ci-token']);
+    expect(tokens[0]?.message).toContain(
+      'a long-lived token of ServiceAccount ci/ci-deployer, created 2023-01-02: last used 2026-05-30',
+    );
+    expect(findings.find((f) => f.control === 'KH-UNKNOWN')?.message).toContain(
+      'could not be listed in data (Forbidden)',
+    );
+  });
 });

@@ -60,6 +60,11 @@ async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
       ns('ghost', {}, { synthesized: true }),
     ],
     workloads: [workload('Deployment', 'shop', 'legacy', rootSpec(), { pods: 1 })],
+    // rbac-review: a legacy token, and a namespace whose token Secrets could not be listed.
+    serviceAccountFacts: {
+      legacyTokens: [{ namespace: 'shop', name: 'old-token', serviceAccount: 'legacy' }],
+      unreadable: { namespaces: ['hidden'], reason: 'Forbidden' },
+    },
     // rbac-review: a bound user with requests in the audit log below (narrowed), one without (unused).
     roles: [role('ClusterRole', 'viewer', [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }])],
     bindings: [
