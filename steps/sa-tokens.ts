@@ -18,6 +18,7 @@ import { inScope } from '../src/inventory/scope.js';
 import type { ManagedBy, Workload, WorkloadKind } from '../src/inventory/types.js';
 import { Kinds, resourceName } from '../src/k8s/kinds.js';
 import type { AccessCheck, KubeObject, ObjectRef } from '../src/k8s/types.js';
+import { matchesGlob } from '../src/policy/config.js';
 import { type AuditSummary, auditLogOnce } from '../src/policy/sa/audit-log.js';
 import { type NamespaceTokenPlan, planTokens, type WorkloadTokenPlan } from '../src/policy/sa/tokens.js';
 import { SYSTEM_NAMES } from '../src/policy/tiers.js';
@@ -138,12 +139,14 @@ export const saTokens: Step<SaTokensFacts> = {
         checks.push(c);
       }
     };
+    const system = (name: string) => SYSTEM_NAMES.some((g) => matchesGlob(g, name));
     for (const n of snapshot.namespaces) {
-      if (!inScope(options, n.name)) continue;
+      if (!inScope(options, n.name) || system(n.name)) continue;
       add({ verb: 'patch', group: '', resource: 'serviceaccounts', namespace: n.name });
     }
     for (const w of snapshot.workloads) {
-      if (!inScope(options, w.namespace) || w.kind === 'Pod' || w.kind === 'Job') continue;
+      if (!inScope(options, w.namespace) || system(w.namespace) || w.kind === 'Pod' || w.kind === 'Job')
+        continue;
       const info = Kinds[w.kind];
       add({ verb: 'patch', group: info.group, resource: info.resource, namespace: w.namespace });
     }

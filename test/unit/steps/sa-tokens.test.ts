@@ -248,4 +248,13 @@ describe('sa-tokens', () => {
       /never sets field automountServiceAccountToken to true/,
     );
   });
+
+  it('permissions: patch ServiceAccounts and workload kinds in scope, never in system namespaces', () => {
+    const checks = saTokens.permissions({ namespaces: [], exclude: [], settings: {}, now: NOW }, payments());
+    expect(checks).toEqual([
+      { verb: 'patch', group: '', resource: 'serviceaccounts', namespace: 'payments' },
+      { verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'payments' },
+      { verb: 'patch', group: 'apps', resource: 'statefulsets', namespace: 'payments' },
+    ]);
+  });
 });
