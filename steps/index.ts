@@ -8,11 +8,15 @@ import { networkDefaultDeny } from './network-default-deny.js';
 import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
+import { rbacReview } from './rbac-review.js';
+import { saTokens } from './sa-tokens.js';
 
 export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
   psaEnforce,
   networkDefaultDeny,
+  saTokens,
+  rbacReview,
   exceptionsReview,
   psaMigrate,
 ] as unknown as Step<never>[];

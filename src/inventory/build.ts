@@ -10,6 +10,7 @@ import { type KindInfo, Kinds, resourceName } from '../k8s/kinds.js';
 import type { KubeObject, OwnerReference } from '../k8s/types.js';
 import { labelSelectorOf, NetworkFactsCollector, workloadSelector } from './network-facts.js';
 import { projectPodSpec, securityAnnotations, TemplateInterner } from './project.js';
+import { collectServiceAccountFacts, type ServiceAccountFacts } from './sa-facts.js';
 import {
   type AdmissionPolicyInfo,
   type BindingInfo,
@@ -363,6 +364,21 @@ export async function buildSnapshot(
   };
 
   const tasks: Array<Promise<unknown>> = [facts.start()];
+  // Phase 4's token facts (Snapshot.serviceAccountFacts): legacy token Secrets, metadata only.
+  let saFacts: ServiceAccountFacts | undefined;
+  tasks.push(
+    collectServiceAccountFacts({
+      reader,
+      only,
+      ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onPage: () => {
+        pages++;
+      },
+    }).then((f) => {
+      saFacts = f;
+    }),
+  );
   const nsOk = collect(
     Kinds.Namespace,
     (item) => {
@@ -733,6 +749,7 @@ export async function buildSnapshot(
   if (serverVersion) snapshot.serverVersion = serverVersion;
   if (dns) snapshot.dns = dns;
   snapshot.network = network;
+  if (saFacts) snapshot.serviceAccountFacts = saFacts;
   return snapshot;
 }
 

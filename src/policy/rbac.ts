@@ -220,3 +220,63 @@ export function rbacFindings(input: RbacInput): Finding[] {
   }
   return findings;
 }
+
+// ---- Phase 4 review additions (rbac-review): node proxy and exec into pods --------------------------------------
+
+function grantsSubresource(rule: PolicyRule, resource: string, verbs: readonly string[]): boolean {
+  return (
+    has(rule.verbs, ...verbs, '*') &&
+    (rule.resources ?? []).some((r) => r === resource || r === '*' || r === `${resource.split('/')[0]}/*`) &&
+    has(groupsOf(rule), '', '*')
+  );
+}
+
+/**
+ * - KH-RBAC-NODES-PROXY: a binding whose role allows `nodes/proxy` (get/create/…: the kubelet API, which bypasses
+ *   audit and admission — rbac-good-practices).
+ * - KH-RBAC-PODS-EXEC: `create` (or get, for WebSocket clients) on `pods/exec` or `pods/attach`.
+ * Same scope and exclusions as `rbacFindings` (defaults, `system:masters`, bindings reported as cluster-admin).
+ */
+export function rbacAccessFindings(input: RbacInput): Finding[] {
+  const findings: Finding[] = [];
+  const roles = new Map<string, RoleInfo>();
+  for (const r of input.roles) roles.set(key(r.kind, r.kind === 'Role' ? r.namespace : undefined, r.name), r);
+  for (const b of input.bindings) {
+    if (b.labels[BOOTSTRAP_LABEL] === 'rbac-defaults') continue;
+    const subjects = b.subjects.filter((s) => !(s.kind === 'Group' && s.name === MASTERS));
+    if (subjects.length === 0) continue;
+    const role = roles.get(
+      key(b.roleRef.kind, b.roleRef.kind === 'Role' ? b.namespace : undefined, b.roleRef.name),
+    );
+    if (!role || role.rules.some(isAdminRule)) continue;
+    const target: Target = { kind: b.kind, name: b.name };
+    if (b.kind === 'RoleBinding' && b.namespace) target.namespace = b.namespace;
+    const who = subjects.map((s) => describeSubject(s, b.namespace)).join(', ');
+    const where = b.kind === 'ClusterRoleBinding' ? 'cluster-wide' : `in namespace ${b.namespace ?? '?'}`;
+    const roleName = `${b.roleRef.kind} ${b.roleRef.name}`;
+    if (
+      role.rules.some((r) =>
+        grantsSubresource(r, 'nodes/proxy', ['get', 'create', 'update', 'patch', 'delete']),
+      )
+    )
+      findings.push(
+        makeFinding(
+          'KH-RBAC-NODES-PROXY',
+          target,
+          `grants nodes/proxy ${where} (${roleName}) to ${who}: the kubelet API, unaudited`,
+        ),
+      );
+    const exec = ['pods/exec', 'pods/attach'].filter((res) =>
+      role.rules.some((r) => grantsSubresource(r, res, ['create', 'get'])),
+    );
+    if (exec.length)
+      findings.push(
+        makeFinding(
+          'KH-RBAC-PODS-EXEC',
+          target,
+          `grants ${exec.join(', ')} ${where} (${roleName}) to ${who}`,
+        ),
+      );
+  }
+  return findings;
+}

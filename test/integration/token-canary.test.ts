@@ -13,7 +13,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ExitCode } from '../../src/errors.js';
-import { clusterInfo, describeCluster, freshNamespace } from '../cluster/harness.js';
+import {
+  applyYaml,
+  clusterInfo,
+  describeCluster,
+  freshNamespace,
+  kubectl,
+  kubectlJson,
+  waitFor,
+} from '../cluster/harness.js';
 import { type CliResult, runCli } from '../support/cli.js';
 import { execKubeconfig, serviceAccountToken, tokenKubeconfig } from '../support/identities.js';
 
@@ -179,4 +187,39 @@ describeCluster('token canary (live)', () => {
     for (const f of forms) expect(r.stdout + r.stderr).not.toContain(f);
     expect(filesContaining(sandbox, forms)).toEqual([]);
   });
+
+  it('a legacy ServiceAccount token Secret: listed for rbac-review (metadata only), its token in no output and no file', async () => {
+    // The controller-manager's token controller fills the Secret with a long-lived token of `legacy`.
+    await kubectl(['create', 'serviceaccount', 'legacy', '-n', ns]);
+    await applyYaml(
+      `apiVersion: v1
+kind: Secret
+metadata:
+  name: legacy-token
+  annotations: {kubernetes.io/service-account.name: legacy}
+type: kubernetes.io/service-account-token
+`,
+      ns,
+    );
+    const filled = await waitFor(
+      async () =>
+        (await kubectlJson<{ data?: { token?: string } }>(['get', 'secret', 'legacy-token', '-n', ns])).data
+          ?.token,
+      { what: 'the legacy token filled by the controller-manager', timeoutMs: 60_000 },
+    );
+    const legacy = Buffer.from(filled, 'base64').toString('utf8');
+    const k = ['--kubeconfig', kubeconfig];
+    const plan = join(sandbox, 'plan-rbac');
+    const r = await run('plan rbac-review', ['plan', '-n', ns, '--step', 'rbac-review', '--out', plan, ...k]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = await run('report legacy', ['report', '-n', ns, '-o', 'json', ...k]);
+    expect([0, 7]).toContain(report.code);
+    // The finding is there (the list really ran and saw the Secret).
+    expect(readFileSync(join(plan, 'plan.json'), 'utf8')).toContain(
+      `a long-lived token of ServiceAccount ${ns}/legacy`,
+    );
+    const forms = [...needles(legacy), filled];
+    for (const out of [r, report]) for (const f of forms) expect(out.stdout + out.stderr).not.toContain(f);
+    expect(filesContaining(sandbox, forms)).toEqual([]);
+  }, 120_000);
 });

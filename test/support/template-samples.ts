@@ -12,6 +12,26 @@ export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
     namespace: 'shop',
     purpose: 'default-deny',
   },
+  'rbac/narrowed-clusterrole.yaml': {
+    name: 'kube-harden-narrowed:shop:cart',
+    subject: 'system:serviceaccount:shop:cart',
+    window: '2026-06-01T10:00:00Z/2026-06-02T10:00:00Z',
+  },
+  'rbac/narrowed-clusterrolebinding.yaml': {
+    name: 'kube-harden-narrowed:shop:cart',
+    subject: 'system:serviceaccount:shop:cart',
+  },
+  'rbac/narrowed-role.yaml': {
+    name: 'kube-harden-narrowed:shop:cart',
+    namespace: 'shop',
+    subject: 'system:serviceaccount:shop:cart',
+    window: '2026-06-01T10:00:00Z/2026-06-02T10:00:00Z',
+  },
+  'rbac/narrowed-rolebinding.yaml': {
+    name: 'kube-harden-narrowed:shop:cart',
+    namespace: 'shop',
+    subject: 'system:serviceaccount:shop:cart',
+  },
   'psa/namespace-enforce.yaml': {
     name: 'shop',
     level: 'baseline',

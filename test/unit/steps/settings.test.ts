@@ -33,6 +33,7 @@ describe('the declarations', () => {
       'network-default-deny.sameNamespace',
       'network-default-deny.includeInfrastructure',
       'network-default-deny.forceSystemNamespaces',
+      'sa-tokens.auditLog',
       'exceptions-review.within',
       'psa-migrate.target',
     ]);

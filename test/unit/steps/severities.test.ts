@@ -3,7 +3,8 @@
  * every registered step reports every control it can, each finding's severity is the catalog's. (psa-warn-audit
  * used to report KH-UNKNOWN as medium; the catalog says high.)
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ClusterReader } from '../../../src/cluster/types.js';
@@ -13,7 +14,16 @@ import { control } from '../../../src/policy/controls.js';
 import { parseExceptions } from '../../../src/policy/exceptions.js';
 import { STEPS } from '../../../steps/index.js';
 import { WARN_AUDIT_SINCE } from '../../../steps/kit/annotations.js';
-import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import {
+  binding,
+  container,
+  NOW,
+  ns,
+  restrictedSpec,
+  role,
+  snapshot,
+  workload,
+} from '../../fixtures/snapshots/builder.js';
 
 const STEPS_DIR = new URL('../../../steps/', import.meta.url).pathname;
 
@@ -61,8 +71,32 @@ async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
       ns('ghost', {}, { synthesized: true }),
     ],
     workloads: [workload('Deployment', 'shop', 'legacy', rootSpec(), { pods: 1 })],
+    // rbac-review: a legacy token, and a namespace whose token Secrets could not be listed.
+    serviceAccountFacts: {
+      legacyTokens: [{ namespace: 'shop', name: 'old-token', serviceAccount: 'legacy' }],
+      unreadable: { namespaces: ['hidden'], reason: 'Forbidden' },
+    },
+    // rbac-review: a bound user with requests in the audit log below (narrowed), one without (unused).
+    roles: [role('ClusterRole', 'viewer', [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }])],
+    bindings: [
+      binding('ClusterRoleBinding', 'viewers', { kind: 'ClusterRole', name: 'viewer' }, [
+        { kind: 'User', name: 'u' },
+        { kind: 'User', name: 'idle' },
+      ]),
+    ],
   });
-  const options: StepOptions = { namespaces: [], exclude: [], settings: {}, now: NOW };
+  // sa-tokens reports the audit log's bad lines: a log with one event and one bad line.
+  const auditLog = join(mkdtempSync(join(tmpdir(), 'kh-sev-')), 'audit.log');
+  writeFileSync(
+    auditLog,
+    `${JSON.stringify({ kind: 'Event', stage: 'ResponseComplete', verb: 'get', user: { username: 'u' } })}\nnot an event\n`,
+  );
+  const options: StepOptions = {
+    namespaces: [],
+    exclude: [],
+    settings: { 'sa-tokens.auditLog': auditLog },
+    now: NOW,
+  };
   const ctx: StepContext = {
     snapshot: snap,
     assessment: assess(snap, { now: NOW, exceptions: parseExceptions(REGISTER, 'exceptions.yaml') }),
