@@ -31,7 +31,8 @@ import {
 } from './exceptions.js';
 import { cmp, compareFindings, type Finding, makeFinding, type Target, targetNamespace } from './findings.js';
 import { isMutableTag, parseImage } from './images.js';
-import { dnsTarget, type NetworkPosture, networkPosture } from './network.js';
+import { clusterDnsOf } from './netpol/snapshot.js';
+import { type NetworkPosture, networkPosture } from './network.js';
 import {
   type CheckViolation,
   compareLevels,
@@ -446,21 +447,9 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     if (labels.tier === 'control-plane' || w.labels.tier === 'control-plane')
       systemNamespaces.add(w.namespace);
   }
-  const dns = dnsTarget(
-    snapshot.dns,
-    snapshot.dns ? nsInfos.get(snapshot.dns.namespace)?.labels : undefined,
-    snapshot.workloads.flatMap((w) =>
-      w.template
-        ? [
-            {
-              namespace: w.namespace,
-              labels: w.template.metadata.labels ?? {},
-              ports: w.template.spec.containers.flatMap((c) => c.ports ?? []),
-            },
-          ]
-        : [],
-    ),
-  );
+  // The cluster DNS as the default-deny planner resolves it: dnsEgress is judged against the pods and pod ports
+  // its allow names.
+  const { resolution: dnsResolution, target: dns } = clusterDnsOf(snapshot);
   const evalsByNs = new Map<string, WorkloadEval[]>();
   for (const ev of evals) {
     const list = evalsByNs.get(ev.w.namespace);
@@ -587,10 +576,12 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
           makeFinding(
             'KH-NET-NO-DNS-EGRESS',
             nsTarget,
-            `egress is denied, but no policy allows DNS (UDP and TCP ${dns.ports
-              .map((p) => p.port)
-              .filter((p, i, a) => a.indexOf(p) === i)
-              .join('/')}) to the ${dns.namespace} DNS pods`,
+            dns
+              ? `egress is denied, but no policy allows DNS (UDP and TCP ${dns.ports
+                  .map((p) => p.port)
+                  .filter((p, i, a) => a.indexOf(p) === i)
+                  .join('/')}) to the ${dns.namespace} DNS pods`
+              : `egress is denied, and whether DNS is allowed is unknown: ${dnsResolution.ok ? 'the cluster DNS could not be resolved' : dnsResolution.reason}`,
           ),
         );
       }

@@ -14,5 +14,10 @@ export { type DnsResolution, dnsTargetOf, type NodeLocalDns, nodeLocalDns, resol
 export { isOwnPolicy, type NetpolPlan, planNetworkPolicies } from './plan.js';
 export { type PodPort, targetPorts, workloadSelector } from './ports.js';
 export { MANAGED_BY, NAME_PREFIX, policyName } from './shapes.js';
-export { type NetpolExtras, netpolInputFromSnapshot, podGroupsFromWorkloads } from './snapshot.js';
+export {
+  clusterDnsOf,
+  type NetpolExtras,
+  netpolInputFromSnapshot,
+  podGroupsFromWorkloads,
+} from './snapshot.js';
 export type * from './types.js';
