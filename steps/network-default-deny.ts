@@ -14,6 +14,7 @@ import {
   type NamespacePlan,
   type NetpolPlan,
   netpolInputFromSnapshot,
+  noEffectWarning,
   type PolicyPurpose,
   planNetworkPolicies,
   type SameNamespace,
@@ -242,17 +243,16 @@ export const networkDefaultDeny: Step<NetworkDenyFacts> = {
     const namespaces = new Set(changes.map((c) => (c.kind === 'apply' ? c.target.namespace : undefined)));
     const loud = cniNote(facts.plan);
     const warnings = facts.plan.warnings.length ? ` ${facts.plan.warnings.join(' ')}` : '';
+    const warning = noEffectWarning(facts.plan.cni);
     return {
-      why: `Without a default deny every pod accepts traffic from and sends traffic to anywhere. Each namespace in scope gets a deny for every direction no existing all-pods policy denies, plus allows for DNS (the pods behind the cluster DNS Service, on their real ports), the API server (for workloads that use it), ingress controllers, admission webhooks, monitoring and same-namespace traffic (${facts.sameNamespace}). Existing policies are never changed.${
-        loud
-          ? ` WARNING: the policies ${NO_EFFECT_NOTE} (CNI: ${facts.plan.cni.cni}); until then this phase is not done.`
-          : ''
-      }${warnings}`,
+      why: `${warning ? `WARNING: ${warning}. ` : ''}Without a default deny every pod accepts traffic from and sends traffic to anywhere. Each namespace in scope gets a deny for every direction no existing all-pods policy denies, plus allows for DNS (the pods behind the cluster DNS Service, on their real ports), the API server (for workloads that use it), ingress controllers, admission webhooks, monitoring and same-namespace traffic (${facts.sameNamespace}). Existing policies are never changed.${warnings}`,
       impact: `${changes.length} NetworkPolicy object(s) in ${namespaces.size} namespace(s). Traffic not allowed above is dropped${loud ? ' once the CNI enforces NetworkPolicy' : ''}: calls to Services in other namespaces and to the internet stop unless allowed. Infrastructure namespaces are ${facts.skipped.some((s) => s.tier === 'infrastructure') ? 'left out (--netpol-include-infrastructure yes)' : 'included when in scope'}; system namespaces are never denied unless forced.`,
       rollback:
         'kube-harden undo RUN_ID deletes the NetworkPolicies this run created (and restores any it updated); traffic flows as before at once.',
     };
   },
+
+  noEffect: (assessment) => assessment.cni.noEffect,
 
   async verify(_ctx, applied): Promise<Verification> {
     const n = applied.filter((a) => a.change.kind === 'apply').length;

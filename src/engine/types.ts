@@ -131,6 +131,11 @@ export interface Step<Facts = unknown> {
   propose(facts: Facts, options: StepOptions): Change[];
   explain(facts: Facts, changes: Change[]): Explanation;
   verify?(ctx: StepContext, applied: AppliedChange[]): Promise<Verification>;
+  /**
+   * Why the step's changes cannot take effect on this cluster yet (e.g. the CNI does not enforce NetworkPolicy),
+   * or undefined. While it says so, the wizard never shows the phase done (status `no effect`) and shows why.
+   */
+  noEffect?(assessment: Assessment): string | undefined;
 }
 
 export type PreviewStatus = 'ok' | 'unavailable' | 'offline';

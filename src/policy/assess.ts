@@ -31,6 +31,7 @@ import {
 } from './exceptions.js';
 import { cmp, compareFindings, type Finding, makeFinding, type Target, targetNamespace } from './findings.js';
 import { isMutableTag, parseImage } from './images.js';
+import { detectCni, noEffectWarning } from './netpol/cni.js';
 import { clusterDnsOf } from './netpol/snapshot.js';
 import { type NetworkPosture, networkPosture } from './network.js';
 import {
@@ -138,6 +139,11 @@ export interface CniStatus {
     enforcesNetworkPolicy: boolean | 'unknown';
   }>;
   reason: string;
+  /**
+   * While the CNI is not known to enforce NetworkPolicy (not enforcing, or unknown): the loud sentence that
+   * NetworkPolicies have no effect yet and phase 3 is not done.
+   */
+  noEffect?: string;
 }
 
 export interface Assessment {
@@ -593,17 +599,29 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
 
   const cni = cniStatus(snapshot, unknownFor(['daemonsets.apps'], 'kube-system'));
   for (const p of cni.plugins) {
-    const target: Target = { kind: 'DaemonSet', namespace: p.namespace, name: p.workload };
+    const target: Target = p.workload
+      ? { kind: 'DaemonSet', namespace: p.namespace, name: p.workload }
+      : { kind: 'Cluster', name: 'cni' };
     if (p.enforcesNetworkPolicy === true) {
       findings.push(makeFinding('KH-NET-CNI', target, `CNI ${p.name} enforces NetworkPolicy`));
     } else if (p.enforcesNetworkPolicy === false && cni.status === 'not-enforcing') {
       findings.push(
-        makeFinding('KH-NET-CNI-NO-NETPOL', target, `CNI ${p.name} does not enforce NetworkPolicy`),
+        makeFinding(
+          'KH-NET-CNI-NO-NETPOL',
+          target,
+          `CNI ${p.name} does not enforce NetworkPolicy${cni.noEffect ? `. ${cni.noEffect}` : ''}`,
+        ),
       );
     }
   }
   if (cni.status === 'unknown')
-    findings.push(makeFinding('KH-NET-CNI-UNKNOWN', { kind: 'Cluster', name: 'cni' }, cni.reason));
+    findings.push(
+      makeFinding(
+        'KH-NET-CNI-UNKNOWN',
+        { kind: 'Cluster', name: 'cni' },
+        `${cni.reason}${cni.noEffect ? `. ${cni.noEffect}` : ''}`,
+      ),
+    );
 
   const registryUse: RegistryUse[] = [...registries.entries()]
     .sort(([a], [b]) => cmp(a, b))
@@ -799,6 +817,48 @@ function blockersAt(evals: readonly WorkloadEval[], level: PssLevel, withExcepti
 }
 
 function cniStatus(snapshot: Snapshot, daemonSetsUnknown: boolean): CniStatus {
+  const status = snapshot.network
+    ? cniFromFacts(snapshot.network)
+    : cniFromHints(snapshot, daemonSetsUnknown);
+  const noEffect = noEffectWarning({
+    cni: status.plugins.map((p) => p.name).join('+') || 'unknown',
+    enforcesNetworkPolicy:
+      status.status === 'enforcing' ? true : status.status === 'not-enforcing' ? false : 'unknown',
+  });
+  return noEffect ? { ...status, noEffect } : status;
+}
+
+/** The CNI as phase 3 detects it (`detectCni`: images, containers, flags, config hints): one verdict everywhere. */
+function cniFromFacts(network: NonNullable<Snapshot['network']>): CniStatus {
+  const v = detectCni(network.daemonSets, network.cniConfig);
+  const plugins = v.matches
+    .map((m) => ({
+      name: m.cni,
+      namespace: m.daemonSet?.namespace ?? '',
+      workload: m.daemonSet?.name ?? '',
+      enforcesNetworkPolicy: m.enforces,
+    }))
+    .sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.workload, b.workload) || cmp(a.name, b.name));
+  const evidence = v.evidence.join('; ');
+  const status =
+    v.enforcesNetworkPolicy === true
+      ? 'enforcing'
+      : v.enforcesNetworkPolicy === false
+        ? 'not-enforcing'
+        : 'unknown';
+  const verdict =
+    status === 'enforcing'
+      ? 'known to enforce NetworkPolicy'
+      : status === 'not-enforcing'
+        ? 'does not enforce NetworkPolicy'
+        : v.matches.length === 0
+          ? 'no known CNI found: NetworkPolicy enforcement is unknown'
+          : 'NetworkPolicy enforcement depends on its configuration';
+  return { status, plugins, reason: `${v.cni}: ${verdict} (${evidence})` };
+}
+
+/** Snapshots without network facts: the inventory's CNI hints (DaemonSet names). */
+function cniFromHints(snapshot: Snapshot, daemonSetsUnknown: boolean): CniStatus {
   const plugins = snapshot.controlPlane.cni
     .map((c) => ({
       name: c.name,

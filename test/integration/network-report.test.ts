@@ -5,7 +5,7 @@
  * a Service in another namespace whose pods answer on 5353 (named target ports), so a check against "UDP/TCP 53 to
  * kube-dns" would say false.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
