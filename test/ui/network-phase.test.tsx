@@ -17,7 +17,7 @@ afterEach(() => ui?.unmount());
 describe('phase 3 when the CNI does not enforce NetworkPolicy', () => {
   it('the phases screen and the phase detail say the policies have no effect yet', async () => {
     const { store } = await clusterStore({ seed: FLANNEL, steps: STEPS });
-    ui = renderWizard(store, { steps: STEPS, size: { columns: 160, rows: 30 } });
+    ui = renderWizard(store, { steps: STEPS, size: { columns: 240, rows: 30 } });
     const connect = await ui.waitFor('enter phases');
     // The permission preflight names each verb once, not once per namespace checked.
     expect(connect.split('create networkpolicies.networking.k8s.io').length - 1).toBe(1);
@@ -27,7 +27,7 @@ describe('phase 3 when the CNI does not enforce NetworkPolicy', () => {
     let frame = await ui.waitFor('phase 3: Default-deny NetworkPolicies');
     expect(frame).toContain('! NetworkPolicies have no effect yet: the CNI (flannel) does not');
     expect(frame).toContain('phase 3 (default-deny) is not done until it does');
-    for (const l of frame.split('\n')) expect(l.length).toBeLessThanOrEqual(160);
+    for (const l of frame.split('\n')) expect(l.length).toBeLessThanOrEqual(240);
     await ui.press('enter');
     frame = await ui.waitFor('Phase 3 · Default-deny NetworkPolicies');
     expect(frame).toContain('! NetworkPolicies have no effect yet: the CNI (flannel) does not');
