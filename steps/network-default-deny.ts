@@ -254,16 +254,65 @@ export const networkDefaultDeny: Step<NetworkDenyFacts> = {
 
   noEffect: (assessment) => assessment.cni.noEffect,
 
-  async verify(_ctx, applied): Promise<Verification> {
-    const n = applied.filter((a) => a.change.kind === 'apply').length;
-    return {
-      ok: true,
-      messages: [
-        `${n} NetworkPolicy object(s) in place. DNS was not probed: check that pods still resolve names (e.g. kubectl exec … -- nslookup kubernetes.default), or undo this run (the command is printed above).`,
-      ],
-    };
+  /**
+   * Without `--probe`: says plainly that DNS was not probed. With it: one short-lived probe Pod per namespace the
+   * run changed (templates/netpol/dns-probe-pod.yaml) resolves a name over UDP and TCP. Succeeded → ok; Failed →
+   * a problem (apply prints the undo command); never ran (Pending: no scheduler or node, image pull, …), refused
+   * or unreadable → unknown, neither ok nor a failure. The probe Pod is always deleted.
+   */
+  async verify(ctx, applied): Promise<Verification> {
+    const policies = applied.filter((a) => a.change.kind === 'apply');
+    const namespaces = [
+      ...new Set(policies.map((a) => a.change.target?.namespace).filter((n): n is string => !!n)),
+    ].sort();
+    const inPlace = `${policies.length} NetworkPolicy object(s) in place in ${namespaces.join(', ')}.`;
+    const probe = ctx.probe;
+    if (!probe)
+      return {
+        ok: true,
+        messages: [
+          `${inPlace} DNS was not probed (use --probe): check that pods still resolve names (e.g. kubectl exec … -- nslookup kubernetes.default), or undo this run.`,
+        ],
+      };
+    const messages = [inPlace];
+    let failed = false;
+    let unknown = false;
+    const stamp = Date.now().toString(36);
+    for (const namespace of namespaces) {
+      const name = `${NAME_PREFIX}dns-probe-${stamp}`;
+      const pod = renderObjectTemplate('netpol/dns-probe-pod.yaml', {
+        name,
+        namespace,
+        image: probe.image,
+        lookup: PROBE_LOOKUP,
+        deadlineSeconds: Math.max(1, Math.ceil(probe.timeoutMs / 1000)),
+      });
+      const r = await probe.run(pod, ctx.signal);
+      const where = `${namespace}: probe Pod ${name} (${probe.image})`;
+      if (r.phase === 'Succeeded') messages.push(`${where}: ${PROBE_LOOKUP} resolves over UDP and TCP.`);
+      else if (r.phase === 'Failed') {
+        failed = true;
+        messages.push(`${where}: DNS FAILED: ${r.detail}`);
+      } else {
+        unknown = true;
+        messages.push(
+          `${where}: probe could not run (${r.phase === 'NotCreated' ? 'not created' : r.phase}: ${r.detail}): DNS is unknown here.`,
+        );
+      }
+      if (!r.deleted) {
+        failed = true;
+        messages.push(
+          `${where}: could not be deleted; delete it: kubectl delete pod --namespace ${namespace} ${name}`,
+        );
+      }
+      if (ctx.signal.aborted) break;
+    }
+    return { ok: !failed && !unknown, messages, ...(unknown && !failed ? { unknown: true } : {}) };
   },
 };
+
+/** The name the DNS probe resolves (through the pod's search path: `kubernetes.default.svc.<cluster domain>`). */
+export const PROBE_LOOKUP = 'kubernetes.default';
 
 function namespaceNotes(ns: NamespacePlan): string[] {
   return [...ns.refusals.map((r) => `not proposed: ${r}`), ...ns.notes];

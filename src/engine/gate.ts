@@ -17,7 +17,7 @@ import { assess } from '../policy/assess.js';
 import { evaluatePod, type Level, type PolicyVersionString, parseVersion } from '../policy/pss/index.js';
 import type { ApplyReport } from './apply.js';
 import { outsideTargets } from './targets.js';
-import type { Plan, PlannedChange, Step, StepOptions, Verification } from './types.js';
+import type { Plan, PlannedChange, PodProbe, Step, StepOptions, Verification } from './types.js';
 import { verifyRun } from './verify.js';
 
 export interface Refusal {
@@ -225,9 +225,17 @@ export async function verifyApplied(
   steps: readonly Step<never>[],
   options: StepOptions,
   signal: AbortSignal,
+  probe?: PodProbe,
 ): Promise<Record<string, Verification>> {
   return verifyRun(steps, plan, report.outcomes, async () => {
     const snapshot = await snapshotOf(reader, touchedNamespaces(plan), signal);
-    return { snapshot, assessment: assess(snapshot, { now: options.now }), reader, options, signal };
+    return {
+      snapshot,
+      assessment: assess(snapshot, { now: options.now }),
+      reader,
+      options,
+      signal,
+      ...(probe ? { probe } : {}),
+    };
   });
 }

@@ -64,6 +64,26 @@ export interface StepContext {
   reader: ClusterReader;
   options: StepOptions;
   signal: AbortSignal;
+  /** Verification only, on an explicit opt-in (`apply --probe`): runs a short-lived Pod (see PodProbe). */
+  probe?: PodProbe;
+}
+
+/** What became of a probe Pod: its last phase (or `NotCreated`), in words, and whether it was deleted. */
+export interface PodProbeResult {
+  phase: 'Succeeded' | 'Failed' | 'Pending' | 'Running' | 'Unknown' | 'NotCreated';
+  /** For people: why it failed (the container's termination message), or why it did not run. */
+  detail: string;
+  deleted: boolean;
+}
+
+/**
+ * Runs one short-lived Pod to completion within a deadline and always deletes it afterwards (`apply --probe`).
+ * The step renders the Pod (from templates/); `image` is the one the operator chose (`--probe-image`).
+ */
+export interface PodProbe {
+  image: string;
+  timeoutMs: number;
+  run(pod: KubeObject, signal: AbortSignal): Promise<PodProbeResult>;
 }
 
 interface ChangeBase {
@@ -102,6 +122,11 @@ export interface AppliedChange {
 export interface Verification {
   ok: boolean;
   messages: string[];
+  /**
+   * The check could not be made (e.g. a probe Pod never ran): neither verified nor a problem; `ok` is false
+   * (unknown is not compliant) and `apply` says UNKNOWN and exits 7.
+   */
+  unknown?: boolean;
 }
 
 export interface DetectResult<Facts> {
