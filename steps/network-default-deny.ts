@@ -36,6 +36,13 @@ export const SAME_NAMESPACE: SettingSpec<SameNamespace> = {
   default: 'namespace',
   choices: ['namespace', 'isolated'],
   parse: parseChoice(['namespace', 'isolated'] as const),
+  ask: {
+    title: 'Traffic between pods of the same namespace',
+    choices: {
+      namespace: 'every pod may reach every pod of its namespace (default, safer)',
+      isolated: 'only the Service edges found in it, besides DNS, API, ingress…',
+    },
+  },
 };
 
 export const INCLUDE_INFRASTRUCTURE: SettingSpec<'yes' | 'no'> = {

@@ -55,6 +55,11 @@ export interface SettingSpec<T = unknown> {
   choices?: readonly string[];
   /** Parse a value as typed on the command line. */
   parse(text: string): SettingParse<T>;
+  /**
+   * Asked in the wizard before its phase is previewed (an explicit choice, e.g. same-namespace traffic): the
+   * question, and one line per choice on what it means. The phase is planned again with the answer.
+   */
+  ask?: { title: string; choices: Readonly<Record<string, string>> };
 }
 
 export interface StepContext {
