@@ -163,5 +163,18 @@ describeCluster('phase 3 → report: defaultDeny denied/denied/dnsEgress true (l
       egress: 'denied',
       dnsEgress: true,
     });
+
+    // The local control plane runs no CNI at all: enforcement is unknown, and every output says the policies
+    // have no effect yet — the report (JSON and text) and PLAN.md.
+    const daemonSets = await kubectlJson<{ items: unknown[] }>(['get', 'daemonsets', '-A']);
+    expect(daemonSets.items).toEqual([]);
+    const cni = (JSON.parse(after.stdout) as { cni: { status: string; noEffect?: string } }).cni;
+    expect(cni.status).toBe('unknown');
+    expect(cni.noEffect).toMatch(
+      /^NetworkPolicies have no effect yet: the CNI \(unknown\) is not known to enforce/,
+    );
+    const text = await runCli(['report', '-n', app, '--kubeconfig', kubeconfig], { env });
+    expect(text.stdout.replace(/\s+/g, ' ')).toContain(`! ${cni.noEffect}.`);
+    expect(readFileSync(join(dir, 'PLAN.md'), 'utf8')).toContain(`**Why.** WARNING: ${cni.noEffect}.`);
   }, 400_000);
 });
