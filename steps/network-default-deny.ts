@@ -14,6 +14,7 @@ import {
   type NamespacePlan,
   type NetpolPlan,
   netpolInputFromSnapshot,
+  noEffectWarning,
   type PolicyPurpose,
   planNetworkPolicies,
   type SameNamespace,
@@ -35,6 +36,13 @@ export const SAME_NAMESPACE: SettingSpec<SameNamespace> = {
   default: 'namespace',
   choices: ['namespace', 'isolated'],
   parse: parseChoice(['namespace', 'isolated'] as const),
+  ask: {
+    title: 'Traffic between pods of the same namespace',
+    choices: {
+      namespace: 'every pod may reach every pod of its namespace (default, safer)',
+      isolated: 'only the Service edges found in it, besides DNS, API, ingress…',
+    },
+  },
 };
 
 export const INCLUDE_INFRASTRUCTURE: SettingSpec<'yes' | 'no'> = {
@@ -242,28 +250,76 @@ export const networkDefaultDeny: Step<NetworkDenyFacts> = {
     const namespaces = new Set(changes.map((c) => (c.kind === 'apply' ? c.target.namespace : undefined)));
     const loud = cniNote(facts.plan);
     const warnings = facts.plan.warnings.length ? ` ${facts.plan.warnings.join(' ')}` : '';
+    const warning = noEffectWarning(facts.plan.cni);
     return {
-      why: `Without a default deny every pod accepts traffic from and sends traffic to anywhere. Each namespace in scope gets a deny for every direction no existing all-pods policy denies, plus allows for DNS (the pods behind the cluster DNS Service, on their real ports), the API server (for workloads that use it), ingress controllers, admission webhooks, monitoring and same-namespace traffic (${facts.sameNamespace}). Existing policies are never changed.${
-        loud
-          ? ` WARNING: the policies ${NO_EFFECT_NOTE} (CNI: ${facts.plan.cni.cni}); until then this phase is not done.`
-          : ''
-      }${warnings}`,
+      why: `${warning ? `WARNING: ${warning}. ` : ''}Without a default deny every pod accepts traffic from and sends traffic to anywhere. Each namespace in scope gets a deny for every direction no existing all-pods policy denies, plus allows for DNS (the pods behind the cluster DNS Service, on their real ports), the API server (for workloads that use it), ingress controllers, admission webhooks, monitoring and same-namespace traffic (${facts.sameNamespace}). Existing policies are never changed.${warnings}`,
       impact: `${changes.length} NetworkPolicy object(s) in ${namespaces.size} namespace(s). Traffic not allowed above is dropped${loud ? ' once the CNI enforces NetworkPolicy' : ''}: calls to Services in other namespaces and to the internet stop unless allowed. Infrastructure namespaces are ${facts.skipped.some((s) => s.tier === 'infrastructure') ? 'left out (--netpol-include-infrastructure yes)' : 'included when in scope'}; system namespaces are never denied unless forced.`,
       rollback:
         'kube-harden undo RUN_ID deletes the NetworkPolicies this run created (and restores any it updated); traffic flows as before at once.',
     };
   },
 
-  async verify(_ctx, applied): Promise<Verification> {
-    const n = applied.filter((a) => a.change.kind === 'apply').length;
-    return {
-      ok: true,
-      messages: [
-        `${n} NetworkPolicy object(s) in place. DNS was not probed: check that pods still resolve names (e.g. kubectl exec … -- nslookup kubernetes.default), or undo this run (the command is printed above).`,
-      ],
-    };
+  noEffect: (assessment) => assessment.cni.noEffect,
+
+  /**
+   * Without `--probe`: says plainly that DNS was not probed. With it: one short-lived probe Pod per namespace the
+   * run changed (templates/netpol/dns-probe-pod.yaml) resolves a name over UDP and TCP. Succeeded → ok; Failed →
+   * a problem (apply prints the undo command); never ran (Pending: no scheduler or node, image pull, …), refused
+   * or unreadable → unknown, neither ok nor a failure. The probe Pod is always deleted.
+   */
+  async verify(ctx, applied): Promise<Verification> {
+    const policies = applied.filter((a) => a.change.kind === 'apply');
+    const namespaces = [
+      ...new Set(policies.map((a) => a.change.target?.namespace).filter((n): n is string => !!n)),
+    ].sort();
+    const inPlace = `${policies.length} NetworkPolicy object(s) in place in ${namespaces.join(', ')}.`;
+    const probe = ctx.probe;
+    if (!probe)
+      return {
+        ok: true,
+        messages: [
+          `${inPlace} DNS was not probed (use --probe): check that pods still resolve names (e.g. kubectl exec … -- nslookup kubernetes.default), or undo this run.`,
+        ],
+      };
+    const messages = [inPlace];
+    let failed = false;
+    let unknown = false;
+    const stamp = Date.now().toString(36);
+    for (const namespace of namespaces) {
+      const name = `${NAME_PREFIX}dns-probe-${stamp}`;
+      const pod = renderObjectTemplate('netpol/dns-probe-pod.yaml', {
+        name,
+        namespace,
+        image: probe.image,
+        lookup: PROBE_LOOKUP,
+        deadlineSeconds: Math.max(1, Math.ceil(probe.timeoutMs / 1000)),
+      });
+      const r = await probe.run(pod, ctx.signal);
+      const where = `${namespace}: probe Pod ${name} (${probe.image})`;
+      if (r.phase === 'Succeeded') messages.push(`${where}: ${PROBE_LOOKUP} resolves over UDP and TCP.`);
+      else if (r.phase === 'Failed') {
+        failed = true;
+        messages.push(`${where}: DNS FAILED: ${r.detail}`);
+      } else {
+        unknown = true;
+        messages.push(
+          `${where}: probe could not run (${r.phase === 'NotCreated' ? 'not created' : r.phase}: ${r.detail}): DNS is unknown here.`,
+        );
+      }
+      if (!r.deleted) {
+        failed = true;
+        messages.push(
+          `${where}: could not be deleted; delete it: kubectl delete pod --namespace ${namespace} ${name}`,
+        );
+      }
+      if (ctx.signal.aborted) break;
+    }
+    return { ok: !failed && !unknown, messages, ...(unknown && !failed ? { unknown: true } : {}) };
   },
 };
+
+/** The name the DNS probe resolves (through the pod's search path: `kubernetes.default.svc.<cluster domain>`). */
+export const PROBE_LOOKUP = 'kubernetes.default';
 
 function namespaceNotes(ns: NamespacePlan): string[] {
   return [...ns.refusals.map((r) => `not proposed: ${r}`), ...ns.notes];

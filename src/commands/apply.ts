@@ -8,6 +8,7 @@ import { accessPreflight, checkTargets, recheckEnforce, verifyApplied } from '..
 import { readLive } from '../engine/live-reads.js';
 import { readPlanDir, verifyPlanSeal } from '../engine/plan-file.js';
 import type { Plan, PlannedChange, Step } from '../engine/types.js';
+import { DEFAULT_PROBE_IMAGE, podProbe } from '../engine/verify.js';
 import { ExitCode, StatusError, UsageError } from '../errors.js';
 import { describeRef } from '../k8s/types.js';
 import { openSource } from '../store/session.js';
@@ -65,6 +66,26 @@ enforce). Manual changes are listed as to do by hand, never applied.`,
         description: 'also apply the changes the plan marks optional',
       },
       {
+        name: 'probe',
+        type: 'boolean',
+        description:
+          'after applying phase 3, run a short-lived restricted probe Pod in each changed namespace that resolves a name over UDP and TCP (always deleted)',
+      },
+      {
+        name: 'probe-image',
+        type: 'string',
+        arg: 'IMAGE',
+        description: "the probe Pod's image (needs sh and BIND's dig)",
+        default: DEFAULT_PROBE_IMAGE,
+      },
+      {
+        name: 'probe-timeout',
+        type: 'string',
+        arg: 'SECONDS',
+        description: 'how long a probe Pod may take to run (1-600)',
+        default: '60',
+      },
+      {
         name: 'allow-other-cluster',
         type: 'boolean',
         description:
@@ -88,6 +109,7 @@ enforce). Manual changes are listed as to do by hand, never applied.`,
         'pass the 64 hex digits printed by `kube-harden plan --out DIR` (with or without "sha256:")',
       );
     }
+    const probeOptions = probeFlags(parsed.flags);
     const saved = readPlanDir(dir);
     if (saved.source.kind !== 'cluster') {
       throw new UsageError(
@@ -222,14 +244,17 @@ enforce). Manual changes are listed as to do by hand, never applied.`,
               now: new Date(),
             },
             signal,
+            probeOptions && opened.writer ? podProbe(opened.writer, probeOptions) : undefined,
           );
       let problems = false;
+      let unknown = false;
       for (const [step, v] of Object.entries(verifications)) {
         output.err.write(
-          `verify ${step}: ${v.ok ? 'ok' : 'PROBLEM'}\n${v.messages.map((m) => `  ${m}`).join('\n')}\n`,
+          `verify ${step}: ${v.ok ? 'ok' : v.unknown ? 'UNKNOWN' : 'PROBLEM'}\n${v.messages.map((m) => `  ${m}`).join('\n')}\n`,
         );
         if (!v.ok) {
-          problems = true;
+          if (v.unknown) unknown = true;
+          else problems = true;
           output.err.write(
             `  undo with: kube-harden undo ${report.runId}${source.context ? ` --context ${source.context}` : ''}\n`,
           );
@@ -238,12 +263,39 @@ enforce). Manual changes are listed as to do by hand, never applied.`,
       const code = exitCodeOf(report);
       if (code !== ExitCode.ok) return code;
       if (problems) return ExitCode.error;
+      if (unknown) return ExitCode.incomplete;
       return early;
     } finally {
       store.getState().close();
     }
   },
 };
+
+/** `--probe`, `--probe-image`, `--probe-timeout` → the probe's options (undefined without --probe). */
+function probeFlags(flags: Record<string, unknown>): { image: string; timeoutMs: number } | undefined {
+  const image = typeof flags['probe-image'] === 'string' ? flags['probe-image'] : undefined;
+  const timeout = typeof flags['probe-timeout'] === 'string' ? flags['probe-timeout'] : undefined;
+  if (!flags.probe) {
+    if (image !== undefined || timeout !== undefined)
+      throw new UsageError(
+        `--${image !== undefined ? 'probe-image' : 'probe-timeout'} needs --probe`,
+        'add --probe to run the DNS probe after applying',
+      );
+    return undefined;
+  }
+  const seconds = Number(timeout ?? '60');
+  if (!/^\d{1,3}$/.test(timeout ?? '60') || seconds < 1 || seconds > 600)
+    throw new UsageError(
+      `invalid value "${timeout}" for --probe-timeout`,
+      'use a number of seconds from 1 to 600',
+    );
+  if (image !== undefined && (image.trim() === '' || /\s/.test(image)))
+    throw new UsageError(
+      `invalid value "${image}" for --probe-image`,
+      'name an image, e.g. registry.example.com/dnsutils:1.0',
+    );
+  return { image: image ?? DEFAULT_PROBE_IMAGE, timeoutMs: seconds * 1000 };
+}
 
 function describeChange(c: PlannedChange): string {
   return c.target ? `${c.operation} ${describeRef(c.target)}` : `${c.kind} ${c.id}`;

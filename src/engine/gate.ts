@@ -18,7 +18,7 @@ import { evaluatePod, type Level, type PolicyVersionString, parseVersion } from 
 import type { ApplyReport } from './apply.js';
 import { type LiveReads, liveOf } from './live-reads.js';
 import { outsideTargets } from './targets.js';
-import type { Plan, PlannedChange, Step, StepOptions, Verification } from './types.js';
+import type { Plan, PlannedChange, PodProbe, Step, StepOptions, Verification } from './types.js';
 import { verifyRun } from './verify.js';
 
 export interface Refusal {
@@ -223,9 +223,17 @@ export async function verifyApplied(
   steps: readonly Step<never>[],
   options: StepOptions,
   signal: AbortSignal,
+  probe?: PodProbe,
 ): Promise<Record<string, Verification>> {
   return verifyRun(steps, plan, report.outcomes, async () => {
     const snapshot = await snapshotOf(reader, touchedNamespaces(plan), signal);
-    return { snapshot, assessment: assess(snapshot, { now: options.now }), reader, options, signal };
+    return {
+      snapshot,
+      assessment: assess(snapshot, { now: options.now }),
+      reader,
+      options,
+      signal,
+      ...(probe ? { probe } : {}),
+    };
   });
 }

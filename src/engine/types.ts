@@ -55,6 +55,11 @@ export interface SettingSpec<T = unknown> {
   choices?: readonly string[];
   /** Parse a value as typed on the command line. */
   parse(text: string): SettingParse<T>;
+  /**
+   * Asked in the wizard before its phase is previewed (an explicit choice, e.g. same-namespace traffic): the
+   * question, and one line per choice on what it means. The phase is planned again with the answer.
+   */
+  ask?: { title: string; choices: Readonly<Record<string, string>> };
 }
 
 export interface StepContext {
@@ -64,6 +69,26 @@ export interface StepContext {
   reader: ClusterReader;
   options: StepOptions;
   signal: AbortSignal;
+  /** Verification only, on an explicit opt-in (`apply --probe`): runs a short-lived Pod (see PodProbe). */
+  probe?: PodProbe;
+}
+
+/** What became of a probe Pod: its last phase (or `NotCreated`), in words, and whether it was deleted. */
+export interface PodProbeResult {
+  phase: 'Succeeded' | 'Failed' | 'Pending' | 'Running' | 'Unknown' | 'NotCreated';
+  /** For people: why it failed (the container's termination message), or why it did not run. */
+  detail: string;
+  deleted: boolean;
+}
+
+/**
+ * Runs one short-lived Pod to completion within a deadline and always deletes it afterwards (`apply --probe`).
+ * The step renders the Pod (from templates/); `image` is the one the operator chose (`--probe-image`).
+ */
+export interface PodProbe {
+  image: string;
+  timeoutMs: number;
+  run(pod: KubeObject, signal: AbortSignal): Promise<PodProbeResult>;
 }
 
 interface ChangeBase {
@@ -102,6 +127,11 @@ export interface AppliedChange {
 export interface Verification {
   ok: boolean;
   messages: string[];
+  /**
+   * The check could not be made (e.g. a probe Pod never ran): neither verified nor a problem; `ok` is false
+   * (unknown is not compliant) and `apply` says UNKNOWN and exits 7.
+   */
+  unknown?: boolean;
 }
 
 export interface DetectResult<Facts> {
@@ -133,6 +163,11 @@ export interface Step<Facts = unknown> {
   propose(facts: Facts, options: StepOptions): Change[];
   explain(facts: Facts, changes: Change[]): Explanation;
   verify?(ctx: StepContext, applied: AppliedChange[]): Promise<Verification>;
+  /**
+   * Why the step's changes cannot take effect on this cluster yet (e.g. the CNI does not enforce NetworkPolicy),
+   * or undefined. While it says so, the wizard never shows the phase done (status `no effect`) and shows why.
+   */
+  noEffect?(assessment: Assessment): string | undefined;
 }
 
 export type PreviewStatus = 'ok' | 'unavailable' | 'offline';

@@ -31,7 +31,9 @@ import {
 } from './exceptions.js';
 import { cmp, compareFindings, type Finding, makeFinding, type Target, targetNamespace } from './findings.js';
 import { mutableTagReason, parseImage } from './images.js';
-import { dnsTarget, type NetworkPosture, networkPosture } from './network.js';
+import { detectCni, noEffectWarning } from './netpol/cni.js';
+import { clusterDnsOf } from './netpol/snapshot.js';
+import { type NetworkPosture, networkPosture } from './network.js';
 import {
   type CheckViolation,
   compareLevels,
@@ -144,6 +146,11 @@ export interface CniStatus {
     enforcesNetworkPolicy: boolean | 'unknown';
   }>;
   reason: string;
+  /**
+   * While the CNI is not known to enforce NetworkPolicy (not enforcing, or unknown): the loud sentence that
+   * NetworkPolicies have no effect yet and phase 3 is not done.
+   */
+  noEffect?: string;
 }
 
 export interface Assessment {
@@ -454,21 +461,9 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     if (labels.tier === 'control-plane' || w.labels.tier === 'control-plane')
       systemNamespaces.add(w.namespace);
   }
-  const dns = dnsTarget(
-    snapshot.dns,
-    snapshot.dns ? nsInfos.get(snapshot.dns.namespace)?.labels : undefined,
-    snapshot.workloads.flatMap((w) =>
-      w.template
-        ? [
-            {
-              namespace: w.namespace,
-              labels: w.template.metadata.labels ?? {},
-              ports: w.template.spec.containers.flatMap((c) => c.ports ?? []),
-            },
-          ]
-        : [],
-    ),
-  );
+  // The cluster DNS as the default-deny planner resolves it: dnsEgress is judged against the pods and pod ports
+  // its allow names.
+  const { resolution: dnsResolution, target: dns } = clusterDnsOf(snapshot);
   const evalsByNs = new Map<string, WorkloadEval[]>();
   for (const ev of evals) {
     const list = evalsByNs.get(ev.w.namespace);
@@ -596,10 +591,12 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
           makeFinding(
             'KH-NET-NO-DNS-EGRESS',
             nsTarget,
-            `egress is denied, but no policy allows DNS (UDP and TCP ${dns.ports
-              .map((p) => p.port)
-              .filter((p, i, a) => a.indexOf(p) === i)
-              .join('/')}) to the ${dns.namespace} DNS pods`,
+            dns
+              ? `egress is denied, but no policy allows DNS (UDP and TCP ${dns.ports
+                  .map((p) => p.port)
+                  .filter((p, i, a) => a.indexOf(p) === i)
+                  .join('/')}) to the ${dns.namespace} DNS pods`
+              : `egress is denied, and whether DNS is allowed is unknown: ${dnsResolution.ok ? 'the cluster DNS could not be resolved' : dnsResolution.reason}`,
           ),
         );
       }
@@ -611,17 +608,29 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
 
   const cni = cniStatus(snapshot, unknownFor(['daemonsets.apps'], 'kube-system'));
   for (const p of cni.plugins) {
-    const target: Target = { kind: 'DaemonSet', namespace: p.namespace, name: p.workload };
+    const target: Target = p.workload
+      ? { kind: 'DaemonSet', namespace: p.namespace, name: p.workload }
+      : { kind: 'Cluster', name: 'cni' };
     if (p.enforcesNetworkPolicy === true) {
       findings.push(makeFinding('KH-NET-CNI', target, `CNI ${p.name} enforces NetworkPolicy`));
     } else if (p.enforcesNetworkPolicy === false && cni.status === 'not-enforcing') {
       findings.push(
-        makeFinding('KH-NET-CNI-NO-NETPOL', target, `CNI ${p.name} does not enforce NetworkPolicy`),
+        makeFinding(
+          'KH-NET-CNI-NO-NETPOL',
+          target,
+          `CNI ${p.name} does not enforce NetworkPolicy${cni.noEffect ? `. ${cni.noEffect}` : ''}`,
+        ),
       );
     }
   }
   if (cni.status === 'unknown')
-    findings.push(makeFinding('KH-NET-CNI-UNKNOWN', { kind: 'Cluster', name: 'cni' }, cni.reason));
+    findings.push(
+      makeFinding(
+        'KH-NET-CNI-UNKNOWN',
+        { kind: 'Cluster', name: 'cni' },
+        `${cni.reason}${cni.noEffect ? `. ${cni.noEffect}` : ''}`,
+      ),
+    );
 
   const registryUse: RegistryUse[] = [...registries.entries()]
     .sort(([a], [b]) => cmp(a, b))
@@ -849,6 +858,48 @@ function blockersAt(evals: readonly WorkloadEval[], level: PssLevel, withExcepti
 }
 
 function cniStatus(snapshot: Snapshot, daemonSetsUnknown: boolean): CniStatus {
+  const status = snapshot.network
+    ? cniFromFacts(snapshot.network)
+    : cniFromHints(snapshot, daemonSetsUnknown);
+  const noEffect = noEffectWarning({
+    cni: status.plugins.map((p) => p.name).join('+') || 'unknown',
+    enforcesNetworkPolicy:
+      status.status === 'enforcing' ? true : status.status === 'not-enforcing' ? false : 'unknown',
+  });
+  return noEffect ? { ...status, noEffect } : status;
+}
+
+/** The CNI as phase 3 detects it (`detectCni`: images, containers, flags, config hints): one verdict everywhere. */
+function cniFromFacts(network: NonNullable<Snapshot['network']>): CniStatus {
+  const v = detectCni(network.daemonSets, network.cniConfig);
+  const plugins = v.matches
+    .map((m) => ({
+      name: m.cni,
+      namespace: m.daemonSet?.namespace ?? '',
+      workload: m.daemonSet?.name ?? '',
+      enforcesNetworkPolicy: m.enforces,
+    }))
+    .sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.workload, b.workload) || cmp(a.name, b.name));
+  const evidence = v.evidence.join('; ');
+  const status =
+    v.enforcesNetworkPolicy === true
+      ? 'enforcing'
+      : v.enforcesNetworkPolicy === false
+        ? 'not-enforcing'
+        : 'unknown';
+  const verdict =
+    status === 'enforcing'
+      ? 'known to enforce NetworkPolicy'
+      : status === 'not-enforcing'
+        ? 'does not enforce NetworkPolicy'
+        : v.matches.length === 0
+          ? 'no known CNI found: NetworkPolicy enforcement is unknown'
+          : 'NetworkPolicy enforcement depends on its configuration';
+  return { status, plugins, reason: `${v.cni}: ${verdict} (${evidence})` };
+}
+
+/** Snapshots without network facts: the inventory's CNI hints (DaemonSet names). */
+function cniFromHints(snapshot: Snapshot, daemonSetsUnknown: boolean): CniStatus {
   const plugins = snapshot.controlPlane.cni
     .map((c) => ({
       name: c.name,

@@ -9,12 +9,7 @@
  * open. A namespace with no all-pods policy for a direction (including one with no NetworkPolicy at all) is
  * `none`. When NetworkPolicies could not be read, `unknown`.
  */
-import type {
-  DnsServiceInfo,
-  LabelSelector,
-  NetworkPolicyInfo,
-  NetworkPolicyRule,
-} from '../inventory/types.js';
+import type { LabelSelector, NetworkPolicyInfo, NetworkPolicyRule } from '../inventory/types.js';
 
 export type Coverage = 'denied' | 'open' | 'none' | 'unknown';
 
@@ -22,15 +17,20 @@ export interface NetworkPosture {
   ingress: Coverage;
   egress: Coverage;
   /**
-   * When egress is denied: whether all pods may still reach the cluster DNS on both UDP and TCP 53 (the pod
-   * ports behind the DNS Service). `null` when egress is not denied (nothing to allow) or unknown.
+   * When egress is denied: whether all pods may still reach the cluster DNS pods on both UDP and TCP, on the pod
+   * ports behind the DNS Service's port 53 (false when the cluster DNS could not be resolved). `null` when egress
+   * is not denied (nothing to allow) or unknown.
    */
   dnsEgress: boolean | null;
   /** Number of NetworkPolicies in the namespace. */
   policies: number;
 }
 
-/** Where the cluster DNS pods are, as a NetworkPolicy peer must match them. */
+/**
+ * Where the cluster DNS pods are, as a NetworkPolicy peer must match them. Made only from the default-deny
+ * planner's DNS resolution (`dnsTargetOf` / `clusterDnsOf` in ./netpol), so the report judges `dnsEgress` against
+ * the pods and pod ports the generated allow names.
+ */
 export interface DnsTarget {
   namespace: string;
   namespaceLabels: Record<string, string>;
@@ -38,17 +38,6 @@ export interface DnsTarget {
   /** Pod-side ports (after Service translation), by protocol, with the container port names. */
   ports: Array<{ protocol: string; port: number; names: string[] }>;
 }
-
-/** kubeadm's CoreDNS (`cmd/kubeadm/app/phases/addons/dns/manifests.go`). */
-export const DEFAULT_DNS: DnsTarget = {
-  namespace: 'kube-system',
-  namespaceLabels: { 'kubernetes.io/metadata.name': 'kube-system' },
-  podLabels: { 'k8s-app': 'kube-dns' },
-  ports: [
-    { protocol: 'UDP', port: 53, names: ['dns'] },
-    { protocol: 'TCP', port: 53, names: ['dns-tcp'] },
-  ],
-};
 
 export function isEmptySelector(selector: LabelSelector | undefined): boolean {
   return (
@@ -104,7 +93,8 @@ export function isAllowAllRule(rule: NetworkPolicyRule): boolean {
   return peers.length === 0 || peers.some(peerMatchesEverything);
 }
 
-function coverage(policies: readonly NetworkPolicyInfo[], direction: 'Ingress' | 'Egress'): Coverage {
+/** Coverage of one direction by a namespace's own policies (see the module comment). */
+export function coverage(policies: readonly NetworkPolicyInfo[], direction: 'Ingress' | 'Egress'): Coverage {
   const allPods = policies.filter((p) => isEmptySelector(p.podSelector) && p.policyTypes.includes(direction));
   if (allPods.length === 0) return 'none';
   const open = allPods.some((p) => (direction === 'Ingress' ? p.ingress : p.egress).some(isAllowAllRule));
@@ -154,10 +144,14 @@ export function allowsDnsEgress(policies: readonly NetworkPolicyInfo[], dns: Dns
   return true;
 }
 
-/** Coverage of one namespace. `policies` are the namespace's own NetworkPolicies. */
+/**
+ * Coverage of one namespace. `policies` are the namespace's own NetworkPolicies; `dns` is the cluster DNS as the
+ * default-deny planner resolves it (`clusterDnsOf` in ./netpol), `undefined` when it could not be resolved: then
+ * DNS egress through a denied egress cannot be shown to work, and `dnsEgress` is false (unknown is not compliant).
+ */
 export function networkPosture(
   policies: readonly NetworkPolicyInfo[],
-  options: { unknown: boolean; dns: DnsTarget },
+  options: { unknown: boolean; dns: DnsTarget | undefined },
 ): NetworkPosture {
   if (options.unknown)
     return { ingress: 'unknown', egress: 'unknown', dnsEgress: null, policies: policies.length };
@@ -165,56 +159,8 @@ export function networkPosture(
   return {
     ingress: coverage(policies, 'Ingress'),
     egress,
-    dnsEgress: egress === 'denied' ? allowsDnsEgress(policies, options.dns) : null,
+    dnsEgress:
+      egress === 'denied' ? options.dns !== undefined && allowsDnsEgress(policies, options.dns) : null,
     policies: policies.length,
-  };
-}
-
-/**
- * The DNS target from the snapshot: the `kube-system/kube-dns` Service's selector and target ports, refined with
- * the labels and port names of the pod template it selects. Falls back to kubeadm's CoreDNS.
- */
-export function dnsTarget(
-  service: DnsServiceInfo | undefined,
-  namespaceLabels: Record<string, string> | undefined,
-  templates: ReadonlyArray<{
-    namespace: string;
-    labels: Record<string, string>;
-    ports: Array<{ containerPort?: number; protocol?: string; name?: string }>;
-  }>,
-): DnsTarget {
-  if (!service || Object.keys(service.selector).length === 0) return DEFAULT_DNS;
-  const namespace = service.namespace;
-  const template = templates.find(
-    (t) => t.namespace === namespace && matchesSelector({ matchLabels: service.selector }, t.labels),
-  );
-  const ports: DnsTarget['ports'] = [];
-  for (const p of service.ports) {
-    const protocol = p.protocol || 'TCP';
-    let port =
-      typeof p.targetPort === 'number' ? p.targetPort : p.targetPort === undefined ? p.port : undefined;
-    const names: string[] = [];
-    if (typeof p.targetPort === 'string') {
-      names.push(p.targetPort);
-      port = template?.ports.find((c) => c.name === p.targetPort)?.containerPort;
-    }
-    if (port === undefined) continue;
-    for (const c of template?.ports ?? []) {
-      if (
-        c.containerPort === port &&
-        (c.protocol ?? 'TCP') === protocol &&
-        c.name &&
-        !names.includes(c.name)
-      ) {
-        names.push(c.name);
-      }
-    }
-    ports.push({ protocol, port, names });
-  }
-  return {
-    namespace,
-    namespaceLabels: { ...namespaceLabels, 'kubernetes.io/metadata.name': namespace },
-    podLabels: template ? template.labels : { ...service.selector },
-    ports: ports.length > 0 ? ports : DEFAULT_DNS.ports,
   };
 }

@@ -119,6 +119,7 @@ export function toReportJson(a: Assessment, options: JsonOptions = {}): Record<s
       status: a.cni.status,
       reason: a.cni.reason,
       plugins: a.cni.plugins.map((p) => ({ ...p })),
+      ...(a.cni.noEffect ? { noEffect: a.cni.noEffect } : {}),
     },
     exceptions: {
       ...(a.exceptions.file !== undefined ? { file: a.exceptions.file } : {}),

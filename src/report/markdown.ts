@@ -90,6 +90,7 @@ export function renderMarkdown(a: Assessment, options: MarkdownOptions = {}): st
     ),
     '',
   );
+  if (a.cni.noEffect) push(`> **${cell(a.cni.noEffect)}.**`, '');
 
   const open = a.findings.filter((f) => !f.excepted && !OWN_SECTION.has(f.control));
   push(`## Findings (${open.length} open)`, '');
@@ -166,5 +167,6 @@ export function renderMarkdown(a: Assessment, options: MarkdownOptions = {}): st
   }
 
   push('## CNI', '', `**${a.cni.status}**: ${cell(a.cni.reason)}`);
+  if (a.cni.noEffect) push('', `> **${cell(a.cni.noEffect)}.**`);
   return `${out.join('\n')}\n`;
 }

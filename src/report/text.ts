@@ -86,6 +86,7 @@ export function renderText(a: Assessment, options: TextOptions = {}): string {
   ]);
   for (const r of table(['NAMESPACE', 'TIER', 'ENFORCE', 'CAN ENFORCE', 'INGRESS', 'EGRESS'], rows, width))
     line(`  ${r}`);
+  if (a.cni.noEffect) line(paint(color, ['red', 'bold'], wrap(`  ! ${a.cni.noEffect}.`, width, 4)));
   line(
     wrap(
       '  CAN ENFORCE: the strictest Pod Security level every pod and template passes today (valid exceptions counted). INGRESS/EGRESS: default-deny coverage (denied, open = all allowed by a policy, none = no all-pods policy).',
@@ -173,6 +174,7 @@ export function renderText(a: Assessment, options: TextOptions = {}): string {
   const cniStyle =
     a.cni.status === 'enforcing' ? 'green' : a.cni.status === 'not-enforcing' ? 'red' : 'yellow';
   line(`  ${paint(color, cniStyle, a.cni.status)}: ${wrap(a.cni.reason, width, 4, a.cni.status.length + 4)}`);
+  if (a.cni.noEffect) line(paint(color, ['red', 'bold'], wrap(`  ! ${a.cni.noEffect}.`, width, 4)));
   return `${out.join('\n')}\n`;
 }
 

@@ -87,11 +87,15 @@ export interface HardenState {
   abortController: AbortController;
   /** Offline: what `writeManifests` wrote in this session. */
   manifestWrite?: ManifestWrite;
+  /** Step settings in effect: the flags', then what the operator chose in the wizard (`setSetting`). */
+  settings: Record<string, unknown>;
 
   connect(signal?: AbortSignal): Promise<void>;
   inventory(signal?: AbortSignal): Promise<void>;
   planSteps(stepIds: string[], signal?: AbortSignal): Promise<Plan>;
   toggle(changeId: string): void;
+  /** A step setting chosen in the wizard (a parsed value); the next plan uses it. */
+  setSetting(key: string, value: unknown): void;
   selectAll(stepId?: string): void;
   selectNone(stepId?: string): void;
   setTakeOver(changeId: string, on: boolean): void;
@@ -168,11 +172,12 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
     return opened;
   };
 
+  let settings: Record<string, unknown> = { ...(options.settings ?? {}) };
   const stepOptions = (): StepOptions => ({
     namespaces: options.scope.namespaces,
     exclude: options.scope.exclude,
     ...(options.psaVersion ? { psaVersion: options.psaVersion } : {}),
-    settings: options.settings ?? {},
+    settings,
     now: options.now(),
   });
 
@@ -188,6 +193,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       takeOver: [],
       applyEvents: [],
       verifications: {},
+      settings,
       runs: [],
       canWrite: false,
       abortController: new AbortController(),
@@ -277,6 +283,10 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
         }
       },
 
+      setSetting(key, value) {
+        settings = { ...settings, [key]: value };
+        set({ settings });
+      },
       toggle(changeId) {
         const selected = new Set(get().selected);
         if (selected.has(changeId)) selected.delete(changeId);

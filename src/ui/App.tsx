@@ -21,6 +21,7 @@ import { PhaseScreen } from './screens/PhaseScreen.js';
 import { PhasesScreen } from './screens/PhasesScreen.js';
 import { RunsScreen } from './screens/RunsScreen.js';
 import { SaveArtifactScreen } from './screens/SaveArtifactScreen.js';
+import { SettingScreen } from './screens/SettingScreen.js';
 import { SummaryScreen } from './screens/SummaryScreen.js';
 import { UndoScreen } from './screens/UndoScreen.js';
 import { currentScreen, initialWizardState, type Screen, wizardReducer } from './state/wizard.js';
@@ -60,6 +61,8 @@ function Router({ screen }: { screen: Screen }) {
       return <PhaseScreen key={key} phase={screen.phase} />;
     case 'changes':
       return <ChangesScreen key={key} phase={screen.phase} />;
+    case 'setting':
+      return <SettingScreen key={key} phase={screen.phase} />;
     case 'diff':
       return <DiffScreen key={key} phase={screen.phase} changeId={screen.changeId} />;
     case 'save-artifact':

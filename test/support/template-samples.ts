@@ -7,6 +7,13 @@
 import type { TemplateValues } from '../../steps/kit/templates.js';
 
 export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
+  'netpol/dns-probe-pod.yaml': {
+    name: 'kube-harden-dns-probe-sample',
+    namespace: 'shop',
+    image: 'registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7',
+    lookup: 'kubernetes.default',
+    deadlineSeconds: 60,
+  },
   'netpol/network-policy.yaml': {
     name: 'kube-harden-default-deny',
     namespace: 'shop',

@@ -13,6 +13,8 @@ export type Enforcement = boolean | 'unknown';
 export interface CniMatch {
   cni: string;
   enforces: Enforcement;
+  /** The DaemonSet it was seen in (absent for k3s, seen from the server's version and node annotations). */
+  daemonSet?: { namespace: string; name: string };
   /** `kube-system/DaemonSet calico-node: container calico-node (calico/node:v3.28.0)`. */
   evidence: string;
 }
@@ -104,7 +106,12 @@ function kindnetEnforces(image: string | undefined): Enforcement {
 function matchDaemonSet(ds: DaemonSetLite, hints: CniConfigHints): CniMatch[] {
   const out: CniMatch[] = [];
   const add = (cni: string, enforces: Enforcement, what: string) =>
-    out.push({ cni, enforces, evidence: describe(ds, what) });
+    out.push({
+      cni,
+      enforces,
+      daemonSet: { namespace: ds.namespace, name: ds.name },
+      evidence: describe(ds, what),
+    });
 
   // Canal: calico-node + kube-flannel in one DaemonSet (projectcalico/calico manifests/canal.yaml); Calico does
   // the policy. Checked first: it also has a calico-node container.
@@ -238,4 +245,16 @@ export function detectCni(daemonSets: readonly DaemonSetLite[], hints: CniConfig
     evidence: matches.map((m) => m.evidence),
     matches,
   };
+}
+
+/** The loud sentence every output carries while NetworkPolicies cannot be known to take effect. */
+export function noEffectWarning(
+  verdict: Pick<CniVerdict, 'cni' | 'enforcesNetworkPolicy'>,
+): string | undefined {
+  if (verdict.enforcesNetworkPolicy === true) return undefined;
+  return `NetworkPolicies have no effect yet: the CNI (${verdict.cni}) ${
+    verdict.enforcesNetworkPolicy === false
+      ? 'does not enforce NetworkPolicy'
+      : 'is not known to enforce NetworkPolicy'
+  }; phase 3 (default-deny) is not done until it does`;
 }

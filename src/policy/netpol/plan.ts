@@ -8,7 +8,7 @@
  * direction the namespace ends up denying — anywhere else it would isolate the pods it selects.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_DNS, networkPosture } from '../network.js';
+import { coverage } from '../network.js';
 import { type ApiResolution, apiClients, apiServerTargets } from './apiserver.js';
 import { type CniVerdict, detectCni } from './cni.js';
 import { type DnsResolution, resolveDns } from './dns.js';
@@ -375,7 +375,7 @@ export function planNetworkPolicies(input: NetpolInput, options: NetpolOptions):
     }
     const all = input.networkPolicies.filter((p) => p.namespace === namespace);
     const existing = all.filter((p) => !isOwnPolicy(p));
-    const posture = networkPosture(existing, { unknown: false, dns: DEFAULT_DNS });
+    const posture = { ingress: coverage(existing, 'Ingress'), egress: coverage(existing, 'Egress') };
     plan.existing = { ingress: posture.ingress, egress: posture.egress };
 
     const refuse = { ingress: [] as string[], egress: [] as string[] };

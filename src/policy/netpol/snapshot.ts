@@ -4,8 +4,10 @@
  * DaemonSets with args, CNI hints, Ingresses, Gateway API, webhooks, monitors). No further reads.
  */
 import type { OutsideWorkload, ServiceAccountInfo, Snapshot, Workload } from '../../inventory/types.js';
+import type { DnsTarget } from '../network.js';
 import { tokenDecision } from '../workloads.js';
-import type { LabelSelector, NetpolInput, PodGroup } from './types.js';
+import { type DnsResolution, dnsTargetOf, resolveDns } from './dns.js';
+import type { LabelSelector, NetpolInput, PodGroup, ServiceLite } from './types.js';
 
 const NETWORK_POLICIES = 'networkpolicies.networking.k8s.io';
 const RBAC = [
@@ -165,4 +167,43 @@ export function netpolInputFromSnapshot(snapshot: Snapshot, extras: NetpolExtras
       ...(snapshot.unknown.some((u) => RBAC.includes(u.resource)) ? { unknown: true } : {}),
     },
   };
+}
+
+/**
+ * The cluster DNS of a snapshot, resolved the one way the planner resolves it (`resolveDns`: the kubelet's
+ * clusterDNS Service or kube-system/kube-dns, its selector, its port-53 pod ports), and as the report's `dnsEgress`
+ * check takes it (`dnsTargetOf`). `target` is absent when DNS could not be resolved (the reason is in
+ * `resolution`). Only the workloads of namespaces that hold a Service on port 53 are turned into pod groups.
+ */
+export function clusterDnsOf(snapshot: Snapshot): { resolution: DnsResolution; target?: DnsTarget } {
+  const net = snapshot.network;
+  const services: ServiceLite[] = [...(net?.services ?? [])];
+  // The named kube-system/kube-dns GET of the inventory (also there when a narrowed run lists no Services).
+  const named = snapshot.dns;
+  if (named && !services.some((s) => s.namespace === named.namespace && s.name === named.name))
+    services.push(named);
+  const dnsNamespaces = new Set(
+    services.filter((s) => s.ports.some((p) => p.port === 53)).map((s) => s.namespace),
+  );
+  const unknownSas = (ns: string) =>
+    snapshot.unknown.some(
+      (u) => u.resource === 'serviceaccounts' && (u.namespace === undefined || u.namespace === ns),
+    );
+  const pods = [
+    ...podGroupsFromWorkloads(
+      snapshot.workloads.filter((w) => dnsNamespaces.has(w.namespace)),
+      snapshot.serviceAccounts,
+      unknownSas,
+    ),
+    ...podGroupsFromOutside((net?.outsideWorkloads ?? []).filter((w) => dnsNamespaces.has(w.namespace))),
+  ];
+  const resolution = resolveDns({
+    services,
+    pods,
+    daemonSets: net?.daemonSets ?? [],
+    ...(net?.clusterDnsIPs ? { clusterDnsIPs: net.clusterDnsIPs } : {}),
+  });
+  if (!resolution.ok) return { resolution };
+  const labels = snapshot.namespaces.find((n) => n.name === resolution.service.namespace)?.labels ?? {};
+  return { resolution, target: dnsTargetOf(resolution, pods, labels) };
 }

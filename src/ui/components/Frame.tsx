@@ -22,6 +22,8 @@ export function screenTitle(screen: Screen): string {
       return `Phase ${screen.phase}`;
     case 'changes':
       return 'Changes';
+    case 'setting':
+      return `Phase ${screen.phase} · choose`;
     case 'diff':
     case 'undo-diff':
       return 'Diff';

@@ -17,7 +17,13 @@ export interface Intents {
   continueToPhases(): void;
   openPhase(phase: number): void;
   /** Preview the changes of a phase (reuses a fresh plan unless `again`), then show them. */
-  planPhase(phase: number, options?: { again?: boolean }): void;
+  /**
+   * Preview the phase's changes. A phase with a setting to ask (SettingSpec.ask) shows that choice first, unless
+   * `chosen` (the choice was just made: plan again with it).
+   */
+  planPhase(phase: number, options?: { again?: boolean; chosen?: boolean }): void;
+  /** The operator chose a setting's value (SettingScreen): remember it, and preview the phase with it. */
+  chooseSetting(phase: number, key: string, value: unknown): void;
   toggleSkip(phase: number): void;
   openRuns(): void;
   /** From the changes or a diff: save the artifact of a manual change (asks for the path first). */
@@ -118,7 +124,7 @@ export function createIntents(deps: IntentDeps): Intents {
     return !s.assessment && s.error instanceof KubeHardenError ? s.error.exitCode : 0;
   };
 
-  return {
+  const intents: Intents = {
     start: idle(async () => {
       const r = await op({ kind: 'work', label: 'connecting' }, async (signal) => {
         await store.getState().connect(signal);
@@ -139,6 +145,11 @@ export function createIntents(deps: IntentDeps): Intents {
     planPhase(phase, options = {}) {
       idle(async () => {
         const stepIds = stepIdsOf(phase);
+        const asks = steps.some((s) => s.phase === phase && (s.settings ?? []).some((x) => x.ask));
+        if (asks && !options.chosen && !options.again) {
+          dispatch({ type: 'push', screen: { id: 'setting', phase } });
+          return;
+        }
         if (stepIds.length === 0) {
           dispatch({
             type: 'notice',
@@ -174,6 +185,11 @@ export function createIntents(deps: IntentDeps): Intents {
           });
         }
       })();
+    },
+
+    chooseSetting(phase, key, value) {
+      store.getState().setSetting(key, value);
+      intents.planPhase(phase, { again: true, chosen: true });
     },
 
     toggleSkip(phase) {
@@ -401,6 +417,7 @@ export function createIntents(deps: IntentDeps): Intents {
       });
     },
   };
+  return intents;
 }
 
 export function useIntents(deps: IntentDeps): Intents {

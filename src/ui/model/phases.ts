@@ -3,6 +3,8 @@
  * its status and counts, plus which phase to do next. Status, from strongest to weakest:
  * skipped (the operator said so) › verified (applied in this session and its verification passed) › applied ›
  * planned (the store's current plan covers it) › findings (open findings of its controls) › not started.
+ * A phase whose step says its changes have no effect yet (`Step.noEffect`, e.g. no CNI enforces NetworkPolicy)
+ * is never verified or applied: it shows `no effect` once applied, and the reason on every status.
  */
 
 import type { Plan, Risk, Step } from '../../engine/types.js';
@@ -11,7 +13,14 @@ import type { Assessment } from '../../policy/assess.js';
 import type { SessionRun } from '../state/wizard.js';
 import { countFindings, phaseFindings } from './findings.js';
 
-export type PhaseStatus = 'not started' | 'findings' | 'planned' | 'applied' | 'verified' | 'skipped';
+export type PhaseStatus =
+  | 'not started'
+  | 'findings'
+  | 'planned'
+  | 'applied'
+  | 'verified'
+  | 'no effect'
+  | 'skipped';
 
 export interface PhaseRow {
   phase: number;
@@ -29,10 +38,12 @@ export interface PhaseRow {
   recommended: boolean;
   /** Permissions applying it needs that the user lacks, e.g. `patch namespaces`. */
   denied: string[];
+  /** Why its changes have no effect yet (Step.noEffect): the phase is not done, whatever was applied. */
+  noEffect?: string;
 }
 
 export interface PhaseInputs {
-  steps: readonly Pick<Step, 'id' | 'phase' | 'title' | 'summary' | 'risk'>[];
+  steps: readonly Pick<Step, 'id' | 'phase' | 'title' | 'summary' | 'risk' | 'noEffect'>[];
   assessment?: Assessment;
   plan?: Plan;
   planStale: boolean;
@@ -92,12 +103,20 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
     const verifiedSteps = stepIds.filter((id) => live.some((r) => r.verified[id] === true));
     const failedVerification = stepIds.some((id) => live.some((r) => r.verified[id] === false));
     const planned = !inputs.planStale && !!plan && stepIds.every((id) => plan.steps.some((s) => s.id === id));
+    const noEffect = assessment
+      ? steps
+          .map((s) => s.noEffect?.(assessment))
+          .filter((r): r is string => !!r)
+          .join('; ')
+      : '';
     const status: PhaseStatus = skipped.includes(phase)
       ? 'skipped'
       : applied > 0
-        ? verifiedSteps.length > 0 && !failedVerification
-          ? 'verified'
-          : 'applied'
+        ? noEffect
+          ? 'no effect'
+          : verifiedSteps.length > 0 && !failedVerification
+            ? 'verified'
+            : 'applied'
         : planned
           ? 'planned'
           : counts.open > 0
@@ -122,10 +141,11 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
       ...(applied > 0 ? { applied } : {}),
       recommended: false,
       denied: [...new Set(denied)],
+      ...(noEffect ? { noEffect } : {}),
     });
   }
   const next = assessment
-    ? rows.find((r) => r.phase !== 0 && !['applied', 'verified', 'skipped'].includes(r.status))
+    ? rows.find((r) => r.phase !== 0 && !['applied', 'verified', 'no effect', 'skipped'].includes(r.status))
     : rows[0];
   if (next) next.recommended = true;
   return rows;

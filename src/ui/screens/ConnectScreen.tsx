@@ -142,7 +142,13 @@ export function ConnectScreen() {
     );
   } else {
     for (const { phase, steps: list } of stepPhases(steps)) {
-      const decisions = list.flatMap((st) => s.permissions[st.id] ?? []);
+      // One entry per verb and resource (a step checks namespaced verbs in each namespace): denied if any is.
+      const byAccess = new Map<string, { label: string; allowed: boolean }>();
+      for (const d of list.flatMap((st) => s.permissions[st.id] ?? [])) {
+        const label = describeAccess(d);
+        byAccess.set(label, { label, allowed: (byAccess.get(label)?.allowed ?? true) && d.allowed });
+      }
+      const decisions = [...byAccess.values()];
       const title = list.map((st) => st.title).join(' + ');
       const denied = decisions.some((d) => !d.allowed);
       lines.push(
@@ -153,9 +159,9 @@ export function ConnectScreen() {
             <Text color={c('gray')}>nothing to check</Text>
           ) : (
             decisions.map((d, i) => (
-              <Text key={describeAccess(d)} color={d.allowed ? c('green') : c('red')}>
+              <Text key={d.label} color={d.allowed ? c('green') : c('red')}>
                 {i > 0 ? '  ' : ''}
-                {d.allowed ? '✓' : '✗'} {describeAccess(d)}
+                {d.allowed ? '✓' : '✗'} {d.label}
               </Text>
             ))
           )}

@@ -76,9 +76,26 @@ export function PhaseScreen({ phase }: { phase: number }) {
     () => (phase === 0 ? '' : describeSettings(steps.filter((st) => st.phase === phase))),
     [steps, phase],
   );
+  const info = useMemo(
+    () =>
+      derivePhases({
+        steps,
+        ...(s.assessment ? { assessment: s.assessment } : {}),
+        planStale: state.planStale,
+        permissions: s.permissions,
+        history: state.history,
+        skipped: state.skipped,
+      }).find((r) => r.phase === phase),
+    [steps, s.assessment, s.permissions, state.planStale, state.history, state.skipped, phase],
+  );
   const { width, bodyHeight } = layout;
+  // Said loudly, under the title: the phase's changes have no effect yet, so it is not done.
+  const noEffectLines = info?.noEffect ? wrapText(`! ${info.noEffect}`, width, 2) : [];
   const detailLines = 4;
-  const listHeight = Math.max(1, bodyHeight - 4 - detailLines - (settingsLine ? 1 : 0));
+  const listHeight = Math.max(
+    1,
+    bodyHeight - 4 - detailLines - (settingsLine ? 1 : 0) - noEffectLines.length,
+  );
   const list = useList(`phase:${phase}:list`, shown.length, listHeight);
   const pickList = useList(
     `phase:${phase}:picker:${picker ?? ''}`,
@@ -134,18 +151,6 @@ export function PhaseScreen({ phase }: { phase: number }) {
         },
   });
 
-  const info = useMemo(
-    () =>
-      derivePhases({
-        steps,
-        ...(s.assessment ? { assessment: s.assessment } : {}),
-        planStale: state.planStale,
-        permissions: s.permissions,
-        history: state.history,
-        skipped: state.skipped,
-      }).find((r) => r.phase === phase),
-    [steps, s.assessment, s.permissions, state.planStale, state.history, state.skipped, phase],
-  );
   const title =
     phase === 0
       ? `Phase 0 · ${INVENTORY_PHASE.title} · read-only`
@@ -173,6 +178,11 @@ export function PhaseScreen({ phase }: { phase: number }) {
       <Text color={c('gray')} wrap="truncate-end">
         {clip(summary, width)}
       </Text>
+      {noEffectLines.length ? (
+        <Text color={c('red')} bold>
+          {noEffectLines.map((l) => clip(l, width)).join('\n')}
+        </Text>
+      ) : null}
       {settingsLine ? (
         <Text color={c('gray')} wrap="truncate-end">
           {clip(`${settingsLine} (flags of plan/migrate)`, width)}

@@ -16,6 +16,7 @@ const STATUS_COLOR: Record<PhaseStatus, string> = {
   planned: 'cyan',
   applied: 'green',
   verified: 'green',
+  'no effect': 'red',
   skipped: 'gray',
 };
 
@@ -73,6 +74,8 @@ export function PhasesScreen() {
   const titleWidth = Math.max(10, width - fixed);
   const head = `    # ${'PHASE'.padEnd(titleWidth)} ${'STATUS'.padEnd(11)} ${'FINDINGS'.padEnd(16)} ${'CHANGES'.padEnd(11)}${showRisk ? ' RISK' : ''}`;
   const detail: string[] = [];
+  // Said loudly, in red, above the rest: the phase's changes have no effect yet (and so it is not done).
+  const warn = row?.noEffect ? wrapText(`! ${row.noEffect}`, width - 2, 2).map((l) => `  ${l}`) : [];
   if (row) {
     detail.push(
       `phase ${row.phase}: ${row.title} · risk ${row.risk}${row.recommended ? ' · ★ recommended next' : ''}${row.status === 'skipped' ? ' (skipped)' : ''}`,
@@ -110,9 +113,14 @@ export function PhasesScreen() {
       </Box>
       <Text> </Text>
       <Text>{clip(detail[0] ?? '', width) || ' '}</Text>
+      {warn.length ? (
+        <Text color={c('red')} bold>
+          {warn.map((l) => clip(l, width)).join('\n')}
+        </Text>
+      ) : null}
       <Text color={c('gray')}>
         {detail
-          .slice(1, detailLines)
+          .slice(1, detailLines - warn.length)
           .map((line) => clip(line, width) || ' ')
           .join('\n')}
       </Text>

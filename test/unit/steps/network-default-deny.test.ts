@@ -105,6 +105,7 @@ describe('network-default-deny on the netpol fixture cluster (manifest source)',
     ]);
     expect(changes.some((c) => c.notes?.some((n) => n.includes(NO_EFFECT_NOTE)))).toBe(false);
     expect(explanation.why).not.toContain(NO_EFFECT_NOTE);
+    expect(explanation.why).not.toContain('WARNING');
     expect(explanation.rollback).toContain('kube-harden undo');
   });
 
@@ -164,7 +165,10 @@ describe('network-default-deny on built snapshots', () => {
     expect(findings.map((f) => f.control)).toContain('KH-NET-CNI-UNKNOWN');
     expect(changes.length).toBeGreaterThan(0);
     for (const c of changes) expect(c.notes?.[0]).toContain(NO_EFFECT_NOTE);
-    expect(explanation.why).toContain(NO_EFFECT_NOTE);
+    // Said first, before anything else PLAN.md shows of the step.
+    expect(explanation.why).toMatch(
+      /^WARNING: NetworkPolicies have no effect yet: the CNI \(unknown\) is not known to enforce NetworkPolicy; phase 3 \(default-deny\) is not done until it does\./,
+    );
     expect(ids(changes)[0]).toBe('network-default-deny/shop/kube-harden-default-deny-ingress');
     expect(changes[0]?.notes?.some((n) => n.startsWith('not proposed: egress not denied'))).toBe(true);
     expect(findings.find((f) => f.control === 'KH-NET-NO-DEFAULT-DENY-EGRESS')?.message).toMatch(

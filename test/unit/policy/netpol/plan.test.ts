@@ -6,7 +6,7 @@ import {
   type NetworkPolicyObject,
   planNetworkPolicies,
 } from '../../../../src/policy/netpol/index.js';
-import { DEFAULT_DNS, networkPosture } from '../../../../src/policy/network.js';
+import { type DnsTarget, networkPosture } from '../../../../src/policy/network.js';
 import type { EvalEndpoint, PolicyJson } from '../../../support/netpol-evaluator.js';
 import {
   asJson,
@@ -276,7 +276,16 @@ describe('DNS targets', () => {
       const posture = networkPosture(generated, { unknown: false, dns: dnsTargetOf(plan.dns, input.pods) });
       expect(posture).toMatchObject({ ingress: 'denied', egress: 'denied', dnsEgress: true });
       // And the kubeadm default target would be wrong on 5353: the check is only as good as its target.
-      expect(networkPosture(generated, { unknown: false, dns: DEFAULT_DNS }).dnsEgress).toBe(target === 53);
+      const kubeadm: DnsTarget = {
+        namespace: 'kube-system',
+        namespaceLabels: { 'kubernetes.io/metadata.name': 'kube-system' },
+        podLabels: { 'k8s-app': 'kube-dns' },
+        ports: [
+          { protocol: 'UDP', port: 53, names: [] },
+          { protocol: 'TCP', port: 53, names: [] },
+        ],
+      };
+      expect(networkPosture(generated, { unknown: false, dns: kubeadm }).dnsEgress).toBe(target === 53);
     }
   });
 
