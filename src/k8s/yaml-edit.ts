@@ -102,7 +102,8 @@ export class YamlTextEditor {
   private editMap(doc: Document.Parsed, map: YAMLMap, value: Record<string, unknown>): void {
     const present = new Set<string>();
     const kept = map.items.filter((pair) => keyOf(pair) in value);
-    if (kept.length === 0) throw new UnsupportedEdit('every key of a mapping changes');
+    if (map.items.length > 0 && kept.length === 0)
+      throw new UnsupportedEdit('every key of a mapping changes');
     for (const pair of map.items) {
       const key = keyOf(pair);
       present.add(key);
@@ -128,7 +129,8 @@ export class YamlTextEditor {
       );
       return;
     }
-    const last = kept.at(-1) ?? map.items.at(-1);
+    const last = kept.at(-1);
+    if (!last) throw new UnsupportedEdit('an empty block mapping');
     const end = nodeEnd(last?.value ?? last?.key);
     const column = this.column(rangeOf(map.items[0]?.key)[0]);
     this.insertLines(this.lineEndAfter(end), this.block(fragment, column));
@@ -205,7 +207,8 @@ export class YamlTextEditor {
     let from = start;
     while (from > 0 && (this.text[from - 1] === ' ' || this.text[from - 1] === '\t')) from--;
     if (this.text[from - 1] !== ':') throw new UnsupportedEdit('a value not right after its key');
-    this.splice(from, end, '');
+    // Keep a space before a comment on that line (`key: # why`).
+    this.splice(from, end, this.text[end] === '#' ? ' ' : '');
     const keyColumn = this.column(rangeOf(place.pair.key as Node)[0]);
     const style = this.styleOf();
     const column = Array.isArray(value) && !style.indentSeq ? keyColumn : keyColumn + style.indent;

@@ -320,7 +320,9 @@ describeCluster('admission webhooks in the way of a phase (live)', () => {
     );
 
     const json = await cli(['plan', '--step', 'psa-warn-audit', '-n', ns, '-o', 'json']);
-    expect(json.code, json.stderr).toBe(ExitCode.ok);
+    // Without a preview the plan is incomplete: exit 7, the change named on stderr.
+    expect(json.code, json.stderr).toBe(ExitCode.incomplete);
+    expect(json.stderr).toContain(`preview unavailable: psa-warn-audit/namespace/${ns}: dry-run unavailable`);
     const plan = JSON.parse(json.stdout) as PlanJson;
     expect(plan.changes).toHaveLength(1);
     expect(plan.changes[0]?.preview).toBe('unavailable');
@@ -328,7 +330,7 @@ describeCluster('admission webhooks in the way of a phase (live)', () => {
       /^dry-run unavailable: admission webhook "legacy\.kube-harden\.test" does not support dry run \(its sideEffects is not None or NoneOnDryRun/,
     );
     const text = await cli(['plan', '--step', 'psa-warn-audit', '-n', ns]);
-    expect(text.code, text.stderr).toBe(ExitCode.ok);
+    expect(text.code, text.stderr).toBe(ExitCode.incomplete);
     expect(text.stdout).toContain(
       '**Preview unavailable:** dry-run unavailable: admission webhook "legacy.kube-harden.test" does not support dry run',
     );

@@ -278,3 +278,41 @@ describe('YamlTextEditor', () => {
     expect(editor.result()).toBe('a: &x {k: 1}\nb: # same\n  k: 2\n');
   });
 });
+
+describe('YamlTextEditor edge cases', () => {
+  const edit = (text: string, value: unknown): string => {
+    const { documents } = parseYamlNodes(text, 'f.yaml');
+    const doc = documents[0]!;
+    const editor = new YamlTextEditor(text, documents, (v, style) => toYaml(v, style));
+    editor.edit(doc, doc.contents, value);
+    return editor.result();
+  };
+
+  test('no line break at the end of the file: the added key starts on a line of its own', () => {
+    expect(edit('a: 1\nb: 2', { a: 1, b: 2, c: 3 })).toBe('a: 1\nb: 2\nc: 3\n');
+  });
+
+  test('after a block scalar, the key goes after the scalar, not inside it', () => {
+    expect(edit('run: |\n  echo hi\n  exit 0\n', { run: 'echo hi\nexit 0\n', c: true })).toBe(
+      'run: |\n  echo hi\n  exit 0\nc: true\n',
+    );
+  });
+
+  test('an empty flow mapping takes the keys in flow style; `key:` without a value gets a block below', () => {
+    expect(edit('sc: {} # none yet\n', { sc: { runAsNonRoot: true } })).toBe(
+      'sc: {runAsNonRoot: true} # none yet\n',
+    );
+    expect(edit('sc: # none yet\nx: 1\n', { sc: { runAsNonRoot: true }, x: 1 })).toBe(
+      'sc: # none yet\n  runAsNonRoot: true\nx: 1\n',
+    );
+  });
+
+  test('own-line comments and blank lines between keys stay where they are', () => {
+    const text = 'a: 1\n\n# about b\nb: 2 # inline\n\n# trailing\n';
+    expect(edit(text, { a: 1, b: 3 })).toBe('a: 1\n\n# about b\nb: 3 # inline\n\n# trailing\n');
+  });
+
+  test('a string that YAML 1.1 reads as a boolean is quoted when written', () => {
+    expect(edit('mode: x\n', { mode: 'on' })).toBe('mode: "on"\n');
+  });
+});
