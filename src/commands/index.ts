@@ -5,8 +5,20 @@ import { plan } from './plan.js';
 import { preflight } from './preflight.js';
 import { report } from './report.js';
 import { runs, undo } from './runs.js';
+import { schedule } from './schedule.js';
 import { steps } from './steps.js';
 import type { Command } from './types.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: Command[] = [report, plan, apply, migrate, runs, undo, exceptions, preflight, steps];
+export const commands: Command[] = [
+  report,
+  plan,
+  apply,
+  migrate,
+  runs,
+  undo,
+  exceptions,
+  schedule,
+  preflight,
+  steps,
+];
