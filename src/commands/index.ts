@@ -6,6 +6,7 @@ import { plan } from './plan.js';
 import { preflight } from './preflight.js';
 import { report } from './report.js';
 import { runs, undo } from './runs.js';
+import { schedule } from './schedule.js';
 import { steps } from './steps.js';
 import type { Command } from './types.js';
 
@@ -18,6 +19,7 @@ export const commands: Command[] = [
   runs,
   undo,
   exceptions,
+  schedule,
   preflight,
   steps,
   completion,

@@ -57,3 +57,37 @@ export function inventoryAccessChecks(namespace?: string): AccessCheck[] {
     ...INVENTORY_GETS.map((g) => ({ verb: 'get', ...g })),
   ];
 }
+
+/** One RBAC rule (`rbac.authorization.k8s.io/v1` PolicyRule, resource rules only). */
+export interface ReadRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/**
+ * The RBAC rules that grant exactly the inventory's reads (`INVENTORY_KINDS` listed, `INVENTORY_GETS` got by
+ * name), from the same declarations as `inventoryAccessChecks`: what a read-only ServiceAccount running
+ * `kube-harden report` needs (the ClusterRole `kube-harden schedule` writes). Discovery, `/version` and
+ * SelfSubjectReview are every authenticated user's already (system:discovery, system:basic-user).
+ */
+export function inventoryReadRules(): ReadRule[] {
+  const rules: ReadRule[] = [];
+  for (const k of INVENTORY_KINDS) {
+    const rule = rules.find((r) => r.apiGroups[0] === k.group && r.verbs[0] === 'list');
+    if (rule) {
+      if (!rule.resources.includes(k.resource)) rule.resources.push(k.resource);
+    } else rules.push({ apiGroups: [k.group], resources: [k.resource], verbs: ['list'] });
+  }
+  for (const g of INVENTORY_GETS) {
+    const rule = rules.find(
+      (r) => r.apiGroups[0] === g.group && r.resources[0] === g.resource && r.verbs[0] === 'get',
+    );
+    if (rule) {
+      if (!rule.resourceNames?.includes(g.name)) rule.resourceNames?.push(g.name);
+    } else
+      rules.push({ apiGroups: [g.group], resources: [g.resource], verbs: ['get'], resourceNames: [g.name] });
+  }
+  return rules;
+}

@@ -53,4 +53,34 @@ export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
     auditVersion: 'latest',
     since: '2026-06-01',
   },
+  // kube-harden schedule (src/commands/schedule.ts).
+  'schedule/namespace.yaml': { name: 'kube-harden' },
+  'schedule/serviceaccount.yaml': { name: 'kube-harden-review', namespace: 'kube-harden' },
+  'schedule/clusterrole.yaml': { name: 'kube-harden-review-sample' },
+  'schedule/clusterrolebinding.yaml': {
+    name: 'kube-harden-review-sample',
+    role: 'kube-harden-review-sample',
+    serviceAccount: 'kube-harden-review',
+    namespace: 'kube-harden',
+  },
+  'schedule/kubeconfig-configmap.yaml': { name: 'kube-harden-review-kubeconfig', namespace: 'kube-harden' },
+  'schedule/exceptions-configmap.yaml': { name: 'kube-harden-review-exceptions', namespace: 'kube-harden' },
+  'schedule/cronjob.yaml': {
+    name: 'kube-harden-review',
+    namespace: 'kube-harden',
+    schedule: '0 6 * * 1',
+    serviceAccount: 'kube-harden-review',
+    image: 'ghcr.io/example/kube-harden:0.1.0',
+    kubeconfigMap: 'kube-harden-review-kubeconfig',
+    exceptionsMap: 'kube-harden-review-exceptions',
+  },
+  'schedule/github-actions.yml': {
+    cron: '0 6 * * 1',
+    version: '0.1.0',
+    exceptions: 'kube-harden-exceptions.yaml',
+    within: '30d',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not JavaScript
+    kubeconfigSecret: '${{ secrets.KUBE_HARDEN_KUBECONFIG }}',
+  },
+  'schedule/gitlab-ci.yml': { version: '0.1.0', exceptions: 'kube-harden-exceptions.yaml', within: '30d' },
 };
