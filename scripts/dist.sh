@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run dist: kube-harden as one file per platform, with no Node.js needed on the target.
-#   1. tsc build, then esbuild bundles the CLI (ESM, every dependency inside) into one app.mjs;
+#   1. esbuild bundles the CLI from the TypeScript sources (ESM, every dependency inside) into one app.mjs;
 #      (minified: less for V8 to parse at each start);
 #   2. a Node single-executable-application blob (scripts/sea/launcher.cjs as main; app.mjs, package.json and
 #      templates/ as assets) made by the same pinned Node 24 that is embedded (scripts/node24.sh);
@@ -20,7 +20,6 @@ work=$out/build
 rm -rf "$out"
 mkdir -p "$work/assets/templates"
 
-npm run build --silent
 npx esbuild scripts/sea/app.mjs --bundle --platform=node --format=esm --target=node20 \
   --alias:react-devtools-core=./scripts/sea/devtools-stub.mjs \
   --external:bufferutil --external:utf-8-validate \
