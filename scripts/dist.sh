@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # npm run dist: kube-harden as one file per platform, with no Node.js needed on the target.
-#   1. tsc build, then esbuild bundles the CLI (ESM, every dependency inside) into one app.mjs;
+#   1. esbuild bundles the CLI from the TypeScript sources (ESM, every dependency inside) into one app.mjs;
 #      (minified: less for V8 to parse at each start);
 #   2. a Node single-executable-application blob (scripts/sea/launcher.cjs as main; app.mjs, package.json and
 #      templates/ as assets) made by the same pinned Node 24 that is embedded (scripts/node24.sh);
 #   3. postject injects it into a copy of the official Node 24 binary for linux-x64 and linux-arm64;
 #   4. dist-bin/: kube-harden-linux-{x64,arm64}, a .tar.gz of each (for krew), SHA256SUMS, plugins/harden.yaml.
 # macOS and Windows are not built yet (they need codesign/signtool and their official binaries).
+# Bundling notes (measured with ink 6, yoga-layout 3, client-node 1.4, esbuild 0.28, Node 24.22):
+#   - ESM only: yoga-layout and ink use top-level await, so a CommonJS bundle is impossible; Node 20-24 SEAs run
+#     CommonJS, hence the small CJS launcher that imports the unpacked ESM bundle.
+#   - yoga's WebAssembly is inlined as base64 by yoga-layout itself: nothing to ship beside it.
+#   - the wizard's lazy import('../ui/render.js') is kept lazy by esbuild inside the one file (no chunks).
+#   - ink imports react-devtools-core only with DEV=true: aliased to a stub; ws's optional native helpers
+#     (bufferutil, utf-8-validate) are left external (ws falls back to JavaScript when they are missing).
+#   - the banner gives esbuild's CJS-in-ESM shim a real require() for node: built-ins.
+#   - minified: 18 MB → 4.7 MB, and --version 628 → ~250 ms with the unpack-once cache and compile cache.
 #   scripts/dist.sh [x64] [arm64]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +29,6 @@ work=$out/build
 rm -rf "$out"
 mkdir -p "$work/assets/templates"
 
-npm run build --silent
 npx esbuild scripts/sea/app.mjs --bundle --platform=node --format=esm --target=node20 \
   --alias:react-devtools-core=./scripts/sea/devtools-stub.mjs \
   --external:bufferutil --external:utf-8-validate \

@@ -219,15 +219,27 @@ export const liveSources: CompletionSources = {
   namespaces: (given) => clusterNamespaces(given),
 };
 
-/** `kube-harden __complete WORD…` → candidates, one per line (`:files` first when file names fit). */
+/** The first word after `__complete` that asks for cobra's protocol (what kubectl expects from plugins). */
+export const COBRA = '--cobra';
+
+/**
+ * `kube-harden __complete WORD…` → candidates, one per line (`:files` first when file names fit).
+ * `__complete --cobra WORD…` answers in cobra's protocol instead — the candidates, then `:4` (no file names) or `:0`
+ * (file names) — for kubectl, which runs `kubectl_complete-harden WORD…` (bin/kubectl_complete-harden.js) on
+ * `kubectl harden <TAB>` (kubectl ≥ 1.26).
+ */
 export async function runComplete(
-  words: readonly string[],
+  argv: readonly string[],
   root: CommandSpec,
   out: NodeJS.WritableStream,
   sources: CompletionSources = liveSources,
 ): Promise<number> {
+  const cobra = argv[0] === COBRA;
+  const words = cobra ? argv.slice(1) : argv;
   const result = await complete(words.length === 0 ? [''] : words, root, sources);
-  const lines = [...(result.files ? [FILES] : []), ...result.values];
+  const lines = cobra
+    ? [...result.values, result.files ? ':0' : ':4']
+    : [...(result.files ? [FILES] : []), ...result.values];
   out.write(lines.length ? `${lines.join('\n')}\n` : '');
   return 0;
 }

@@ -54,6 +54,10 @@ describeCluster('kubectl harden (plugin)', () => {
     pluginDir = mkdtempSync(join(tmpdir(), 'kube-harden-plugin-'));
     // As npm installs it: node_modules/.bin/kubectl-harden → the package's bin/kubectl-harden.js.
     symlinkSync(join(repoRoot, 'bin', 'kubectl-harden.js'), join(pluginDir, 'kubectl-harden'));
+    symlinkSync(
+      join(repoRoot, 'bin', 'kubectl_complete-harden.js'),
+      join(pluginDir, 'kubectl_complete-harden'),
+    );
   });
   afterAll(() => rmSync(pluginDir, { recursive: true, force: true }));
 
@@ -73,6 +77,15 @@ describeCluster('kubectl harden (plugin)', () => {
     const bad = await kubectl(['harden', 'report', '--frobnicate']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown flag --frobnicate for "kubectl harden report"');
+  });
+
+  it("kubectl's own completion completes the plugin (kubectl_complete-harden): step ids, commands", async () => {
+    const steps = await kubectl(['__complete', 'harden', 'plan', '--step', '']);
+    const lines = steps.stdout.split('\n').filter(Boolean);
+    expect(lines).toEqual(expect.arrayContaining(['psa-warn-audit', 'psa-enforce', 'network-default-deny']));
+    expect(lines.at(-1)).toBe(':4');
+    const commands = await kubectl(['__complete', 'harden', 'pl']);
+    expect(commands.stdout.split('\n').filter(Boolean)).toEqual(['plan', ':4']);
   });
 
   it('`kubectl harden report --manifests examples/legacy-cluster` runs offline', async () => {

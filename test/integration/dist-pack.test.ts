@@ -89,7 +89,9 @@ describe('npm pack → npm install → npx', () => {
 
   it('installs both executables', () => {
     const bins = readdirSync(join(app, 'node_modules', '.bin'));
-    expect(bins).toEqual(expect.arrayContaining(['kube-harden', 'kubectl-harden']));
+    expect(bins).toEqual(
+      expect.arrayContaining(['kube-harden', 'kubectl-harden', 'kubectl_complete-harden']),
+    );
   });
 
   it('`npx kube-harden --version`', async () => {
