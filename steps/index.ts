@@ -3,15 +3,19 @@
  * live under test/, never here.
  */
 import type { SettingSpec, Step } from '../src/engine/types.js';
+import { auditLogging } from './audit-logging.js';
 import { networkDefaultDeny } from './network-default-deny.js';
 import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
+import { secretsEncryption } from './secrets-encryption.js';
 
 export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
   psaEnforce,
   networkDefaultDeny,
+  auditLogging,
+  secretsEncryption,
   psaMigrate,
 ] as unknown as Step<never>[];
 

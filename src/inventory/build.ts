@@ -8,6 +8,7 @@ import type { ClusterReader } from '../cluster/types.js';
 import { type Json, map, objectItems, strMap } from '../k8s/json.js';
 import { type KindInfo, Kinds, resourceName } from '../k8s/kinds.js';
 import type { KubeObject, OwnerReference } from '../k8s/types.js';
+import { collectControlPlaneFacts } from './control-plane-facts.js';
 import { labelSelectorOf, NetworkFactsCollector, workloadSelector } from './network-facts.js';
 import { projectPodSpec, securityAnnotations, TemplateInterner } from './project.js';
 import {
@@ -363,6 +364,8 @@ export async function buildSnapshot(
   };
 
   const tasks: Array<Promise<unknown>> = [facts.start()];
+  const controlPlaneFacts = collectControlPlaneFacts(reader, options.signal);
+  tasks.push(controlPlaneFacts);
   const nsOk = collect(
     Kinds.Namespace,
     (item) => {
@@ -733,6 +736,7 @@ export async function buildSnapshot(
   if (serverVersion) snapshot.serverVersion = serverVersion;
   if (dns) snapshot.dns = dns;
   snapshot.network = network;
+  snapshot.controlPlaneFacts = await controlPlaneFacts;
   return snapshot;
 }
 

@@ -4,6 +4,7 @@
  * (see `project.ts`), so 10,000 pods fit in a few MB.
  */
 import type { ServerVersion, SourceInfo } from '../k8s/types.js';
+import type { ControlPlaneFacts } from './control-plane-facts.js';
 
 /** The kinds pods are folded into (their top-level owners), and bare pods. */
 export const WORKLOAD_KINDS = [
@@ -237,6 +238,8 @@ export interface Snapshot {
   controlPlane: ControlPlaneHints;
   /** What the default-deny planner needs beyond the rest (phase 3). Absent in snapshots built before it. */
   network?: NetworkFacts;
+  /** The API server's own configuration as far as the API shows it (phase 6). Absent in snapshots built before it. */
+  controlPlaneFacts?: ControlPlaneFacts;
   unknown: UnknownEntry[];
   stats: { objects: Record<string, number>; pages: number; durationMs: number };
 }

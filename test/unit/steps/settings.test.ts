@@ -33,6 +33,11 @@ describe('the declarations', () => {
       'network-default-deny.sameNamespace',
       'network-default-deny.includeInfrastructure',
       'network-default-deny.forceSystemNamespaces',
+      'audit-logging.tier',
+      'audit-logging.sink',
+      'secrets-encryption.provider',
+      'secrets-encryption.kmsEndpoint',
+      'secrets-encryption.configmaps',
       'psa-migrate.target',
     ]);
     for (const step of STEPS) {
@@ -99,6 +104,10 @@ describe('parsing', () => {
       'network-default-deny.sameNamespace': 'namespace',
       'network-default-deny.includeInfrastructure': 'no',
       'network-default-deny.forceSystemNamespaces': 'no',
+      'audit-logging.tier': 'standard',
+      'audit-logging.sink': 'loki',
+      'secrets-encryption.provider': 'secretbox',
+      'secrets-encryption.configmaps': 'no',
     };
     expect(parseSettingFlags({}, specs)).toEqual({ 'psa-enforce.staleAfterDays': 30, ...netpol });
     expect(parseSettingFlags({ 'audit-only-max-age': '2w', target: 'baseline' }, specs)).toEqual({
