@@ -168,7 +168,7 @@ export function omitsRequestReceived(policy: unknown): boolean {
 /** The requests each tier promises a level for (what the integration test checks on a real API server). */
 export const PROMISED_REQUESTS = {
   secretWrite: { verb: 'create', group: '', resource: 'secrets' },
-  secretUpdate: { verb: 'update', group: '', resource: 'secrets' },
+  secretUpdate: { verb: 'patch', group: '', resource: 'secrets' },
   secretGet: { verb: 'get', group: '', resource: 'secrets' },
   tokenRequest: { verb: 'create', group: '', resource: 'serviceaccounts', subresource: 'token' },
   tokenReview: { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews' },
