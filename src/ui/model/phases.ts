@@ -2,6 +2,7 @@
  * The rollout as rows: phase 0 (the read-only inventory) and one row per phase that has steps, in order, each with
  * its status and counts, plus which phase to do next. Status, from strongest to weakest:
  * skipped (the operator said so) › verified (applied in this session and its verification passed) › applied ›
+ * done (a phase of manual changes only whose current plan proposes none: detection sees them in place) ›
  * planned (the store's current plan covers it) › findings (open findings of its controls) › not started.
  */
 
@@ -11,7 +12,15 @@ import type { Assessment } from '../../policy/assess.js';
 import type { SessionRun } from '../state/wizard.js';
 import { countFindings, phaseFindings } from './findings.js';
 
-export type PhaseStatus = 'not started' | 'findings' | 'planned' | 'applied' | 'verified' | 'skipped';
+export type PhaseStatus =
+  | 'not started'
+  | 'findings'
+  | 'planned'
+  | 'applied'
+  | 'verified'
+  | 'skipped'
+  /** A phase of manual changes only (phase 6) whose current plan needs nothing: detection sees them in place. */
+  | 'done';
 
 export interface PhaseRow {
   phase: number;
@@ -92,17 +101,24 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
     const verifiedSteps = stepIds.filter((id) => live.some((r) => r.verified[id] === true));
     const failedVerification = stepIds.some((id) => live.some((r) => r.verified[id] === false));
     const planned = !inputs.planStale && !!plan && stepIds.every((id) => plan.steps.some((s) => s.id === id));
+    // Manual changes are never applied by kube-harden: such a phase is done when planning proposes none.
+    const done =
+      planned &&
+      steps.every((s) => s.risk === 'manual') &&
+      !plan?.changes.some((c) => stepIds.includes(c.step));
     const status: PhaseStatus = skipped.includes(phase)
       ? 'skipped'
       : applied > 0
         ? verifiedSteps.length > 0 && !failedVerification
           ? 'verified'
           : 'applied'
-        : planned
-          ? 'planned'
-          : counts.open > 0
-            ? 'findings'
-            : 'not started';
+        : done
+          ? 'done'
+          : planned
+            ? 'planned'
+            : counts.open > 0
+              ? 'findings'
+              : 'not started';
     const denied = stepIds.flatMap((id) =>
       (permissions[id] ?? []).filter((d) => !d.allowed).map((d) => describeAccess(d)),
     );
@@ -125,7 +141,7 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
     });
   }
   const next = assessment
-    ? rows.find((r) => r.phase !== 0 && !['applied', 'verified', 'skipped'].includes(r.status))
+    ? rows.find((r) => r.phase !== 0 && !['applied', 'verified', 'skipped', 'done'].includes(r.status))
     : rows[0];
   if (next) next.recommended = true;
   return rows;

@@ -17,6 +17,7 @@ const STATUS_COLOR: Record<PhaseStatus, string> = {
   applied: 'green',
   verified: 'green',
   skipped: 'gray',
+  done: 'green',
 };
 
 export function phaseCounts(row: PhaseRow): string {
