@@ -7,7 +7,8 @@
  *   command line of each instance (credential-like values redacted);
  * - kubeadm's `kube-system/kubeadm-config` ConfigMap, key `ClusterConfiguration`: `apiServer.extraArgs` (a map in
  *   v1beta3, a list of `{name, value}` in v1beta4), `apiServer.extraVolumes`, `controlPlaneEndpoint`;
- * - the first page of Nodes: provider IDs and the labels that name a managed platform;
+ * - from the inventory's one Node list (`nodeHint`, fed by build.ts): provider IDs and the labels that name a
+ *   managed platform (the first 100 nodes);
  * - LoadBalancer Services in `kube-system` and their ingress addresses.
  */
 import { parse as parseYaml } from 'yaml';
@@ -120,7 +121,26 @@ export function apiServerInstance(pod: KubeObject): ApiServerInstance {
   };
 }
 
-/** Read the control-plane facts. Never records unknowns itself: the phase-6 steps say what stays unknown. */
+/** A Node's platform hints: its provider ID and the labels that name a platform. */
+export function nodeHint(item: KubeObject): NodeHint {
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(strMap(item.metadata.labels)))
+    if (PLATFORM_LABEL.test(k)) labels[k] = v;
+  const providerID = map(item.spec).providerID;
+  return {
+    name: item.metadata.name,
+    ...(typeof providerID === 'string' && providerID ? { providerID } : {}),
+    labels,
+  };
+}
+
+/** At most this many nodes are kept: a few say enough about the platform. */
+export const NODE_HINTS = 100;
+
+/**
+ * Read the control-plane facts (`nodes` stays empty: build.ts adds the hints of its Node list). Never records
+ * unknowns itself: the phase-6 steps say what stays unknown.
+ */
 export async function collectControlPlaneFacts(
   reader: ClusterReader,
   signal?: AbortSignal,
@@ -157,26 +177,6 @@ export async function collectControlPlaneFacts(
       if (tolerated(error)) facts.kubeadmUnreadable = true;
     }
   };
-  const nodes = async () => {
-    try {
-      for await (const page of reader.list(Kinds.Node, { limit: 100, ...sig })) {
-        for (const item of page.items) {
-          const labels: Record<string, string> = {};
-          for (const [k, v] of Object.entries(strMap(item.metadata.labels)))
-            if (PLATFORM_LABEL.test(k)) labels[k] = v;
-          const providerID = map(item.spec).providerID;
-          facts.nodes.push({
-            name: item.metadata.name,
-            ...(typeof providerID === 'string' && providerID ? { providerID } : {}),
-            labels,
-          });
-        }
-        break; // The first page says enough about the platform.
-      }
-    } catch (error) {
-      if (tolerated(error)) facts.nodesUnreadable = true;
-    }
-  };
   const services = async () => {
     try {
       for await (const page of reader.list(Kinds.Service, { namespace: 'kube-system', ...sig })) {
@@ -197,9 +197,8 @@ export async function collectControlPlaneFacts(
       if (tolerated(error)) facts.loadBalancersUnreadable = true;
     }
   };
-  await Promise.all([pods(), kubeadm(), nodes(), services()]);
+  await Promise.all([pods(), kubeadm(), services()]);
   facts.apiServers.sort((a, b) => a.name.localeCompare(b.name));
-  facts.nodes.sort((a, b) => a.name.localeCompare(b.name));
   facts.loadBalancers.sort((a, b) => a.name.localeCompare(b.name));
   return facts;
 }

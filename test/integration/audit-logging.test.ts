@@ -178,6 +178,13 @@ describeCluster('phase 6 on a real API server', () => {
       try {
         const ns = `audit-${tier}`;
         const token = await exercise(cp, ns);
+        // The ResponseComplete event is written as the handler returns, possibly just after the reply: wait for the last.
+        const deadline = Date.now() + 10_000;
+        while (
+          matching(events(logPath).events, cp.users.admin, ns, PROMISED_REQUESTS.exec).length === 0 &&
+          Date.now() < deadline
+        )
+          await new Promise((r) => setTimeout(r, 200));
         const { text, events: all } = events(logPath);
         expect(all.length).toBeGreaterThan(0);
         const problems: string[] = [];

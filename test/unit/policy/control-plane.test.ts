@@ -1,5 +1,14 @@
+/**
+ * Phase 6 (issue 14), pure parts: kube-apiserver flags from kubeadm-shaped static pod manifests and
+ * ClusterConfiguration (test/fixtures/control-plane/), platform detection, exposure, the audit policy tiers (the
+ * levels they promise and the check that none logs a secret value), and the EncryptionConfiguration reader.
+ */
 import { describe, expect, it } from 'vitest';
-import { kubeadmExtraArgs, parseClusterConfiguration } from '../../../src/inventory/control-plane-facts.js';
+import {
+  kubeadmExtraArgs,
+  nodeHint,
+  parseClusterConfiguration,
+} from '../../../src/inventory/control-plane-facts.js';
 import type { Snapshot } from '../../../src/inventory/types.js';
 import { parseYamlDocuments } from '../../../src/k8s/yaml.js';
 import {
@@ -142,6 +151,29 @@ describe('kube-apiserver flags', () => {
     expect(v.audit.state).toBe('off');
     expect(v.audit.off.map((o) => o.instance)).toEqual(['kube-apiserver-cp-2']);
     expect(v.encryption.off).toEqual(['kube-apiserver-cp-2']);
+  });
+});
+
+describe('node hints', () => {
+  it('keep the provider ID and only the labels that name a platform', () => {
+    const node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: 'aks-pool-0',
+        labels: {
+          'kubernetes.azure.com/cluster': 'MC_rg',
+          'kubernetes.io/hostname': 'aks-pool-0',
+          team: 'x',
+        },
+      },
+      spec: { providerID: 'azure:///subscriptions/s/vm-0' },
+    };
+    expect(nodeHint(node)).toEqual({
+      name: 'aks-pool-0',
+      providerID: 'azure:///subscriptions/s/vm-0',
+      labels: { 'kubernetes.azure.com/cluster': 'MC_rg' },
+    });
   });
 });
 
