@@ -3,6 +3,7 @@
  * live under test/, never here.
  */
 import type { SettingSpec, Step } from '../src/engine/types.js';
+import { auditLogging } from './audit-logging.js';
 import { exceptionsReview } from './exceptions-review.js';
 import { networkDefaultDeny } from './network-default-deny.js';
 import { psaEnforce } from './psa-enforce.js';
@@ -10,6 +11,7 @@ import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
 import { rbacReview } from './rbac-review.js';
 import { saTokens } from './sa-tokens.js';
+import { secretsEncryption } from './secrets-encryption.js';
 
 export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
@@ -17,6 +19,8 @@ export const STEPS: readonly Step<never>[] = [
   networkDefaultDeny,
   saTokens,
   rbacReview,
+  auditLogging,
+  secretsEncryption,
   exceptionsReview,
   psaMigrate,
 ] as unknown as Step<never>[];

@@ -3,7 +3,8 @@
  * start: it exits 2 with a one-line hint toward the headless commands, so a pipeline never hangs on a prompt.
  */
 import { stat } from 'node:fs/promises';
-import type { FlagSpec } from '../cli/args.js';
+import { stepSettings } from '../../steps/index.js';
+import { type FlagSpec, parseSettingFlags, settingFlags } from '../cli/args.js';
 import { refuseOutInsideManifests } from '../engine/remediate.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { createHardenStore } from '../store/store.js';
@@ -12,6 +13,8 @@ import type { CommandRun } from './types.js';
 
 export const wizardFlags: readonly FlagSpec[] = [
   ...readFlags,
+  // The steps' settings (e.g. --audit-tier for phase 6), as `plan` takes them.
+  ...settingFlags(stepSettings()),
   { name: 'read-only', type: 'boolean', description: 'wizard: preview only; no apply or undo action exists' },
   {
     name: 'out',
@@ -56,7 +59,10 @@ export function isWizardInvocation(argv: readonly string[]): boolean {
 export async function runWizard({ parsed, output }: CommandRun): Promise<number> {
   const flags = parsed.flags;
   const out = typeof flags.out === 'string' ? flags.out : undefined;
-  const options = sessionOptions(flags, { interactive: true });
+  const options = sessionOptions(flags, {
+    interactive: true,
+    settings: parseSettingFlags(flags, stepSettings()),
+  });
   if (out !== undefined) {
     if (!options.manifests) {
       throw new UsageError(

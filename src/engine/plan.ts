@@ -33,12 +33,14 @@ export async function buildPlan(
   const id = opts.planId ?? newRunId(opts.options.now);
   const steps: PlannedStep[] = [];
   const changes: PlannedChange[] = [];
+  const stepUnknown: Plan['unknown'] = [];
   const ordered = [...opts.steps].sort((a, b) => a.phase - b.phase);
   for (const step of ordered) {
     signal.throwIfAborted();
     opts.onProgress?.({ step: step.id, stage: 'detect', done: 0, total: 1 });
     const ctx = { snapshot, assessment: opts.assessment, reader, options: opts.options, signal };
-    const { facts, findings } = await step.detect(ctx);
+    const { facts, findings, unknown } = await step.detect(ctx);
+    if (unknown) stepUnknown.push(...unknown);
     const proposed = step.propose(facts, opts.options);
     const planned: PlannedStep = {
       id: step.id,
@@ -82,7 +84,7 @@ export async function buildPlan(
     source: reader.source,
     steps,
     changes,
-    unknown: snapshot.unknown.map((u) => ({ ...u })),
+    unknown: [...snapshot.unknown, ...stepUnknown].map((u) => ({ ...u })),
   };
   if (snapshot.serverVersion) plan.serverVersion = snapshot.serverVersion;
   return plan;

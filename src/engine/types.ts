@@ -3,7 +3,7 @@
  * proposed changes; only the engine's apply path writes.
  */
 import type { ClusterReader } from '../cluster/types.js';
-import type { Snapshot } from '../inventory/types.js';
+import type { Snapshot, UnknownEntry } from '../inventory/types.js';
 import type { AccessCheck, KubeObject, ObjectRef, ServerVersion, SourceInfo } from '../k8s/types.js';
 import type { Assessment } from '../policy/assess.js';
 import type { TargetRule } from './targets.js';
@@ -137,6 +137,8 @@ export interface Verification {
 export interface DetectResult<Facts> {
   facts: Facts;
   findings: StepFinding[];
+  /** What the step needed and could not see (e.g. the API server's flags): joins the plan's unknowns (exit 7). */
+  unknown?: UnknownEntry[];
 }
 
 export interface Step<Facts = unknown> {

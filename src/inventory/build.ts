@@ -8,6 +8,7 @@ import type { ClusterReader } from '../cluster/types.js';
 import { type Json, map, objectItems, strMap } from '../k8s/json.js';
 import { type KindInfo, Kinds, resourceName } from '../k8s/kinds.js';
 import type { KubeObject, OwnerReference } from '../k8s/types.js';
+import { collectControlPlaneFacts, NODE_HINTS, type NodeHint, nodeHint } from './control-plane-facts.js';
 import { labelSelectorOf, NetworkFactsCollector, workloadSelector } from './network-facts.js';
 import { projectPodSpec, securityAnnotations, TemplateInterner } from './project.js';
 import { collectServiceAccountFacts, type ServiceAccountFacts } from './sa-facts.js';
@@ -311,7 +312,11 @@ export async function buildSnapshot(
   let dns: DnsServiceInfo | undefined;
   let cniUnreadable = false;
   // Phase 3's network facts (Snapshot.network): their own lists, plus the DaemonSets and webhooks listed here.
+  const nodeHints = new Map<string, NodeHint>();
   const facts = new NetworkFactsCollector({
+    onNode: (item) => {
+      if (nodeHints.size < NODE_HINTS) nodeHints.set(item.metadata.name, nodeHint(item));
+    },
     reader,
     only,
     ...(options.pageSize ? { pageSize: options.pageSize } : {}),
@@ -379,6 +384,8 @@ export async function buildSnapshot(
       saFacts = f;
     }),
   );
+  const controlPlaneFacts = collectControlPlaneFacts(reader, options.signal);
+  tasks.push(controlPlaneFacts);
   const nsOk = collect(
     Kinds.Namespace,
     (item) => {
@@ -750,6 +757,11 @@ export async function buildSnapshot(
   if (dns) snapshot.dns = dns;
   snapshot.network = network;
   if (saFacts) snapshot.serviceAccountFacts = saFacts;
+  snapshot.controlPlaneFacts = {
+    ...(await controlPlaneFacts),
+    nodes: [...nodeHints.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    ...(unknown.some((u) => u.resource === 'nodes') ? { nodesUnreadable: true } : {}),
+  };
   return snapshot;
 }
 

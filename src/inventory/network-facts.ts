@@ -130,6 +130,8 @@ export interface NetworkFactsContext {
   /** The Snapshot's object counts and page count. */
   objects: Record<string, number>;
   onPage: () => void;
+  /** Each Node of the one Node list (phase 6 reads platform hints from it: src/inventory/control-plane-facts.ts). */
+  onNode?: (item: KubeObject) => void;
 }
 
 const FATAL = ['Unauthorized', 'Connection', 'TLS'];
@@ -631,6 +633,7 @@ export class NetworkFactsCollector {
       Kinds.Node,
       (item) => {
         count++;
+        this.#ctx.onNode?.(item);
         if (typeof map(item.spec).podCIDR === 'string' && map(item.spec).podCIDR) withCidr++;
         const args = strMap(item.metadata.annotations)['k3s.io/node-args'];
         if (k3s === undefined && args !== undefined) {

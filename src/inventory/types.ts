@@ -4,6 +4,7 @@
  * (see `project.ts`), so 10,000 pods fit in a few MB.
  */
 import type { ServerVersion, SourceInfo } from '../k8s/types.js';
+import type { ControlPlaneFacts } from './control-plane-facts.js';
 import type { ServiceAccountFacts } from './sa-facts.js';
 
 /** The kinds pods are folded into (their top-level owners), and bare pods. */
@@ -240,6 +241,8 @@ export interface Snapshot {
   network?: NetworkFacts;
   /** Legacy ServiceAccount token Secrets, metadata only (phase 4, src/inventory/sa-facts.ts). */
   serviceAccountFacts?: ServiceAccountFacts;
+  /** The API server's own configuration as far as the API shows it (phase 6). Absent in snapshots built before it. */
+  controlPlaneFacts?: ControlPlaneFacts;
   unknown: UnknownEntry[];
   stats: { objects: Record<string, number>; pages: number; durationMs: number };
 }

@@ -7,6 +7,55 @@
 import type { TemplateValues } from '../../steps/kit/templates.js';
 
 export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
+  'audit/alerts-elasticsearch.txt': {},
+  'audit/alerts-loki.txt': {},
+  'audit/alerts-splunk.txt': {},
+  'audit/apiserver-flags.txt': {
+    policyPath: '/etc/kubernetes/audit-policy.yaml',
+    logPath: '/var/log/kubernetes/audit/audit.log',
+    logDir: '/var/log/kubernetes/audit',
+  },
+  'audit/fluent-bit-elasticsearch.conf': {
+    logPath: '/var/log/kubernetes/audit/audit.log',
+    logDir: '/var/log/kubernetes/audit',
+  },
+  'audit/fluent-bit-loki.conf': {
+    logPath: '/var/log/kubernetes/audit/audit.log',
+    logDir: '/var/log/kubernetes/audit',
+  },
+  'audit/fluent-bit-splunk.conf': {
+    logPath: '/var/log/kubernetes/audit/audit.log',
+    logDir: '/var/log/kubernetes/audit',
+  },
+  'audit/kubeadm-patch.yaml': {
+    policyPath: '/etc/kubernetes/audit-policy.yaml',
+    logPath: '/var/log/kubernetes/audit/audit.log',
+    logDir: '/var/log/kubernetes/audit',
+  },
+  'audit/policy-forensic.yaml': {},
+  'audit/policy-minimal.yaml': {},
+  'audit/policy-standard.yaml': {},
+  'encryption/encryption-config-aesgcm.yaml.tpl': {
+    resources: 'secrets',
+    keyName: 'key-20260601',
+    keyPlaceholder: 'KUBE_HARDEN_KEY_PLACEHOLDER_GENERATE_ON_THE_NODE',
+    keyCommand: 'head -c 32 /dev/urandom | base64',
+  },
+  'encryption/encryption-config-kms.yaml.tpl': {
+    resources: 'secrets, configmaps',
+    kmsName: 'kube-harden-kms',
+    kmsEndpoint: 'unix:///var/run/kmsplugin/socket.sock',
+  },
+  'encryption/encryption-config-secretbox.yaml.tpl': {
+    resources: 'secrets',
+    keyName: 'key-20260601',
+    keyPlaceholder: 'KUBE_HARDEN_KEY_PLACEHOLDER_GENERATE_ON_THE_NODE',
+    keyCommand: 'head -c 32 /dev/urandom | base64',
+  },
+  'encryption/kubeadm-patch.yaml': {
+    configPath: '/etc/kubernetes/enc/encryption-config.yaml',
+    configDir: '/etc/kubernetes/enc',
+  },
   'netpol/dns-probe-pod.yaml': {
     name: 'kube-harden-dns-probe-sample',
     namespace: 'shop',

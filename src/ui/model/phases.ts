@@ -2,6 +2,7 @@
  * The rollout as rows: phase 0 (the read-only inventory) and one row per phase that has steps, in order, each with
  * its status and counts, plus which phase to do next. Status, from strongest to weakest:
  * skipped (the operator said so) › verified (applied in this session and its verification passed) › applied ›
+ * done (a phase of manual changes only whose current plan proposes none: detection sees them in place) ›
  * planned (the store's current plan covers it) › findings (open findings of its controls) › not started.
  * A phase whose step says its changes have no effect yet (`Step.noEffect`, e.g. no CNI enforces NetworkPolicy)
  * is never verified or applied: it shows `no effect` once applied, and the reason on every status.
@@ -20,7 +21,9 @@ export type PhaseStatus =
   | 'applied'
   | 'verified'
   | 'no effect'
-  | 'skipped';
+  | 'skipped'
+  /** A phase of manual changes only (phase 6) whose current plan needs nothing: detection sees them in place. */
+  | 'done';
 
 export interface PhaseRow {
   phase: number;
@@ -109,6 +112,11 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
           .filter((r): r is string => !!r)
           .join('; ')
       : '';
+    // Manual changes are never applied by kube-harden: such a phase is done when planning proposes none.
+    const done =
+      planned &&
+      steps.every((s) => s.risk === 'manual') &&
+      !plan?.changes.some((c) => stepIds.includes(c.step));
     const status: PhaseStatus = skipped.includes(phase)
       ? 'skipped'
       : applied > 0
@@ -117,11 +125,13 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
           : verifiedSteps.length > 0 && !failedVerification
             ? 'verified'
             : 'applied'
-        : planned
-          ? 'planned'
-          : counts.open > 0
-            ? 'findings'
-            : 'not started';
+        : done
+          ? 'done'
+          : planned
+            ? 'planned'
+            : counts.open > 0
+              ? 'findings'
+              : 'not started';
     const denied = stepIds.flatMap((id) =>
       (permissions[id] ?? []).filter((d) => !d.allowed).map((d) => describeAccess(d)),
     );
@@ -145,7 +155,9 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
     });
   }
   const next = assessment
-    ? rows.find((r) => r.phase !== 0 && !['applied', 'verified', 'no effect', 'skipped'].includes(r.status))
+    ? rows.find(
+        (r) => r.phase !== 0 && !['applied', 'verified', 'no effect', 'skipped', 'done'].includes(r.status),
+      )
     : rows[0];
   if (next) next.recommended = true;
   return rows;

@@ -18,6 +18,7 @@ const STATUS_COLOR: Record<PhaseStatus, string> = {
   verified: 'green',
   'no effect': 'red',
   skipped: 'gray',
+  done: 'green',
 };
 
 export function phaseCounts(row: PhaseRow): string {

@@ -176,10 +176,11 @@ describe('network facts (Snapshot.network)', () => {
     const coredns = snapshot.workloads.find((w) => w.name === 'coredns')!;
     expect(coredns.template?.spec.containers[0]?.args).toEqual(['-conf', '/etc/coredns/Corefile']);
 
-    // ConfigMaps are never listed; the CNI's own one is read by name, and no other.
+    // ConfigMaps are never listed; the CNI's own one is read by name, and no other (kubeadm-config: phase 6).
     expect(lists.filter((l) => l.startsWith('ConfigMap'))).toEqual([]);
     expect(gets.filter((g) => g.startsWith('ConfigMap')).sort()).toEqual([
       'ConfigMap kube-system/cilium-config',
+      'ConfigMap kube-system/kubeadm-config',
       'ConfigMap kube-system/kubelet-config',
     ]);
     expect(net.clusterDnsIPs).toEqual(['169.254.20.10']);

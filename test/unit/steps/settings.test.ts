@@ -34,6 +34,11 @@ describe('the declarations', () => {
       'network-default-deny.includeInfrastructure',
       'network-default-deny.forceSystemNamespaces',
       'sa-tokens.auditLog',
+      'audit-logging.tier',
+      'audit-logging.sink',
+      'secrets-encryption.provider',
+      'secrets-encryption.kmsEndpoint',
+      'secrets-encryption.configmaps',
       'exceptions-review.within',
       'psa-migrate.target',
     ]);
@@ -101,6 +106,10 @@ describe('parsing', () => {
       'network-default-deny.sameNamespace': 'namespace',
       'network-default-deny.includeInfrastructure': 'no',
       'network-default-deny.forceSystemNamespaces': 'no',
+      'audit-logging.tier': 'standard',
+      'audit-logging.sink': 'loki',
+      'secrets-encryption.provider': 'secretbox',
+      'secrets-encryption.configmaps': 'no',
     };
     expect(parseSettingFlags({}, specs)).toEqual({
       'psa-enforce.staleAfterDays': 30,

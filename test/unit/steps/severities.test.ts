@@ -24,6 +24,7 @@ import {
   snapshot,
   workload,
 } from '../../fixtures/snapshots/builder.js';
+import { networkWith } from '../../support/control-plane.js';
 
 const STEPS_DIR = new URL('../../../steps/', import.meta.url).pathname;
 
@@ -104,10 +105,25 @@ async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
     options,
     signal: new AbortController().signal,
   };
+  // Phase 6: the same cluster with two visible API servers, one logging without rotation, one without flags
+  // (the snapshot above shows none: the unknown findings).
+  const withFlags = structuredClone(snap);
+  withFlags.serverVersion = { major: 1, minor: 35, gitVersion: 'v1.35.0' };
+  withFlags.network = networkWith();
+  withFlags.controlPlaneFacts = {
+    apiServers: [
+      { name: 'kube-apiserver-a', flags: ['--audit-policy-file=/p', '--audit-log-path=/l'], hostPaths: [] },
+      { name: 'kube-apiserver-b', flags: [], hostPaths: [] },
+    ],
+    nodes: [],
+    loadBalancers: [],
+  };
   const out: Array<StepFinding & { step: string }> = [];
-  for (const step of STEPS) {
-    const { findings } = await step.detect(ctx);
-    out.push(...findings.map((f) => ({ ...f, step: step.id })));
+  for (const s of [snap, withFlags]) {
+    for (const step of STEPS) {
+      const { findings } = await step.detect({ ...ctx, snapshot: s });
+      out.push(...findings.map((f) => ({ ...f, step: step.id })));
+    }
   }
   return out;
 }

@@ -1,0 +1,151 @@
+/**
+ * What the two phase-6 steps (audit-logging, secrets-encryption) share: the control-plane verdict of a snapshot,
+ * the unknowns it leaves, the control-plane file paths kube-harden proposes, and the managed providers' own commands.
+ */
+import type { StepFinding } from '../../src/engine/types.js';
+import type { Snapshot, UnknownEntry } from '../../src/inventory/types.js';
+import {
+  type ControlPlaneVerdict,
+  evaluateControlPlane,
+  invisibleReason,
+  type Platform,
+} from '../../src/policy/control-plane/index.js';
+import { finding } from './findings.js';
+
+export const PATHS = {
+  policy: '/etc/kubernetes/audit-policy.yaml',
+  logDir: '/var/log/kubernetes/audit',
+  log: '/var/log/kubernetes/audit/audit.log',
+  encryptionDir: '/etc/kubernetes/enc',
+  encryption: '/etc/kubernetes/enc/encryption-config.yaml',
+  manifest: '/etc/kubernetes/manifests/kube-apiserver.yaml',
+} as const;
+
+export const CLUSTER_TARGET = { kind: 'Cluster', name: 'kube-apiserver' };
+
+export function controlPlaneVerdict(snapshot: Snapshot): ControlPlaneVerdict {
+  return evaluateControlPlane(snapshot);
+}
+
+/** The unknown entry a step adds to the plan when the API server's flags cannot be seen (exit 7). */
+export function invisibleUnknown(
+  snapshot: Snapshot,
+  verdict: ControlPlaneVerdict,
+  what: string,
+): UnknownEntry {
+  return {
+    resource: `kube-apiserver flags (${what})`,
+    namespace: 'kube-system',
+    reason: verdict.managed
+      ? 'Unsupported'
+      : snapshot.controlPlaneFacts?.apiServersUnreadable
+        ? 'Forbidden'
+        : 'Unsupported',
+    message: `${invisibleReason(snapshot, verdict.platform)}: ${what} is unknown, not off`,
+  };
+}
+
+/** The findings both steps show about where the API server can be reached (each shown once: by audit-logging). */
+export function exposureFindings(verdict: ControlPlaneVerdict): StepFinding[] {
+  const out: StepFinding[] = [];
+  for (const e of verdict.exposures) {
+    if (e.public !== true) continue;
+    out.push(
+      finding(
+        'KH-APISERVER-PUBLIC',
+        CLUSTER_TARGET,
+        `${e.where} is ${e.address}, a public address: the API server is reachable from the internet unless a firewall says otherwise`,
+      ),
+    );
+  }
+  if (verdict.anonymousAuth === 'enabled')
+    out.push(
+      finding(
+        'KH-APISERVER-ANONYMOUS',
+        CLUSTER_TARGET,
+        'kube-apiserver runs without --anonymous-auth=false (the default lets anonymous requests reach whatever RBAC grants system:anonymous)',
+      ),
+    );
+  if (verdict.profiling === 'enabled')
+    out.push(
+      finding(
+        'KH-APISERVER-PROFILING',
+        CLUSTER_TARGET,
+        'kube-apiserver runs without --profiling=false (the /debug/pprof endpoints are served)',
+      ),
+    );
+  return out;
+}
+
+/** How the platform was recognised, for explanations. */
+export function platformLine(verdict: ControlPlaneVerdict): string {
+  const names: Record<Platform, string> = {
+    kubeadm: 'kubeadm',
+    'static-pod': 'a self-managed control plane (static pods)',
+    k3s: 'k3s',
+    rke2: 'RKE2',
+    eks: 'Amazon EKS',
+    gke: 'Google GKE',
+    aks: 'Azure AKS',
+    unknown: 'an unrecognised platform',
+  };
+  return `${names[verdict.platform]}${verdict.evidence.length ? ` (${verdict.evidence.join('; ')})` : ''}`;
+}
+
+/** The managed provider's own commands (phases-3-6 reference §5, §6). */
+export const PROVIDER_AUDIT: Partial<Record<Platform, string>> = {
+  eks: [
+    'EKS: the control-plane audit log is off by default and uses the EKS policy. Turn it on (logs go to CloudWatch',
+    'Logs group /aws/eks/CLUSTER/cluster, streams kube-apiserver-audit-*):',
+    '',
+    `    aws eks update-cluster-config --name CLUSTER --region REGION --logging '{"clusterLogging":[{"types":["audit"],"enabled":true}]}'`,
+    '',
+    'then subscribe the log group to your SIEM (a CloudWatch Logs subscription filter) and set its retention.',
+  ].join('\n'),
+  gke: [
+    'GKE: Admin Activity audit logs (writes) are always on; Data Access logs (reads) must be enabled for',
+    'container.googleapis.com in the project IAM policy:',
+    '',
+    '    gcloud projects get-iam-policy PROJECT --format=yaml > policy.yaml',
+    '    # add: auditConfigs: [{service: container.googleapis.com, auditLogConfigs: [{logType: ADMIN_READ}, {logType: DATA_READ}, {logType: DATA_WRITE}]}]',
+    '    gcloud projects set-iam-policy PROJECT policy.yaml',
+    '',
+    'then route them off the project with a Cloud Logging sink (gcloud logging sinks create ...). The policy is GKE-managed.',
+  ].join('\n'),
+  aks: [
+    'AKS: the audit log is an Azure Monitor diagnostic setting (category kube-audit-admin: writes; kube-audit: reads too):',
+    '',
+    '    az monitor diagnostic-settings create --name kube-audit \\',
+    '      --resource "$(az aks show -g RESOURCE_GROUP -n CLUSTER --query id -o tsv)" \\',
+    '      --workspace LOG_ANALYTICS_WORKSPACE_ID \\',
+    `      --logs '[{"category":"kube-audit-admin","enabled":true}]'`,
+    '',
+    'Query it in the AKSAuditAdmin / AKSAudit tables. The policy is AKS-managed.',
+  ].join('\n'),
+};
+
+export const PROVIDER_ENCRYPTION: Partial<Record<Platform, string>> = {
+  eks: [
+    'EKS ≥ 1.28 already envelope-encrypts all API data with an AWS-owned KMS key. To use your own KMS key',
+    '(irreversible for the cluster):',
+    '',
+    `    aws eks associate-encryption-config --cluster-name CLUSTER --region REGION --encryption-config '[{"resources":["secrets"],"provider":{"keyArn":"arn:aws:kms:REGION:ACCOUNT:key/KEY_ID"}}]'`,
+  ].join('\n'),
+  gke: [
+    'GKE: application-layer Secrets encryption with a Cloud KMS key (GKE rewrites every Secret; Secret webhooks can',
+    'block that):',
+    '',
+    '    gcloud container clusters update CLUSTER --location LOCATION \\',
+    '      --database-encryption-key projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY',
+    '',
+    'Check: gcloud container clusters describe CLUSTER --location LOCATION --format "value(databaseEncryption)"',
+  ].join('\n'),
+  aks: [
+    'AKS: KMS etcd encryption with an Azure Key Vault key:',
+    '',
+    '    az aks update -g RESOURCE_GROUP -n CLUSTER --enable-azure-keyvault-kms \\',
+    '      --azure-keyvault-kms-key-id https://VAULT.vault.azure.net/keys/KEY/VERSION',
+    '',
+    'Then rewrite every Secret: kubectl get secrets -A -o json | kubectl replace -f -',
+  ].join('\n'),
+};
