@@ -137,7 +137,8 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
       {
         name: 'detailed-exitcode',
         type: 'boolean',
-        description: 'exit 0 when there are no changes, 2 when there are, 1 on error',
+        description:
+          'exit 0 when apply would change nothing, 2 when it would, 1 on error (manual changes are listed, not counted)',
       },
     ],
     maxPositionals: 0,
@@ -175,7 +176,16 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
       const unpreviewed = result.changes.filter((c) => c.preview === 'unavailable');
       for (const c of unpreviewed)
         output.err.write(`preview unavailable: ${c.id}: ${c.previewError ?? 'unknown reason'}\n`);
-      if (parsed.flags['detailed-exitcode']) return result.changes.length > 0 ? 2 : ExitCode.ok;
+      if (parsed.flags['detailed-exitcode']) {
+        // Terraform's contract: whether `apply` would change something. Manual changes (phase 6's files, narrowed
+        // roles) are never applied by kube-harden; they stay listed until detection sees them done.
+        const manual = result.changes.filter((c) => c.kind === 'manual').length;
+        if (manual > 0)
+          output.err.write(
+            `${manual} manual change(s) to do by hand (see PLAN.md); not counted by --detailed-exitcode\n`,
+          );
+        return result.changes.length > manual ? 2 : ExitCode.ok;
+      }
       return result.unknown.length > 0 || unpreviewed.length > 0 ? ExitCode.incomplete : ExitCode.ok;
     } finally {
       store.getState().close();
