@@ -147,7 +147,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
     const saved = readPlanDir(dir);
     const changes = saved.changes.filter((c) => c.kind !== 'manual' && !c.optional);
     expect(new Set(changes.map((c) => c.step))).toEqual(
-      new Set(['psa-warn-audit', 'psa-enforce', 'network-default-deny']),
+      new Set(['psa-warn-audit', 'psa-enforce', 'network-default-deny', 'sa-tokens']),
     );
     expect(sharedTargets(saved).length).toBeGreaterThan(0);
 
@@ -167,7 +167,8 @@ describeCluster('the engine over a whole rollout (live)', () => {
     const byTarget = new Map<string, number>();
     for (const i of intents) {
       if (i.type !== 'intent') continue;
-      const key = i.target.name;
+      // Per object: several steps write Namespaces, and sa-tokens writes every namespace's `default` account.
+      const key = `${i.target.kind}/${i.target.namespace ?? ''}/${i.target.name}`;
       if (i.before) byTarget.set(key, (byTarget.get(key) ?? 0) + 1);
     }
     expect([...byTarget.values()].every((n) => n === 1)).toBe(true);

@@ -7,10 +7,11 @@
  * Plan again: no change. `undo` restores the objects field for field and new Pods get the volume again.
  * `--audit-log`: the control plane's own audit log, after a client made requests as a ServiceAccount.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
 import { readPlanDir } from '../../src/engine/plan-file.js';
 import { ExitCode } from '../../src/errors.js';
 import type { KubeObject } from '../../src/k8s/types.js';
@@ -342,4 +343,39 @@ ${deployment('web', 'web')}`,
     expect(bad.stderr).toContain('missing.log: does not exist');
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   }, 300_000);
+});
+
+describe('sa-tokens offline', () => {
+  it('plan --manifests --step sa-tokens --out writes the ServiceAccount and template changes into remediated/', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'kh-off-')), 'out');
+    const r = await runCli(['plan', '--manifests', 'examples/legacy-cluster', '--step', STEP, '--out', out]);
+    expect(r.code, r.stderr).toBe(ExitCode.ok);
+    const saved = readPlanDir(out);
+    // shop's workloads run as `default` with no evidence; the other namespaces' accounts already opt out or are bound.
+    expect(saved.changes.map((c) => c.id)).toEqual(
+      expect.arrayContaining([
+        'sa-tokens/serviceaccount/shop/default',
+        'sa-tokens/deployment/shop/cart',
+        'sa-tokens/deployment/shop/frontend',
+        'sa-tokens/deployment/shop/redis',
+      ]),
+    );
+    expect(saved.changes.some((c) => c.target?.namespace === 'kube-system')).toBe(false);
+    // The bound and known ones keep their token: no change proposed for them.
+    for (const kept of ['ci/ci-runner', 'legacy-batch/legacy-importer', 'monitoring/prometheus-server'])
+      expect(saved.changes.some((c) => c.id.endsWith(kept))).toBe(false);
+    const account = parse(
+      readFileSync(join(out, 'remediated', 'shop', 'serviceaccount-default.yaml'), 'utf8'),
+    );
+    expect(account).toMatchObject({
+      kind: 'ServiceAccount',
+      metadata: { name: 'default', namespace: 'shop' },
+      automountServiceAccountToken: false,
+    });
+    const cart = parseAllDocuments(readFileSync(join(out, 'remediated', 'shop', '30-cart.yaml'), 'utf8'))
+      .map((d) => d.toJS() as KubeObject)
+      .find((o) => o?.kind === 'Deployment');
+    const cartSpec = (cart?.spec ?? {}) as { template?: { spec?: Record<string, unknown> } };
+    expect(cartSpec.template?.spec?.automountServiceAccountToken).toBe(false);
+  });
 });
