@@ -8,6 +8,7 @@ import { networkDefaultDeny } from './network-default-deny.js';
 import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
+import { resourceLimits } from './resource-limits.js';
 
 export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
@@ -15,6 +16,7 @@ export const STEPS: readonly Step<never>[] = [
   networkDefaultDeny,
   exceptionsReview,
   psaMigrate,
+  resourceLimits,
 ] as unknown as Step<never>[];
 
 export function stepById(id: string): Step<never> | undefined {
