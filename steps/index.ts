@@ -12,6 +12,7 @@ import { psaWarnAudit } from './psa-warn-audit.js';
 import { rbacReview } from './rbac-review.js';
 import { saTokens } from './sa-tokens.js';
 import { secretsEncryption } from './secrets-encryption.js';
+import { resourceLimits } from './resource-limits.js';
 
 export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
@@ -23,6 +24,7 @@ export const STEPS: readonly Step<never>[] = [
   secretsEncryption,
   exceptionsReview,
   psaMigrate,
+  resourceLimits,
 ] as unknown as Step<never>[];
 
 export function stepById(id: string): Step<never> | undefined {

@@ -36,6 +36,8 @@ export const Kinds = {
   Job: k('batch/v1', 'Job', 'jobs', true),
   CronJob: k('batch/v1', 'CronJob', 'cronjobs', true),
   NetworkPolicy: k('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies', true),
+  LimitRange: k('v1', 'LimitRange', 'limitranges', true),
+  ResourceQuota: k('v1', 'ResourceQuota', 'resourcequotas', true),
   Role: k('rbac.authorization.k8s.io/v1', 'Role', 'roles', true),
   RoleBinding: k('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings', true),
   ClusterRole: k('rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles', false),

@@ -132,4 +132,20 @@ export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
     kubeconfigSecret: '${{ secrets.KUBE_HARDEN_KUBECONFIG }}',
   },
   'schedule/gitlab-ci.yml': { version: '0.1.0', exceptions: 'kube-harden-exceptions.yaml', within: '30d' },
+  // Step resource-limits (phase 2, opt-in).
+  'resources/limitrange.yaml': {
+    name: 'kube-harden-defaults',
+    namespace: 'shop',
+    defaultRequestCpu: '100m',
+    defaultRequestMemory: '128Mi',
+    defaultLimitMemory: '512Mi',
+  },
+  'resources/resourcequota.yaml': {
+    name: 'kube-harden-quota',
+    namespace: 'shop',
+    requestsCpu: '1500m',
+    requestsMemory: '768Mi',
+    limitsMemory: '1536Mi',
+    pods: '6',
+  },
 };

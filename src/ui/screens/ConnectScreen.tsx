@@ -107,6 +107,27 @@ export function ConnectScreen() {
         )}
       </Text>,
     );
+    const ex = a.exceptions;
+    const soonest = ex.entries
+      .filter((e) => e.state === 'expiring')
+      .sort((x, y) => x.daysLeft - y.daysLeft || (x.id < y.id ? -1 : 1))[0];
+    if (soonest || ex.expired.length > 0) {
+      const parts = [
+        ...(soonest
+          ? [
+              `expiring: ${plural(ex.expiring.length, 'exception')} within ${ex.within}d, soonest ${soonest.id} ${
+                soonest.daysLeft === 0 ? 'today' : `in ${plural(soonest.daysLeft, 'day')}`
+              }`,
+            ]
+          : []),
+        ...(ex.expired.length > 0 ? [`${plural(ex.expired.length, 'exception')} expired`] : []),
+      ];
+      lines.push(
+        <Text key="ix" color={c('yellow')}>
+          {clip(`  ! ${parts.join('; ')}`, width)}
+        </Text>,
+      );
+    }
     if (a.unknown.length > 0) {
       lines.push(
         <Text key="i3" color={c('yellow')}>
