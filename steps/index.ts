@@ -10,9 +10,9 @@ import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
 import { rbacReview } from './rbac-review.js';
+import { resourceLimits } from './resource-limits.js';
 import { saTokens } from './sa-tokens.js';
 import { secretsEncryption } from './secrets-encryption.js';
-import { resourceLimits } from './resource-limits.js';
 
 export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
