@@ -7,11 +7,15 @@ import { networkDefaultDeny } from './network-default-deny.js';
 import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
+import { registriesEnforce } from './registries-enforce.js';
+import { registriesWarn } from './registries-warn.js';
 
 export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
   psaEnforce,
   networkDefaultDeny,
+  registriesWarn,
+  registriesEnforce,
   psaMigrate,
 ] as unknown as Step<never>[];
 
