@@ -13,6 +13,7 @@ import { describeDenied } from '../src/policy/registries/index.js';
 import { finding } from './kit/findings.js';
 import {
   ALLOW_REGISTRY,
+  describeInUse,
   detectRegistries,
   INCLUDE_SYSTEM,
   POLICY_NAME,
@@ -85,7 +86,7 @@ export const registriesWarn: Step<RegistryFacts> = {
             n
               ? `${n} image use(s) running today would be warned about (see the findings).`
               : 'Nothing running today would be warned about.'
-          }`
+          } Registries in use: ${describeInUse(facts) || 'none'}.`
         : 'No change.',
       rollback: 'kube-harden undo RUN_ID deletes the policy and its binding (or restores the previous ones).',
     };

@@ -13,10 +13,12 @@ import { Kinds } from '../../src/k8s/kinds.js';
 import type { KubeObject } from '../../src/k8s/types.js';
 import type { Assessment } from '../../src/policy/assess.js';
 import {
+  allowListOfExpression,
   celStringList,
   type DeniedImage,
   deniedImages,
-  parseAllowEntry,
+  entriesFor,
+  POLICY_NAME,
   parseAllowList,
   registriesInUse,
   unknownImagesIn,
@@ -25,8 +27,7 @@ import { SYSTEM_NAMES } from '../../src/policy/tiers.js';
 import { parseChoice, settingOf } from './settings.js';
 import { renderObjectTemplate } from './templates.js';
 
-/** The one policy and binding kube-harden writes for phase 5. */
-export const POLICY_NAME = 'kube-harden-allowed-registries';
+export { POLICY_NAME };
 
 export const ALLOW_REGISTRY: SettingSpec<string[]> = {
   key: 'registries-warn.allow',
@@ -103,17 +104,7 @@ export function allowListOfPolicy(policy: KubeObject | undefined): string[] | un
   const spec = (policy as { spec?: unknown } | undefined)?.spec;
   const variables = isMap(spec) && Array.isArray(spec.variables) ? spec.variables : [];
   const v = variables.find((x) => isMap(x) && x.name === 'allowed') as { expression?: unknown } | undefined;
-  if (typeof v?.expression !== 'string') return undefined;
-  const m = /^\[((?:'[^'\\]*'(?:, )?)*)\]$/.exec(v.expression.trim());
-  if (!m) return undefined;
-  const items = [...(m[1] as string).matchAll(/'([^'\\]*)'/g)].map((x) => x[1] as string);
-  const out: string[] = [];
-  for (const item of items) {
-    const parsed = parseAllowEntry(item);
-    if (!parsed.ok || parsed.value !== item) return undefined;
-    out.push(item);
-  }
-  return out.length ? out : undefined;
+  return typeof v?.expression === 'string' ? allowListOfExpression(v.expression) : undefined;
 }
 
 /**
@@ -275,6 +266,8 @@ export interface RegistryFacts {
   unknown: Array<{ namespace: string; reason: string }>;
   /** How kube-harden's binding acts today (absent: no binding). */
   current?: Action;
+  /** The registry hosts in use in the covered namespaces. */
+  inUse: string[];
 }
 
 export async function detectRegistries(ctx: StepContext): Promise<RegistryFacts> {
@@ -287,7 +280,8 @@ export async function detectRegistries(ctx: StepContext): Promise<RegistryFacts>
     return reason ? [{ namespace, reason }] : [];
   });
   const current = bindingAction(ctx.snapshot);
-  return { scope, allow, denied, unknown, ...(current ? { current } : {}) };
+  const inUse = registriesInUse(ctx.snapshot, covered);
+  return { scope, allow, denied, unknown, inUse, ...(current ? { current } : {}) };
 }
 
 /** The lines every registries change carries: where the list comes from, and what Docker Hub entries mean. */
@@ -364,4 +358,14 @@ function describeSelector(selector: Record<string, unknown>): string {
   const e = (selector.matchExpressions as Array<{ operator: string; values: string[] }> | undefined)?.[0];
   if (!e) return 'all';
   return e.operator === 'In' ? e.values.join(', ') : `all but ${e.values.join(', ')}`;
+}
+
+/** The registries in use and what the allow-list does with each: `docker.io (only docker.io/library)`. */
+export function describeInUse(facts: RegistryFacts): string {
+  return facts.inUse
+    .map((r) => {
+      const by = entriesFor(r, facts.allow.entries);
+      return `${r} (${by.includes(r) ? 'allowed' : by.length ? `only ${by.join(', ')}` : 'not allowed'})`;
+    })
+    .join(', ');
 }

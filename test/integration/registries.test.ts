@@ -6,10 +6,11 @@
  * images. kube-harden's own evaluator must agree with the server on every row. Then the CLI: plan, apply and
  * undo of registries-warn on a loaded namespace, and the enforce gate.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { isClusterError } from '../../src/cluster/errors.js';
 import { connect, type LiveCluster } from '../../src/cluster/live.js';
 import { readPlanDir } from '../../src/engine/plan-file.js';
@@ -421,4 +422,51 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
     ]);
     expect(left.stdout.trim()).toBe('');
   }, 300_000);
+});
+
+describe('registries offline', () => {
+  it('plan --manifests --step registries-warn --step registries-enforce --out writes the policy objects; the report of the result marks the registries allowed', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'kh-off-')), 'out');
+    const r = await runCli([
+      'plan',
+      '--manifests',
+      'examples/legacy-cluster',
+      '--step',
+      'registries-warn',
+      '--step',
+      'registries-enforce',
+      '--allow-registry',
+      'docker.io,ghcr.io,quay.io,registry.example.com:5000,registry.k8s.io/ingress-nginx',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(ExitCode.ok);
+    const saved = readPlanDir(out);
+    expect(saved.changes.map((c) => c.id)).toEqual([
+      'registries-warn/policy',
+      'registries-warn/binding',
+      'registries-enforce/policy',
+      'registries-enforce/binding',
+    ]);
+    for (const c of saved.changes) expect(c.target?.name).toBe(POLICY_NAME);
+    // The objects, cluster-scoped, as files a GitOps repository can take; the later step's binding wins.
+    const dir = join(out, 'remediated', 'kube-harden');
+    const policy = parse(
+      readFileSync(join(dir, `validatingadmissionpolicy-${POLICY_NAME}.yaml`), 'utf8'),
+    ) as KubeObject;
+    const binding = parse(
+      readFileSync(join(dir, `validatingadmissionpolicybinding-${POLICY_NAME}.yaml`), 'utf8'),
+    ) as { spec: { validationActions: string[] } };
+    expect(policy.kind).toBe('ValidatingAdmissionPolicy');
+    expect(binding.spec.validationActions).toEqual(['Deny', 'Audit']);
+    // The report of the remediated manifests: which registries the planned policy admits.
+    const report = await runCli(['report', '--manifests', join(out, 'remediated'), '-o', 'json']);
+    const registries = (
+      JSON.parse(report.stdout) as { registries: Array<{ registry: string; allowedBy?: string[] }> }
+    ).registries;
+    expect(Object.fromEntries(registries.map((x) => [x.registry, x.allowedBy]))).toMatchObject({
+      'docker.io': ['docker.io'],
+      'registry.k8s.io': ['registry.k8s.io/ingress-nginx'],
+    });
+  });
 });

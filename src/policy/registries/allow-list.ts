@@ -11,6 +11,9 @@
  */
 import { parseImage } from '../images.js';
 
+/** The one ValidatingAdmissionPolicy (and binding) kube-harden writes for phase 5. */
+export const POLICY_NAME = 'kube-harden-allowed-registries';
+
 /**
  * The characters an image reference can hold (distribution's reference grammar, IPv6 hosts included). The CEL
  * in templates/registries/policy.yaml carries the same expression (a unit test compares them).
@@ -128,4 +131,24 @@ export function imageVerdict(image: string, entries: readonly string[]): ImageVe
 /** The allow-list as a CEL list literal (entries are checked by `parseAllowEntry`; quotes are escaped anyway). */
 export function celStringList(entries: readonly string[]): string {
   return `[${entries.map((e) => `'${e.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(', ')}]`;
+}
+
+/**
+ * The allow-list held by a policy's `allowed` variable (a CEL list literal as `celStringList` writes it), or
+ * undefined when it is anything else (e.g. edited by hand into an expression): then it is not trusted as a list.
+ */
+export function allowListOfExpression(expression: string): string[] | undefined {
+  const m = /^\[((?:'[^'\\]*'(?:, )?)*)\]$/.exec(expression.trim());
+  if (!m) return undefined;
+  const items = [...(m[1] as string).matchAll(/'([^'\\]*)'/g)].map((x) => x[1] as string);
+  for (const item of items) {
+    const parsed = parseAllowEntry(item);
+    if (!parsed.ok || parsed.value !== item) return undefined;
+  }
+  return items.length ? items : undefined;
+}
+
+/** The entries that allow images of `registry` (a host): `[host]` (all of it), paths under it, or none. */
+export function entriesFor(registry: string, entries: readonly string[]): string[] {
+  return entries.filter((e) => e === registry || e.startsWith(`${registry}/`));
 }

@@ -6,7 +6,7 @@
 import type { ContainerLite, PodSpecLite, Snapshot, Workload } from '../../inventory/types.js';
 import { Kinds, resourceName } from '../../k8s/kinds.js';
 import { parseImage } from '../images.js';
-import { imageVerdict } from './allow-list.js';
+import { allowListOfExpression, imageVerdict, POLICY_NAME } from './allow-list.js';
 
 export type ContainerKind = 'container' | 'initContainer' | 'ephemeralContainer';
 
@@ -121,4 +121,12 @@ export function unknownImagesIn(snapshot: Snapshot, ns: string): string | undefi
 /** One line per denied image: `Deployment shop/api: initContainer migrate uses evil.example/x (registry … )`. */
 export function describeDenied(d: DeniedImage): string {
   return `${d.kind} ${d.namespace}/${d.name}${d.pod ? ` (pod ${d.pod})` : ''}: ${d.containerKind} ${d.container} uses ${d.image || '(no image)'} — ${d.reason}`;
+}
+
+/** The allow-list of kube-harden's registries policy in the snapshot (live, or written by a plan), if any. */
+export function policyAllowList(snapshot: Snapshot): string[] | undefined {
+  const p = snapshot.admissionPolicies.find(
+    (x) => x.kind === 'ValidatingAdmissionPolicy' && x.name === POLICY_NAME,
+  );
+  return p?.allowedExpression !== undefined ? allowListOfExpression(p.allowedExpression) : undefined;
 }
