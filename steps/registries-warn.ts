@@ -39,7 +39,7 @@ export const registriesWarn: Step<RegistryFacts> = {
   async detect(ctx) {
     const facts = await detectRegistries(ctx);
     const findings: StepFinding[] = [];
-    if (!facts.current)
+    if (facts.current === undefined)
       findings.push(
         finding(
           'KH-IMAGE-REGISTRY-UNRESTRICTED',
@@ -55,6 +55,14 @@ export const registriesWarn: Step<RegistryFacts> = {
           describeDenied(d),
         ),
       );
+    if (facts.current === 'unknown')
+      findings.push(
+        finding(
+          'KH-UNKNOWN',
+          { kind: 'ValidatingAdmissionPolicyBinding', name: POLICY_NAME },
+          "kube-harden's registries binding could not be read, so no warn binding is proposed (it could loosen a deny)",
+        ),
+      );
     for (const u of facts.unknown)
       findings.push(
         finding(
@@ -68,7 +76,12 @@ export const registriesWarn: Step<RegistryFacts> = {
 
   propose(facts) {
     // Never loosen: once the binding denies, warn proposes nothing (registries-enforce keeps the policy).
-    if (facts.current === 'Deny' || facts.scope.namespaces.length === 0 || facts.allow.entries.length === 0)
+    if (
+      facts.current === 'Deny' ||
+      facts.current === 'unknown' ||
+      facts.scope.namespaces.length === 0 ||
+      facts.allow.entries.length === 0
+    )
       return [];
     return registryChanges('registries-warn', facts, 'Warn', 'low');
   },

@@ -9,7 +9,7 @@ import type { SettingSpec, StepContext, StepOptions } from '../../src/engine/typ
 import { inScope } from '../../src/inventory/scope.js';
 import type { Snapshot } from '../../src/inventory/types.js';
 import { isMap } from '../../src/k8s/json.js';
-import { Kinds } from '../../src/k8s/kinds.js';
+import { Kinds, resourceName } from '../../src/k8s/kinds.js';
 import type { KubeObject } from '../../src/k8s/types.js';
 import type { Assessment } from '../../src/policy/assess.js';
 import {
@@ -124,21 +124,47 @@ export async function allowListFor(
 }
 
 async function livePolicy(reader: ClusterReader, signal: AbortSignal): Promise<KubeObject | undefined> {
-  if (!reader.capabilities.dryRun) return undefined;
+  const live = await liveObject(reader, 'ValidatingAdmissionPolicy', signal);
+  return live === 'unreadable' ? undefined : live;
+}
+
+/** kube-harden's policy or binding as it is now; `unreadable` offline or when it cannot be read. */
+async function liveObject(
+  reader: ClusterReader,
+  kind: 'ValidatingAdmissionPolicy' | 'ValidatingAdmissionPolicyBinding',
+  signal: AbortSignal,
+): Promise<KubeObject | undefined | 'unreadable'> {
+  if (!reader.capabilities.dryRun) return 'unreadable';
   try {
-    return (
-      await reader.get(
-        {
-          apiVersion: Kinds.ValidatingAdmissionPolicy.apiVersion,
-          kind: 'ValidatingAdmissionPolicy',
-          name: POLICY_NAME,
-        },
-        signal,
-      )
-    ).value;
+    return (await reader.get({ apiVersion: Kinds[kind].apiVersion, kind, name: POLICY_NAME }, signal)).value;
   } catch {
-    return undefined;
+    return 'unreadable';
   }
+}
+
+/** The action of a binding's validationActions (Deny before Warn). */
+function actionOf(actions: readonly string[] | undefined): Action | undefined {
+  if (actions?.includes('Deny')) return 'Deny';
+  if (actions?.includes('Warn')) return 'Warn';
+  return undefined;
+}
+
+/**
+ * How kube-harden's binding acts now: read live (a binding changed since the inventory counts), else from the
+ * Snapshot; `unknown` when neither could read it (then warn must not risk loosening a deny).
+ */
+async function currentAction(
+  ctx: Pick<StepContext, 'snapshot' | 'reader' | 'signal'>,
+): Promise<Action | 'unknown' | undefined> {
+  const live = await liveObject(ctx.reader, 'ValidatingAdmissionPolicyBinding', ctx.signal);
+  if (live !== 'unreadable') {
+    const actions = (live as { spec?: { validationActions?: unknown } } | undefined)?.spec?.validationActions;
+    return actionOf(Array.isArray(actions) ? actions.map(String) : undefined);
+  }
+  const unread = ctx.snapshot.unknown.some(
+    (u) => u.resource === resourceName(Kinds.ValidatingAdmissionPolicyBinding),
+  );
+  return unread ? 'unknown' : bindingAction(ctx.snapshot);
 }
 
 /** The ValidatingAdmissionPolicy (templates/registries/policy.yaml) for an allow-list. */
@@ -159,15 +185,12 @@ export function registryBinding(
   return binding;
 }
 
-/** Whether kube-harden's binding already acts with `action` (from the Snapshot). */
+/** How kube-harden's binding acts according to the Snapshot. */
 export function bindingAction(snapshot: Snapshot): Action | undefined {
   const b = snapshot.admissionPolicies.find(
     (p) => p.kind === 'ValidatingAdmissionPolicyBinding' && p.name === POLICY_NAME,
   );
-  if (!b?.validationActions) return undefined;
-  if (b.validationActions.includes('Deny')) return 'Deny';
-  if (b.validationActions.includes('Warn')) return 'Warn';
-  return undefined;
+  return actionOf(b?.validationActions);
 }
 
 // ---- What a saved plan may hold (apply --plan) --------------------------------------------------------------
@@ -264,8 +287,8 @@ export interface RegistryFacts {
   denied: DeniedImage[];
   /** Namespaces whose images are not all known, and why. */
   unknown: Array<{ namespace: string; reason: string }>;
-  /** How kube-harden's binding acts today (absent: no binding). */
-  current?: Action;
+  /** How kube-harden's binding acts today (absent: no binding; `unknown`: it could not be read). */
+  current?: Action | 'unknown';
   /** The registry hosts in use in the covered namespaces. */
   inUse: string[];
 }
@@ -279,7 +302,7 @@ export async function detectRegistries(ctx: StepContext): Promise<RegistryFacts>
     const reason = unknownImagesIn(ctx.snapshot, namespace);
     return reason ? [{ namespace, reason }] : [];
   });
-  const current = bindingAction(ctx.snapshot);
+  const current = await currentAction(ctx);
   const inUse = registriesInUse(ctx.snapshot, covered);
   return { scope, allow, denied, unknown, inUse, ...(current ? { current } : {}) };
 }

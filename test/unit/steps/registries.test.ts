@@ -9,7 +9,12 @@ import type { Change, PlannedChange, Step, StepContext, StepOptions } from '../.
 import type { Snapshot } from '../../../src/inventory/types.js';
 import type { KubeObject } from '../../../src/k8s/types.js';
 import { assess } from '../../../src/policy/assess.js';
-import { allowListOfPolicy, POLICY_NAME, registryPolicy } from '../../../steps/kit/registries.js';
+import {
+  allowListOfPolicy,
+  POLICY_NAME,
+  registryBinding,
+  registryPolicy,
+} from '../../../steps/kit/registries.js';
 import { registriesEnforce } from '../../../steps/registries-enforce.js';
 import { registriesWarn } from '../../../steps/registries-warn.js';
 import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
@@ -19,11 +24,11 @@ type Obj = Record<string, any>;
 
 const offline = { capabilities: { dryRun: false, reviews: false } } as unknown as ClusterReader;
 
-/** A reader whose live policy is `policy`. */
-const liveReader = (policy: KubeObject | undefined) =>
+/** A reader whose live objects are `objects` (by kind). */
+const liveReader = (objects: Record<string, KubeObject | undefined>) =>
   ({
     capabilities: { dryRun: true, reviews: true },
-    get: async () => ({ value: policy, warnings: [] }),
+    get: async (ref: { kind: string }) => ({ value: objects[ref.kind], warnings: [] }),
   }) as unknown as ClusterReader;
 
 async function run(
@@ -193,10 +198,39 @@ describe('registries-warn', () => {
     expect(findings.map((f) => f.control)).not.toContain('KH-IMAGE-REGISTRY-UNRESTRICTED');
   });
 
+  it('reads the binding live: one that denies since the inventory is never loosened', async () => {
+    const live = registryBinding('Deny', {});
+    const { changes } = await run(
+      warn,
+      cluster(),
+      {},
+      liveReader({ ValidatingAdmissionPolicyBinding: live }),
+    );
+    expect(changes).toEqual([]);
+  });
+
+  it('a binding that could not be read: no warn binding (unknown is not compliant), said as a finding', async () => {
+    const snap = cluster({
+      unknown: [
+        {
+          resource: 'validatingadmissionpolicybindings.admissionregistration.k8s.io',
+          reason: 'Forbidden',
+          message: 'no',
+        },
+      ],
+    });
+    const { changes, findings } = await run(warn, snap);
+    expect(changes).toEqual([]);
+    expect(findings.map((f) => [f.control, f.target.kind])).toContainEqual([
+      'KH-UNKNOWN',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
+  });
+
   it('keeps the allow-list of the live policy rather than widening it to what is in use', async () => {
     const live = registryPolicy(['ghcr.io/acme']);
     expect(allowListOfPolicy(live)).toEqual(['ghcr.io/acme']);
-    const { facts } = await run(warn, cluster(), {}, liveReader(live));
+    const { facts } = await run(warn, cluster(), {}, liveReader({ ValidatingAdmissionPolicy: live }));
     expect((facts as unknown as { allow: unknown }).allow).toEqual({
       entries: ['ghcr.io/acme'],
       source: 'live-policy',
