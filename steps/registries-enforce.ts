@@ -22,6 +22,8 @@ export function enforceBlocked(facts: RegistryFacts): string | undefined {
   if (facts.scope.namespaces.length === 0) return 'no namespace is covered';
   if (facts.allow.entries.length === 0)
     return 'the allow-list is empty (name registries with --allow-registry)';
+  if (facts.scope.wider)
+    return `${facts.scope.wider}, which this run did not evaluate: plan registries-enforce over all of them`;
   if (facts.unknown.length)
     return `the images of ${facts.unknown.map((u) => u.namespace).join(', ')} are not all known (unknown is not compliant)`;
   if (facts.denied.length) return `${facts.denied.length} image use(s) running today would be denied`;

@@ -60,6 +60,8 @@ export interface RegistryScope {
   skipped: string[];
   /** The binding's namespaceSelector. */
   selector: Record<string, unknown>;
+  /** Set when the selector (kept from the live binding) covers namespaces this run did not evaluate. */
+  wider?: string;
 }
 
 /** Which namespaces the policy acts in, and the selector that says so. */
@@ -153,18 +155,59 @@ function actionOf(actions: readonly string[] | undefined): Action | undefined {
  * How kube-harden's binding acts now: read live (a binding changed since the inventory counts), else from the
  * Snapshot; `unknown` when neither could read it (then warn must not risk loosening a deny).
  */
-async function currentAction(
+async function currentBinding(
   ctx: Pick<StepContext, 'snapshot' | 'reader' | 'signal'>,
-): Promise<Action | 'unknown' | undefined> {
+): Promise<{ action: Action | 'unknown' | undefined; selector?: Record<string, unknown> }> {
   const live = await liveObject(ctx.reader, 'ValidatingAdmissionPolicyBinding', ctx.signal);
   if (live !== 'unreadable') {
-    const actions = (live as { spec?: { validationActions?: unknown } } | undefined)?.spec?.validationActions;
-    return actionOf(Array.isArray(actions) ? actions.map(String) : undefined);
+    const spec = (live as { spec?: { validationActions?: unknown; matchResources?: unknown } } | undefined)
+      ?.spec;
+    const actions = spec?.validationActions;
+    const selector = isMap(spec?.matchResources) ? spec.matchResources.namespaceSelector : undefined;
+    return {
+      action: actionOf(Array.isArray(actions) ? actions.map(String) : undefined),
+      ...(isMap(selector) ? { selector } : {}),
+    };
   }
   const unread = ctx.snapshot.unknown.some(
     (u) => u.resource === resourceName(Kinds.ValidatingAdmissionPolicyBinding),
   );
-  return unread ? 'unknown' : bindingAction(ctx.snapshot);
+  return { action: unread ? 'unknown' : bindingAction(ctx.snapshot) };
+}
+
+type NameSelector = { matchExpressions?: Array<{ key?: string; operator?: string; values?: string[] }> };
+
+/** `In` names of a selector kube-harden wrote, `all` for `{}`/`NotIn`, undefined for anything else. */
+function coverage(selector: Record<string, unknown>): string[] | 'all' | undefined {
+  const exprs = (selector as NameSelector).matchExpressions;
+  if (Object.keys(selector).length === 0) return 'all';
+  if (Object.keys(selector).length !== 1 || exprs?.length !== 1 || exprs[0]?.key !== NAME_LABEL)
+    return undefined;
+  if (exprs[0].operator === 'NotIn') return 'all';
+  return exprs[0].operator === 'In' ? (exprs[0].values ?? []) : undefined;
+}
+
+/**
+ * The selector to write, given this run's and the live binding's: a run limited by `-n` never narrows a binding
+ * that covers more (named namespaces are added to the live ones; a binding over all namespaces is kept); a run
+ * over all namespaces decides. `wider`: the result covers namespaces this run did not evaluate.
+ */
+export function mergeSelector(
+  computed: Record<string, unknown>,
+  live: Record<string, unknown> | undefined,
+): { selector: Record<string, unknown>; wider: string | undefined } {
+  const mine = coverage(computed);
+  if (!live || mine === 'all') return { selector: computed, wider: undefined };
+  const theirs = coverage(live);
+  if (theirs === undefined || theirs === 'all')
+    return { selector: live, wider: 'the binding in place covers all namespaces but the system ones' };
+  const extra = theirs.filter((n) => !(mine ?? []).includes(n));
+  if (extra.length === 0) return { selector: computed, wider: undefined };
+  const values = [...new Set([...(mine ?? []), ...theirs])].sort();
+  return {
+    selector: { matchExpressions: [{ key: NAME_LABEL, operator: 'In', values }] },
+    wider: `the binding in place also covers ${extra.join(', ')}`,
+  };
 }
 
 /** The ValidatingAdmissionPolicy (templates/registries/policy.yaml) for an allow-list. */
@@ -302,7 +345,10 @@ export async function detectRegistries(ctx: StepContext): Promise<RegistryFacts>
     const reason = unknownImagesIn(ctx.snapshot, namespace);
     return reason ? [{ namespace, reason }] : [];
   });
-  const current = await currentAction(ctx);
+  const { action: current, selector: live } = await currentBinding(ctx);
+  const merged = mergeSelector(scope.selector, live);
+  scope.selector = merged.selector;
+  if (merged.wider) scope.wider = merged.wider;
   const inUse = registriesInUse(ctx.snapshot, covered);
   return { scope, allow, denied, unknown, inUse, ...(current ? { current } : {}) };
 }
@@ -323,6 +369,7 @@ export function allowListNotes(facts: RegistryFacts): string[] {
     notes.push(
       'docker.io allows every Docker Hub image, short names included (nginx = docker.io/library/nginx); narrow it to docker.io/library or docker.io/ORG',
     );
+  if (facts.scope.wider) notes.push(`${facts.scope.wider}: kept (a run limited with -n never narrows it)`);
   if (facts.scope.skipped.length)
     notes.push(
       `system namespaces left out: ${facts.scope.skipped.join(', ')} (--registries-include-system yes to cover them)`,

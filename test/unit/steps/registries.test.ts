@@ -11,6 +11,7 @@ import type { KubeObject } from '../../../src/k8s/types.js';
 import { assess } from '../../../src/policy/assess.js';
 import {
   allowListOfPolicy,
+  mergeSelector,
   POLICY_NAME,
   registryBinding,
   registryPolicy,
@@ -306,6 +307,43 @@ describe('registries-enforce', () => {
     const { changes, findings } = await run(enforce, snap);
     expect(changes).toEqual([]);
     expect(findings.map((f) => f.control)).toContain('KH-UNKNOWN');
+  });
+});
+
+describe('a run limited with -n never narrows the binding in place', () => {
+  const inNs = (...values: string[]) => ({
+    matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values }],
+  });
+  const notIn = {
+    matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system'] }],
+  };
+
+  it('mergeSelector: named namespaces join the live ones; all-namespace bindings are kept; an -A run decides', () => {
+    expect(mergeSelector(inNs('shop'), undefined)).toEqual({ selector: inNs('shop'), wider: undefined });
+    expect(mergeSelector(inNs('shop'), inNs('blog'))).toEqual({
+      selector: inNs('blog', 'shop'),
+      wider: 'the binding in place also covers blog',
+    });
+    expect(mergeSelector(inNs('blog', 'shop'), inNs('shop'))).toEqual({
+      selector: inNs('blog', 'shop'),
+      wider: undefined,
+    });
+    expect(mergeSelector(inNs('shop'), notIn).selector).toEqual(notIn);
+    expect(mergeSelector(inNs('shop'), {}).selector).toEqual({});
+    expect(mergeSelector(notIn, inNs('shop'))).toEqual({ selector: notIn, wider: undefined });
+  });
+
+  it('warn keeps the wider binding (with a note); enforce refuses what this run did not evaluate', async () => {
+    const live = registryBinding('Warn', notIn);
+    const reader = liveReader({ ValidatingAdmissionPolicyBinding: live });
+    const w = await run(warn, cluster(), { namespaces: ['shop'] }, reader);
+    expect(applies(w.changes)[1]?.spec.matchResources.namespaceSelector).toEqual(notIn);
+    expect(w.changes[0]?.notes?.join('\n')).toContain('covers all namespaces but the system ones: kept');
+    const e = await run(enforce, cluster(), { namespaces: ['shop'] }, reader);
+    expect(e.changes).toEqual([]);
+    expect(e.explanation.why).toMatch(/which this run did not evaluate/);
+    // Over the namespaces it covers, enforce is proposed again.
+    expect((await run(enforce, cluster(), {}, reader)).changes).toHaveLength(2);
   });
 });
 
