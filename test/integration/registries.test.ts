@@ -395,18 +395,59 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
     );
     const enforcePlan = JSON.parse(enforcing.stdout) as {
       changes: Array<{ id: string; desired?: { spec: Record<string, unknown> } }>;
+      steps: Array<{ noops: Array<{ id: string }> }>;
     };
-    // The policy is re-asserted as it is (only the engine's step mark changes); the binding turns to deny.
-    expect(enforcePlan.changes.map((c) => c.id)).toEqual([
-      'registries-enforce/policy',
-      'registries-enforce/binding',
+    // The policy is unchanged (a no-op, kept out of the changes); only the binding turns to deny.
+    expect(enforcePlan.changes.map((c) => c.id)).toEqual(['registries-enforce/binding']);
+    expect(enforcePlan.steps[0]?.noops.map((n) => n.id)).toEqual(['registries-enforce/policy']);
+    expect(enforcePlan.changes[0]?.desired?.spec.validationActions).toEqual(['Deny', 'Audit']);
+
+    // Apply the enforce step: an untrusted pod is now refused; undoing it turns the binding back to warn.
+    const dir2 = mkdtempSync(join(tmpdir(), 'kh-plan-'));
+    const planned2 = await runCli(
+      ['plan', '-n', ns, '--step', 'registries-enforce', '--out', dir2, '--kubeconfig', kubeconfig],
+      { env: env() },
+    );
+    expect([ExitCode.ok, ExitCode.incomplete], planned2.stderr).toContain(planned2.code);
+    const enforceRun = readPlanDir(dir2).id;
+    const applied2 = await runCli(['apply', '--plan', dir2, '--yes', '--kubeconfig', kubeconfig], {
+      env: env(),
+      timeoutMs: 120_000,
+    });
+    expect(applied2.code, applied2.stderr + applied2.stdout).toBe(ExitCode.ok);
+    const refused = await waitFor(
+      async () => {
+        const r = await kubectlRaw(['run', 'x', '-n', ns, '--image=evil.example/x', '--dry-run=server']);
+        return r.exitCode !== 0 ? r.stderr : undefined;
+      },
+      { what: 'the deny binding to act' },
+    );
+    expect(refused).toContain(
+      `ValidatingAdmissionPolicy '${POLICY_NAME}' with binding '${POLICY_NAME}' denied request`,
+    );
+    const trusted = await kubectlRaw([
+      'run',
+      'y',
+      '-n',
+      ns,
+      '--image=ghcr.io/acme/other:1',
+      '--dry-run=server',
     ]);
-    const allowedOf = (spec: unknown) =>
-      (spec as { variables: Array<{ name: string; expression: string }> }).variables.find(
-        (v) => v.name === 'allowed',
-      )?.expression;
-    expect(allowedOf(enforcePlan.changes[0]?.desired?.spec)).toBe("['docker.io', 'ghcr.io', 'quay.io']");
-    expect(enforcePlan.changes[1]?.desired?.spec.validationActions).toEqual(['Deny', 'Audit']);
+    expect(trusted.exitCode, trusted.stderr).toBe(0);
+    const undone2 = await runCli(['undo', enforceRun, '--yes', '--kubeconfig', kubeconfig], {
+      env: env(),
+      timeoutMs: 120_000,
+    });
+    expect(undone2.code, undone2.stderr).toBe(ExitCode.ok);
+    expect(
+      (
+        await kubectlJson<{ spec: { validationActions: string[] } }>([
+          'get',
+          'validatingadmissionpolicybinding',
+          POLICY_NAME,
+        ])
+      ).spec.validationActions,
+    ).toEqual(['Warn', 'Audit']);
 
     const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', kubeconfig], {
       env: env(),

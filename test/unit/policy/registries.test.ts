@@ -8,6 +8,7 @@ import {
   parseAllowEntry,
   parseAllowList,
 } from '../../../src/policy/registries/index.js';
+import { registryPolicy } from '../../../steps/kit/registries.js';
 import { templatesDir } from '../../../steps/kit/templates.js';
 import { IMAGE_TABLE, TABLE_ALLOW } from '../../support/registry-images.js';
 
@@ -92,6 +93,18 @@ describe('the CEL side', () => {
     const text = readFileSync(`${templatesDir()}/registries/policy.yaml`, 'utf8');
     // In the folded block scalar, the CEL string literal escapes each backslash.
     expect(text).toContain(`'${IMAGE_CHARSET.replace(/\\/g, '\\\\')}'`);
+  });
+
+  it('variables use only earlier ones, and their names sort in that order (later applies rebuild the list by name)', () => {
+    const policy = registryPolicy(['ghcr.io']) as unknown as {
+      spec: { variables: Array<{ name: string; expression: string }> };
+    };
+    const names = policy.spec.variables.map((v) => v.name);
+    expect([...names].sort()).toEqual(names);
+    policy.spec.variables.forEach((v, i) => {
+      for (const m of v.expression.matchAll(/variables\.(\w+)/g))
+        expect(names.indexOf(m[1] as string), `${v.name} uses ${m[1]}`).toBeLessThan(i);
+    });
   });
 
   it('the allow-list is a CEL list of single-quoted strings', () => {
