@@ -37,7 +37,10 @@ export const registriesEnforce: Step<RegistryFacts> = {
   summary:
     'deny Pods and workloads whose images come from outside the allowed registries, once nothing running would be',
   risk: 'disruptive',
-  targets: registryTargets(),
+  // Lazy: the rules are derived from the rendered template, which is read on first use, not at import.
+  get targets() {
+    return registryTargets();
+  },
 
   permissions(_options, _snapshot) {
     return registryPermissions();

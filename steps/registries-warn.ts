@@ -30,7 +30,10 @@ export const registriesWarn: Step<RegistryFacts> = {
   summary: 'warn and audit when a Pod or workload uses an image from outside the allowed registries',
   risk: 'low',
   settings: [ALLOW_REGISTRY, INCLUDE_SYSTEM],
-  targets: registryTargets(),
+  // Lazy: the rules are derived from the rendered template, which is read on first use, not at import.
+  get targets() {
+    return registryTargets();
+  },
 
   permissions(_options, _snapshot) {
     return registryPermissions();

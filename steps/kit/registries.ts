@@ -262,7 +262,14 @@ const ALLOWED_LIST = String.raw`\[(?:'[a-z0-9.:\[\]/_-]+'(?:, )?)*\]`;
  * The targets of both steps: the policy exactly as the template makes it (only the allow-list varies) and the
  * binding with one of the two action pairs and a selector on namespace names.
  */
+let targetsCache: ObjectRule[] | undefined;
+
 export function registryTargets(): ObjectRule[] {
+  targetsCache ??= buildTargets();
+  return targetsCache;
+}
+
+function buildTargets(): ObjectRule[] {
   const sample = new Map<string, unknown[]>();
   leafValues(registryPolicy(['registry.example.com']), '', sample);
   const fields: Record<string, ValueRule> = {};
