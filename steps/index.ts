@@ -10,6 +10,8 @@ import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
 import { rbacReview } from './rbac-review.js';
+import { registriesEnforce } from './registries-enforce.js';
+import { registriesWarn } from './registries-warn.js';
 import { resourceLimits } from './resource-limits.js';
 import { saTokens } from './sa-tokens.js';
 import { secretsEncryption } from './secrets-encryption.js';
@@ -20,6 +22,8 @@ export const STEPS: readonly Step<never>[] = [
   networkDefaultDeny,
   saTokens,
   rbacReview,
+  registriesWarn,
+  registriesEnforce,
   auditLogging,
   secretsEncryption,
   exceptionsReview,

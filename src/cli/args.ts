@@ -335,6 +335,7 @@ export function settingFlags(specs: readonly SettingSpec[]): FlagSpec[] {
     description: `${s.description} [step ${s.key.split('.')[0]}]`,
     ...(s.choices ? { choices: s.choices } : {}),
     ...(s.default !== undefined ? { default: s.default } : {}),
+    ...(s.multiple ? { multiple: true } : {}),
   }));
 }
 
@@ -346,7 +347,13 @@ export function parseSettingFlags(flags: FlagValues, specs: readonly SettingSpec
   const settings: Record<string, unknown> = {};
   for (const spec of specs) {
     const given = flags[spec.flag];
-    const text = typeof given === 'string' ? given : spec.default;
+    // A repeatable setting's values, joined: its parser takes a comma list.
+    const text =
+      typeof given === 'string'
+        ? given
+        : Array.isArray(given) && spec.multiple
+          ? given.join(',')
+          : spec.default;
     if (text === undefined) continue;
     const parsed = spec.parse(text);
     if (!parsed.ok) {

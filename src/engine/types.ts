@@ -53,6 +53,8 @@ export interface SettingSpec<T = unknown> {
   default?: string;
   /** Allowed values, when the setting is a choice (checked, and listed in help). */
   choices?: readonly string[];
+  /** The flag may be repeated: the values are joined with `,` before `parse` (which then takes a comma list). */
+  multiple?: boolean;
   /** Parse a value as typed on the command line. */
   parse(text: string): SettingParse<T>;
   /**

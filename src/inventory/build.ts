@@ -606,6 +606,8 @@ export async function buildSnapshot(
           if (typeof spec.policyName === 'string') p.policyName = spec.policyName;
           if (Array.isArray(spec.validationActions)) p.validationActions = spec.validationActions.map(String);
           if (typeof spec.failurePolicy === 'string') p.failurePolicy = spec.failurePolicy;
+          const allowed = objectItems(spec.variables).find((v) => v.name === 'allowed')?.expression;
+          if (typeof allowed === 'string') p.allowedExpression = allowed;
           if (item.metadata.resourceVersion) p.resourceVersion = item.metadata.resourceVersion;
           admissionPolicies.push(p);
         },

@@ -186,6 +186,8 @@ export interface AdmissionPolicyInfo {
   policyName?: string;
   validationActions?: string[];
   failurePolicy?: string;
+  /** Policy: the expression of its variable named `allowed` (where kube-harden's registries policy keeps its allow-list). */
+  allowedExpression?: string;
   resourceVersion?: string;
 }
 

@@ -45,6 +45,7 @@ import {
   resolveVersion,
 } from './pss/index.js';
 import { rbacFindings } from './rbac.js';
+import { entriesFor, policyAllowList } from './registries/index.js';
 import {
   classifyNamespace,
   onlyNamed,
@@ -135,6 +136,11 @@ export interface RegistryUse {
   /** Distinct normalized image references. */
   images: number;
   workloads: number;
+  /**
+   * Set when kube-harden's registries policy (phase 5) is in the cluster or the manifests: the allow-list entries
+   * that admit this registry's images (`[host]`: all of them; `host/path`: those under it; empty: none).
+   */
+  allowedBy?: string[];
 }
 
 export interface CniStatus {
@@ -632,9 +638,15 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
       ),
     );
 
+  const allowList = policyAllowList(snapshot);
   const registryUse: RegistryUse[] = [...registries.entries()]
     .sort(([a], [b]) => cmp(a, b))
-    .map(([registry, r]) => ({ registry, images: r.images.size, workloads: r.workloads.size }));
+    .map(([registry, r]) => ({
+      registry,
+      images: r.images.size,
+      workloads: r.workloads.size,
+      ...(allowList ? { allowedBy: entriesFor(registry, allowList) } : {}),
+    }));
   for (const [registry, r] of [...registries.entries()].sort(([a], [b]) => cmp(a, b))) {
     const repos = [...new Set([...r.images].map((i) => parseImage(i).repository))].sort(cmp);
     const shown =

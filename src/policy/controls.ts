@@ -347,6 +347,27 @@ const CATALOG: readonly Control[] = [
     'Set --profiling=false.',
   ),
   c(
+    'KH-IMAGE-REGISTRY-UNRESTRICTED',
+    'medium',
+    5,
+    'No admission control restricts image registries',
+    'Apply registries-warn (warn on images outside the allow-list), then registries-enforce (deny them).',
+  ),
+  c(
+    'KH-IMAGE-UNTRUSTED-REGISTRY',
+    'medium',
+    5,
+    'Image from a registry outside the allow-list',
+    'Move the image to an allowed registry, or allow its registry with --allow-registry HOST[/PATH].',
+  ),
+  c(
+    'KH-IMAGE-REGISTRY-ENFORCE-BLOCKED',
+    'medium',
+    5,
+    'Trusted registries cannot be enforced yet',
+    'Fix or allow the images listed, then plan registries-enforce again.',
+  ),
+  c(
     'KH-EXCEPTION-EXPIRED',
     'medium',
     7,

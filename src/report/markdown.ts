@@ -12,6 +12,7 @@ import {
   plural,
   psaText,
 } from './format.js';
+import { allowedText } from './text.js';
 
 export interface MarkdownOptions {
   /** Findings listed per group before "… and N more". @default 50 */
@@ -155,12 +156,18 @@ export function renderMarkdown(a: Assessment, options: MarkdownOptions = {}): st
   }
 
   push('## Registries', '');
+  const marked = a.registries.some((r) => r.allowedBy);
   if (a.registries.length === 0) push('None.', '');
   else {
     push(
       ...table(
-        ['registry', 'images', 'workloads'],
-        a.registries.map((r) => [r.registry, String(r.images), String(r.workloads)]),
+        ['registry', 'images', 'workloads', ...(marked ? ['allowed'] : [])],
+        a.registries.map((r) => [
+          r.registry,
+          String(r.images),
+          String(r.workloads),
+          ...(marked ? [allowedText(r.registry, r.allowedBy)] : []),
+        ]),
       ),
       '',
     );

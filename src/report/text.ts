@@ -163,12 +163,16 @@ export function renderText(a: Assessment, options: TextOptions = {}): string {
 
   heading('Registries');
   if (a.registries.length === 0) line('  none');
+  // With kube-harden's registries policy in place (or planned): which of them it admits.
+  const marked = a.registries.some((r) => r.allowedBy);
   const regRows = a.registries.map((r) => [
     r.registry,
     plural(r.images, 'image'),
     plural(r.workloads, 'workload'),
+    ...(marked ? [allowedText(r.registry, r.allowedBy)] : []),
   ]);
-  for (const r of table(['REGISTRY', 'IMAGES', 'WORKLOADS'], regRows, width)) line(`  ${r}`);
+  const regHeader = ['REGISTRY', 'IMAGES', 'WORKLOADS', ...(marked ? ['ALLOWED'] : [])];
+  for (const r of table(regHeader, regRows, width)) line(`  ${r}`);
 
   heading('CNI');
   const cniStyle =
@@ -199,4 +203,11 @@ function table(header: string[], rows: string[][], width: number): string[] {
       .join('  ')
       .trimEnd(),
   );
+}
+
+/** `yes`, `no`, or the repository prefixes allowed (`only ghcr.io/acme`): kube-harden's registries policy. */
+export function allowedText(registry: string, allowedBy: readonly string[] | undefined): string {
+  if (!allowedBy) return '';
+  if (allowedBy.includes(registry)) return 'yes';
+  return allowedBy.length ? `only ${allowedBy.join(', ')}` : 'no';
 }

@@ -147,7 +147,14 @@ describeCluster('the engine over a whole rollout (live)', () => {
     const saved = readPlanDir(dir);
     const changes = saved.changes.filter((c) => c.kind !== 'manual' && !c.optional);
     expect(new Set(changes.map((c) => c.step))).toEqual(
-      new Set(['psa-warn-audit', 'psa-enforce', 'network-default-deny', 'sa-tokens']),
+      new Set([
+        'psa-warn-audit',
+        'psa-enforce',
+        'network-default-deny',
+        'sa-tokens',
+        'registries-warn',
+        'registries-enforce',
+      ]),
     );
     expect(sharedTargets(saved).length).toBeGreaterThan(0);
 

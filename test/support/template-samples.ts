@@ -94,6 +94,15 @@ export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
     version: 'v1.36',
     enforcedAt: '2026-06-01',
   },
+  'registries/binding.yaml': {
+    name: 'kube-harden-allowed-registries',
+    policyName: 'kube-harden-allowed-registries',
+    action: 'Warn',
+  },
+  'registries/policy.yaml': {
+    name: 'kube-harden-allowed-registries',
+    allowed: "['ghcr.io/acme', 'docker.io/library', 'registry.example.com:5000']",
+  },
   'psa/namespace-warn-audit.yaml': {
     name: 'shop',
     warnLevel: 'restricted',

@@ -34,6 +34,8 @@ describe('the declarations', () => {
       'network-default-deny.includeInfrastructure',
       'network-default-deny.forceSystemNamespaces',
       'sa-tokens.auditLog',
+      'registries-warn.allow',
+      'registries-warn.includeSystemNamespaces',
       'audit-logging.tier',
       'audit-logging.sink',
       'secrets-encryption.provider',
@@ -64,7 +66,9 @@ describe('the declarations', () => {
     const planHelp = renderHelp(plan.spec, ['plan']);
     for (const s of all) {
       expect(planHelp).toMatch(
-        new RegExp(`--${s.flag} ${s.type} +${s.description.replace(/[()]/g, '\\$&')}`),
+        new RegExp(
+          `--${s.flag} ${s.type.replace(/[[\]]/g, '\\$&')} +${s.description.replace(/[()]/g, '\\$&')}`,
+        ),
       );
     }
     expect(planHelp).toContain('(default 30d)');
@@ -110,6 +114,7 @@ describe('parsing', () => {
       'audit-logging.sink': 'loki',
       'secrets-encryption.provider': 'secretbox',
       'secrets-encryption.configmaps': 'no',
+      'registries-warn.includeSystemNamespaces': 'no',
     };
     expect(parseSettingFlags({}, specs)).toEqual({
       'psa-enforce.staleAfterDays': 30,
@@ -122,6 +127,20 @@ describe('parsing', () => {
       'psa-enforce.staleAfterDays': 14,
       'psa-migrate.target': 'baseline',
     });
+  });
+
+  it('a repeatable setting: repeated flags and comma lists are joined, then parsed', () => {
+    const specs = stepSettings(['registries-warn']);
+    expect(
+      parseSettingFlags({ 'allow-registry': ['ghcr.io/acme', 'quay.io,docker.io/library'] }, specs),
+    ).toEqual({
+      'registries-warn.allow': ['docker.io/library', 'ghcr.io/acme', 'quay.io'],
+      'registries-warn.includeSystemNamespaces': 'no',
+    });
+    expect(() => parseSettingFlags({ 'allow-registry': ['ghcr.io', 'nginx'] }, specs)).toThrow(
+      /invalid value "ghcr.io,nginx" for --allow-registry: "nginx" does not start with a registry host/,
+    );
+    expect(settingFlags(specs)[0]).toMatchObject({ name: 'allow-registry', multiple: true });
   });
 
   it('a bad value is a usage error (exit 2) that names the flag and what to type', () => {

@@ -1,0 +1,2 @@
+export * from './allow-list.js';
+export * from './snapshot.js';
