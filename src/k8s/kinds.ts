@@ -100,3 +100,15 @@ export function kindInfo(ref: KindRef): KindInfo | undefined {
 export function resourceName(info: Pick<KindInfo, 'group' | 'resource'>): string {
   return info.group ? `${info.resource}.${info.group}` : info.resource;
 }
+
+/** The resources a namespace's workloads come from (`pods`, `deployments.apps`, …), named as unknowns name them. */
+export const WORKLOAD_RESOURCES: readonly string[] = [
+  Kinds.Pod,
+  Kinds.Deployment,
+  Kinds.StatefulSet,
+  Kinds.DaemonSet,
+  Kinds.ReplicaSet,
+  Kinds.Job,
+  Kinds.CronJob,
+  Kinds.ReplicationController,
+].map(resourceName);

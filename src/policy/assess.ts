@@ -16,7 +16,7 @@ import type {
   Workload,
   WorkloadKind,
 } from '../inventory/types.js';
-import { Kinds, resourceName } from '../k8s/kinds.js';
+import { WORKLOAD_RESOURCES } from '../k8s/kinds.js';
 import type { ServerVersion, SourceInfo } from '../k8s/types.js';
 import type { KubeHardenConfig } from './config.js';
 import { control, SEVERITIES, type Severity } from './controls.js';
@@ -184,18 +184,6 @@ export interface Assessment {
     unknown: number;
   };
 }
-
-// The resources a namespace's workloads come from, named as the inventory names its unknowns.
-const WORKLOAD_RESOURCES = [
-  Kinds.Pod,
-  Kinds.Deployment,
-  Kinds.StatefulSet,
-  Kinds.DaemonSet,
-  Kinds.ReplicaSet,
-  Kinds.Job,
-  Kinds.CronJob,
-  Kinds.ReplicationController,
-].map(resourceName);
 
 // Results per (pod spec object, annotations, policy): specs are interned apart from labels (which PSS does not
 // read), so pods that differ only in labels are evaluated once.

@@ -4,7 +4,7 @@
  * CEL makes (allow-list.ts). A namespace whose workloads could not all be read is unknown, never clean.
  */
 import type { ContainerLite, PodSpecLite, Snapshot, Workload } from '../../inventory/types.js';
-import { Kinds, resourceName } from '../../k8s/kinds.js';
+import { WORKLOAD_RESOURCES } from '../../k8s/kinds.js';
 import { parseImage } from '../images.js';
 import { allowListOfExpression, imageVerdict, POLICY_NAME } from './allow-list.js';
 
@@ -26,17 +26,6 @@ export interface DeniedImage extends ImageUse {
   normalised: string;
   reason: string;
 }
-
-const WORKLOAD_RESOURCES = [
-  Kinds.Pod,
-  Kinds.Deployment,
-  Kinds.StatefulSet,
-  Kinds.DaemonSet,
-  Kinds.ReplicaSet,
-  Kinds.Job,
-  Kinds.CronJob,
-  Kinds.ReplicationController,
-].map(resourceName);
 
 /** The containers of a pod spec with their kind, in the order the policy lists them. */
 export function containersOf(spec: PodSpecLite): Array<{ containerKind: ContainerKind; c: ContainerLite }> {
