@@ -203,7 +203,10 @@ export const auditLogging: Step<AuditFacts> = {
     const unknown: UnknownEntry[] = [];
     const a = verdict.audit;
     if (a.state === 'unknown') {
-      unknown.push(invisibleUnknown(ctx.snapshot, verdict, 'audit logging'));
+      // A live cluster whose flags cannot be seen is incomplete (exit 7); manifests never hold the running
+      // control plane, so offline the finding says unknown without making every offline plan incomplete.
+      if (ctx.snapshot.source.kind === 'cluster')
+        unknown.push(invisibleUnknown(ctx.snapshot, verdict, 'audit logging'));
       findings.push(
         finding(
           'KH-AUDIT-UNKNOWN',

@@ -203,7 +203,10 @@ export const secretsEncryption: Step<EncryptionFacts> = {
     const unknown: UnknownEntry[] = [];
     const e = verdict.encryption;
     if (e.state === 'unknown') {
-      unknown.push(invisibleUnknown(ctx.snapshot, verdict, 'encryption at rest'));
+      // A live cluster whose flags cannot be seen is incomplete (exit 7); manifests never hold the running
+      // control plane, so offline the finding says unknown without making every offline plan incomplete.
+      if (ctx.snapshot.source.kind === 'cluster')
+        unknown.push(invisibleUnknown(ctx.snapshot, verdict, 'encryption at rest'));
       findings.push(
         finding(
           'KH-ENCRYPTION-UNKNOWN',

@@ -142,6 +142,7 @@ describe('the steps on other platforms', () => {
 
   test('EKS: unknown (exit 7), and the provider commands instead of node files', async () => {
     const snap = snapshot({
+      source: { kind: 'cluster', context: 'eks', server: 'https://eks.example:443' },
       network: networkWith(),
       serverVersion: { major: 1, minor: 31, gitVersion: 'v1.31.2-eks-7f9249a' },
       controlPlaneFacts: { apiServers: [], nodes: [], loadBalancers: [] },
@@ -158,8 +159,14 @@ describe('the steps on other platforms', () => {
     expect(provider?.kind === 'manual' && provider.artifact.content).toContain(
       'aws eks update-cluster-config',
     );
+    // Offline, manifests never hold the running control plane: the finding still says unknown, the plan is not
+    // incomplete for it.
+    const offline = await auditLogging.detect(ctx({ ...snap, source: { kind: 'manifests', path: 'k8s' } }));
+    expect(offline.unknown).toBeUndefined();
+    expect(offline.findings.map((f) => f.control)).toEqual(['KH-AUDIT-UNKNOWN']);
     const enc = await secretsEncryption.detect(ctx(snap));
     expect(enc.findings.map((f) => f.control)).toEqual(['KH-ENCRYPTION-UNKNOWN']);
+    expect(enc.unknown?.map((u) => u.resource)).toEqual(['kube-apiserver flags (encryption at rest)']);
     const encChanges = secretsEncryption.propose(enc.facts, ctx(snap).options);
     expect(encChanges.map((c) => (c.kind === 'manual' ? c.artifact.content : '')).join()).toContain(
       'aws eks associate-encryption-config',
