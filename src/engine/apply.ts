@@ -16,7 +16,7 @@ import { ClusterError, isClusterError } from '../cluster/errors.js';
 import type { ClusterWriter } from '../cluster/types.js';
 import { type KubeObject, refKey } from '../k8s/types.js';
 import { version } from '../version.js';
-import { FIELD_MANAGER } from './bookkeeping.js';
+import { FIELD_MANAGER, withoutBookkeeping } from './bookkeeping.js';
 import { contains, extractOwned, mergeApply } from './fields.js';
 import {
   beforeImage,
@@ -258,6 +258,26 @@ async function applyOne(
   }
   const liveRv = live?.metadata.resourceVersion ?? null;
   const own = ownWrites.get(key);
+  // A later change of this run wants only what an earlier write of this run already put in place (e.g.
+  // registries-warn and registries-enforce both carry the same policy): nothing to send. A controller may have
+  // updated the object's status since that write (a policy's type checking), and a second write would only race it.
+  // The run/step annotations are bookkeeping: they keep naming the step that wrote the object first.
+  if (
+    own &&
+    live &&
+    change.desired &&
+    change.operation !== 'delete' &&
+    contains(live, withoutBookkeeping(change.desired))
+  ) {
+    return {
+      ...base,
+      outcome: 'applied',
+      message: 'already in place: written earlier in this run',
+      ...(liveRv ? { resourceVersion: liveRv } : {}),
+      object: redact(live),
+      at: now(),
+    };
+  }
   // The version this change may be applied to: the preview's, or — when this run already wrote the object since
   // that preview — the version our own write returned (a controller's status update after it, same generation
   // and same labels and annotations, is bookkeeping, not someone else's change).

@@ -5,7 +5,7 @@
  * write reached the server; a full disk; concurrent undos; journals kept by cluster identity; an unwritable
  * state directory.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import {
   chmodSync,
@@ -136,6 +136,14 @@ describeCluster('the engine over a whole rollout (live)', () => {
     await kubectl(['delete', '-R', '-f', EXAMPLE, '--wait=false', '--ignore-not-found'], {
       timeoutMs: 120_000,
     });
+    // Cluster-wide objects a failed workflow may leave (undo not reached): phase 5's policy would deny the images
+    // of the files after this one.
+    await kubectl([
+      'delete',
+      'validatingadmissionpolicybinding,validatingadmissionpolicy',
+      'kube-harden-allowed-registries',
+      '--ignore-not-found',
+    ]);
   });
 
   it('the documented workflow on the legacy example: plan -A --out, apply --plan --yes applies every change (two steps write one Namespace), plan again: none, undo restores every Namespace byte for byte', async () => {
@@ -580,6 +588,42 @@ describeCluster('the engine over a whole rollout (live)', () => {
       testSteps: true,
     });
     expect(later.code, later.stderr).toBe(ExitCode.ok);
+  });
+
+  it("a later step's change already put in place by this run's earlier write is not sent again, even after the object moved (a controller's status update, here a third party's annotation)", async () => {
+    const ns = await freshNamespace('same-twice');
+    const admin = connect({ kubeconfig });
+    const { kubectl: kubectlBin } = clusterInfo();
+    try {
+      // Two steps carry the same label (as registries-warn and registries-enforce carry the same policy).
+      const plan = await planWith(
+        admin,
+        [
+          fixedStep('a', 1, [labelChange('first', ns, { shared: 'yes' })]),
+          fixedStep('b', 2, [labelChange('second', ns, { shared: 'yes' })]),
+        ],
+        [ns],
+      );
+      const report = await applyPlan(admin, plan, {
+        confirmed: all(plan),
+        env: { ...process.env, ...env() },
+        onEvent: (e) => {
+          // Between the two writes the object moves, as a policy's type-checking status update moves it.
+          if (e.type === 'done' && e.change.id === 'first')
+            execFileSync(kubectlBin, ['--kubeconfig', kubeconfig, 'annotate', 'ns', ns, 'moved=by-someone']);
+        },
+      });
+      expect(report.outcomes.map((o) => [o.id, o.outcome, o.message])).toEqual([
+        ['first', 'applied', undefined],
+        ['second', 'applied', 'already in place: written earlier in this run'],
+      ]);
+      expect(report.state).toBe('complete');
+      // One write was sent and journaled; undo restores the Namespace as it was before the run.
+      const intents = readJournal(report.journalPath).filter((j) => j.type === 'intent');
+      expect(intents).toHaveLength(1);
+    } finally {
+      admin.close();
+    }
   });
 
   it('journals are kept by cluster identity: runs made through another URL or a renamed context are listed and undone; journals of the earlier layout are migrated', async () => {
