@@ -46,7 +46,14 @@ describe(`the built CLI, offline, on Node ${process.versions.node}`, () => {
     const r = await runCli(['plan', '--manifests', 'examples/legacy-cluster', '--out', out]);
     expect(r.stderr).not.toMatch(/unexpected error|at .*\.js:\d+/);
     expect(r.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['PLAN.md', 'artifacts', 'manifests', 'patches', 'plan.json', 'remediated']);
+    expect(readdirSync(out).sort()).toEqual([
+      'PLAN.md',
+      'artifacts',
+      'manifests',
+      'patches',
+      'plan.json',
+      'remediated',
+    ]);
     expect(readdirSync(join(out, 'manifests')).length).toBeGreaterThan(0);
   });
 
