@@ -523,7 +523,15 @@ export class Transport {
     const target = this.target(spec);
     // An admission webhook said no (nothing was written). Without a code in its answer the API server uses 400;
     // built-in admission plugins (PodSecurity, quota) answer 403. Either way it is this object's refusal.
-    const deniedBy = /^admission webhook "([^"]+)" denied the request/.exec(serverMessage ?? '')?.[1];
+    // A ValidatingAdmissionPolicy's Deny says "<resource> "<name>" is forbidden: ValidatingAdmissionPolicy 'P' with
+    // binding 'B' denied request: …" (k8s.io/apiserver admission/plugin/policy/validating): a policy's refusal too,
+    // never a missing permission.
+    const policy = /ValidatingAdmissionPolicy '([^']+)' with binding '([^']+)' denied request/.exec(
+      serverMessage ?? '',
+    );
+    const deniedBy =
+      /^admission webhook "([^"]+)" denied the request/.exec(serverMessage ?? '')?.[1] ??
+      (policy ? `ValidatingAdmissionPolicy ${policy[1]}` : undefined);
     const reasonOf = (): ClusterErrorReason => {
       // Server-side apply reports schema errors (unknown fields under strict validation) as 500
       // "failed to create typed patch object"; they are the caller's invalid object, not a server failure.
@@ -559,16 +567,18 @@ export class Transport {
         );
       case 'Forbidden': {
         if (deniedBy) {
-          const why = (serverMessage ?? '').replace(/^admission webhook "[^"]+" denied the request:?\s*/, '');
-          return new ClusterError(
-            `admission webhook "${deniedBy}" denied ${spec.verb} ${target}${why ? `: ${why}` : ''}`,
-            {
-              ...base,
-              reason,
-              webhook: deniedBy,
-              hint: `nothing was written; the webhook's policy refuses this change: ask its owner, or leave ${spec.name ?? 'the object'} out of this step`,
-            },
-          );
+          const why = (serverMessage ?? '')
+            .replace(/^admission webhook "[^"]+" denied the request:?\s*/, '')
+            .replace(/^.*?ValidatingAdmissionPolicy '[^']+' with binding '[^']+' denied request:?\s*/, '');
+          const who = policy
+            ? `ValidatingAdmissionPolicy "${policy[1]}" (binding "${policy[2]}")`
+            : `admission webhook "${deniedBy}"`;
+          return new ClusterError(`${who} denied ${spec.verb} ${target}${why ? `: ${why}` : ''}`, {
+            ...base,
+            reason,
+            webhook: deniedBy,
+            hint: `nothing was written; ${policy ? 'the admission policy' : "the webhook's policy"} refuses this change: ask its owner, or leave ${spec.name ?? 'the object'} out of this step`,
+          });
         }
         const can = `kubectl auth can-i ${spec.verb} ${spec.resource ?? ''}${spec.namespace ? ` -n ${spec.namespace}` : spec.isList ? ' -A' : ''}`;
         return new ClusterError(

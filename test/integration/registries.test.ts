@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { isClusterError } from '../../src/cluster/errors.js';
+import { type ClusterError, isClusterError } from '../../src/cluster/errors.js';
 import { connect, type LiveCluster } from '../../src/cluster/live.js';
 import { readPlanDir } from '../../src/engine/plan-file.js';
 import { ExitCode } from '../../src/errors.js';
@@ -222,6 +222,20 @@ describeCluster('registries policy against the API server (oracle)', () => {
     expect(!o.admitted && o.message).toContain(
       'initContainer setup uses bitnami/kubectl (docker.io/bitnami/kubectl)',
     );
+  });
+
+  it("a denial is the policy's refusal (exit 8 territory: rejected), not a missing permission (exit 5)", async () => {
+    const error = await admin
+      .dryRunApply(pod(deny, 'refused', { containers: [{ name: 'app', image: 'evil.example/x' }] }), FM)
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(isClusterError(error)).toBe(true);
+    const e = error as ClusterError;
+    expect(e.reason).toBe('Forbidden');
+    // The engine maps a Forbidden with `webhook` to the outcome `rejected` (exit 8); without it, to `forbidden`.
+    expect(e.webhook).toBe(`ValidatingAdmissionPolicy ${NAME}`);
+    expect(e.message).toContain(`ValidatingAdmissionPolicy "${NAME}" (binding "${NAME}") denied`);
+    expect(e.hint).toContain('the admission policy refuses this change');
   });
 
   it('every workload kind: an untrusted template (or init container) is denied at once, a trusted one admitted', async () => {
