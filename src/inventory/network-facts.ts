@@ -151,13 +151,9 @@ function unknownReason(error: ClusterError): UnknownEntry['reason'] {
   }
 }
 
-/**
- * Collects the network facts. `start()` issues the lists (run them beside the inventory's); the inventory feeds
- * its DaemonSets and webhook configurations in; `finish()` reads the CNI ConfigMaps its CNI hints call for.
- */
-export class NetworkFactsCollector {
-  readonly #ctx: NetworkFactsContext;
-  readonly #facts: NetworkFacts = {
+/** Network facts with nothing in them: what the inventory starts from, and the base of test fixtures. */
+export function emptyNetworkFacts(): NetworkFacts {
+  return {
     services: [],
     apiServer: { endpointSlices: [] },
     daemonSets: [],
@@ -173,6 +169,15 @@ export class NetworkFactsCollector {
     podMonitors: [],
     outsideWorkloads: [],
   };
+}
+
+/**
+ * Collects the network facts. `start()` issues the lists (run them beside the inventory's); the inventory feeds
+ * its DaemonSets and webhook configurations in; `finish()` reads the CNI ConfigMaps its CNI hints call for.
+ */
+export class NetworkFactsCollector {
+  readonly #ctx: NetworkFactsContext;
+  readonly #facts: NetworkFacts = emptyNetworkFacts();
   readonly #daemonSetsSeen = new Set<string>();
 
   constructor(ctx: NetworkFactsContext) {

@@ -6,6 +6,7 @@ import {
   type ControlPlaneFacts,
   parseClusterConfiguration,
 } from '../../src/inventory/control-plane-facts.js';
+import { emptyNetworkFacts } from '../../src/inventory/network-facts.js';
 import type { NetworkFacts } from '../../src/inventory/types.js';
 import { parseManifests } from '../../src/k8s/yaml.js';
 
@@ -30,20 +31,5 @@ export function fixtureFacts(set: 'kubeadm-default' | 'kubeadm-hardened'): Contr
 
 /** Network facts with the DaemonSets given (so log shippers can be found) and nothing else. */
 export function networkWith(daemonSets: NetworkFacts['daemonSets'] = []): NetworkFacts {
-  return {
-    services: [],
-    apiServer: { endpointSlices: [] },
-    daemonSets,
-    cniConfig: {},
-    ingresses: [],
-    ingressClasses: [],
-    gatewayClasses: [],
-    gateways: [],
-    httpRoutes: [],
-    webhooks: [],
-    prometheuses: [],
-    serviceMonitors: [],
-    podMonitors: [],
-    outsideWorkloads: [],
-  };
+  return { ...emptyNetworkFacts(), daemonSets };
 }

@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { Plan } from '../../../src/engine/types.js';
+import { emptyNetworkFacts } from '../../../src/inventory/network-facts.js';
 import type { DaemonSetLite, NetworkFacts } from '../../../src/inventory/types.js';
 import { assess } from '../../../src/policy/assess.js';
 import { toReportJson } from '../../../src/report/json.js';
@@ -15,23 +16,7 @@ import { networkDefaultDeny } from '../../../steps/network-default-deny.js';
 import { NOW, ns, snapshot } from '../../fixtures/snapshots/builder.js';
 
 function facts(daemonSets: DaemonSetLite[], extra: Partial<NetworkFacts> = {}): NetworkFacts {
-  return {
-    services: [],
-    apiServer: { endpointSlices: [] },
-    daemonSets,
-    cniConfig: {},
-    ingresses: [],
-    ingressClasses: [],
-    gatewayClasses: [],
-    gateways: [],
-    httpRoutes: [],
-    webhooks: [],
-    prometheuses: [],
-    serviceMonitors: [],
-    podMonitors: [],
-    outsideWorkloads: [],
-    ...extra,
-  };
+  return { ...emptyNetworkFacts(), daemonSets, ...extra };
 }
 
 const ds = (namespace: string, name: string, containers: DaemonSetLite['containers']): DaemonSetLite => ({

@@ -4,6 +4,7 @@
  * in place, the report shows denied/denied/dnsEgress true, whatever pods and ports serve DNS.
  */
 import { describe, expect, test } from 'vitest';
+import { emptyNetworkFacts } from '../../../src/inventory/network-facts.js';
 import type { NetworkFacts, NetworkPolicyInfo, Snapshot, Workload } from '../../../src/inventory/types.js';
 import { assess } from '../../../src/policy/assess.js';
 import {
@@ -17,8 +18,8 @@ import { toInfo } from './netpol/cluster-fixture.js';
 
 function facts(services: ServiceLite[], extra: Partial<NetworkFacts> = {}): NetworkFacts {
   return {
+    ...emptyNetworkFacts(),
     services,
-    apiServer: { endpointSlices: [] },
     daemonSets: [
       {
         namespace: 'kube-system',
@@ -27,17 +28,6 @@ function facts(services: ServiceLite[], extra: Partial<NetworkFacts> = {}): Netw
         containers: [{ name: 'calico-node', image: 'calico/node:v3.28.0' }],
       },
     ],
-    cniConfig: {},
-    ingresses: [],
-    ingressClasses: [],
-    gatewayClasses: [],
-    gateways: [],
-    httpRoutes: [],
-    webhooks: [],
-    prometheuses: [],
-    serviceMonitors: [],
-    podMonitors: [],
-    outsideWorkloads: [],
     ...extra,
   };
 }
