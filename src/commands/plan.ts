@@ -1,4 +1,5 @@
 /** `kube-harden plan`: detect → propose → preview, without writing; a reviewable plan for GitOps. */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STEPS, stepSettings } from '../../steps/index.js';
 import type { FlagValues } from '../cli/args.js';
@@ -9,9 +10,12 @@ import { planJson, renderPlanMarkdown, type WrittenPlan, writePlanDir } from '..
 import { refuseOutInsideManifests, writeRemediated } from '../engine/remediate.js';
 import type { Plan } from '../engine/types.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { contextDirNames, type FleetEntry } from '../fleet/posture.js';
 import type { Scope } from '../inventory/scope.js';
+import { table as mdTable } from '../report/markdown.js';
 import { manifestNamespace } from '../store/session.js';
 import { checkManifestsPath, headlessStore, readFlags, sessionOptions } from './common.js';
+import { fleetContexts, fleetExitCode, parallelOf, runFleet, withFleetFlags } from './fleet.js';
 import type { Command } from './types.js';
 
 /** `--step` and `--phase` → step ids, in rollout order; none = every step. */
@@ -102,7 +106,7 @@ kubectl-apply-able object per file) and DIR/PLAN.md (for a pull request); offlin
 (a copy of the manifests with the changes applied; the source is never modified).
 Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when named' : ''})`).join(', ')}.`,
     flags: [
-      ...readFlags,
+      ...withFleetFlags(readFlags, 'a sealed plan in --out DIR/<context>/'),
       {
         name: 'step',
         type: 'string',
@@ -146,9 +150,12 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
       'kube-harden plan --step psa-warn-audit --out plans/phase1',
       'kube-harden plan --manifests examples/legacy-cluster --phase 1 --phase 2 --out /tmp/plan',
       'kube-harden plan -n shop --format json --detailed-exitcode',
+      'kube-harden plan --all-contexts --out plans/',
     ],
   },
   async run({ parsed, output, signal }) {
+    const contexts = fleetContexts(parsed.flags);
+    if (contexts) return planFleet(contexts, parsed.flags, output, signal);
     const options = sessionOptions(parsed.flags, {
       readOnly: true,
       settings: parseSettingFlags(parsed.flags, stepSettings()),
@@ -171,11 +178,7 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
       } else {
         output.out.write(renderPlanMarkdown(result));
       }
-      // A change whose preview could not be made (a fail-closed webhook without a backend, a conflict) is an
-      // unknown: never a silent success.
-      const unpreviewed = result.changes.filter((c) => c.preview === 'unavailable');
-      for (const c of unpreviewed)
-        output.err.write(`preview unavailable: ${c.id}: ${c.previewError ?? 'unknown reason'}\n`);
+      const unpreviewed = reportUnpreviewed(result, output);
       if (parsed.flags['detailed-exitcode']) {
         // Terraform's contract: whether `apply` would change something. Manual changes (phase 6's files, narrowed
         // roles) are never applied by kube-harden; they stay listed until detection sees them done.
@@ -186,9 +189,133 @@ Steps: ${STEPS.map((s) => `${s.id} (phase ${s.phase}${s.optIn ? ', only when nam
           );
         return result.changes.length > manual ? 2 : ExitCode.ok;
       }
-      return result.unknown.length > 0 || unpreviewed.length > 0 ? ExitCode.incomplete : ExitCode.ok;
+      return result.unknown.length > 0 || unpreviewed > 0 ? ExitCode.incomplete : ExitCode.ok;
     } finally {
       store.getState().close();
     }
   },
 };
+
+/**
+ * A change whose preview could not be made (a fail-closed webhook without a backend, a conflict) is an unknown:
+ * never a silent success. Returns how many there were.
+ */
+function reportUnpreviewed(result: Plan, output: Output): number {
+  const unpreviewed = result.changes.filter((c) => c.preview === 'unavailable');
+  for (const c of unpreviewed)
+    output.err.write(`preview unavailable: ${c.id}: ${c.previewError ?? 'unknown reason'}\n`);
+  return unpreviewed.length;
+}
+
+interface FleetPlan {
+  dir: string;
+  id: string;
+  digest: string;
+  changes: number;
+  manual: number;
+}
+
+/**
+ * `plan --all-contexts --out DIR` (or several `--context`): one sealed plan per cluster in DIR/<context>/ (the
+ * context name made safe for a path, see contextDirNames), and DIR/PLAN.md, an index of them.
+ */
+async function planFleet(
+  contexts: readonly string[],
+  flags: FlagValues,
+  output: Output,
+  signal: AbortSignal,
+): Promise<number> {
+  const out = typeof flags.out === 'string' ? flags.out : undefined;
+  if (!out)
+    throw new UsageError(
+      'a plan over several contexts needs --out DIR',
+      'each cluster gets its own sealed plan in DIR/<context>/',
+    );
+  if (flags['detailed-exitcode'])
+    throw new UsageError(
+      '--detailed-exitcode takes one cluster',
+      'run `kube-harden plan --context C --detailed-exitcode` per cluster',
+    );
+  const stepIds = selectSteps(flags);
+  const settings = parseSettingFlags(flags, stepSettings());
+  const dirs = contextDirNames(contexts);
+  const entries = await runFleet<FleetPlan>(
+    contexts,
+    parallelOf(flags),
+    output,
+    signal,
+    async (context, scoped) => {
+      const options = sessionOptions({ ...flags, context }, { readOnly: true, settings });
+      const store = headlessStore(options, scoped);
+      try {
+        await store.getState().inventory(signal);
+        const result = await store.getState().planSteps(stepIds, signal);
+        const dir = join(out, dirs.get(context) ?? context);
+        scoped.err.write(planSummary(result));
+        const written = await writePlanOutput(result, dir, undefined, scoped);
+        const unpreviewed = reportUnpreviewed(result, scoped);
+        const incomplete = result.unknown.length > 0 || unpreviewed > 0;
+        return {
+          context,
+          status: incomplete ? 'incomplete' : 'ok',
+          exitCode: incomplete ? ExitCode.incomplete : ExitCode.ok,
+          ...(incomplete
+            ? {
+                reason: [
+                  result.unknown.length ? `${result.unknown.length} resource type(s) unknown` : '',
+                  unpreviewed ? `${unpreviewed} change(s) without preview` : '',
+                ]
+                  .filter(Boolean)
+                  .join(', '),
+              }
+            : {}),
+          ...(result.source.kind === 'cluster' ? { server: result.source.server } : {}),
+          result: {
+            dir: dirs.get(context) ?? context,
+            id: result.id,
+            digest: written.digest,
+            changes: result.changes.length,
+            manual: result.changes.filter((c) => c.kind === 'manual').length,
+          },
+        };
+      } finally {
+        store.getState().close();
+      }
+    },
+  );
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'PLAN.md'), renderFleetPlanIndex(entries));
+  output.err.write(`fleet plan index written to ${join(out, 'PLAN.md')}\n`);
+  const code = fleetExitCode(entries);
+  if (code !== ExitCode.ok)
+    output.err.write(
+      `incomplete: ${entries.filter((e) => e.status !== 'ok').length} of ${entries.length} cluster(s) without a complete plan (exit ${code})\n`,
+    );
+  return code;
+}
+
+/** DIR/PLAN.md of a fleet plan: one row per cluster, sorted by context; each plan is applied on its own. */
+export function renderFleetPlanIndex(entries: readonly FleetEntry<FleetPlan>[]): string {
+  const sorted = [...entries].sort((a, b) => (a.context < b.context ? -1 : a.context > b.context ? 1 : 0));
+  const lines = [
+    '# kube-harden fleet plan',
+    '',
+    'One sealed plan per cluster. Review each, then apply it against its own context:',
+    '`kube-harden apply --context CONTEXT --plan DIR/PLAN-DIR --expect-digest DIGEST`.',
+    '',
+    ...mdTable(
+      ['CONTEXT', 'STATUS', 'PLAN', 'CHANGES', 'MANUAL', 'DIGEST', 'NOTE'],
+      sorted.map((e) => [
+        e.context,
+        e.status,
+        e.result ? `${e.result.dir}/` : '-',
+        e.result ? String(e.result.changes - e.result.manual) : '-',
+        e.result ? String(e.result.manual) : '-',
+        e.result ? e.result.digest : '-',
+        [e.reason, e.hint].filter(Boolean).join(' — '),
+      ]),
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,5 +1,7 @@
 /** detect → propose → preview for the selected steps, in rollout order: the Plan. */
+
 import type { ClusterReader } from '../cluster/types.js';
+import { mapBounded } from '../concurrency.js';
 import type { Snapshot } from '../inventory/types.js';
 import type { Assessment } from '../policy/assess.js';
 import { newRunId } from './journal.js';
@@ -52,28 +54,23 @@ export async function buildPlan(
       noops: [],
     };
     steps.push(planned);
-    const results = new Array<PlannedChange | undefined>(proposed.length);
     let done = 0;
-    let next = 0;
-    const worker = async () => {
-      while (next < proposed.length) {
-        const i = next++;
-        const change = proposed[i];
-        if (!change) continue;
-        signal.throwIfAborted();
-        const outcome = await previewChange(change, {
-          reader,
-          runId: id,
-          step: step.id,
-          phase: step.phase,
-          signal,
-        });
-        if ('noop' in outcome) planned.noops.push(outcome.noop);
-        else results[i] = outcome.planned;
-        opts.onProgress?.({ step: step.id, stage: 'preview', done: ++done, total: proposed.length });
+    const results = await mapBounded(proposed, opts.concurrency ?? 8, async (change) => {
+      signal.throwIfAborted();
+      const outcome = await previewChange(change, {
+        reader,
+        runId: id,
+        step: step.id,
+        phase: step.phase,
+        signal,
+      });
+      opts.onProgress?.({ step: step.id, stage: 'preview', done: ++done, total: proposed.length });
+      if ('noop' in outcome) {
+        planned.noops.push(outcome.noop);
+        return undefined;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, proposed.length) }, worker));
+      return outcome.planned;
+    });
     planned.noops.sort((a, b) => a.id.localeCompare(b.id));
     for (const r of results) if (r) changes.push(r);
   }

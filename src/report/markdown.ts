@@ -36,7 +36,7 @@ function code(text: string): string {
   return `\`${clean(text).replace(/`/g, "'")}\``;
 }
 
-function table(header: string[], rows: string[][]): string[] {
+export function table(header: string[], rows: string[][]): string[] {
   return [
     `| ${header.join(' | ')} |`,
     `|${header.map(() => '---').join('|')}|`,

@@ -183,7 +183,7 @@ export function renderText(a: Assessment, options: TextOptions = {}): string {
 }
 
 /** Left-aligned columns; the last column takes what is left and is not padded. */
-function table(header: string[], rows: string[][], width: number): string[] {
+export function table(header: string[], rows: string[][], width: number): string[] {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const total = widths.reduce((n, w) => n + w, 0) + 2 * (widths.length - 1);
