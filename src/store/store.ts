@@ -151,12 +151,24 @@ export interface StoreDeps {
 
 export type HardenStore = StoreApi<HardenState>;
 
-function describeProgress(p: InventoryProgress, counts: Map<string, number>): Progress {
-  counts.set(p.resource, p.items);
-  const pods = counts.get('pods') ?? 0;
-  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+/** Progress of a long inventory: objects and pods listed, pages read, elapsed time, and the list in flight. */
+export function describeProgress(
+  p: InventoryProgress,
+  counts: Map<string, { items: number; pages: number }>,
+  startedAt: number,
+  now = Date.now(),
+): Progress {
+  counts.set(p.resource, { items: p.items, pages: p.pages });
+  let total = 0;
+  let pages = 0;
+  for (const c of counts.values()) {
+    total += c.items;
+    pages += c.pages;
+  }
+  const pods = counts.get('pods')?.items ?? 0;
+  const elapsed = ((now - startedAt) / 1000).toFixed(1);
   return {
-    label: `listed ${total.toLocaleString('en-US')} objects (${pods.toLocaleString('en-US')} pods); ${p.resource}…`,
+    label: `listed ${total.toLocaleString('en-US')} objects (${pods.toLocaleString('en-US')} pods) in ${pages.toLocaleString('en-US')} page(s), ${elapsed} s; ${p.resource}…`,
     done: total,
   };
 }
@@ -221,7 +233,8 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       },
 
       async inventory(signal) {
-        const counts = new Map<string, number>();
+        const counts = new Map<string, { items: number; pages: number }>();
+        const startedAt = Date.now();
         set({
           status: 'inventory',
           progress: {
@@ -234,7 +247,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           inputs ??= await loadInputs(options);
           const result = await runInventory(src.reader, options, inputs, {
             ...(signal ? { signal } : {}),
-            onProgress: (p) => set({ progress: describeProgress(p, counts) }),
+            onProgress: (p) => set({ progress: describeProgress(p, counts, startedAt) }),
           });
           const permissions: Record<string, AccessDecision[]> = {};
           if (src.reader.capabilities.reviews) {
