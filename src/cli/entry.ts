@@ -3,9 +3,15 @@
  * the user's arguments, then the exit code. A closed stdout (`kube-harden report | head`) ends the program quietly
  * instead of with an EPIPE stack.
  */
-import { main } from '../cli.js';
+import { version } from '../version.js';
 
 export async function runFromExecutable(executable: string | undefined): Promise<void> {
+  // `--version` alone needs nothing but package.json: answer before the CLI (parser, commands, client) loads.
+  if (process.argv.length === 3 && process.argv[2] === '--version') {
+    process.stdout.write(`kube-harden ${version()}\n`);
+    return;
+  }
+  const { main } = await import('../cli.js');
   const onStreamError = (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
