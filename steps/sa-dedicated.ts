@@ -97,7 +97,10 @@ function dedicatedTargets(): ObjectRule[] {
         kind,
         operations: ['update'],
         neverNamespaces: SYSTEM_NAMES,
-        fields: { [`${spec}.serviceAccountName`]: { matches: DNS_SUBDOMAIN } },
+        fields: {
+          [`${spec}.serviceAccountName`]: { matches: DNS_SUBDOMAIN },
+          [`${spec}.serviceAccount`]: { matches: DNS_SUBDOMAIN },
+        },
       };
     }),
   ];
@@ -183,7 +186,11 @@ export function groupChanges(r: DedicatedPlan): Change[] {
     kind: 'apply',
     id: `${r.group}/template`,
     target: refOf(w),
-    desired: workloadConfig(refOf(w), w.kind, { spec: { serviceAccountName: r.account } }),
+    // Both names: the API server mirrors serviceAccountName into the deprecated serviceAccount on every read, and
+    // fills an empty serviceAccountName from it — an undo that cleared only serviceAccountName would get it back.
+    desired: workloadConfig(refOf(w), w.kind, {
+      spec: { serviceAccountName: r.account, serviceAccount: r.account },
+    }),
     risk: 'disruptive',
     reason: `${title}: its pod template runs as ServiceAccount ${ns}/${r.account} instead of ${ns}/default (evidence: ${r.evidence.summary}); ${
       r.bindings.length

@@ -436,7 +436,8 @@ describe('sa-dedicated step', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web', namespace: 'payments' },
-      spec: { template: { spec: { serviceAccountName: 'web' } } },
+      // The deprecated alias too: undo clears both (the server fills one from the other).
+      spec: { template: { spec: { serviceAccountName: 'web', serviceAccount: 'web' } } },
     });
     expect(template?.risk).toBe('disruptive');
     // Every decision is a finding naming its evidence: the groups, and the workloads left as they are.
