@@ -177,6 +177,7 @@ export function groupChanges(r: DedicatedPlan): Change[] {
       notes: [
         together,
         `${bindingLabel(s)} stays as it is (kube-harden never edits or deletes a binding): once nothing runs as ${ns}/default any more, remove it by hand`,
+        `creating it needs every permission of ${s.roleRef.kind} ${s.roleRef.name} or the bind verb on it (RBAC escalation prevention): a Forbidden here means the identity applying the plan lacks them`,
         ...sourceNote,
       ],
     });
