@@ -444,7 +444,11 @@ export function planDedicated(input: DedicatedInput): DedicatedNamespace[] {
       const copies = row.bindings.filter((d) => d.copy).length;
       row.why = `${what} runs as ServiceAccount ${namespace}/default: ServiceAccount ${key} of its own (${
         automount ? 'token mounted' : 'no token'
-      }), ${copies} of default's ${direct.length} binding(s) duplicated for it`;
+      }), ${
+        direct.length
+          ? `${copies} of default's ${direct.length} binding(s) duplicated for it`
+          : 'no binding to duplicate (default has none beyond the system defaults)'
+      }`;
     }
     out.push({ namespace, workloads: rows });
   }

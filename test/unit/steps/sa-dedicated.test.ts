@@ -193,6 +193,9 @@ describe('sa-dedicated planner: what is proposed', () => {
       'no evidence of API use (no binding, no known controller, no projected token): automountServiceAccountToken: false',
     );
     expect(web?.bindings).toEqual([]);
+    expect(web?.why).toBe(
+      'Deployment payments/web runs as ServiceAccount payments/default: ServiceAccount payments/web of its own (no token), no binding to duplicate (default has none beyond the system defaults)',
+    );
   });
 
   it('with an audit log: only the bindings whose role allowed a request default made', () => {
