@@ -13,6 +13,7 @@ import { rbacReview } from './rbac-review.js';
 import { registriesEnforce } from './registries-enforce.js';
 import { registriesWarn } from './registries-warn.js';
 import { resourceLimits } from './resource-limits.js';
+import { saDedicated } from './sa-dedicated.js';
 import { saTokens } from './sa-tokens.js';
 import { secretsEncryption } from './secrets-encryption.js';
 
@@ -29,6 +30,7 @@ export const STEPS: readonly Step<never>[] = [
   exceptionsReview,
   psaMigrate,
   resourceLimits,
+  saDedicated,
 ] as unknown as Step<never>[];
 
 export function stepById(id: string): Step<never> | undefined {

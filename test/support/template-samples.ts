@@ -88,6 +88,30 @@ export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
     namespace: 'shop',
     subject: 'system:serviceaccount:shop:cart',
   },
+  // sa-dedicated (phase 4): a workload's own account and the copies of default's bindings.
+  'sa/dedicated-serviceaccount.yaml': {
+    name: 'cart',
+    namespace: 'shop',
+    workload: 'Deployment/cart',
+    automount: false,
+  },
+  'rbac/dedicated-rolebinding.yaml': {
+    name: 'ledger-cart',
+    namespace: 'shop',
+    copiedFrom: 'RoleBinding shop/ledger',
+    workload: 'Deployment/cart',
+    roleKind: 'Role',
+    roleName: 'ledger-operator',
+    account: 'cart',
+  },
+  'rbac/dedicated-clusterrolebinding.yaml': {
+    name: 'kube-harden-sample-readers-shop-cart',
+    namespace: 'shop',
+    copiedFrom: 'ClusterRoleBinding readers',
+    workload: 'Deployment/cart',
+    roleName: 'view',
+    account: 'cart',
+  },
   'psa/namespace-enforce.yaml': {
     name: 'shop',
     level: 'baseline',

@@ -71,7 +71,11 @@ async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
       ns('hidden', {}, { unreadable: true }),
       ns('ghost', {}, { synthesized: true }),
     ],
-    workloads: [workload('Deployment', 'shop', 'legacy', rootSpec(), { pods: 1 })],
+    workloads: [
+      workload('Deployment', 'shop', 'legacy', rootSpec(), { pods: 1 }),
+      // sa-dedicated: a workload on the namespace's default ServiceAccount.
+      workload('Deployment', 'shop', 'on-default', restrictedSpec({ serviceAccountName: '' })),
+    ],
     // rbac-review: a legacy token, and a namespace whose token Secrets could not be listed.
     serviceAccountFacts: {
       legacyTokens: [{ namespace: 'shop', name: 'old-token', serviceAccount: 'legacy' }],
