@@ -124,6 +124,7 @@ export const registriesSignatures: Step<SignatureFacts> = {
     for (const u of imageUses(ctx.snapshot, covered)) {
       if (u.image === '') continue;
       const ref = parseImage(u.image);
+      if (ref.digest !== undefined) continue;
       // No tag or a moving one: KH-IMAGE-LATEST above already says to pin it.
       if (isMutableTag(ref)) continue;
       const seen = byImage.get(u.image);
