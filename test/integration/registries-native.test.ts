@@ -528,6 +528,33 @@ describeCluster(
       expect(undone.code, undone.stderr).toBe(ExitCode.ok);
       const left = await kubectlRaw(['get', 'clusterpolicies.kyverno.io', '-o', 'name']);
       expect(left.stdout.trim()).toBe('');
+
+      // Gatekeeper (its Constraint CRD was created above, as the controller would): the template and the
+      // Constraint, both previewed by the API server against their CRDs.
+      const gk = await runCli(
+        [
+          'plan',
+          '-n',
+          ns,
+          '--step',
+          'registries-enforce',
+          '--registry-engine',
+          'gatekeeper',
+          '--format',
+          'json',
+          '--kubeconfig',
+          kubeconfig,
+        ],
+        { env: { XDG_STATE_HOME: state } },
+      );
+      const gkPlan = JSON.parse(gk.stdout) as {
+        changes: Array<{ id: string; preview: string; desired: { spec: Record<string, unknown> } }>;
+      };
+      expect(gkPlan.changes.map((c) => [c.id, c.preview])).toEqual([
+        ['registries-enforce/constraint-template', 'ok'],
+        ['registries-enforce/constraint', 'ok'],
+      ]);
+      expect(gkPlan.changes[1]?.desired.spec.enforcementAction).toBe('deny');
     }, 300_000);
   },
 );
