@@ -184,7 +184,7 @@ export const registriesSignatures: Step<SignatureFacts> = {
         notes: [],
         artifact: { path: 'kyverno-verify-images.yaml', content: toYaml(policy) },
         instructions: [
-          '1. Install Kyverno (1.11 or later), e.g. `helm repo add kyverno https://kyverno.github.io/kyverno && helm install kyverno kyverno/kyverno -n kyverno --create-namespace`; wait for `kubectl -n kyverno get deploy` to be ready.',
+          '1. Install Kyverno (1.13 or later), e.g. `helm repo add kyverno https://kyverno.github.io/kyverno && helm install kyverno kyverno/kyverno -n kyverno --create-namespace`; wait for `kubectl -n kyverno get deploy` to be ready.',
           '2. Review kyverno-verify-images.yaml and `kubectl apply -f kyverno-verify-images.yaml`.',
           '3. Watch what fails: `kubectl get policyreports -A` and the Warnings on `kubectl apply` of workloads (nothing is refused in Audit).',
           '4. When nothing unsigned remains: set validationFailureAction Enforce, failurePolicy Fail and mutateDigest true (tags are then pinned to the verified digest).',

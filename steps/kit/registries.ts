@@ -507,7 +507,7 @@ export function registryChanges(
         reason: `Kyverno ClusterPolicy (validationFailureAction ${action === 'Warn' ? 'Audit, with warnings' : 'Enforce'}): admit Pods and, through Kyverno's autogen, pod templates only with ${images}; ${acts}`,
         notes: [
           ...notes,
-          'Kyverno checks the policy when it is created (its own webhook): a Kyverno older than 1.11 has no validate.cel and refuses it',
+          'needs Kyverno 1.13 or later (validate.cel with variables since 1.11, emitWarning since 1.13): an older Kyverno refuses the policy',
         ],
       },
     ];
