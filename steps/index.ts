@@ -11,6 +11,7 @@ import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
 import { rbacReview } from './rbac-review.js';
 import { registriesEnforce } from './registries-enforce.js';
+import { registriesSignatures } from './registries-signatures.js';
 import { registriesWarn } from './registries-warn.js';
 import { resourceLimits } from './resource-limits.js';
 import { saDedicated } from './sa-dedicated.js';
@@ -25,6 +26,7 @@ export const STEPS: readonly Step<never>[] = [
   rbacReview,
   registriesWarn,
   registriesEnforce,
+  registriesSignatures,
   auditLogging,
   secretsEncryption,
   exceptionsReview,

@@ -19,6 +19,7 @@ import { typeChecked } from './registries-warn.js';
 
 /** Why enforcing is not proposed, or undefined when it is. */
 export function enforceBlocked(facts: RegistryFacts): string | undefined {
+  if (facts.engine.blocked) return facts.engine.blocked;
   if (facts.scope.namespaces.length === 0) return 'no namespace is covered';
   if (facts.allow.entries.length === 0)
     return 'the allow-list is empty (name registries with --allow-registry)';
@@ -42,8 +43,8 @@ export const registriesEnforce: Step<RegistryFacts> = {
     return registryTargets();
   },
 
-  permissions(_options, _snapshot) {
-    return registryPermissions();
+  permissions(options, snapshot) {
+    return registryPermissions(options, snapshot);
   },
 
   async detect(ctx) {

@@ -16,7 +16,9 @@ import {
   describeInUse,
   detectRegistries,
   INCLUDE_SYSTEM,
+  nativeVerify,
   POLICY_NAME,
+  REGISTRY_ENGINE,
   type RegistryFacts,
   registryChanges,
   registryPermissions,
@@ -29,14 +31,14 @@ export const registriesWarn: Step<RegistryFacts> = {
   title: 'Trusted registries: warn',
   summary: 'warn and audit when a Pod or workload uses an image from outside the allowed registries',
   risk: 'low',
-  settings: [ALLOW_REGISTRY, INCLUDE_SYSTEM],
+  settings: [ALLOW_REGISTRY, INCLUDE_SYSTEM, REGISTRY_ENGINE],
   // Lazy: the rules are derived from the rendered template, which is read on first use, not at import.
   get targets() {
     return registryTargets();
   },
 
-  permissions(_options, _snapshot) {
-    return registryPermissions();
+  permissions(options, snapshot) {
+    return registryPermissions(options, snapshot);
   },
 
   async detect(ctx) {
@@ -96,7 +98,9 @@ export const registriesWarn: Step<RegistryFacts> = {
         facts.current === 'Deny'
           ? ' The binding already denies: nothing to do here (registries-enforce keeps the policy up to date).'
           : ''
-      }${facts.allow.entries.length === 0 ? ' No registry is in use in the namespaces covered: name the trusted ones with --allow-registry HOST[/PATH].' : ''}`,
+      }${facts.allow.entries.length === 0 ? ' No registry is in use in the namespaces covered: name the trusted ones with --allow-registry HOST[/PATH].' : ''}${
+        facts.engine.blocked ? ` Not proposed: ${facts.engine.blocked}.` : ''
+      }`,
       impact: changes.length
         ? `Nothing is refused. Creating or updating a Pod or workload with an image outside ${facts.allow.entries.join(', ')} returns a Warning naming the policy and is recorded in the audit log. ${
             n
@@ -122,6 +126,8 @@ export async function typeChecked(
   applied: number,
 ): Promise<Verification> {
   if (applied === 0) return { ok: true, messages: [] };
+  const native = await nativeVerify(ctx);
+  if (native) return native;
   const got = await ctx.reader.get(
     {
       apiVersion: Kinds.ValidatingAdmissionPolicy.apiVersion,

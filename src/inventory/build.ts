@@ -8,6 +8,7 @@ import type { ClusterReader } from '../cluster/types.js';
 import { type Json, map, objectItems, strMap } from '../k8s/json.js';
 import { type KindInfo, Kinds, resourceName } from '../k8s/kinds.js';
 import type { KubeObject, OwnerReference } from '../k8s/types.js';
+import { collectAdmissionEngines } from './admission-engines.js';
 import { collectControlPlaneFacts, NODE_HINTS, type NodeHint, nodeHint } from './control-plane-facts.js';
 import { labelSelectorOf, NetworkFactsCollector, workloadSelector } from './network-facts.js';
 import { projectPodSpec, securityAnnotations, TemplateInterner } from './project.js';
@@ -386,6 +387,8 @@ export async function buildSnapshot(
   );
   const controlPlaneFacts = collectControlPlaneFacts(reader, options.signal);
   tasks.push(controlPlaneFacts);
+  const admissionEngines = collectAdmissionEngines(reader, options.signal);
+  tasks.push(admissionEngines);
   const nsOk = collect(
     Kinds.Namespace,
     (item) => {
@@ -759,6 +762,7 @@ export async function buildSnapshot(
   if (dns) snapshot.dns = dns;
   snapshot.network = network;
   if (saFacts) snapshot.serviceAccountFacts = saFacts;
+  snapshot.admissionEngines = await admissionEngines;
   snapshot.controlPlaneFacts = {
     ...(await controlPlaneFacts),
     nodes: [...nodeHints.values()].sort((a, b) => a.name.localeCompare(b.name)),

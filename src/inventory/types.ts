@@ -4,6 +4,7 @@
  * (see `project.ts`), so 10,000 pods fit in a few MB.
  */
 import type { ServerVersion, SourceInfo } from '../k8s/types.js';
+import type { AdmissionEngineFacts } from './admission-engines.js';
 import type { ControlPlaneFacts } from './control-plane-facts.js';
 import type { ServiceAccountFacts } from './sa-facts.js';
 
@@ -245,6 +246,8 @@ export interface Snapshot {
   serviceAccountFacts?: ServiceAccountFacts;
   /** The API server's own configuration as far as the API shows it (phase 6). Absent in snapshots built before it. */
   controlPlaneFacts?: ControlPlaneFacts;
+  /** Whether Kyverno and Gatekeeper are installed (phase 5, src/inventory/admission-engines.ts). */
+  admissionEngines?: AdmissionEngineFacts;
   unknown: UnknownEntry[];
   stats: { objects: Record<string, number>; pages: number; durationMs: number };
 }

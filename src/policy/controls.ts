@@ -361,6 +361,13 @@ const CATALOG: readonly Control[] = [
     'Move the image to an allowed registry, or allow its registry with --allow-registry HOST[/PATH].',
   ),
   c(
+    'KH-IMAGE-NOT-PINNED',
+    'info',
+    5,
+    'Image is not pinned by digest',
+    'Use image@sha256:… (resolve the tag with `crane digest IMAGE`): a signature is checked for a digest, and a tag can be moved to another image.',
+  ),
+  c(
     'KH-IMAGE-REGISTRY-ENFORCE-BLOCKED',
     'medium',
     5,

@@ -5,7 +5,7 @@
  */
 import type { ClusterReader } from '../../src/cluster/types.js';
 import type { ObjectRule, ValueRule } from '../../src/engine/targets.js';
-import type { SettingSpec, StepContext, StepOptions } from '../../src/engine/types.js';
+import type { Change, SettingSpec, StepContext, StepOptions, Verification } from '../../src/engine/types.js';
 import { inScope } from '../../src/inventory/scope.js';
 import type { Snapshot } from '../../src/inventory/types.js';
 import { isMap } from '../../src/k8s/json.js';
@@ -24,9 +24,36 @@ import {
   unknownImagesIn,
 } from '../../src/policy/registries/index.js';
 import { SYSTEM_NAMES } from '../../src/policy/tiers.js';
+import {
+  type Action,
+  chooseEngine,
+  type EngineChoice,
+  GK_CONSTRAINT,
+  GK_CONSTRAINT_CRD,
+  GK_TEMPLATE,
+  gatekeeperConstraint,
+  gatekeeperTemplate,
+  KYVERNO_POLICY,
+  kyvernoPolicy,
+  nativePermissions,
+  nativeState,
+  nativeTargets,
+  type RegistryEngine,
+} from './registries-native.js';
 import { parseChoice, settingOf } from './settings.js';
 import { renderObjectTemplate } from './templates.js';
 
+export {
+  type Action,
+  chooseEngine,
+  type EngineChoice,
+  KYVERNO_POLICY,
+  REGISTRY_ENGINE,
+  type RegistryEngine,
+  signaturePolicy,
+  signatureTargets,
+  VERIFY_POLICY_NAME,
+} from './registries-native.js';
 export { POLICY_NAME };
 
 export const ALLOW_REGISTRY: SettingSpec<string[]> = {
@@ -50,8 +77,6 @@ export const INCLUDE_SYSTEM: SettingSpec<'yes' | 'no'> = {
   choices: YES_NO,
   parse: parseChoice(YES_NO),
 };
-
-export type Action = 'Warn' | 'Deny';
 
 export interface RegistryScope {
   /** The namespaces the binding covers (in scope, not terminating; system ones only when chosen). */
@@ -116,11 +141,14 @@ export function allowListOfPolicy(policy: KubeObject | undefined): string[] | un
 export async function allowListFor(
   ctx: Pick<StepContext, 'options' | 'snapshot' | 'reader' | 'signal'>,
   namespaces: readonly string[],
+  engine: RegistryEngine = 'vap',
 ): Promise<AllowList> {
   const given = settingOf(ALLOW_REGISTRY, ctx.options);
   if (given?.length) return { entries: given, source: 'setting' };
-  const live = await livePolicy(ctx.reader, ctx.signal);
-  const kept = allowListOfPolicy(live);
+  const kept =
+    engine === 'vap'
+      ? allowListOfPolicy(await livePolicy(ctx.reader, ctx.signal))
+      : (await liveNative(ctx.reader, engine, ctx.signal)).state?.entries;
   if (kept) return { entries: kept, source: 'live-policy' };
   return { entries: registriesInUse(ctx.snapshot, new Set(namespaces)), source: 'in-use' };
 }
@@ -128,6 +156,26 @@ export async function allowListFor(
 async function livePolicy(reader: ClusterReader, signal: AbortSignal): Promise<KubeObject | undefined> {
   const live = await liveObject(reader, 'ValidatingAdmissionPolicy', signal);
   return live === 'unreadable' ? undefined : live;
+}
+
+/**
+ * kube-harden's Kyverno ClusterPolicy or Gatekeeper Constraint as it is now (read from manifests too: a plan
+ * directory may hold them). A kind that is not served means there is none; any other failure is unknown.
+ */
+async function liveNative(
+  reader: ClusterReader,
+  engine: 'kyverno' | 'gatekeeper',
+  signal: AbortSignal,
+): Promise<{ state?: ReturnType<typeof nativeState>; unknown?: string }> {
+  const kind = engine === 'kyverno' ? KYVERNO_POLICY : GK_CONSTRAINT;
+  try {
+    const { value } = await reader.get({ ...kind, name: POLICY_NAME }, signal);
+    return { state: nativeState(engine, value) };
+  } catch (error) {
+    // The reader's errors carry a `reason` (src/cluster/errors.ts; steps do not import it).
+    if ((error as { reason?: unknown }).reason === 'NotFound') return { state: {} };
+    return { unknown: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 /** kube-harden's policy or binding as it is now; `unreadable` offline or when it cannot be read. */
@@ -157,7 +205,16 @@ function actionOf(actions: readonly string[] | undefined): Action | undefined {
  */
 async function currentBinding(
   ctx: Pick<StepContext, 'snapshot' | 'reader' | 'signal'>,
+  engine: RegistryEngine = 'vap',
 ): Promise<{ action: Action | 'unknown' | undefined; selector?: Record<string, unknown> }> {
+  if (engine !== 'vap') {
+    const { state, unknown } = await liveNative(ctx.reader, engine, ctx.signal);
+    if (unknown !== undefined || !state) return { action: 'unknown' };
+    return {
+      action: state.action,
+      ...(state.selector ? { selector: state.selector } : {}),
+    };
+  }
   const live = await liveObject(ctx.reader, 'ValidatingAdmissionPolicyBinding', ctx.signal);
   if (live !== 'unreadable') {
     const spec = (live as { spec?: { validationActions?: unknown; matchResources?: unknown } } | undefined)
@@ -265,7 +322,7 @@ const ALLOWED_LIST = String.raw`\[(?:'[a-z0-9.:\[\]/_-]+'(?:, )?)*\]`;
 let targetsCache: ObjectRule[] | undefined;
 
 export function registryTargets(): ObjectRule[] {
-  targetsCache ??= buildTargets();
+  targetsCache ??= [...buildTargets(), ...nativeTargets()];
   return targetsCache;
 }
 
@@ -320,7 +377,12 @@ function buildTargets(): ObjectRule[] {
 }
 
 /** What applying either step needs. */
-export function registryPermissions(): Array<{ verb: string; group: string; resource: string }> {
+export function registryPermissions(
+  options?: Pick<StepOptions, 'settings'>,
+  snapshot?: Pick<Snapshot, 'admissionEngines'>,
+): Array<{ verb: string; group: string; resource: string }> {
+  const engine = options ? chooseEngine(options, snapshot?.admissionEngines, true).engine : 'vap';
+  if (engine !== 'vap') return nativePermissions(engine);
   const group = 'admissionregistration.k8s.io';
   return ['validatingadmissionpolicies', 'validatingadmissionpolicybindings'].flatMap((resource) => [
     { verb: 'create', group, resource },
@@ -341,23 +403,55 @@ export interface RegistryFacts {
   current?: Action | 'unknown';
   /** The registry hosts in use in the covered namespaces. */
   inUse: string[];
+  /** The admission engine that carries the policy (--registry-engine, default the installed one, else vap). */
+  engine: EngineChoice;
+  /** Gatekeeper only: whether the Constraint's kind is served yet (its controller creates it from the template). */
+  constraintServed?: boolean | 'unknown';
 }
 
 export async function detectRegistries(ctx: StepContext): Promise<RegistryFacts> {
+  const engine = chooseEngine(ctx.options, ctx.snapshot.admissionEngines, ctx.reader.capabilities.dryRun);
   const scope = registryScope(ctx.assessment, ctx.options);
-  const allow = await allowListFor(ctx, scope.namespaces);
+  const allow = await allowListFor(ctx, scope.namespaces, engine.engine);
   const covered = new Set(scope.namespaces);
   const denied = allow.entries.length ? deniedImages(ctx.snapshot, covered, allow.entries) : [];
   const unknown = scope.namespaces.flatMap((namespace) => {
     const reason = unknownImagesIn(ctx.snapshot, namespace);
     return reason ? [{ namespace, reason }] : [];
   });
-  const { action: current, selector: live } = await currentBinding(ctx);
+  const { action: current, selector: live } = await currentBinding(ctx, engine.engine);
   const merged = mergeSelector(scope.selector, live);
   scope.selector = merged.selector;
   if (merged.wider) scope.wider = merged.wider;
   const inUse = registriesInUse(ctx.snapshot, covered);
-  return { scope, allow, denied, unknown, inUse, ...(current ? { current } : {}) };
+  const constraintServed =
+    engine.engine === 'gatekeeper' ? await crdServed(ctx.reader, GK_CONSTRAINT_CRD, ctx.signal) : undefined;
+  return {
+    scope,
+    allow,
+    denied,
+    unknown,
+    inUse,
+    engine,
+    ...(current ? { current } : {}),
+    ...(constraintServed !== undefined ? { constraintServed } : {}),
+  };
+}
+
+async function crdServed(
+  reader: ClusterReader,
+  name: string,
+  signal: AbortSignal,
+): Promise<boolean | 'unknown'> {
+  try {
+    const { value } = await reader.get(
+      { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name },
+      signal,
+    );
+    return value !== undefined;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** The lines every registries change carries: where the list comes from, and what Docker Hub entries mean. */
@@ -390,14 +484,67 @@ export function registryChanges(
   facts: RegistryFacts,
   action: Action,
   risk: 'low' | 'disruptive',
-) {
-  const policy = registryPolicy(facts.allow.entries);
-  const binding = registryBinding(action, facts.scope.selector);
-  const notes = allowListNotes(facts);
+): Change[] {
+  const notes = [...facts.engine.notes, ...allowListNotes(facts)];
   const where =
     facts.scope.selector && Object.keys(facts.scope.selector).length === 0
       ? 'every namespace'
       : `namespaces ${describeSelector(facts.scope.selector)}`;
+  if (facts.engine.blocked) return [];
+  const images = `images from: ${facts.allow.entries.join(', ')} (containers, init and ephemeral containers)`;
+  const acts =
+    action === 'Warn'
+      ? `warn and audit (never deny) on images outside the allow-list in ${where}`
+      : `deny (and audit) images outside the allow-list in ${where}: nothing running there today would be denied`;
+  if (facts.engine.engine === 'kyverno')
+    return [
+      {
+        kind: 'apply',
+        id: `${step}/kyverno-policy`,
+        target: { ...KYVERNO_POLICY, name: POLICY_NAME },
+        desired: kyvernoPolicy(facts.allow.entries, action, facts.scope.selector),
+        risk,
+        reason: `Kyverno ClusterPolicy (validationFailureAction ${action === 'Warn' ? 'Audit, with warnings' : 'Enforce'}): admit Pods and, through Kyverno's autogen, pod templates only with ${images}; ${acts}`,
+        notes: [
+          ...notes,
+          'needs Kyverno 1.13 or later (validate.cel with variables since 1.11, emitWarning since 1.13): an older Kyverno refuses the policy',
+        ],
+      },
+    ];
+  if (facts.engine.engine === 'gatekeeper') {
+    const changes: Change[] = [
+      {
+        kind: 'apply',
+        id: `${step}/constraint-template`,
+        target: { ...GK_TEMPLATE },
+        desired: gatekeeperTemplate(),
+        risk,
+        reason:
+          'Gatekeeper ConstraintTemplate kubehardenallowedrepos: exact registry matching (host and port, paths at a / boundary, Docker Hub short names normalised) instead of the prefix matching of the library K8sAllowedRepos',
+        notes: [
+          ...notes,
+          "Gatekeeper's webhook fails open by default (failurePolicy Ignore in its chart): while Gatekeeper is down, images are not checked",
+        ],
+      },
+    ];
+    if (facts.constraintServed === true)
+      changes.push({
+        kind: 'apply',
+        id: `${step}/constraint`,
+        target: { ...GK_CONSTRAINT, name: POLICY_NAME },
+        desired: gatekeeperConstraint(facts.allow.entries, action, facts.scope.selector),
+        risk,
+        reason: `Gatekeeper Constraint (enforcementAction ${action === 'Warn' ? 'warn' : 'deny'}): admit Pods and pod templates only with ${images}; ${acts}`,
+        notes: [],
+      });
+    else
+      (changes[0] as { notes: string[] }).notes.push(
+        `the Constraint follows once Gatekeeper has created its kind from the template (CRD ${GK_CONSTRAINT_CRD}, seconds after the template is applied): plan ${step} again then`,
+      );
+    return changes;
+  }
+  const policy = registryPolicy(facts.allow.entries);
+  const binding = registryBinding(action, facts.scope.selector);
   return [
     {
       kind: 'apply' as const,
@@ -445,4 +592,62 @@ export function describeInUse(facts: RegistryFacts): string {
       return `${r} (${by.includes(r) ? 'allowed' : by.length ? `only ${by.join(', ')}` : 'not allowed'})`;
     })
     .join(', ');
+}
+
+// ---- Verification with a native engine ----------------------------------------------------------------------
+
+type Condition = { type?: string; status?: string; reason?: string; message?: string };
+
+/**
+ * What the engine reports of kube-harden's objects after an apply (Kyverno: the ClusterPolicy's Ready condition;
+ * Gatekeeper: the ConstraintTemplate's per-pod errors and `created`); undefined when the engine is vap.
+ */
+export async function nativeVerify(
+  ctx: Pick<StepContext, 'options' | 'snapshot' | 'reader' | 'signal'>,
+): Promise<Verification | undefined> {
+  const { engine } = chooseEngine(ctx.options, ctx.snapshot.admissionEngines, ctx.reader.capabilities.dryRun);
+  if (engine === 'vap') return undefined;
+  if (engine === 'kyverno') {
+    const { value } = await ctx.reader.get({ ...KYVERNO_POLICY, name: POLICY_NAME }, ctx.signal);
+    if (!value) return { ok: false, messages: [`Kyverno ClusterPolicy ${POLICY_NAME} is not there`] };
+    const status = (value as unknown as { status?: { conditions?: Condition[] } }).status;
+    const ready = status?.conditions?.find((c) => c.type === 'Ready');
+    if (ready?.status === 'False')
+      return {
+        ok: false,
+        messages: [
+          `Kyverno reports ClusterPolicy ${POLICY_NAME} not ready: ${ready.message ?? ready.reason ?? ''}`,
+        ],
+      };
+    return {
+      ok: true,
+      messages: [
+        ready?.status === 'True'
+          ? `Kyverno reports ClusterPolicy ${POLICY_NAME} ready`
+          : `ClusterPolicy ${POLICY_NAME} is in place (Kyverno has not reported it ready yet)`,
+      ],
+    };
+  }
+  const { value } = await ctx.reader.get({ ...GK_TEMPLATE }, ctx.signal);
+  if (!value)
+    return { ok: false, messages: [`Gatekeeper ConstraintTemplate ${GK_TEMPLATE.name} is not there`] };
+  const status = (
+    value as unknown as {
+      status?: { created?: boolean; byPod?: Array<{ id?: string; errors?: Array<{ message?: string }> }> };
+    }
+  ).status;
+  const errors = (status?.byPod ?? []).flatMap((p) =>
+    (p.errors ?? []).map(
+      (e) => `Gatekeeper (${p.id ?? 'pod'}) refuses ${GK_TEMPLATE.name}: ${e.message ?? ''}`,
+    ),
+  );
+  if (errors.length) return { ok: false, messages: errors };
+  return {
+    ok: true,
+    messages: [
+      status?.created
+        ? `Gatekeeper reports ConstraintTemplate ${GK_TEMPLATE.name} created`
+        : `ConstraintTemplate ${GK_TEMPLATE.name} is in place (Gatekeeper has not reported it created yet)`,
+    ],
+  };
 }

@@ -127,6 +127,20 @@ export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
     name: 'kube-harden-allowed-registries',
     allowed: "['ghcr.io/acme', 'docker.io/library', 'registry.example.com:5000']",
   },
+  // Phase 5 with Kyverno or Gatekeeper installed (their CRDs are not served by the test control plane: the
+  // integration test registries-native.test.ts installs them and applies these).
+  'registries/kyverno-clusterpolicy.yaml': {
+    name: 'kube-harden-allowed-registries',
+    action: 'Audit',
+    allowed: "['ghcr.io/acme', 'docker.io/library', 'registry.example.com:5000']",
+  },
+  'registries/gatekeeper-template.yaml': {},
+  'registries/kyverno-verify-images.yaml': {
+    name: 'kube-harden-verify-images',
+    subject: 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main',
+    issuer: 'https://token.actions.githubusercontent.com',
+  },
+  'registries/gatekeeper-constraint.yaml': { name: 'kube-harden-allowed-registries', action: 'warn' },
   'psa/namespace-warn-audit.yaml': {
     name: 'shop',
     warnLevel: 'restricted',
