@@ -10,26 +10,15 @@
  */
 import type { Change, SettingSpec, Step, StepFinding } from '../src/engine/types.js';
 import { BugError } from '../src/errors.js';
-import type { UnknownEntry } from '../src/inventory/types.js';
 import {
   AUDIT_TIERS,
   type AuditTier,
   type ControlPlaneVerdict,
-  invisibleReason,
   omitsRequestReceived,
   secretLeaks,
   TIER_SUMMARY,
 } from '../src/policy/control-plane/index.js';
-import {
-  CLUSTER_TARGET,
-  controlPlaneVerdict,
-  exposureFindings,
-  invisibleUnknown,
-  PATHS,
-  PROVIDER_AUDIT,
-  platformLine,
-} from './kit/control-plane.js';
-import { finding } from './kit/findings.js';
+import { detectControlPlane, PATHS, PROVIDER_AUDIT, platformLine } from './kit/control-plane.js';
 import { parseChoice, settingOf } from './kit/settings.js';
 import { renderTemplate, renderYamlTemplate } from './kit/templates.js';
 
@@ -196,58 +185,15 @@ export const auditLogging: Step<AuditFacts> = {
   },
 
   async detect(ctx) {
-    const verdict = controlPlaneVerdict(ctx.snapshot);
+    const { verdict, audit, apiServer, unknown } = detectControlPlane(ctx.snapshot);
     const tier = settingOf(AUDIT_TIER, ctx.options) as AuditTier;
     const sink = settingOf(AUDIT_SINK, ctx.options) as AuditSink;
-    const findings: StepFinding[] = [];
-    const unknown: UnknownEntry[] = [];
-    const a = verdict.audit;
-    if (a.state === 'unknown') {
-      // A live cluster whose flags cannot be seen is incomplete (exit 7); manifests never hold the running
-      // control plane, so offline the finding says unknown without making every offline plan incomplete.
-      if (ctx.snapshot.source.kind === 'cluster')
-        unknown.push(invisibleUnknown(ctx.snapshot, verdict, 'audit logging'));
-      findings.push(
-        finding(
-          'KH-AUDIT-UNKNOWN',
-          CLUSTER_TARGET,
-          `audit logging is unknown, not off: ${invisibleReason(ctx.snapshot, verdict.platform)}${
-            PROVIDER_AUDIT[verdict.platform]
-              ? ` (check it with the ${verdict.platform.toUpperCase()} command in the plan)`
-              : ''
-          }`,
-        ),
-      );
-    }
-    for (const off of a.off)
-      findings.push(
-        finding(
-          'KH-AUDIT-OFF',
-          CLUSTER_TARGET,
-          `${off.instance} runs without ${off.missing.join(' and ')}: no audit events are written`,
-        ),
-      );
-    if (a.logPath && a.shipping.state === 'none')
-      findings.push(
-        finding(
-          'KH-AUDIT-NOT-SHIPPED',
-          CLUSTER_TARGET,
-          `the audit log (${a.logPath ?? 'log backend'}) has no webhook backend and no log shipper DaemonSet was found: it stays on the control-plane nodes`,
-        ),
-      );
-    if (a.unboundedRotation)
-      findings.push(
-        finding(
-          'KH-AUDIT-ROTATION',
-          CLUSTER_TARGET,
-          'the audit log backend runs without --audit-log-maxage/--audit-log-maxbackup on a server before 1.36: rotated files are kept forever',
-        ),
-      );
-    findings.push(...exposureFindings(verdict));
+    // The API server findings are shown once, here (secrets-encryption shares the verdict, not the findings).
+    const findings: StepFinding[] = [...audit, ...apiServer];
     return {
       facts: { verdict, tier, sink, policy: auditPolicy(tier) },
       findings,
-      ...(unknown.length ? { unknown } : {}),
+      ...(unknown.audit ? { unknown: [unknown.audit] } : {}),
     };
   },
 

@@ -1,16 +1,14 @@
 /**
  * What the two phase-6 steps (audit-logging, secrets-encryption) share: the control-plane verdict of a snapshot,
- * the unknowns it leaves, the control-plane file paths kube-harden proposes, and the managed providers' own commands.
+ * its findings and unknowns, the control-plane file paths kube-harden proposes, and the managed providers' own commands.
  */
-import type { StepFinding } from '../../src/engine/types.js';
-import type { Snapshot, UnknownEntry } from '../../src/inventory/types.js';
+import type { Snapshot } from '../../src/inventory/types.js';
 import {
+  type ControlPlaneFindings,
   type ControlPlaneVerdict,
-  evaluateControlPlane,
-  invisibleReason,
+  controlPlaneFindings,
   type Platform,
 } from '../../src/policy/control-plane/index.js';
-import { finding } from './findings.js';
 
 export const PATHS = {
   policy: '/etc/kubernetes/audit-policy.yaml',
@@ -21,60 +19,9 @@ export const PATHS = {
   manifest: '/etc/kubernetes/manifests/kube-apiserver.yaml',
 } as const;
 
-export const CLUSTER_TARGET = { kind: 'Cluster', name: 'kube-apiserver' };
-
-export function controlPlaneVerdict(snapshot: Snapshot): ControlPlaneVerdict {
-  return evaluateControlPlane(snapshot);
-}
-
-/** The unknown entry a step adds to the plan when the API server's flags cannot be seen (exit 7). */
-export function invisibleUnknown(
-  snapshot: Snapshot,
-  verdict: ControlPlaneVerdict,
-  what: string,
-): UnknownEntry {
-  return {
-    resource: `kube-apiserver flags (${what})`,
-    namespace: 'kube-system',
-    reason: verdict.managed
-      ? 'Unsupported'
-      : snapshot.controlPlaneFacts?.apiServersUnreadable
-        ? 'Forbidden'
-        : 'Unsupported',
-    message: `${invisibleReason(snapshot, verdict.platform)}: ${what} is unknown, not off`,
-  };
-}
-
-/** The findings both steps show about where the API server can be reached (each shown once: by audit-logging). */
-export function exposureFindings(verdict: ControlPlaneVerdict): StepFinding[] {
-  const out: StepFinding[] = [];
-  for (const e of verdict.exposures) {
-    if (e.public !== true) continue;
-    out.push(
-      finding(
-        'KH-APISERVER-PUBLIC',
-        CLUSTER_TARGET,
-        `${e.where} is ${e.address}, a public address: the API server is reachable from the internet unless a firewall says otherwise`,
-      ),
-    );
-  }
-  if (verdict.anonymousAuth === 'enabled')
-    out.push(
-      finding(
-        'KH-APISERVER-ANONYMOUS',
-        CLUSTER_TARGET,
-        'kube-apiserver runs without --anonymous-auth=false (the default lets anonymous requests reach whatever RBAC grants system:anonymous)',
-      ),
-    );
-  if (verdict.profiling === 'enabled')
-    out.push(
-      finding(
-        'KH-APISERVER-PROFILING',
-        CLUSTER_TARGET,
-        'kube-apiserver runs without --profiling=false (the /debug/pprof endpoints are served)',
-      ),
-    );
-  return out;
+/** The findings (and unknowns) of phase 6: the same function the report uses (src/policy/control-plane). */
+export function detectControlPlane(snapshot: Snapshot): ControlPlaneFindings {
+  return controlPlaneFindings(snapshot);
 }
 
 /** How the platform was recognised, for explanations. */

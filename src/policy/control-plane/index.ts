@@ -2,4 +2,5 @@
 export * from './audit-policy.js';
 export * from './encryption.js';
 export * from './evaluate.js';
+export * from './findings.js';
 export * from './flags.js';
