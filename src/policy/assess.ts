@@ -653,7 +653,7 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     );
   }
 
-  for (const u of snapshot.unknown) {
+  for (const u of [...snapshot.unknown, ...phase6.unknown]) {
     const target: Target = { kind: 'Resource', name: u.resource };
     if (u.namespace) target.namespace = u.namespace;
     findings.push(

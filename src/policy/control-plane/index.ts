@@ -4,3 +4,4 @@ export * from './encryption.js';
 export * from './evaluate.js';
 export * from './findings.js';
 export * from './flags.js';
+export * from './shipping.js';

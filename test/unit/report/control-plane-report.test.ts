@@ -2,7 +2,8 @@
  * Phase 6 in `kube-harden report` (issue 14): the report shows what the audit-logging and secrets-encryption steps
  * find — audit off or without a policy, not shipped, unbounded rotation, encryption off, a public API server
  * endpoint, anonymous auth, profiling — from the same function, in every format, offline (static pod manifests)
- * and live; what cannot be seen is unknown (a live report is then incomplete, exit 7), never off.
+ * and live; what cannot be seen is unknown, never off; a live report whose kube-system pods could not be listed
+ * is incomplete (exit 7).
  */
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -169,23 +170,49 @@ describe('the report and the steps say the same (one source of truth)', () => {
 });
 
 describe('live snapshots', () => {
-  test('nothing visible: KH-AUDIT-UNKNOWN and KH-ENCRYPTION-UNKNOWN, two unknown entries (exit 7), never OFF', () => {
+  test('nothing to see (every read succeeded): KH-AUDIT-UNKNOWN and KH-ENCRYPTION-UNKNOWN, never OFF; complete (no read failed)', () => {
     const a = assess(live({ controlPlaneFacts: { apiServers: [], nodes: [], loadBalancers: [] } }), {
       now: NOW,
     });
     const controls = a.findings.map((f) => f.control);
     expect(phase6(controls)).toEqual(['KH-AUDIT-UNKNOWN', 'KH-ENCRYPTION-UNKNOWN']);
-    expect(a.unknown.map((u) => u.resource)).toEqual([
-      'kube-apiserver flags (audit logging)',
-      'kube-apiserver flags (encryption at rest)',
-    ]);
-    expect(a.summary.unknown).toBe(2);
+    // Unknown is not compliant: open, high, and never excepted.
+    for (const f of a.findings.filter((x) => x.control.endsWith('-UNKNOWN') && PHASE6.test(x.control)))
+      expect(f).toMatchObject({ severity: 'high', excepted: false });
+    expect(a.unknown).toEqual([]);
     const text = renderReport(a, 'text', { timestamps: false });
     expect(text).toContain('the API server flags are not visible through the API');
     expect(text).not.toMatch(/audit logging: off/);
+    expect(text).toMatch(/audit logging: unknown/);
   });
 
-  test('kube-system pods unreadable and already unknown: no second unknown for the flags (still exit 7)', () => {
+  test('the kube-system pods could not be listed: pods@kube-system is unknown (exit 7), with a KH-UNKNOWN finding', () => {
+    const a = assess(
+      live({
+        controlPlaneFacts: {
+          apiServers: [],
+          apiServersUnreadable: true,
+          apiServersError: { reason: 'Forbidden', message: 'pods is forbidden' },
+          nodes: [],
+          loadBalancers: [],
+        },
+      }),
+      { now: NOW },
+    );
+    expect(a.unknown).toEqual([
+      {
+        resource: 'pods',
+        namespace: 'kube-system',
+        reason: 'Forbidden',
+        message: expect.stringContaining('audit logging and encryption at rest are unknown'),
+      },
+    ]);
+    expect(a.summary.unknown).toBe(1);
+    expect(a.findings.filter((f) => f.control === 'KH-UNKNOWN')).toHaveLength(1);
+    expect(phase6(a.findings.map((f) => f.control))).toEqual(['KH-AUDIT-UNKNOWN', 'KH-ENCRYPTION-UNKNOWN']);
+  });
+
+  test('kube-system pods unreadable and already unknown (pods@*): no second entry', () => {
     const a = assess(
       live({
         controlPlaneFacts: { apiServers: [], apiServersUnreadable: true, nodes: [], loadBalancers: [] },
@@ -194,6 +221,7 @@ describe('live snapshots', () => {
       { now: NOW },
     );
     expect(a.unknown.map((u) => u.resource)).toEqual(['pods']);
+    expect(a.findings.filter((f) => f.control === 'KH-UNKNOWN')).toHaveLength(1);
     expect(phase6(a.findings.map((f) => f.control))).toEqual(['KH-AUDIT-UNKNOWN', 'KH-ENCRYPTION-UNKNOWN']);
   });
 
