@@ -21,7 +21,13 @@ import {
   secretLeaks,
   TIER_SUMMARY,
 } from '../src/policy/control-plane/index.js';
-import { detectControlPlane, PATHS, PROVIDER_AUDIT, platformLine } from './kit/control-plane.js';
+import {
+  detectControlPlane,
+  PATHS,
+  PROVIDER_AUDIT,
+  PROVIDER_AUDIT_COMMAND,
+  platformLine,
+} from './kit/control-plane.js';
 import { parseChoice, settingOf } from './kit/settings.js';
 import { renderTemplate, renderYamlTemplate } from './kit/templates.js';
 
@@ -269,7 +275,7 @@ export const auditLogging: Step<AuditFacts> = {
           `managed-audit-${verdict.platform}.md`,
           `${provider}\n`,
           `The control plane is managed by ${verdict.platform.toUpperCase()}: its audit log is a provider setting, not an API server flag kube-harden could see.`,
-          'Run the provider command (or check the setting in the console), then ship the provider log to your SIEM; the alert starting points below apply to the shipped events.',
+          `Run the provider's command (or check the setting in the console): \`${PROVIDER_AUDIT_COMMAND[verdict.platform] ?? ''}\`; then ship the provider log to your SIEM. The alert starting points below apply to the shipped events.`,
         ),
         ...shippingChanges(facts).filter((c) => c.id === 'audit-logging/alerts'),
       ];

@@ -16,7 +16,13 @@ import {
   KEY_PLACEHOLDER,
   readEncryptionConfiguration,
 } from '../src/policy/control-plane/index.js';
-import { detectControlPlane, PATHS, PROVIDER_ENCRYPTION, platformLine } from './kit/control-plane.js';
+import {
+  detectControlPlane,
+  PATHS,
+  PROVIDER_ENCRYPTION,
+  PROVIDER_ENCRYPTION_COMMAND,
+  platformLine,
+} from './kit/control-plane.js';
 import { parseChoice, settingOf } from './kit/settings.js';
 import { renderTemplate } from './kit/templates.js';
 
@@ -214,7 +220,7 @@ export const secretsEncryption: Step<EncryptionFacts> = {
           `managed-encryption-${verdict.platform}.md`,
           `${provider}\n`,
           `The control plane is managed by ${verdict.platform.toUpperCase()}: envelope encryption is a provider setting, not an API server file kube-harden could see.`,
-          'Check the provider setting; turn it on with the command if it is off, then rewrite the Secrets if the provider does not.',
+          `Check the provider setting; if it is off, turn it on: \`${PROVIDER_ENCRYPTION_COMMAND[verdict.platform] ?? ''}\`; then rewrite the Secrets if the provider does not.`,
         ),
       ];
     if (verdict.encryption.state === 'on') return [];

@@ -39,7 +39,27 @@ export function platformLine(verdict: ControlPlaneVerdict): string {
   return `${names[verdict.platform]}${verdict.evidence.length ? ` (${verdict.evidence.join('; ')})` : ''}`;
 }
 
-/** The managed provider's own commands (phases-3-6 reference §5, §6). */
+/**
+ * The managed provider's own commands (phases-3-6 reference §5, §6), checked against the providers' documentation
+ * (December 2026):
+ * - EKS audit: `aws eks update-cluster-config --name … --logging '{"clusterLogging":[{"types":[…"audit"…],
+ *   "enabled":true}]}'` (AWS CLI examples, UpdateClusterConfig; log types api|audit|authenticator|
+ *   controllerManager|scheduler, CloudFormation LoggingTypeConfig).
+ * - EKS encryption: `aws eks associate-encryption-config --cluster-name … --encryption-config
+ *   '[{"resources":["secrets"],"provider":{"keyArn":"…"}}]'` (AWS CLI reference; `secrets` is the only value).
+ * - GKE audit: Data Access audit logs must be enabled explicitly for Kubernetes Engine (ADMIN_READ, DATA_READ,
+ *   DATA_WRITE; GKE "audit logging" and "audit policy" docs). The auditConfigs YAML is the Cloud Audit Logs IAM
+ *   policy shape; not re-checked line by line.
+ * - GKE encryption: `gcloud container clusters update … --database-encryption-key=projects/…/cryptoKeys/…`
+ *   (gcloud reference); `--location` is not re-checked here (older gcloud: --zone/--region).
+ * - AKS audit: `az monitor diagnostic-settings create --name … --resource … --workspace … --logs
+ *   '[{"category":"kube-audit-admin","enabled":true}]'` (Azure Monitor CLI docs; categories kube-audit,
+ *   kube-audit-admin from the AKS monitoring reference).
+ * - AKS encryption: `az aks update … --enable-azure-keyvault-kms --azure-keyvault-kms-key-vault-network-access
+ *   Public --azure-keyvault-kms-key-id …` (AKS "use KMS etcd encryption"; AKS 1.33+ also has the newer "KMS data
+ *   encryption", in preview).
+ * The one command of each is also in the manual change's instructions (PROVIDER_*_COMMAND).
+ */
 export const PROVIDER_AUDIT: Partial<Record<Platform, string>> = {
   eks: [
     'EKS: the control-plane audit log is off by default and uses the EKS policy. Turn it on (logs go to CloudWatch',
@@ -91,8 +111,23 @@ export const PROVIDER_ENCRYPTION: Partial<Record<Platform, string>> = {
     'AKS: KMS etcd encryption with an Azure Key Vault key:',
     '',
     '    az aks update -g RESOURCE_GROUP -n CLUSTER --enable-azure-keyvault-kms \\',
+    '      --azure-keyvault-kms-key-vault-network-access Public \\',
     '      --azure-keyvault-kms-key-id https://VAULT.vault.azure.net/keys/KEY/VERSION',
     '',
     'Then rewrite every Secret: kubectl get secrets -A -o json | kubectl replace -f -',
+    'AKS 1.33 and later also offer "KMS data encryption" (platform- or customer-managed keys; in preview).',
   ].join('\n'),
+};
+
+/** The one command of each provider, as a single line for the manual change's instructions. */
+export const PROVIDER_AUDIT_COMMAND: Partial<Record<Platform, string>> = {
+  eks: `aws eks update-cluster-config --name CLUSTER --region REGION --logging '{"clusterLogging":[{"types":["audit"],"enabled":true}]}'`,
+  gke: 'gcloud projects set-iam-policy PROJECT policy.yaml (with Data Access audit logs enabled for container.googleapis.com)',
+  aks: `az monitor diagnostic-settings create --name kube-audit --resource CLUSTER_RESOURCE_ID --workspace LOG_ANALYTICS_WORKSPACE_ID --logs '[{"category":"kube-audit-admin","enabled":true}]'`,
+};
+
+export const PROVIDER_ENCRYPTION_COMMAND: Partial<Record<Platform, string>> = {
+  eks: `aws eks associate-encryption-config --cluster-name CLUSTER --region REGION --encryption-config '[{"resources":["secrets"],"provider":{"keyArn":"arn:aws:kms:REGION:ACCOUNT:key/KEY_ID"}}]'`,
+  gke: 'gcloud container clusters update CLUSTER --location LOCATION --database-encryption-key projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY',
+  aks: 'az aks update -g RESOURCE_GROUP -n CLUSTER --enable-azure-keyvault-kms --azure-keyvault-kms-key-vault-network-access Public --azure-keyvault-kms-key-id https://VAULT.vault.azure.net/keys/KEY/VERSION',
 };
