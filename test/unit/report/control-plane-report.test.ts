@@ -84,6 +84,19 @@ describe('report --manifests on kubeadm static pod manifests', () => {
       profiling: 'enabled',
     });
     expect(r.unknown).toEqual([]);
+    // Every field of the section is documented (docs/report-schema.md).
+    const doc = await fs.readFile('docs/report-schema.md', 'utf8');
+    const keys = new Set<string>();
+    const walk = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object')
+        for (const [k, x] of Object.entries(v)) {
+          keys.add(k);
+          walk(x);
+        }
+    };
+    walk({ controlPlane: r.controlPlane });
+    expect([...keys].filter((k) => !doc.includes(`\`${k}\``))).toEqual([]);
 
     const text = await report('kubeadm-default', 'text');
     expect(text.out).toContain('CONTROL PLANE (phase 6)');

@@ -95,7 +95,9 @@ describe('managed control planes', () => {
       expect(a.instructions).toContain(PROVIDER_AUDIT_COMMAND[p]);
       expect(e.instructions).toContain(PROVIDER_ENCRYPTION_COMMAND[p]);
       // No node files on a managed control plane.
-      const paths = auditLogging.propose(audit.facts, ctx(snap).options).map((c) => c.artifact?.path);
+      const paths = auditLogging
+        .propose(audit.facts, ctx(snap).options)
+        .map((c) => (c.kind === 'manual' ? c.artifact.path : ''));
       expect(paths).not.toContain('kube-apiserver-audit-flags.txt');
     },
   );
