@@ -1,7 +1,7 @@
 /**
  * Phase 6: API server audit logging, shipped off the node (issue 14). kube-harden cannot write the API server's
  * flags or files through the API, so every change of this step is manual: an audit policy in the chosen tier, the
- * flags, the kubeadm ClusterConfiguration patch, a Fluent Bit snippet that ships the log, and alert starting points
+ * flags, the kubeadm ClusterConfiguration patch, a Fluent Bit or Vector snippet that ships the log, and alert starting points
  * — each an artifact with instructions for the kind of cluster found (kubeadm, k3s/RKE2, managed, unknown). The
  * phase is done when detection sees the flags on every visible API server.
  *
@@ -10,26 +10,24 @@
  */
 import type { Change, SettingSpec, Step, StepFinding } from '../src/engine/types.js';
 import { BugError } from '../src/errors.js';
-import type { UnknownEntry } from '../src/inventory/types.js';
 import {
+  AUDIT_SHIPPERS,
   AUDIT_TIERS,
+  type AuditShipper,
   type AuditTier,
   type ControlPlaneVerdict,
-  invisibleReason,
+  checkShippingSnippet,
   omitsRequestReceived,
   secretLeaks,
   TIER_SUMMARY,
 } from '../src/policy/control-plane/index.js';
 import {
-  CLUSTER_TARGET,
-  controlPlaneVerdict,
-  exposureFindings,
-  invisibleUnknown,
+  detectControlPlane,
   PATHS,
   PROVIDER_AUDIT,
+  PROVIDER_AUDIT_COMMAND,
   platformLine,
 } from './kit/control-plane.js';
-import { finding } from './kit/findings.js';
 import { parseChoice, settingOf } from './kit/settings.js';
 import { renderTemplate, renderYamlTemplate } from './kit/templates.js';
 
@@ -44,22 +42,56 @@ export const AUDIT_TIER: SettingSpec<AuditTier> = {
   default: 'standard',
   choices: AUDIT_TIERS,
   parse: parseChoice(AUDIT_TIERS),
+  ask: {
+    title: 'Audit policy tier',
+    choices: {
+      minimal: 'who did what, when, from where; RBAC writes in full (smallest log)',
+      standard: 'plus Secret/ConfigMap reads and token requests (no values), exec and RBAC in full (default)',
+      forensic: 'plus every write with its request, discovery kept (largest log)',
+    },
+  },
 };
 
 export const AUDIT_SINK: SettingSpec<AuditSink> = {
   key: 'audit-logging.sink',
   flag: 'audit-sink',
   type: 'BACKEND',
-  description: 'where the shipped audit log goes, for the Fluent Bit snippet and the alert queries',
+  description: 'where the shipped audit log goes, for the shipping snippet and the alert queries',
   default: 'loki',
   choices: AUDIT_SINKS,
   parse: parseChoice(AUDIT_SINKS),
+  ask: {
+    title: 'Where the audit log is shipped (and the alert queries written for)',
+    choices: {
+      loki: 'Grafana Loki (LogQL alerts)',
+      elasticsearch: 'Elasticsearch / OpenSearch (KQL alerts)',
+      splunk: 'Splunk HTTP Event Collector (SPL alerts)',
+    },
+  },
+};
+
+export const AUDIT_SHIPPER: SettingSpec<AuditShipper> = {
+  key: 'audit-logging.shipper',
+  flag: 'audit-shipper',
+  type: 'SHIPPER',
+  description: 'what tails the audit log on the control-plane nodes and ships it: fluent-bit or vector',
+  default: 'fluent-bit',
+  choices: AUDIT_SHIPPERS,
+  parse: parseChoice(AUDIT_SHIPPERS),
+  ask: {
+    title: 'What tails the audit log on the control-plane nodes',
+    choices: {
+      'fluent-bit': 'Fluent Bit (classic configuration)',
+      vector: 'Vector (YAML configuration)',
+    },
+  },
 };
 
 export interface AuditFacts {
   verdict: ControlPlaneVerdict;
   tier: AuditTier;
   sink: AuditSink;
+  shipper: AuditShipper;
   /** The policy file of the tier (checked: it logs no secret value). */
   policy: string;
 }
@@ -112,21 +144,45 @@ function manual(
   };
 }
 
+const SHIPPER_NAME: Record<AuditShipper, string> = { 'fluent-bit': 'Fluent Bit', vector: 'Vector' };
+
+/**
+ * The shipping snippet of a shipper and backend, checked: it tails exactly the file `--audit-log-path` writes
+ * (PATHS.log, the one constant both use) and sends it somewhere (a snippet that fails this is a bug).
+ */
+export function shippingSnippet(shipper: AuditShipper, sink: AuditSink): { path: string; content: string } {
+  const content =
+    shipper === 'vector'
+      ? renderTemplate(`audit/vector-${sink}.yaml`, { logPath: PATHS.log })
+      : renderTemplate(`audit/fluent-bit-${sink}.conf`, { logPath: PATHS.log, logDir: PATHS.logDir });
+  const { problems } = checkShippingSnippet(shipper, content, PATHS.log);
+  if (problems.length > 0)
+    throw new BugError(`the ${shipper} snippet for ${sink} is wrong: ${problems.join('; ')}`);
+  return {
+    path: shipper === 'vector' ? `vector-audit-${sink}.yaml` : `fluent-bit-audit-${sink}.conf`,
+    content,
+  };
+}
+
 function shippingChanges(facts: AuditFacts): Change[] {
-  const snippet = renderTemplate(`audit/fluent-bit-${facts.sink}.conf`, {
-    logPath: PATHS.log,
-    logDir: PATHS.logDir,
-  });
+  const snippet = shippingSnippet(facts.shipper, facts.sink);
+  const name = SHIPPER_NAME[facts.shipper];
   const alerts = renderTemplate(`audit/alerts-${facts.sink}.txt`, {});
   return [
     manual(
       'shipping',
-      `fluent-bit-audit-${facts.sink}.conf`,
-      snippet,
-      `Ship the audit log off the control-plane nodes to ${facts.sink} (Fluent Bit): a log that stays on the node can be edited or deleted by whoever takes the node.`,
+      snippet.path,
+      snippet.content,
+      `Ship the audit log off the control-plane nodes to ${facts.sink} (${name}): a log that stays on the node can be edited or deleted by whoever takes the node.`,
       [
-        `1. Set the ${facts.sink} host, the cluster label and TLS in the snippet; credentials come from the environment, never from the file.`,
-        `2. Run Fluent Bit on every control-plane node with ${PATHS.logDir} mounted read-only (a DaemonSet with a control-plane toleration and nodeSelector, or the fluent-bit package on the node).`,
+        `1. Set the ${facts.sink} host, the cluster label and TLS in the snippet; credentials come from the environment, never from the file${
+          facts.shipper === 'vector'
+            ? ' (Vector 0.57 and later expand environment variables in the file only with --dangerously-allow-env-var-interpolation: pass it, or render the file with envsubst)'
+            : ''
+        }.`,
+        `2. Run ${name} on every control-plane node with ${PATHS.logDir} mounted read-only (a DaemonSet with a control-plane toleration and nodeSelector, or the ${facts.shipper} package on the node)${
+          facts.shipper === 'vector' ? '; check the file first with `vector validate`' : ''
+        }.`,
         `3. Check that events arrive in ${facts.sink} (e.g. a \`kubectl get secret -n default\` shows up as a Secret read within a minute).`,
         'Alternative: --audit-webhook-config-file sends events from the API server itself (see kube-apiserver-audit-flags.txt).',
       ].join('\n'),
@@ -188,7 +244,7 @@ export const auditLogging: Step<AuditFacts> = {
   summary:
     'an audit policy that never logs secret values, the API server flags, and shipping the log off the node',
   risk: 'manual',
-  settings: [AUDIT_TIER, AUDIT_SINK],
+  settings: [AUDIT_TIER, AUDIT_SINK, AUDIT_SHIPPER],
   targets: [{ manual: true }],
 
   permissions() {
@@ -196,58 +252,16 @@ export const auditLogging: Step<AuditFacts> = {
   },
 
   async detect(ctx) {
-    const verdict = controlPlaneVerdict(ctx.snapshot);
+    const { verdict, audit, apiServer, unknown } = detectControlPlane(ctx.snapshot);
     const tier = settingOf(AUDIT_TIER, ctx.options) as AuditTier;
     const sink = settingOf(AUDIT_SINK, ctx.options) as AuditSink;
-    const findings: StepFinding[] = [];
-    const unknown: UnknownEntry[] = [];
-    const a = verdict.audit;
-    if (a.state === 'unknown') {
-      // A live cluster whose flags cannot be seen is incomplete (exit 7); manifests never hold the running
-      // control plane, so offline the finding says unknown without making every offline plan incomplete.
-      if (ctx.snapshot.source.kind === 'cluster')
-        unknown.push(invisibleUnknown(ctx.snapshot, verdict, 'audit logging'));
-      findings.push(
-        finding(
-          'KH-AUDIT-UNKNOWN',
-          CLUSTER_TARGET,
-          `audit logging is unknown, not off: ${invisibleReason(ctx.snapshot, verdict.platform)}${
-            PROVIDER_AUDIT[verdict.platform]
-              ? ` (check it with the ${verdict.platform.toUpperCase()} command in the plan)`
-              : ''
-          }`,
-        ),
-      );
-    }
-    for (const off of a.off)
-      findings.push(
-        finding(
-          'KH-AUDIT-OFF',
-          CLUSTER_TARGET,
-          `${off.instance} runs without ${off.missing.join(' and ')}: no audit events are written`,
-        ),
-      );
-    if (a.logPath && a.shipping.state === 'none')
-      findings.push(
-        finding(
-          'KH-AUDIT-NOT-SHIPPED',
-          CLUSTER_TARGET,
-          `the audit log (${a.logPath ?? 'log backend'}) has no webhook backend and no log shipper DaemonSet was found: it stays on the control-plane nodes`,
-        ),
-      );
-    if (a.unboundedRotation)
-      findings.push(
-        finding(
-          'KH-AUDIT-ROTATION',
-          CLUSTER_TARGET,
-          'the audit log backend runs without --audit-log-maxage/--audit-log-maxbackup on a server before 1.36: rotated files are kept forever',
-        ),
-      );
-    findings.push(...exposureFindings(verdict));
+    const shipper = settingOf(AUDIT_SHIPPER, ctx.options) as AuditShipper;
+    // The API server findings are shown once, here (secrets-encryption shares the verdict, not the findings).
+    const findings: StepFinding[] = [...audit, ...apiServer];
     return {
-      facts: { verdict, tier, sink, policy: auditPolicy(tier) },
+      facts: { verdict, tier, sink, shipper, policy: auditPolicy(tier) },
       findings,
-      ...(unknown.length ? { unknown } : {}),
+      ...(unknown.audit ? { unknown: [unknown.audit] } : {}),
     };
   },
 
@@ -261,7 +275,7 @@ export const auditLogging: Step<AuditFacts> = {
           `managed-audit-${verdict.platform}.md`,
           `${provider}\n`,
           `The control plane is managed by ${verdict.platform.toUpperCase()}: its audit log is a provider setting, not an API server flag kube-harden could see.`,
-          'Run the provider command (or check the setting in the console), then ship the provider log to your SIEM; the alert starting points below apply to the shipped events.',
+          `Run the provider's command (or check the setting in the console): \`${PROVIDER_AUDIT_COMMAND[verdict.platform] ?? ''}\`; then ship the provider log to your SIEM. The alert starting points below apply to the shipped events.`,
         ),
         ...shippingChanges(facts).filter((c) => c.id === 'audit-logging/alerts'),
       ];

@@ -9,24 +9,20 @@
  */
 import type { Change, SettingSpec, Step, StepFinding } from '../src/engine/types.js';
 import { BugError } from '../src/errors.js';
-import type { UnknownEntry } from '../src/inventory/types.js';
 import { parseYamlDocuments } from '../src/k8s/yaml.js';
 import {
   type ControlPlaneVerdict,
-  invisibleReason,
   KEY_COMMAND,
   KEY_PLACEHOLDER,
   readEncryptionConfiguration,
 } from '../src/policy/control-plane/index.js';
 import {
-  CLUSTER_TARGET,
-  controlPlaneVerdict,
-  invisibleUnknown,
+  detectControlPlane,
   PATHS,
   PROVIDER_ENCRYPTION,
+  PROVIDER_ENCRYPTION_COMMAND,
   platformLine,
 } from './kit/control-plane.js';
-import { finding } from './kit/findings.js';
 import { parseChoice, settingOf } from './kit/settings.js';
 import { renderTemplate } from './kit/templates.js';
 
@@ -195,34 +191,11 @@ export const secretsEncryption: Step<EncryptionFacts> = {
   },
 
   async detect(ctx) {
-    const verdict = controlPlaneVerdict(ctx.snapshot);
+    const { verdict, encryption, unknown } = detectControlPlane(ctx.snapshot);
     const kmsEndpoint = settingOf(KMS_ENDPOINT, ctx.options);
     const provider = kmsEndpoint ? 'kms' : (settingOf(ENCRYPTION_PROVIDER, ctx.options) as LocalProvider);
     const configmaps = settingOf(ENCRYPT_CONFIGMAPS, ctx.options) === 'yes';
-    const findings: StepFinding[] = [];
-    const unknown: UnknownEntry[] = [];
-    const e = verdict.encryption;
-    if (e.state === 'unknown') {
-      // A live cluster whose flags cannot be seen is incomplete (exit 7); manifests never hold the running
-      // control plane, so offline the finding says unknown without making every offline plan incomplete.
-      if (ctx.snapshot.source.kind === 'cluster')
-        unknown.push(invisibleUnknown(ctx.snapshot, verdict, 'encryption at rest'));
-      findings.push(
-        finding(
-          'KH-ENCRYPTION-UNKNOWN',
-          CLUSTER_TARGET,
-          `encryption at rest is unknown, not off: ${invisibleReason(ctx.snapshot, verdict.platform)}`,
-        ),
-      );
-    }
-    for (const name of e.off)
-      findings.push(
-        finding(
-          'KH-ENCRYPTION-OFF',
-          CLUSTER_TARGET,
-          `${name} runs without --encryption-provider-config: Secrets are stored in plaintext in etcd`,
-        ),
-      );
+    const findings: StepFinding[] = [...encryption];
     const keyName = `key-${ctx.options.now.toISOString().slice(0, 10).replaceAll('-', '')}`;
     return {
       facts: {
@@ -233,7 +206,7 @@ export const secretsEncryption: Step<EncryptionFacts> = {
         config: encryptionConfig({ provider, ...(kmsEndpoint ? { kmsEndpoint } : {}), configmaps, keyName }),
       },
       findings,
-      ...(unknown.length ? { unknown } : {}),
+      ...(unknown.encryption ? { unknown: [unknown.encryption] } : {}),
     };
   },
 
@@ -247,7 +220,7 @@ export const secretsEncryption: Step<EncryptionFacts> = {
           `managed-encryption-${verdict.platform}.md`,
           `${provider}\n`,
           `The control plane is managed by ${verdict.platform.toUpperCase()}: envelope encryption is a provider setting, not an API server file kube-harden could see.`,
-          'Check the provider setting; turn it on with the command if it is off, then rewrite the Secrets if the provider does not.',
+          `Check the provider setting; if it is off, turn it on: \`${PROVIDER_ENCRYPTION_COMMAND[verdict.platform] ?? ''}\`; then rewrite the Secrets if the provider does not.`,
         ),
       ];
     if (verdict.encryption.state === 'on') return [];

@@ -51,6 +51,8 @@ export interface ControlPlaneFacts {
   apiServers: ApiServerInstance[];
   /** The kube-system pods could not be listed: whether static pods exist is unknown. */
   apiServersUnreadable?: boolean;
+  /** Why they could not be listed (a refusal, a timeout, …), for the report's unknown entry. */
+  apiServersError?: { reason: 'Forbidden' | 'Timeout' | 'Error'; message: string };
   kubeadm?: KubeadmApiServerConfig;
   /** kubeadm-config exists but could not be read (refused), or did not parse. */
   kubeadmUnreadable?: boolean;
@@ -158,7 +160,14 @@ export async function collectControlPlaneFacts(
         for (const item of page.items) facts.apiServers.push(apiServerInstance(item));
       }
     } catch (error) {
-      if (tolerated(error)) facts.apiServersUnreadable = true;
+      if (tolerated(error)) {
+        facts.apiServersUnreadable = true;
+        const reason = (error as ClusterError).reason;
+        facts.apiServersError = {
+          reason: reason === 'Forbidden' ? 'Forbidden' : reason === 'Timeout' ? 'Timeout' : 'Error',
+          message: (error as ClusterError).message,
+        };
+      }
     }
   };
   const kubeadm = async () => {

@@ -19,6 +19,7 @@ import type {
 import { WORKLOAD_RESOURCES } from '../k8s/kinds.js';
 import type { ServerVersion, SourceInfo } from '../k8s/types.js';
 import type { KubeHardenConfig } from './config.js';
+import { type ControlPlaneSummary, controlPlaneReport } from './control-plane/report.js';
 import { control, SEVERITIES, type Severity } from './controls.js';
 import {
   coversCheck,
@@ -171,6 +172,8 @@ export interface Assessment {
   registries: RegistryUse[];
   cni: CniStatus;
   exceptions: ExceptionReview;
+  /** Phase 6: the API server's audit logging, encryption at rest and exposure (absent: no control-plane facts). */
+  controlPlane?: ControlPlaneSummary;
   unknown: UnknownEntry[];
   summary: {
     namespaces: number;
@@ -599,6 +602,8 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
 
   // ---- Cluster-wide ----------------------------------------------------------------------------------------
   findings.push(...rbacFindings(snapshot));
+  const phase6 = controlPlaneReport(snapshot);
+  findings.push(...phase6.findings);
 
   const cni = cniStatus(snapshot, unknownFor(['daemonsets.apps'], 'kube-system'));
   for (const p of cni.plugins) {
@@ -648,7 +653,7 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     );
   }
 
-  for (const u of snapshot.unknown) {
+  for (const u of [...snapshot.unknown, ...phase6.unknown]) {
     const target: Target = { kind: 'Resource', name: u.resource };
     if (u.namespace) target.namespace = u.namespace;
     findings.push(
@@ -714,7 +719,7 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
       now,
       ...(options.within !== undefined ? { within: options.within } : {}),
     }),
-    unknown: [...snapshot.unknown].sort(
+    unknown: [...snapshot.unknown, ...phase6.unknown].sort(
       (a, b) => cmp(a.resource, b.resource) || cmp(a.namespace, b.namespace) || cmp(a.reason, b.reason),
     ),
     summary: {
@@ -725,10 +730,11 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
       open,
       excepted: findings.length - open,
       bySeverity,
-      unknown: snapshot.unknown.length,
+      unknown: snapshot.unknown.length + phase6.unknown.length,
     },
   };
   if (snapshot.serverVersion) assessment.serverVersion = snapshot.serverVersion;
+  if (phase6.summary) assessment.controlPlane = phase6.summary;
   return assessment;
 }
 

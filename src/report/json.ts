@@ -121,6 +121,7 @@ export function toReportJson(a: Assessment, options: JsonOptions = {}): Record<s
       plugins: a.cni.plugins.map((p) => ({ ...p })),
       ...(a.cni.noEffect ? { noEffect: a.cni.noEffect } : {}),
     },
+    ...(a.controlPlane ? { controlPlane: structuredClone(a.controlPlane) } : {}),
     exceptions: {
       ...(a.exceptions.file !== undefined ? { file: a.exceptions.file } : {}),
       within: a.exceptions.within,

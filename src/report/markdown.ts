@@ -1,6 +1,7 @@
 /** The report as GitHub-flavoured Markdown, for pull requests and issues. */
 import type { Assessment } from '../policy/assess.js';
 import { describeTarget } from '../policy/findings.js';
+import { controlPlaneLines } from './control-plane.js';
 import {
   clean,
   coverageText,
@@ -175,5 +176,9 @@ export function renderMarkdown(a: Assessment, options: MarkdownOptions = {}): st
 
   push('## CNI', '', `**${a.cni.status}**: ${cell(a.cni.reason)}`);
   if (a.cni.noEffect) push('', `> **${cell(a.cni.noEffect)}.**`);
+  if (a.controlPlane) {
+    push('', '## Control plane (phase 6)', '');
+    for (const [k, v] of controlPlaneLines(a.controlPlane)) push(`- **${k}**: ${cell(v)}`);
+  }
   return `${out.join('\n')}\n`;
 }

@@ -5,6 +5,7 @@
  */
 import type { Assessment } from '../policy/assess.js';
 import { describeTarget } from '../policy/findings.js';
+import { controlPlaneLines } from './control-plane.js';
 import {
   clean,
   coverageText,
@@ -179,6 +180,11 @@ export function renderText(a: Assessment, options: TextOptions = {}): string {
     a.cni.status === 'enforcing' ? 'green' : a.cni.status === 'not-enforcing' ? 'red' : 'yellow';
   line(`  ${paint(color, cniStyle, a.cni.status)}: ${wrap(a.cni.reason, width, 4, a.cni.status.length + 4)}`);
   if (a.cni.noEffect) line(paint(color, ['red', 'bold'], wrap(`  ! ${a.cni.noEffect}.`, width, 4)));
+  if (a.controlPlane) {
+    heading('CONTROL PLANE (phase 6)');
+    for (const [k, v] of controlPlaneLines(a.controlPlane))
+      line(`  ${k}: ${wrap(v, width, 4, k.length + 4)}`);
+  }
   return `${out.join('\n')}\n`;
 }
 

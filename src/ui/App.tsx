@@ -62,7 +62,7 @@ function Router({ screen }: { screen: Screen }) {
     case 'changes':
       return <ChangesScreen key={key} phase={screen.phase} />;
     case 'setting':
-      return <SettingScreen key={key} phase={screen.phase} />;
+      return <SettingScreen key={key} phase={screen.phase} index={screen.index ?? 0} />;
     case 'diff':
       return <DiffScreen key={key} phase={screen.phase} changeId={screen.changeId} />;
     case 'save-artifact':

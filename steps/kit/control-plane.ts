@@ -1,16 +1,14 @@
 /**
  * What the two phase-6 steps (audit-logging, secrets-encryption) share: the control-plane verdict of a snapshot,
- * the unknowns it leaves, the control-plane file paths kube-harden proposes, and the managed providers' own commands.
+ * its findings and unknowns, the control-plane file paths kube-harden proposes, and the managed providers' own commands.
  */
-import type { StepFinding } from '../../src/engine/types.js';
-import type { Snapshot, UnknownEntry } from '../../src/inventory/types.js';
+import type { Snapshot } from '../../src/inventory/types.js';
 import {
+  type ControlPlaneFindings,
   type ControlPlaneVerdict,
-  evaluateControlPlane,
-  invisibleReason,
+  controlPlaneFindings,
   type Platform,
 } from '../../src/policy/control-plane/index.js';
-import { finding } from './findings.js';
 
 export const PATHS = {
   policy: '/etc/kubernetes/audit-policy.yaml',
@@ -21,60 +19,9 @@ export const PATHS = {
   manifest: '/etc/kubernetes/manifests/kube-apiserver.yaml',
 } as const;
 
-export const CLUSTER_TARGET = { kind: 'Cluster', name: 'kube-apiserver' };
-
-export function controlPlaneVerdict(snapshot: Snapshot): ControlPlaneVerdict {
-  return evaluateControlPlane(snapshot);
-}
-
-/** The unknown entry a step adds to the plan when the API server's flags cannot be seen (exit 7). */
-export function invisibleUnknown(
-  snapshot: Snapshot,
-  verdict: ControlPlaneVerdict,
-  what: string,
-): UnknownEntry {
-  return {
-    resource: `kube-apiserver flags (${what})`,
-    namespace: 'kube-system',
-    reason: verdict.managed
-      ? 'Unsupported'
-      : snapshot.controlPlaneFacts?.apiServersUnreadable
-        ? 'Forbidden'
-        : 'Unsupported',
-    message: `${invisibleReason(snapshot, verdict.platform)}: ${what} is unknown, not off`,
-  };
-}
-
-/** The findings both steps show about where the API server can be reached (each shown once: by audit-logging). */
-export function exposureFindings(verdict: ControlPlaneVerdict): StepFinding[] {
-  const out: StepFinding[] = [];
-  for (const e of verdict.exposures) {
-    if (e.public !== true) continue;
-    out.push(
-      finding(
-        'KH-APISERVER-PUBLIC',
-        CLUSTER_TARGET,
-        `${e.where} is ${e.address}, a public address: the API server is reachable from the internet unless a firewall says otherwise`,
-      ),
-    );
-  }
-  if (verdict.anonymousAuth === 'enabled')
-    out.push(
-      finding(
-        'KH-APISERVER-ANONYMOUS',
-        CLUSTER_TARGET,
-        'kube-apiserver runs without --anonymous-auth=false (the default lets anonymous requests reach whatever RBAC grants system:anonymous)',
-      ),
-    );
-  if (verdict.profiling === 'enabled')
-    out.push(
-      finding(
-        'KH-APISERVER-PROFILING',
-        CLUSTER_TARGET,
-        'kube-apiserver runs without --profiling=false (the /debug/pprof endpoints are served)',
-      ),
-    );
-  return out;
+/** The findings (and unknowns) of phase 6: the same function the report uses (src/policy/control-plane). */
+export function detectControlPlane(snapshot: Snapshot): ControlPlaneFindings {
+  return controlPlaneFindings(snapshot);
 }
 
 /** How the platform was recognised, for explanations. */
@@ -92,7 +39,27 @@ export function platformLine(verdict: ControlPlaneVerdict): string {
   return `${names[verdict.platform]}${verdict.evidence.length ? ` (${verdict.evidence.join('; ')})` : ''}`;
 }
 
-/** The managed provider's own commands (phases-3-6 reference §5, §6). */
+/**
+ * The managed provider's own commands (phases-3-6 reference §5, §6), checked against the providers' documentation
+ * (December 2026):
+ * - EKS audit: `aws eks update-cluster-config --name … --logging '{"clusterLogging":[{"types":[…"audit"…],
+ *   "enabled":true}]}'` (AWS CLI examples, UpdateClusterConfig; log types api|audit|authenticator|
+ *   controllerManager|scheduler, CloudFormation LoggingTypeConfig).
+ * - EKS encryption: `aws eks associate-encryption-config --cluster-name … --encryption-config
+ *   '[{"resources":["secrets"],"provider":{"keyArn":"…"}}]'` (AWS CLI reference; `secrets` is the only value).
+ * - GKE audit: Data Access audit logs must be enabled explicitly for Kubernetes Engine (ADMIN_READ, DATA_READ,
+ *   DATA_WRITE; GKE "audit logging" and "audit policy" docs). The auditConfigs YAML is the Cloud Audit Logs IAM
+ *   policy shape; not re-checked line by line.
+ * - GKE encryption: `gcloud container clusters update … --database-encryption-key=projects/…/cryptoKeys/…`
+ *   (gcloud reference); `--location` is not re-checked here (older gcloud: --zone/--region).
+ * - AKS audit: `az monitor diagnostic-settings create --name … --resource … --workspace … --logs
+ *   '[{"category":"kube-audit-admin","enabled":true}]'` (Azure Monitor CLI docs; categories kube-audit,
+ *   kube-audit-admin from the AKS monitoring reference).
+ * - AKS encryption: `az aks update … --enable-azure-keyvault-kms --azure-keyvault-kms-key-vault-network-access
+ *   Public --azure-keyvault-kms-key-id …` (AKS "use KMS etcd encryption"; AKS 1.33+ also has the newer "KMS data
+ *   encryption", in preview).
+ * The one command of each is also in the manual change's instructions (PROVIDER_*_COMMAND).
+ */
 export const PROVIDER_AUDIT: Partial<Record<Platform, string>> = {
   eks: [
     'EKS: the control-plane audit log is off by default and uses the EKS policy. Turn it on (logs go to CloudWatch',
@@ -144,8 +111,23 @@ export const PROVIDER_ENCRYPTION: Partial<Record<Platform, string>> = {
     'AKS: KMS etcd encryption with an Azure Key Vault key:',
     '',
     '    az aks update -g RESOURCE_GROUP -n CLUSTER --enable-azure-keyvault-kms \\',
+    '      --azure-keyvault-kms-key-vault-network-access Public \\',
     '      --azure-keyvault-kms-key-id https://VAULT.vault.azure.net/keys/KEY/VERSION',
     '',
     'Then rewrite every Secret: kubectl get secrets -A -o json | kubectl replace -f -',
+    'AKS 1.33 and later also offer "KMS data encryption" (platform- or customer-managed keys; in preview).',
   ].join('\n'),
+};
+
+/** The one command of each provider, as a single line for the manual change's instructions. */
+export const PROVIDER_AUDIT_COMMAND: Partial<Record<Platform, string>> = {
+  eks: `aws eks update-cluster-config --name CLUSTER --region REGION --logging '{"clusterLogging":[{"types":["audit"],"enabled":true}]}'`,
+  gke: 'gcloud projects set-iam-policy PROJECT policy.yaml (with Data Access audit logs enabled for container.googleapis.com)',
+  aks: `az monitor diagnostic-settings create --name kube-audit --resource CLUSTER_RESOURCE_ID --workspace LOG_ANALYTICS_WORKSPACE_ID --logs '[{"category":"kube-audit-admin","enabled":true}]'`,
+};
+
+export const PROVIDER_ENCRYPTION_COMMAND: Partial<Record<Platform, string>> = {
+  eks: `aws eks associate-encryption-config --cluster-name CLUSTER --region REGION --encryption-config '[{"resources":["secrets"],"provider":{"keyArn":"arn:aws:kms:REGION:ACCOUNT:key/KEY_ID"}}]'`,
+  gke: 'gcloud container clusters update CLUSTER --location LOCATION --database-encryption-key projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY',
+  aks: 'az aks update -g RESOURCE_GROUP -n CLUSTER --enable-azure-keyvault-kms --azure-keyvault-kms-key-vault-network-access Public --azure-keyvault-kms-key-id https://VAULT.vault.azure.net/keys/KEY/VERSION',
 };

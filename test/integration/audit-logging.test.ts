@@ -7,9 +7,10 @@
  * - the generated EncryptionConfiguration (the test fills the placeholder with a fresh random key): a Secret written
  *   afterwards is stored in etcd with the `k8s:enc:<provider>:v1:<key>:` prefix, not the canary; with the placeholder
  *   left in place the API server refuses to start;
- * - detection: on the shared plane (no static pods) the API server's flags are unknown (exit 7, never "off"); with a
+ * - detection: on the shared plane (no static pods) the API server's flags are unknown (the plan exits 7, never
+ *   "off"; the report says unknown too, and exits 7 only for a user who may not list kube-system's pods); with a
  *   kubeadm-shaped kube-apiserver pod and kubeadm-config in kube-system (test/fixtures/control-plane/) the flags
- *   are read and judged off.
+ *   are read and judged off, by the plan and the report alike.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,6 +58,17 @@ interface AuditEvent {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'kh-phase6-'));
+
+interface ReportJson {
+  findings: Array<{ control: string }>;
+  unknown: Array<{ resource: string; namespace?: string; reason: string }>;
+  controlPlane?: Record<string, unknown>;
+}
+/** The report's phase-6 controls, sorted and without repeats. */
+const phase6Of = (r: ReportJson) =>
+  [
+    ...new Set(r.findings.map((f) => f.control).filter((c) => /^KH-(AUDIT|ENCRYPTION|APISERVER)-/.test(c))),
+  ].sort();
 let plane: ControlPlane | undefined;
 afterAll(async () => {
   await plane?.stop();
@@ -317,6 +329,22 @@ describeCluster('phase 6 on a real API server', () => {
     expect(controls(shared.saved)).not.toContain('KH-AUDIT-OFF');
     expect(controls(shared.saved)).not.toContain('KH-ENCRYPTION-OFF');
 
+    // The report says the same from the same function: unknown, not off. Every read succeeded (there is just no
+    // API server to see), so the report is complete.
+    const report = async (kubeconfig: string) => {
+      const r = await runCli(['report', '-o', 'json', '--kubeconfig', kubeconfig], { env });
+      return { r, json: JSON.parse(r.stdout) as ReportJson };
+    };
+    const sharedReport = await report(clusterInfo().adminKubeconfig);
+    expect(sharedReport.r.code, sharedReport.r.stderr).toBe(ExitCode.ok);
+    expect(phase6Of(sharedReport.json)).toEqual(['KH-AUDIT-UNKNOWN', 'KH-ENCRYPTION-UNKNOWN']);
+    expect(sharedReport.json.controlPlane).toMatchObject({ visible: false, audit: { state: 'unknown' } });
+    // A user who may not list kube-system's pods: the flags are unknown because a read failed (exit 7).
+    const limited = await report(clusterInfo().limitedKubeconfig);
+    expect(limited.r.code).toBe(ExitCode.incomplete);
+    expect(limited.json.unknown.some((u) => u.resource === 'pods')).toBe(true);
+    expect(phase6Of(limited.json)).toEqual(['KH-AUDIT-UNKNOWN', 'KH-ENCRYPTION-UNKNOWN']);
+
     // A plane of its own, with what kubeadm leaves in kube-system.
     const cp = await start([]);
     try {
@@ -336,6 +364,17 @@ describeCluster('phase 6 on a real API server', () => {
       expect(seen.saved.steps.find((s) => s.id === 'audit-logging')?.explanation.why).toContain('kubeadm');
       expect(seen.saved.changes.map((c) => c.artifact?.path)).toEqual(
         expect.arrayContaining(['audit-policy.yaml', 'kubeadm-audit-patch.yaml', 'encryption-config.yaml']),
+      );
+      // The live report on the same plane: the same findings, and the section names the platform.
+      const seenReport = await report(cp.adminKubeconfig);
+      expect(seenReport.json.controlPlane).toMatchObject({
+        platform: 'kubeadm',
+        visible: true,
+        audit: { state: 'off' },
+        encryption: { state: 'off' },
+      });
+      expect(phase6Of(seenReport.json)).toEqual(
+        [...new Set(controls(seen.saved).filter((c) => /^KH-(AUDIT|ENCRYPTION|APISERVER)-/.test(c)))].sort(),
       );
     } finally {
       await stop();

@@ -598,6 +598,8 @@ describeCluster('inventory against the real control plane (examples/legacy-clust
           ...CLUSTER_SCOPED.map((x) => `${x}@* Forbidden`),
           // The cluster DNS Service (for DNS egress policies) is read in kube-system, whatever the scope.
           'services@kube-system Forbidden',
+          // Phase 6 lists the kube-apiserver static pods in kube-system, whatever the scope.
+          'pods@kube-system Forbidden',
           // Phase 3's network facts (src/inventory/network-facts.ts): cluster-wide, then in the run's namespace.
           ...NETWORK_FACTS_UNKNOWN,
         ]),

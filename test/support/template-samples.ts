@@ -35,6 +35,9 @@ export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
   'audit/policy-forensic.yaml': {},
   'audit/policy-minimal.yaml': {},
   'audit/policy-standard.yaml': {},
+  'audit/vector-elasticsearch.yaml': { logPath: '/var/log/kubernetes/audit/audit.log' },
+  'audit/vector-loki.yaml': { logPath: '/var/log/kubernetes/audit/audit.log' },
+  'audit/vector-splunk.yaml': { logPath: '/var/log/kubernetes/audit/audit.log' },
   'encryption/encryption-config-aesgcm.yaml.tpl': {
     resources: 'secrets',
     keyName: 'key-20260601',

@@ -2,4 +2,6 @@
 export * from './audit-policy.js';
 export * from './encryption.js';
 export * from './evaluate.js';
+export * from './findings.js';
 export * from './flags.js';
+export * from './shipping.js';

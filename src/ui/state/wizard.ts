@@ -8,8 +8,11 @@ export type Screen =
   | { id: 'phases' }
   | { id: 'phase'; phase: number }
   | { id: 'changes'; phase: number }
-  /** A step setting the wizard asks before previewing the phase (SettingSpec.ask). */
-  | { id: 'setting'; phase: number }
+  /**
+   * A step setting the wizard asks before previewing the phase (SettingSpec.ask); `index`: which of the phase's
+   * questions, in step and setting order (default 0).
+   */
+  | { id: 'setting'; phase: number; index?: number }
   | { id: 'diff'; phase: number; changeId: string }
   /** Save the artifact of a manual change to a file. */
   | { id: 'save-artifact'; phase: number; changeId: string }

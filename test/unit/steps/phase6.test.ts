@@ -116,6 +116,20 @@ describe('plan --manifests --step audit-logging --step secrets-encryption --out'
     expect(await fs.readdir(dir)).toEqual(
       expect.arrayContaining(['fluent-bit-audit-splunk.conf', 'audit-alerts-splunk.txt']),
     );
+    const vector = await plan('kubeadm-default', [
+      '--audit-shipper',
+      'vector',
+      '--audit-sink',
+      'elasticsearch',
+    ]);
+    expect(vector.code, vector.out).toBe(ExitCode.ok);
+    const vdir = path.join(vector.dir, 'artifacts/audit-logging');
+    expect((await fs.readdir(vdir)).filter((f) => /^(vector|fluent-bit)-/.test(f))).toEqual([
+      'vector-audit-elasticsearch.yaml',
+    ]);
+    expect(await fs.readFile(path.join(vector.dir, 'PLAN.md'), 'utf8')).toContain(
+      '--dangerously-allow-env-var-interpolation',
+    );
     const bad = await plan('kubeadm-default', ['--audit-tier', 'everything']);
     expect(bad.code).toBe(ExitCode.usage);
     expect(bad.out).toContain('--audit-tier');
