@@ -71,7 +71,16 @@ async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
       ns('hidden', {}, { unreadable: true }),
       ns('ghost', {}, { synthesized: true }),
     ],
-    workloads: [workload('Deployment', 'shop', 'legacy', rootSpec(), { pods: 1 })],
+    workloads: [
+      workload('Deployment', 'shop', 'legacy', rootSpec(), { pods: 1 }),
+      // privileged-isolate: a privileged workload next to it, which the offline reader cannot read (unknown).
+      workload(
+        'Deployment',
+        'shop',
+        'agent',
+        restrictedSpec({ containers: [container('agent', { securityContext: { privileged: true } })] }),
+      ),
+    ],
     // rbac-review: a legacy token, and a namespace whose token Secrets could not be listed.
     serviceAccountFacts: {
       legacyTokens: [{ namespace: 'shop', name: 'old-token', serviceAccount: 'legacy' }],
