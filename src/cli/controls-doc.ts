@@ -8,19 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { STEPS } from '../../steps/index.js';
 import { CONTROLS, type Control, stepsFixing } from '../policy/controls.js';
+import { PHASE_NAMES } from '../report/checklist.js';
 import { packageRoot } from '../version.js';
-
-/** The phases' names (DESIGN.md "The rollout phases"). */
-const PHASES: Readonly<Record<number, string>> = {
-  0: 'Inventory (read-only)',
-  1: 'Pod Security warn + audit',
-  2: 'Pod Security enforce by namespace tier',
-  3: 'Default-deny networking',
-  4: 'Service-account exposure and RBAC',
-  5: 'Trusted image sources',
-  6: 'Audit logging and the API server',
-  7: 'Exception review',
-};
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -54,12 +43,12 @@ export function controlsMarkdown(controls: readonly Control[] = CONTROLS): strin
   );
   out.push('| phase | controls |', '|---|---|');
   for (const p of phases) {
-    const title = p === null ? 'No phase: changed by the owner' : `Phase ${p}: ${PHASES[p] ?? ''}`;
+    const title = p === null ? 'No phase: changed by the owner' : `Phase ${p}: ${PHASE_NAMES[p] ?? ''}`;
     const n = controls.filter((c) => c.phase === p).length;
     out.push(`| [${title}](#${anchor(title)}) | ${n} |`);
   }
   for (const p of phases) {
-    const title = p === null ? 'No phase: changed by the owner' : `Phase ${p}: ${PHASES[p] ?? ''}`;
+    const title = p === null ? 'No phase: changed by the owner' : `Phase ${p}: ${PHASE_NAMES[p] ?? ''}`;
     out.push('', `## ${title}`, '');
     out.push(
       '| ID | severity | phase · steps | title | next step | exceptable |',
