@@ -81,7 +81,7 @@ const CATALOG: readonly Control[] = [
     'medium',
     2,
     "Namespace cannot enforce its tier's Pod Security level yet",
-    'Fix the blocking workloads (kube-harden migrate -n NS) or move excepted ones to a namespace of their own.',
+    'Fix the blocking workloads (kube-harden migrate -n NS); move those that need privileged to a namespace of their own (--step privileged-isolate).',
   ),
   c(
     'KH-PSA-AUDIT-ONLY',
