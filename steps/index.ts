@@ -6,6 +6,7 @@ import type { SettingSpec, Step } from '../src/engine/types.js';
 import { auditLogging } from './audit-logging.js';
 import { exceptionsReview } from './exceptions-review.js';
 import { networkDefaultDeny } from './network-default-deny.js';
+import { privilegedIsolate } from './privileged-isolate.js';
 import { psaEnforce } from './psa-enforce.js';
 import { psaMigrate } from './psa-migrate.js';
 import { psaWarnAudit } from './psa-warn-audit.js';
@@ -21,6 +22,7 @@ import { secretsEncryption } from './secrets-encryption.js';
 export const STEPS: readonly Step<never>[] = [
   psaWarnAudit,
   psaEnforce,
+  privilegedIsolate,
   networkDefaultDeny,
   saTokens,
   rbacReview,

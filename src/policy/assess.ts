@@ -35,6 +35,7 @@ import { mutableTagReason, parseImage } from './images.js';
 import { detectCni, noEffectWarning } from './netpol/cni.js';
 import { clusterDnsOf } from './netpol/snapshot.js';
 import { type NetworkPosture, networkPosture } from './network.js';
+import { sharedPrivileged, sharedPrivilegedMessage } from './privileged-namespaces.js';
 import {
   type CheckViolation,
   compareLevels,
@@ -551,6 +552,19 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
             `${current}; tier ${tier.tier} targets ${posture.targetLevel}; ${today}`,
           ),
         );
+        // Phase 1 of the checklist: warn and audit at the target before enforcing it.
+        const unobserved = (['warn', 'audit'] as const).filter(
+          (m) => compareLevels(policy[m].level, posture.targetLevel) < 0,
+        );
+        if (unobserved.length > 0 && !onlyNamed(ns, evalsByNs.get(ns.name))) {
+          findings.push(
+            makeFinding(
+              'KH-PSA-NO-WARN-AUDIT',
+              nsTarget,
+              `${unobserved.map((m) => `${m} ${policy[m].explicit ? `is ${policy[m].level}` : 'is not set'}`).join(', ')}; tier ${tier.tier} targets ${posture.targetLevel}: violations are ${unobserved.length === 2 ? 'neither shown to those who deploy nor recorded in the audit log' : unobserved[0] === 'warn' ? 'not shown to those who deploy' : 'not recorded in the audit log'}`,
+            ),
+          );
+        }
       }
     }
 
@@ -678,6 +692,10 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     );
   }
 
+  for (const s of sharedPrivileged(namespaces, workloads)) {
+    const target: Target = { kind: s.kind, namespace: s.namespace, name: s.name };
+    findings.push(makeFinding('KH-PSS-PRIVILEGED-IN-APP-NS', target, sharedPrivilegedMessage(s)));
+  }
   rankPodSecurityByTier(findings, new Map(namespaces.map((n) => [n.name, n.tier])));
 
   // ---- Exceptions on everything but Pod Security (already split by coverage) -------------------------------

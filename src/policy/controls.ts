@@ -55,6 +55,20 @@ const CATALOG: readonly Control[] = [
     'Set runAsNonRoot, seccompProfile RuntimeDefault, allowPrivilegeEscalation=false and drop ALL capabilities.',
   ),
   c(
+    'KH-PSS-PRIVILEGED-IN-APP-NS',
+    'medium',
+    2,
+    'Workload that needs Pod Security privileged shares an application namespace',
+    'Move it to a namespace of its own (kube-harden plan --step privileged-isolate -n NS), so the others can be enforced.',
+  ),
+  c(
+    'KH-PSA-NO-WARN-AUDIT',
+    'low',
+    1,
+    "Namespace neither warns nor audits at its tier's Pod Security level",
+    'Label it with warn and audit at its tier level (kube-harden plan --step psa-warn-audit) and watch the warnings.',
+  ),
+  c(
     'KH-PSA-NOT-ENFORCED',
     'medium',
     2,
@@ -67,7 +81,7 @@ const CATALOG: readonly Control[] = [
     'medium',
     2,
     "Namespace cannot enforce its tier's Pod Security level yet",
-    'Fix the blocking workloads (kube-harden migrate -n NS) or move excepted ones to a namespace of their own.',
+    'Fix the blocking workloads (kube-harden migrate -n NS); move those that need privileged to a namespace of their own (--step privileged-isolate).',
   ),
   c(
     'KH-PSA-AUDIT-ONLY',
@@ -114,9 +128,9 @@ const CATALOG: readonly Control[] = [
   c(
     'KH-POD-NO-LIMITS',
     'low',
-    null,
+    2,
     'Container has no resource limits',
-    'Set resources.limits (at least memory) so one container cannot starve its node.',
+    'Set resources.limits (at least memory), or let a LimitRange default them (kube-harden plan --step resource-limits).',
   ),
   c(
     'KH-SA-TOKEN-AUTOMOUNT',
@@ -445,3 +459,77 @@ export function isPssCheckId(id: string): boolean {
 export function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity);
 }
+
+/**
+ * The rollout steps (steps/index.ts ids) that act on each control: they propose the change or the manual artifact
+ * that fixes it, or (phase 7) review it. `[]`: the control's phase reports it, but the change is made by hand (the
+ * next step says how); a control without a phase has no entry. Kept here rather than on the steps, so that the
+ * catalog reads as the checklist (docs/controls.md, `npm run docs:controls`); test/unit/policy/controls.test.ts
+ * checks every ID and step against the catalog and the registry. A new control with a phase needs a line here.
+ */
+const FIXED_BY: Readonly<Record<string, readonly string[]>> = {
+  'KH-UNKNOWN': [],
+  'KH-PSS-BASELINE': ['psa-migrate'],
+  'KH-PSS-RESTRICTED': ['psa-migrate'],
+  'KH-PSS-PRIVILEGED-IN-APP-NS': ['privileged-isolate'],
+  'KH-PSA-NO-WARN-AUDIT': ['psa-warn-audit'],
+  'KH-PSA-NOT-ENFORCED': ['psa-enforce'],
+  'KH-PSA-ENFORCE-BLOCKED': ['psa-migrate', 'privileged-isolate'],
+  'KH-PSA-AUDIT-ONLY': ['psa-enforce'],
+  'KH-PSA-MIGRATE-BLOCKER': ['psa-migrate'],
+  'KH-PSA-MIGRATE-SUMMARY': ['psa-migrate'],
+  'KH-NS-UNDECLARED': [],
+  'KH-PSA-INVALID-LABEL': ['psa-warn-audit', 'psa-enforce'],
+  'KH-POD-ROOT': ['psa-migrate'],
+  'KH-POD-NO-LIMITS': ['resource-limits'],
+  'KH-SA-TOKEN-AUTOMOUNT': ['sa-tokens'],
+  'KH-SA-DEFAULT': [],
+  'KH-SA-TOKEN-EVIDENCE': ['sa-tokens'],
+  'KH-SA-AUDIT-LOG': ['sa-tokens'],
+  'KH-SA-LEGACY-TOKEN': ['rbac-review'],
+  'KH-RBAC-CLUSTER-ADMIN': ['rbac-review'],
+  'KH-RBAC-WILDCARD': ['rbac-review'],
+  'KH-RBAC-SECRETS-READ': ['rbac-review'],
+  'KH-RBAC-ESCALATE': ['rbac-review'],
+  'KH-RBAC-BIND': ['rbac-review'],
+  'KH-RBAC-IMPERSONATE': ['rbac-review'],
+  'KH-RBAC-NODES-PROXY': ['rbac-review'],
+  'KH-RBAC-PODS-EXEC': ['rbac-review'],
+  'KH-RBAC-NARROWED': ['rbac-review'],
+  'KH-RBAC-UNUSED': ['rbac-review'],
+  'KH-NET-NO-DEFAULT-DENY-INGRESS': ['network-default-deny'],
+  'KH-NET-NO-DEFAULT-DENY-EGRESS': ['network-default-deny'],
+  'KH-NET-NO-DNS-EGRESS': ['network-default-deny'],
+  'KH-IMAGE-REGISTRY': ['registries-warn'],
+  'KH-AUDIT-OFF': ['audit-logging'],
+  'KH-AUDIT-NOT-SHIPPED': ['audit-logging'],
+  'KH-AUDIT-ROTATION': ['audit-logging'],
+  'KH-AUDIT-UNKNOWN': ['audit-logging'],
+  'KH-ENCRYPTION-OFF': ['secrets-encryption'],
+  'KH-ENCRYPTION-IDENTITY-FIRST': ['secrets-encryption'],
+  'KH-ENCRYPTION-UNKNOWN': ['secrets-encryption'],
+  'KH-APISERVER-PUBLIC': [],
+  'KH-APISERVER-ANONYMOUS': [],
+  'KH-APISERVER-PROFILING': [],
+  'KH-IMAGE-REGISTRY-UNRESTRICTED': ['registries-warn', 'registries-enforce'],
+  'KH-IMAGE-UNTRUSTED-REGISTRY': ['registries-warn', 'registries-enforce'],
+  'KH-IMAGE-REGISTRY-ENFORCE-BLOCKED': ['registries-enforce'],
+  'KH-EXCEPTION-EXPIRED': ['exceptions-review'],
+  'KH-EXCEPTION-EXPIRING': ['exceptions-review'],
+  'KH-EXCEPTION-UNUSED': ['exceptions-review'],
+  'KH-EXCEPTION-NO-OWNER': ['exceptions-review'],
+  'KH-PSA-EXEMPT-PRIVILEGED': ['exceptions-review'],
+};
+
+/**
+ * The steps that act on a control (see FIXED_BY): `[]` when its phase reports it and the change is by hand or the
+ * control has no phase; `undefined` for a control with a phase that nobody mapped (a gap the tests catch).
+ */
+export function stepsFixing(id: string): readonly string[] | undefined {
+  const ctl = control(id);
+  if (ctl.phase === null) return [];
+  return FIXED_BY[id];
+}
+
+/** The IDs FIXED_BY names (for its consistency test). */
+export const MAPPED_CONTROL_IDS: readonly string[] = Object.keys(FIXED_BY);

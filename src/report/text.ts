@@ -1,11 +1,14 @@
 /**
- * The report for people, on a terminal: unknowns first, then the summary, namespace posture, findings grouped by
- * control (most severe first) with the next step for each group, excepted findings, exceptions, registries, CNI.
+ * The report for people, on a terminal: unknowns first, then the summary, the checklist (open findings by the phase
+ * that fixes them), namespace posture, findings grouped by control (most severe first) with the next step for each
+ * group, excepted findings, exceptions, registries, CNI.
  * Readable at 80 columns; colour only when asked.
  */
 import type { Assessment } from '../policy/assess.js';
+import { SEVERITIES } from '../policy/controls.js';
 import { describeTarget } from '../policy/findings.js';
 import { controlPlaneLines } from './control-plane.js';
+import { checklistRows } from './checklist.js';
 import {
   clean,
   coverageText,
@@ -73,6 +76,35 @@ export function renderText(a: Assessment, options: TextOptions = {}): string {
       `  ${findingCounts(a)}; ${plural(a.summary.namespaces, 'namespace')}, ${plural(a.summary.workloads, 'workload')}, ${plural(a.summary.pods, 'pod')}`,
       width,
       2,
+    ),
+  );
+
+  heading('Checklist: open findings by the phase that fixes them');
+  const checklist = checklistRows(a)
+    .filter((r) => r.phase !== null || r.open > 0)
+    .map((r) => [
+      r.phase === null ? '-' : String(r.phase),
+      r.name,
+      r.open === 0
+        ? 'none'
+        : `${r.open}: ${SEVERITIES.filter((s) => r.bySeverity[s] > 0)
+            .map((s) => `${r.bySeverity[s]} ${s}`)
+            .join(', ')}`,
+    ]);
+  const nameWidth = Math.max(...checklist.map((r) => (r[1] ?? '').length));
+  for (const [n, name, counts] of checklist) {
+    const head = `  ${n}  ${(name ?? '').padEnd(nameWidth)}  `;
+    line(`${head}${wrap(counts ?? '', width, head.length, head.length)}`);
+  }
+  line(
+    paint(
+      color,
+      'dim',
+      wrap(
+        '  Informational and excepted findings are not counted. The report is phase 0: later phases check more in their steps (kube-harden plan --phase N). Controls and their phases: docs/controls.md.',
+        width,
+        2,
+      ),
     ),
   );
 

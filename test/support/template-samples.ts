@@ -121,6 +121,12 @@ export const TEMPLATE_SAMPLES: Readonly<Record<string, TemplateValues>> = {
     version: 'v1.36',
     enforcedAt: '2026-06-01',
   },
+  'psa/namespace-privileged.yaml': {
+    name: 'shop-privileged',
+    version: 'v1.36',
+    enforcedAt: '2026-06-01',
+    source: 'shop',
+  },
   'registries/binding.yaml': {
     name: 'kube-harden-allowed-registries',
     policyName: 'kube-harden-allowed-registries',

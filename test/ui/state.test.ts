@@ -110,7 +110,14 @@ describe('findings model', () => {
     const phase2 = phaseFindings(assessment, undefined, 2, ['psa-enforce']);
     expect(phase2.length).toBeGreaterThan(0);
     expect(new Set(phase2.map((r) => r.control))).toEqual(
-      new Set(['KH-PSS-BASELINE', 'KH-PSS-RESTRICTED', 'KH-PSA-NOT-ENFORCED', 'KH-POD-ROOT']),
+      new Set([
+        'KH-PSS-BASELINE',
+        'KH-PSS-RESTRICTED',
+        'KH-PSS-PRIVILEGED-IN-APP-NS',
+        'KH-PSA-NOT-ENFORCED',
+        'KH-POD-ROOT',
+        'KH-POD-NO-LIMITS',
+      ]),
     );
   });
 
@@ -186,8 +193,8 @@ describe('phase status', () => {
       [1, 'findings', true],
       [2, 'findings', false],
     ]);
-    // kube-system's audit label "strict" is invalid: a phase-1 control.
-    expect(rows[1]).toMatchObject({ open: 1, excepted: 0 });
+    // kube-system's audit label "strict" is invalid, and two namespaces neither warn nor audit: phase-1 controls.
+    expect(rows[1]).toMatchObject({ open: 3, excepted: 0 });
     expect((rows[0]?.open ?? 0) + (rows[0]?.excepted ?? 0)).toBe(assessment.findings.length);
     expect(rows[0]?.excepted).toBe(assessment.summary.excepted);
     expect(rows[2]?.denied).toEqual(['patch namespaces']);

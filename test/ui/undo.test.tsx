@@ -47,7 +47,7 @@ describe('undo from the wizard', () => {
     // Esc (or Enter) returns to the phases: phase 1 is not applied any more
     await ui?.press('esc');
     frame = await ui!.waitFor('PHASE');
-    expect(frame).toMatch(/★ 1 Pod Security warn \+ audit +not started/);
+    expect(frame).toMatch(/★ 1 Pod Security warn \+ audit +findings/);
     expect(store.getState().runs.find((r) => r.runId === runId)?.state).toBe('undone');
   });
 

@@ -75,6 +75,13 @@ async function allFindings(): Promise<Array<StepFinding & { step: string }>> {
       workload('Deployment', 'shop', 'legacy', rootSpec(), { pods: 1 }),
       // sa-dedicated: a workload on the namespace's default ServiceAccount.
       workload('Deployment', 'shop', 'on-default', restrictedSpec({ serviceAccountName: '' })),
+      // privileged-isolate: a privileged workload next to it, which the offline reader cannot read (unknown).
+      workload(
+        'Deployment',
+        'shop',
+        'agent',
+        restrictedSpec({ containers: [container('agent', { securityContext: { privileged: true } })] }),
+      ),
     ],
     // rbac-review: a legacy token, and a namespace whose token Secrets could not be listed.
     serviceAccountFacts: {
