@@ -13,6 +13,7 @@
  * workload cannot change in place (a bare Pod, a Job: immutable template), `default` is left as it is.
  */
 import type { ServiceAccountInfo, Snapshot, Workload } from '../../inventory/types.js';
+import { tokenDecision } from '../workloads.js';
 import type { AuditSummary } from './audit-log.js';
 import { type WorkloadEvidence, workloadEvidence } from './evidence.js';
 
@@ -74,9 +75,15 @@ export function planTokens(input: TokenPlanInput): NamespaceTokenPlan[] {
       });
       const podSetting = pod.spec.automountServiceAccountToken;
       const account = accounts.get(`${namespace}/${evidence.serviceAccount}`);
-      const saSetting = account?.automountServiceAccountToken;
-      const mountsToday: boolean | 'unknown' =
-        podSetting ?? saSetting ?? (account || evidence.serviceAccount === 'default' ? true : 'unknown');
+      // The report's answer (the admission plugin's precedence): one source for "does it mount a token today".
+      const mountsToday = tokenDecision(
+        {
+          serviceAccount: evidence.serviceAccount,
+          ...(podSetting !== undefined ? { automount: podSetting } : {}),
+        },
+        account,
+        false,
+      ).value;
       const inPlace = !IMMUTABLE.has(w.kind) && w.template !== undefined;
       rows.push({
         workload: w,
