@@ -10,6 +10,8 @@ export type Screen =
   | { id: 'changes'; phase: number }
   /** A step setting the wizard asks before previewing the phase (SettingSpec.ask). */
   | { id: 'setting'; phase: number }
+  /** Phase 4: each workload's token decision and its evidence; the operator flips decisions here. */
+  | { id: 'evidence'; phase: number }
   | { id: 'diff'; phase: number; changeId: string }
   /** Save the artifact of a manual change to a file. */
   | { id: 'save-artifact'; phase: number; changeId: string }
