@@ -68,7 +68,7 @@ export function EvidenceScreen({ phase }: { phase: number }) {
   if (row) {
     const lines = [
       `${row.kind} ${row.namespace}/${row.name}: ${row.decision}${row.flipped ? ' — flipped by you (f flips it back)' : ''}. Evidence: ${row.evidence}.`,
-      row.why ?? (row.changeId ? `its change: ${row.changeId} (enter shows the diff)` : ''),
+      row.why ?? (row.changeId ? `Its change: ${row.changeId} (enter shows the diff)` : ''),
       row.fixed ? `cannot flip: ${row.fixed}` : '',
     ]
       .filter(Boolean)
