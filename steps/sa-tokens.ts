@@ -4,8 +4,8 @@
  * `automountServiceAccountToken: false`; each workload without evidence of API use gets `false` on its pod template;
  * each workload with evidence that runs as `default` gets an explicit `true`, so nothing that works today loses its
  * token. The decisions and their evidence come from src/policy/sa/ (tokens.ts, evidence.ts); every change's reason
- * names the evidence, and a finding per workload shows it for the decisions that change nothing. Flipping a decision
- * is deselecting its change. Helm/Argo CD/Flux workloads get their change exported as a patch, as in migrate.
+ * names the evidence, and a finding per workload shows it for the decisions that change nothing. The operator flips
+ * a decision with `--sa-token-override KIND/NS/NAME=keep|remove` (the wizard's evidence column sets it and plans again). Helm/Argo CD/Flux workloads get their change exported as a patch, as in migrate.
  *
  * `--audit-log FILE` (declared here, read by rbac-review too): the API server's audit log; the requests each
  * ServiceAccount made are the best evidence there is.

@@ -134,7 +134,7 @@ export function planTokens(input: TokenPlanInput): NamespaceTokenPlan[] {
           } pod template is immutable): give ${blockers.length === 1 ? 'it' : 'them'} automountServiceAccountToken: true in the manifest and re-create, then run sa-tokens again`
         : `ServiceAccount ${namespace}/default stops mounting tokens into pods that do not ask for one`;
 
-    const decide = (r: WorkloadTokenPlan, use: WorkloadEvidence['use']): void => {
+    const decide = (r: WorkloadTokenPlan, use: WorkloadEvidence['use'], kept?: string): void => {
       const w = r.workload;
       const ev = r.evidence;
       r.choice = 'none';
@@ -159,7 +159,8 @@ export function planTokens(input: TokenPlanInput): NamespaceTokenPlan[] {
         }
         return;
       }
-      const what = use === 'yes' ? `uses the API (${ev.summary})` : `may use the API (${ev.summary})`;
+      const what =
+        kept ?? (use === 'yes' ? `uses the API (${ev.summary})` : `may use the API (${ev.summary})`);
       if (r.podSetting === true) {
         r.why = `${describe(w)} ${what} and its pod template sets automountServiceAccountToken: true: it keeps its token`;
       } else if (r.podSetting === false) {
@@ -185,8 +186,7 @@ export function planTokens(input: TokenPlanInput): NamespaceTokenPlan[] {
           r.choice = 'disable';
           r.why = `${describe(r.workload)}: ${word} removes its token (evidence: ${r.evidence.summary}): automountServiceAccountToken: false on its pod template`;
         } else if (r.override === 'keep') {
-          decide(r, 'yes');
-          r.why = `${word}: ${r.why}`;
+          decide(r, 'yes', `keeps its token by ${word} (evidence: ${r.evidence.summary})`);
         }
         r.flipped = r.choice !== byEvidence;
       }
