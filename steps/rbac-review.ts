@@ -21,6 +21,7 @@ import { describeSubject, rbacAccessFindings, rbacFindings } from '../src/policy
 import { requestsText, serviceAccountUser, windowText } from '../src/policy/sa/audit-log.js';
 import { isDefaultBinding } from '../src/policy/sa/evidence.js';
 import { type NarrowedRules, narrowRules } from '../src/policy/sa/narrow.js';
+import { legacyTokenFindings } from '../src/policy/sa/report.js';
 import { finding } from './kit/findings.js';
 import { renderObjectTemplate } from './kit/templates.js';
 import { auditLogOf } from './sa-tokens.js';
@@ -103,40 +104,13 @@ export function narrowedObjects(p: NarrowedProposal): KubeObject[] {
 
 /**
  * Token hygiene: long-lived ServiceAccount token Secrets in scope (legacy tokens never expire; TokenRequest and
- * projected tokens do), with what the API server's legacy-token tracking says about their use.
+ * projected tokens do), with what the API server's legacy-token tracking says about their use — the same findings
+ * as the report (src/policy/sa/report.ts).
  */
 function tokenHygiene(snapshot: Snapshot, options: StepOptions): StepFinding[] {
-  const facts = snapshot.serviceAccountFacts;
-  if (!facts) return [];
-  const out: StepFinding[] = [];
-  if (facts.unreadable) {
-    const where = facts.unreadable.namespaces.length
-      ? `in ${facts.unreadable.namespaces.join(', ')}`
-      : 'cluster-wide';
-    out.push(
-      finding(
-        'KH-UNKNOWN',
-        { kind: 'Resource', name: 'secrets' },
-        `ServiceAccount token Secrets could not be listed ${where} (${facts.unreadable.reason}): long-lived tokens there are unknown (unknown is not compliant)`,
-      ),
-    );
-  }
-  for (const t of facts.legacyTokens) {
-    if (!inScope(options, t.namespace)) continue;
-    const use = t.invalidSince
-      ? `invalidated as unused since ${t.invalidSince} (the controller-manager deletes it after another period)`
-      : t.lastUsed
-        ? `last used ${t.lastUsed}`
-        : 'no use recorded (tracking labels a token when it is used, since Kubernetes 1.28)';
-    out.push(
-      finding(
-        'KH-SA-LEGACY-TOKEN',
-        { kind: 'Secret', namespace: t.namespace, name: t.name },
-        `a long-lived token of ServiceAccount ${t.namespace}/${t.serviceAccount ?? '?'}${t.created ? `, created ${t.created.slice(0, 10)}` : ''}: ${use} — it never expires; move its users to short-lived tokens (kubectl create token, projected volumes with an audience) and delete it`,
-      ),
-    );
-  }
-  return out;
+  return legacyTokenFindings(snapshot.serviceAccountFacts, (ns) => inScope(options, ns)).map((f) =>
+    finding(f.control, f.target, f.message),
+  );
 }
 
 export const rbacReview: Step<RbacReviewFacts> = {

@@ -4,8 +4,8 @@
  * `automountServiceAccountToken: false`; each workload without evidence of API use gets `false` on its pod template;
  * each workload with evidence that runs as `default` gets an explicit `true`, so nothing that works today loses its
  * token. The decisions and their evidence come from src/policy/sa/ (tokens.ts, evidence.ts); every change's reason
- * names the evidence, and a finding per workload shows it for the decisions that change nothing. Flipping a decision
- * is deselecting its change. Helm/Argo CD/Flux workloads get their change exported as a patch, as in migrate.
+ * names the evidence, and a finding per workload shows it for the decisions that change nothing. The operator flips
+ * a decision with `--sa-token-override KIND/NS/NAME=keep|remove` (the wizard's evidence column sets it and plans again). Helm/Argo CD/Flux workloads get their change exported as a patch, as in migrate.
  *
  * `--audit-log FILE` (declared here, read by rbac-review too): the API server's audit log; the requests each
  * ServiceAccount made are the best evidence there is.
@@ -20,7 +20,14 @@ import { Kinds, resourceName } from '../src/k8s/kinds.js';
 import type { AccessCheck, KubeObject, ObjectRef } from '../src/k8s/types.js';
 import { matchesGlob } from '../src/policy/config.js';
 import { type AuditSummary, auditLogOnce } from '../src/policy/sa/audit-log.js';
-import { type NamespaceTokenPlan, planTokens, type WorkloadTokenPlan } from '../src/policy/sa/tokens.js';
+import { overridesMap, parseOverrides } from '../src/policy/sa/overrides.js';
+import {
+  evidenceMessage,
+  type NamespaceTokenPlan,
+  overrideKey,
+  planTokens,
+  type WorkloadTokenPlan,
+} from '../src/policy/sa/tokens.js';
 import { SYSTEM_NAMES } from '../src/policy/tiers.js';
 import { finding } from './kit/findings.js';
 import { settingOf } from './kit/settings.js';
@@ -51,6 +58,20 @@ export async function auditLogOf(
   const path = settingOf(AUDIT_LOG, options);
   return path ? auditLogOnce(path, signal) : undefined;
 }
+
+/**
+ * `--sa-token-override KIND/NS/NAME=keep|remove` (repeatable): the operator's decision for a workload, over the
+ * evidence. The wizard sets it when the operator flips a decision (phase 4, evidence screen), and plans again.
+ */
+export const TOKEN_OVERRIDE: SettingSpec<string[]> = {
+  key: 'sa-tokens.overrides',
+  flag: 'sa-token-override',
+  type: 'KIND/NS/NAME=keep|remove',
+  description:
+    "the operator's token decision for one workload, over its evidence of API use (repeatable, or a comma list): keep its token, or remove it",
+  multiple: true,
+  parse: parseOverrides,
+};
 
 const TOOLS_WITH_SOURCE = new Set(['helm', 'argocd', 'flux']);
 
@@ -126,7 +147,7 @@ export const saTokens: Step<SaTokensFacts> = {
   summary:
     'stop mounting ServiceAccount tokens into pods that show no API use (default accounts and pod templates), keeping them where the evidence shows use',
   risk: 'disruptive',
-  settings: [AUDIT_LOG],
+  settings: [AUDIT_LOG, TOKEN_OVERRIDE],
   targets: tokenTargets(),
 
   permissions(options, snapshot) {
@@ -183,23 +204,18 @@ export const saTokens: Step<SaTokensFacts> = {
       }
       namespaces.push(posture.name);
     }
-    const plans = planTokens({ snapshot, namespaces, ...(audit ? { audit } : {}) });
+    const overrides = overridesMap(settingOf(TOKEN_OVERRIDE, options));
+    const plans = planTokens({ snapshot, namespaces, overrides, ...(audit ? { audit } : {}) });
+    const matched = new Set<string>();
     for (const ns of plans) {
       for (const r of ns.workloads) {
         const w = r.workload;
-        const decision =
-          r.choice === 'disable'
-            ? 'token removed'
-            : r.choice === 'keep-explicit'
-              ? 'token kept (explicit true)'
-              : r.evidence.use === 'no'
-                ? 'no change'
-                : 'token kept';
+        if (r.override) matched.add(overrideKey(w));
         findings.push(
           finding(
             'KH-SA-TOKEN-EVIDENCE',
             { kind: w.kind, namespace: w.namespace, name: w.name },
-            r.choice === 'none' ? `${decision} — ${r.why}` : `${decision} — evidence: ${r.evidence.summary}`,
+            evidenceMessage(r),
           ),
         );
       }
@@ -212,6 +228,17 @@ export const saTokens: Step<SaTokensFacts> = {
           ),
         );
       }
+    }
+    for (const key of overrides.keys()) {
+      if (matched.has(key)) continue;
+      const [kind, namespace, name] = key.split('/') as [string, string, string];
+      findings.push(
+        finding(
+          'KH-SA-TOKEN-EVIDENCE',
+          { kind, namespace, name },
+          `--sa-token-override ${key}=${overrides.get(key)} names no workload in the namespaces planned: nothing to override`,
+        ),
+      );
     }
     if (audit && audit.badLines > 0) {
       findings.push(

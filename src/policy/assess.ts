@@ -46,8 +46,9 @@ import {
   parsePsaLabels,
   resolveVersion,
 } from './pss/index.js';
-import { rbacFindings } from './rbac.js';
+import { rbacAccessFindings, rbacFindings } from './rbac.js';
 import { entriesFor, policyAllowList } from './registries/index.js';
+import { EvidenceIndex, legacyTokenFindings, workloadTokenFinding } from './sa/report.js';
 import {
   classifyNamespace,
   onlyNamed,
@@ -123,6 +124,11 @@ export interface WorkloadAssessment {
   serviceAccount: string;
   automountToken: boolean | 'unknown';
   automountReason: string;
+  /**
+   * Evidence of Kubernetes API use (phase 4, src/policy/sa/evidence.ts; no audit log in the report): `yes` keeps
+   * the token, `no` is what `sa-tokens` removes, `unknown` keeps it (bindings unreadable). Absent: not judged.
+   */
+  apiUse?: { use: 'yes' | 'no' | 'unknown'; evidence: string };
   /** Distinct images as written, sorted. */
   images: string[];
   replicas?: number;
@@ -293,6 +299,7 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
   for (const sa of snapshot.serviceAccounts) saIndex.set(`${sa.namespace}/${sa.name}`, sa);
   const evals: WorkloadEval[] = [];
   const workloads: WorkloadAssessment[] = [];
+  const evidence = new EvidenceIndex(snapshot);
   const registries = new Map<string, { images: Set<string>; workloads: Set<string> }>();
 
   for (const w of snapshot.workloads) {
@@ -430,17 +437,11 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
       }
     }
 
-    if (token.value !== false) {
-      findings.push(
-        makeFinding(
-          'KH-SA-TOKEN-AUTOMOUNT',
-          target,
-          token.value === true
-            ? `mounts the token of ServiceAccount ${w.namespace}/${primaryFacts.serviceAccount}: ${token.reason}`
-            : `may mount the token of ServiceAccount ${w.namespace}/${primaryFacts.serviceAccount} (unknown): ${token.reason}`,
-        ),
-      );
-    }
+    // Phase 4's evidence decides between "remove it" (KH-SA-TOKEN-AUTOMOUNT) and "kept: it uses the API".
+    const apiUse = evidence.evidence(w, primaryFacts.serviceAccount);
+    wa.apiUse = { use: apiUse.use, evidence: apiUse.summary };
+    const tokenFinding = workloadTokenFinding(target, primaryFacts.serviceAccount, token, apiUse);
+    if (tokenFinding) findings.push(tokenFinding);
     if (primaryFacts.serviceAccount === 'default') {
       findings.push(makeFinding('KH-SA-DEFAULT', target, `runs as ServiceAccount ${w.namespace}/default`));
     }
@@ -615,7 +616,8 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
   }
 
   // ---- Cluster-wide ----------------------------------------------------------------------------------------
-  findings.push(...rbacFindings(snapshot));
+  findings.push(...rbacFindings(snapshot), ...rbacAccessFindings(snapshot));
+  findings.push(...legacyTokenFindings(snapshot.serviceAccountFacts));
   const phase6 = controlPlaneReport(snapshot);
   findings.push(...phase6.findings);
 

@@ -89,6 +89,7 @@ export function toReportJson(a: Assessment, options: JsonOptions = {}): Record<s
       serviceAccount: w.serviceAccount,
       automountToken: w.automountToken,
       automountReason: w.automountReason,
+      ...(w.apiUse ? { apiUse: { ...w.apiUse } } : {}),
       images: [...w.images],
       ...(w.replicas !== undefined ? { replicas: w.replicas } : {}),
       pods: w.pods,

@@ -17,6 +17,7 @@ import { ChangesScreen } from './screens/ChangesScreen.js';
 import { ConfirmScreen } from './screens/ConfirmScreen.js';
 import { ConnectScreen } from './screens/ConnectScreen.js';
 import { DiffScreen, UndoDiffScreen } from './screens/DiffScreen.js';
+import { EvidenceScreen } from './screens/EvidenceScreen.js';
 import { PhaseScreen } from './screens/PhaseScreen.js';
 import { PhasesScreen } from './screens/PhasesScreen.js';
 import { RunsScreen } from './screens/RunsScreen.js';
@@ -63,6 +64,8 @@ function Router({ screen }: { screen: Screen }) {
       return <ChangesScreen key={key} phase={screen.phase} />;
     case 'setting':
       return <SettingScreen key={key} phase={screen.phase} index={screen.index ?? 0} />;
+    case 'evidence':
+      return <EvidenceScreen key={key} phase={screen.phase} />;
     case 'diff':
       return <DiffScreen key={key} phase={screen.phase} changeId={screen.changeId} />;
     case 'save-artifact':

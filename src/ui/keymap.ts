@@ -35,6 +35,8 @@ export type ActionId =
   | 'selectNone'
   | 'takeOver'
   | 'saveArtifact'
+  | 'evidence'
+  | 'flip'
   | 'saveToPath'
   | 'overwrite'
   | 'clearText'
@@ -80,6 +82,7 @@ export type KeymapId =
   | 'phase-step'
   | 'picker'
   | 'changes'
+  | 'evidence'
   | 'diff'
   | 'diff-undo'
   | 'confirm-yes-no'
@@ -197,6 +200,27 @@ const KEYMAPS: Record<KeymapId, Entry[]> = {
       action: 'saveArtifact',
     },
     { key: 'r', description: 'preview again', action: 'replan' },
+    {
+      key: 'e',
+      description: 'the evidence behind each ServiceAccount token decision; flip decisions there (phase 4)',
+      action: 'evidence',
+    },
+  ],
+  evidence: [
+    ...MOVE,
+    {
+      key: 'f',
+      description: 'flip the decision (remove token ↔ keep token): the phase is previewed again',
+      action: 'flip',
+      bar: 'f flip',
+    },
+    { key: 'space', description: 'flip the decision', action: 'flip' },
+    {
+      key: 'enter',
+      description: "show the diff of the workload's change",
+      action: 'diff',
+      bar: 'enter diff',
+    },
   ],
   diff: [
     ...SCROLL,

@@ -22,6 +22,8 @@ export function screenTitle(screen: Screen): string {
       return `Phase ${screen.phase}`;
     case 'changes':
       return 'Changes';
+    case 'evidence':
+      return 'Evidence';
     case 'setting':
       return `Phase ${screen.phase} · choose`;
     case 'diff':

@@ -8,6 +8,7 @@ import type { Step } from '../../engine/types.js';
 import { AbortError, KubeHardenError } from '../../errors.js';
 import type { HardenStore } from '../../store/store.js';
 import { plural } from '../model/format.js';
+import { carrySelection } from '../model/sa-evidence.js';
 import type { Busy, Notice, Screen, WizardAction, WizardState } from '../state/wizard.js';
 import { currentScreen } from '../state/wizard.js';
 
@@ -21,9 +22,12 @@ export interface Intents {
    * Preview the phase's changes. A phase with a setting to ask (SettingSpec.ask) shows that choice first, unless
    * `chosen` (the choice was just made: plan again with it).
    */
-  planPhase(phase: number, options?: { again?: boolean; chosen?: boolean }): void;
-  /** The operator chose a setting's value (SettingScreen): remember it, and preview the phase with it. */
-  chooseSetting(phase: number, key: string, value: unknown): void;
+  planPhase(phase: number, options?: { again?: boolean; chosen?: boolean; keepSelection?: boolean }): void;
+  /**
+   * The operator chose a setting's value (SettingScreen; a flipped token decision, EvidenceScreen): remember it,
+   * and preview the phase with it. `keepSelection`: changes that stay the same stay selected.
+   */
+  chooseSetting(phase: number, key: string, value: unknown, options?: { keepSelection?: boolean }): void;
   toggleSkip(phase: number): void;
   openRuns(): void;
   /** From the changes or a diff: save the artifact of a manual change (asks for the path first). */
@@ -164,6 +168,8 @@ export function createIntents(deps: IntentDeps): Intents {
           !current().planStale &&
           !!plan &&
           stepIds.every((id) => plan.steps.some((s) => s.id === id));
+        const before = store.getState().plan?.changes ?? [];
+        const wasSelected = store.getState().selected;
         if (!fresh) {
           const r = await op({ kind: 'work', label: `previewing the changes of phase ${phase}` }, (signal) =>
             store.getState().planSteps(stepIds, signal),
@@ -173,10 +179,15 @@ export function createIntents(deps: IntentDeps): Intents {
             return;
           }
           dispatch({ type: 'planStale', stale: false });
+          if (options.keepSelection) {
+            const after = store.getState().plan?.changes ?? [];
+            for (const id of carrySelection(before, wasSelected, after)) store.getState().toggle(id);
+          }
         }
         // Moved elsewhere meanwhile (Esc): stay there.
         if (currentScreen(current()) !== from) return;
-        if (from.id !== 'changes') dispatch({ type: 'push', screen: { id: 'changes', phase } });
+        if (from.id !== 'changes' && from.id !== 'evidence')
+          dispatch({ type: 'push', screen: { id: 'changes', phase } });
         else if (options.again) {
           const n = store.getState().plan?.changes.length ?? 0;
           dispatch({
@@ -187,9 +198,9 @@ export function createIntents(deps: IntentDeps): Intents {
       })();
     },
 
-    chooseSetting(phase, key, value) {
+    chooseSetting(phase, key, value, options = {}) {
       store.getState().setSetting(key, value);
-      intents.planPhase(phase, { again: true, chosen: true });
+      intents.planPhase(phase, { again: true, chosen: true, ...options });
     },
 
     toggleSkip(phase) {

@@ -9,6 +9,7 @@ import { usePhaseStepIds } from '../hooks/use-phase-steps.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { cell, clip, count, plural, wrapText } from '../model/format.js';
+import { evidenceRows } from '../model/sa-evidence.js';
 import { useHardenShallow, useHardenStore } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
 
@@ -107,6 +108,16 @@ export function ChangesScreen({ phase }: { phase: number }) {
       saveArtifact: () => change && intents.openSaveArtifact(phase, change.id),
       apply: () => intents.requestApply(phase),
       replan: () => intents.planPhase(phase, { again: true }),
+      evidence: () =>
+        evidenceRows(s.plan).length
+          ? dispatch({ type: 'push', screen: { id: 'evidence', phase } })
+          : dispatch({
+              type: 'notice',
+              notice: {
+                kind: 'info',
+                text: 'no token decisions in this phase (the evidence column is phase 4)',
+              },
+            }),
     },
   });
 

@@ -12,12 +12,28 @@ import { useHardenShallow } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
 import { changeTarget, chosenChanges } from './ChangesScreen.js';
 
+const RBAC_KINDS: ReadonlySet<string> = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+
 /**
- * How the operator confirms (cli-kit's rule): a disruptive change on a cluster needs the context name typed;
- * anything else is y/N with N the default. Writing remediated manifests touches no cluster: y/N.
+ * Whether a change decides who may do what (phase 4): a Role, ClusterRole or binding; a ServiceAccount created (an
+ * identity bindings can name); or a pod template switched to another ServiceAccount (its pods take that account's
+ * permissions). Setting `automountServiceAccountToken` alone is not: it grants nothing.
+ */
+export function touchesRbac(change: Pick<PlannedChange, 'target' | 'operation' | 'desired'>): boolean {
+  const kind = change.target?.kind;
+  if (!kind) return false;
+  if (RBAC_KINDS.has(kind) && change.target?.apiVersion.startsWith('rbac.authorization.k8s.io/')) return true;
+  if (kind === 'ServiceAccount') return change.operation === 'create';
+  return JSON.stringify(change.desired ?? {}).includes('"serviceAccountName":');
+}
+
+/**
+ * How the operator confirms (cli-kit's rule): a disruptive change on a cluster, or one that touches RBAC
+ * (`touchesRbac`), needs the context name typed; anything else is y/N with N the default. Writing remediated
+ * manifests touches no cluster: y/N.
  */
 export function confirmKind(changes: readonly PlannedChange[], live: boolean): 'typed' | 'yes-no' {
-  return live && changes.some((c) => c.risk === 'disruptive') ? 'typed' : 'yes-no';
+  return live && changes.some((c) => c.risk === 'disruptive' || touchesRbac(c)) ? 'typed' : 'yes-no';
 }
 
 /** Confirm: y/N for low-risk changes, the context name typed for disruptive ones. */
@@ -74,6 +90,12 @@ export function ConfirmScreen({ phase }: { phase: number }) {
       .map((st) => st.explanation.impact)
       .join(' ');
     warnings.push(`${plural(disruptive.length, 'change is', 'changes are')} disruptive. ${impact ?? ''}`);
+  }
+  const rbac = chosen.filter(touchesRbac);
+  if (rbac.length) {
+    warnings.push(
+      `${plural(rbac.length, 'change touches', 'changes touch')} RBAC (roles, bindings, the ServiceAccounts pods run as): who may do what in the cluster changes.`,
+    );
   }
   if (taken.length) {
     warnings.push(

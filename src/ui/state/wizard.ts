@@ -13,6 +13,8 @@ export type Screen =
    * questions, in step and setting order (default 0).
    */
   | { id: 'setting'; phase: number; index?: number }
+  /** Phase 4: each workload's token decision and its evidence; the operator flips decisions here. */
+  | { id: 'evidence'; phase: number }
   | { id: 'diff'; phase: number; changeId: string }
   /** Save the artifact of a manual change to a file. */
   | { id: 'save-artifact'; phase: number; changeId: string }

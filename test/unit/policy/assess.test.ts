@@ -352,8 +352,12 @@ describe('ServiceAccount tokens (pod wins, else the SA, else true)', () => {
       automountReason: 'the pod sets automountServiceAccountToken: true',
     });
     expect(r.findings[0]?.message).toBe(
-      'mounts the token of ServiceAccount x/app: the pod sets automountServiceAccountToken: true',
+      'mounts the token of ServiceAccount x/app: the pod sets automountServiceAccountToken: true; no evidence of API use (no binding, no known controller, no projected token)',
     );
+    expect(r.w?.apiUse).toEqual({
+      use: 'no',
+      evidence: 'no binding, no known controller, no projected token',
+    });
   });
 
   test('then the ServiceAccount, then true', () => {
@@ -380,7 +384,7 @@ describe('ServiceAccount tokens (pod wins, else the SA, else true)', () => {
       automountReason: 'the ServiceAccount could not be read',
     });
     expect(forbidden.findings[0]?.message).toBe(
-      'may mount the token of ServiceAccount x/app (unknown): the ServiceAccount could not be read',
+      'may mount the token of ServiceAccount x/app (unknown): the ServiceAccount could not be read; no evidence of API use (no binding, no known controller, no projected token)',
     );
     expect(run({}, []).w).toMatchObject({
       automountToken: 'unknown',

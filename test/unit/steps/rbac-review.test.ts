@@ -156,7 +156,7 @@ describe('rbac-review', () => {
     expect(tokens[0]?.message).toContain(
       'a long-lived token of ServiceAccount ci/ci-deployer, created 2023-01-02: last used 2026-05-30',
     );
-    expect(findings.find((f) => f.control === 'KH-UNKNOWN')?.message).toContain(
+    expect(findings.find((f) => f.control === 'KH-SA-LEGACY-TOKEN-UNKNOWN')?.message).toContain(
       'could not be listed in data (Forbidden)',
     );
   });

@@ -110,7 +110,7 @@ describe('sa-tokens', () => {
     const ev = findings.filter((f) => f.control === 'KH-SA-TOKEN-EVIDENCE').map((f) => f.target.name);
     expect(ev.sort()).toEqual(['api', 'keeps', 'web', 'worker']);
     expect(findings.find((f) => f.target.name === 'api')?.message).toMatch(
-      /^no change — Deployment payments\/api mounts no token already .*evidence: no binding/,
+      /^no change — evidence: no binding.* — Deployment payments\/api mounts no token already /,
     );
     // kube-system is never touched.
     expect(changes.some((c) => c.kind === 'apply' && c.target.namespace === 'kube-system')).toBe(false);
@@ -181,7 +181,7 @@ describe('sa-tokens', () => {
       'sa-tokens/deployment/payments/web',
     ]);
     expect(findings.find((f) => f.target.name === 'worker')?.message).toContain(
-      'token kept — Deployment payments/worker uses the API (made 2 requests in the audit log',
+      'token kept — evidence: made 2 requests in the audit log (2026-06-01T10:00:00Z → 2026-06-01T10:00:00Z) — Deployment payments/worker uses the API',
     );
     expect(changes[1]?.reason).toContain('no binding, no requests in the audit log');
   });

@@ -34,6 +34,7 @@ describe('the declarations', () => {
       'network-default-deny.includeInfrastructure',
       'network-default-deny.forceSystemNamespaces',
       'sa-tokens.auditLog',
+      'sa-tokens.overrides',
       'registries-warn.allow',
       'registries-warn.includeSystemNamespaces',
       'registries-warn.engine',
