@@ -7,8 +7,8 @@
 import type { Assessment } from '../policy/assess.js';
 import { SEVERITIES } from '../policy/controls.js';
 import { describeTarget } from '../policy/findings.js';
-import { controlPlaneLines } from './control-plane.js';
 import { checklistRows } from './checklist.js';
+import { controlPlaneLines } from './control-plane.js';
 import {
   clean,
   coverageText,
