@@ -19,6 +19,7 @@ const STATUS_COLOR: Record<PhaseStatus, string> = {
   'no effect': 'red',
   skipped: 'gray',
   done: 'green',
+  unknown: 'red',
 };
 
 export function phaseCounts(row: PhaseRow): string {
@@ -50,8 +51,18 @@ export function PhasesScreen() {
         permissions: s.permissions,
         history: state.history,
         skipped: state.skipped,
+        reviews: state.reviews,
       }),
-    [steps, s.assessment, s.plan, s.permissions, state.planStale, state.history, state.skipped],
+    [
+      steps,
+      s.assessment,
+      s.plan,
+      s.permissions,
+      state.planStale,
+      state.history,
+      state.skipped,
+      state.reviews,
+    ],
   );
   const detailLines = 5;
   const listHeight = Math.max(1, layout.bodyHeight - 2 - detailLines);
