@@ -68,14 +68,19 @@ export function PhasesScreen() {
   const listHeight = Math.max(1, layout.bodyHeight - 2 - detailLines);
   const list = useList('phases', rows.length, listHeight);
   const row = rows[list.state.cursor];
+  const at = (fn: (r: PhaseRow) => void) => {
+    const r = rows[list.current().cursor];
+    if (r) fn(r);
+  };
   const bindings = keymap('phases', caps);
   useScreenKeys({
     bindings,
+    // The row under the cursor as of the last key, not the last frame (keys typed ahead arrive together).
     handlers: {
       ...list.moves,
-      open: () => row && intents.openPhase(row.phase),
-      plan: () => row && intents.planPhase(row.phase),
-      skip: () => row && intents.toggleSkip(row.phase),
+      open: () => at((r) => intents.openPhase(r.phase)),
+      plan: () => at((r) => intents.planPhase(r.phase)),
+      skip: () => at((r) => intents.toggleSkip(r.phase)),
       runs: intents.openRuns,
     },
   });
