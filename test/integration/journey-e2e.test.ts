@@ -254,10 +254,8 @@ describeCluster('the whole journey in the wizard (tmux, examples/fresh-cluster)'
     expect(manual).toBeGreaterThan(0);
     for (let i = 0; i < manual; i++) {
       await t.keys('s');
-      const save = await t.capture(
-        i === 0 ? 'journey-phase6-save' : 'journey-phase6-save-more',
-        'Save to (relative to the current directory',
-      );
+      const saveScreen = 'Save to (relative to the current directory';
+      const save = i === 0 ? await t.capture('journey-phase6-save', saveScreen) : await t.waitFor(saveScreen);
       const path = /> (kube-harden-artifacts\/\S+?)█/.exec(save)?.[1] as string;
       expect(path).toBeDefined();
       await t.keys('Enter');
@@ -272,7 +270,10 @@ describeCluster('the whole journey in the wizard (tmux, examples/fresh-cluster)'
     expect(saved).toHaveLength(manual);
     await t.keys('Escape');
     // The API server's flags are invisible on this control plane: unknown, never done nor planned.
-    screen = await t.waitFor(/6 Audit logging shipped off-cluste… unknown +0 open +\d+ planned/);
+    screen = await t.capture(
+      'journey-phases-phase6',
+      /6 Audit logging shipped off-cluste… unknown +0 open +\d+ planned/,
+    );
     await settle();
 
     // Phase 7: the exceptions review (one exception, valid, used): nothing to change
@@ -330,11 +331,14 @@ describeCluster('the whole journey in the wizard (tmux, examples/fresh-cluster)'
     expect(runs).toHaveLength(5);
     for (const [i, runId] of [...runs].reverse().entries()) {
       await t.keys('r');
-      await t.capture(i === 0 ? 'journey-runs' : 'journey-runs-more', 'STARTED', runId);
+      // The first of each screen is captured; the others are the same screens for the earlier runs.
+      const shot = (name: string, ...expected: Array<string | RegExp>) =>
+        i === 0 ? t.capture(name, ...expected) : t.waitFor(...expected);
+      await shot('journey-runs', 'STARTED', runId);
       await t.keys('g', ...Array<string>(i).fill('Down'), 'u');
-      screen = await t.capture(i === 0 ? 'journey-undo' : 'journey-undo-more', `Undo run ${runId}`, '[y/N]');
+      screen = await shot('journey-undo', `Undo run ${runId}`, '[y/N]');
       await t.keys('y');
-      await t.capture(i === 0 ? 'journey-undone' : 'journey-undone-more', `Run ${runId}: undone`);
+      await shot('journey-undone', `Run ${runId}: undone`);
       await t.keys('Enter');
       await t.waitFor('PHASE', 'STATUS');
       await settle();
