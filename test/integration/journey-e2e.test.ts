@@ -104,8 +104,8 @@ interface ReportJson {
 }
 
 /**
- * A new screen takes its keys a moment after it is drawn (its bindings register in an effect): keys sent at once
- * would go to the screen before. People do not type that fast; the test waits as long.
+ * A pause after a screen change, as a person makes one: the captures show settled screens. (Keys that arrive
+ * together — after a write the inventory refresh can hold them — act as typed: test/ui/phases.test.tsx.)
  */
 const settle = () => new Promise((r) => setTimeout(r, 400));
 
