@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Regenerate docs/screens/*.txt: text captures (tmux capture-pane) of every screen of the wizard, in an 80×30
-# terminal. They are taken by the end-to-end test (test/integration/wizard-e2e.test.ts) while it drives the real
-# binary against a private control plane (started and stopped by the integration setup, see test/cluster/README.md)
-# and the bundled examples/legacy-cluster; the captures change only when the whole run passed.
+# terminal. They are taken by the end-to-end tests while they drive the real binary against a private control plane
+# (started and stopped by the integration setup, see test/cluster/README.md): test/integration/wizard-e2e.test.ts
+# (the screens one by one, and offline on examples/legacy-cluster) and test/integration/journey-e2e.test.ts (the
+# whole journey on examples/fresh-cluster, phases 0 → 7 and the undos: journey-*.txt). The captures change only
+# when the whole run passed.
 #
 #   scripts/capture-screens.sh
 #
@@ -17,7 +19,8 @@ npx tsc -p . >/dev/null 2>&1 || echo "capture-screens: tsc reported errors; cont
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-KUBE_HARDEN_SCREENS_DIR="$tmp" npx vitest run --project integration test/integration/wizard-e2e.test.ts
+KUBE_HARDEN_SCREENS_DIR="$tmp" npx vitest run --project integration test/integration/wizard-e2e.test.ts \
+  test/integration/journey-e2e.test.ts
 
 find docs/screens -maxdepth 1 -name '*.txt' -delete
 cp "$tmp"/*.txt docs/screens/

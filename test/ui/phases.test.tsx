@@ -79,3 +79,14 @@ describe('phases screen', () => {
     expect(frame).toContain('p changes');
   });
 });
+
+describe('keys typed ahead', () => {
+  it('keys that arrive together act on the row the earlier ones moved to (down, down, p previews phase 2)', async () => {
+    const { store } = await clusterStore();
+    await phases(store);
+    // One write: Ink hands the three keys over before the screen re-renders (as when typed while it was busy).
+    ui?.stdin.write('\u001B[B\u001B[Bp');
+    const frame = await ui!.waitFor('Phase 2 changes');
+    expect(frame).not.toContain('phase 0 is read-only');
+  });
+});

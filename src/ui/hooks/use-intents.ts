@@ -9,6 +9,7 @@ import { AbortError, KubeHardenError } from '../../errors.js';
 import type { HardenStore } from '../../store/store.js';
 import { plural } from '../model/format.js';
 import { carrySelection } from '../model/sa-evidence.js';
+import { reviewOf, writesNothing } from '../model/phases.js';
 import type { Busy, Notice, Screen, WizardAction, WizardState } from '../state/wizard.js';
 import { currentScreen } from '../state/wizard.js';
 
@@ -184,6 +185,10 @@ export function createIntents(deps: IntentDeps): Intents {
             for (const id of carrySelection(before, wasSelected, after)) store.getState().toggle(id);
           }
         }
+        // A phase that writes nothing is done (or unknown) by what its preview found: remember it for the phases.
+        const planned = store.getState().plan;
+        if (planned && writesNothing(steps.filter((s) => s.phase === phase)))
+          dispatch({ type: 'reviewed', phase, review: reviewOf(planned, stepIds) });
         // Moved elsewhere meanwhile (Esc): stay there.
         if (currentScreen(current()) !== from) return;
         if (from.id !== 'changes' && from.id !== 'evidence')

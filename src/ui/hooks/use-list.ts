@@ -1,4 +1,4 @@
-import { useCallback } from 'react';
+import { useCallback, useRef } from 'react';
 import {
   clampList,
   LIST_START,
@@ -14,6 +14,11 @@ export interface ListHandle {
   start: number;
   end: number;
   act(action: ListAction): void;
+  /**
+   * The cursor and window as of the last move, even before the screen re-rendered: keys that arrive together
+   * (typed ahead while the wizard was busy) act on the row the earlier ones moved to, not on the rendered one.
+   */
+  current(): ListState;
   /** Handlers for the move bindings (up, down, pageUp, pageDown, home, end). */
   moves: Record<'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end', () => void>;
 }
@@ -24,8 +29,14 @@ export function useList(key: string, count: number, height: number): ListHandle 
   const view = { count, height };
   const state = clampList(raw, view);
   const { start, end } = visibleRange(state, view);
+  const latest = useRef(state);
+  latest.current = state;
   const act = useCallback(
-    (action: ListAction) => setRaw((prev) => listReducer(prev, action, { count, height })),
+    (action: ListAction) => {
+      const next = listReducer(latest.current, action, { count, height });
+      latest.current = next;
+      setRaw(next);
+    },
     [count, height, setRaw],
   );
   return {
@@ -33,6 +44,7 @@ export function useList(key: string, count: number, height: number): ListHandle 
     start,
     end,
     act,
+    current: () => latest.current,
     moves: {
       up: () => act({ type: 'up' }),
       down: () => act({ type: 'down' }),

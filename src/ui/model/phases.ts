@@ -2,8 +2,11 @@
  * The rollout as rows: phase 0 (the read-only inventory) and one row per phase that has steps, in order, each with
  * its status and counts, plus which phase to do next. Status, from strongest to weakest:
  * skipped (the operator said so) › verified (applied in this session and its verification passed) › applied ›
- * done (a phase of manual changes only whose current plan proposes none: detection sees them in place) ›
- * planned (the store's current plan covers it) › findings (open findings of its controls) › not started.
+ * unknown (a phase that writes nothing — manual or review steps only — whose preview could not see what it checks,
+ * e.g. the API server's flags: never done) › done (such a phase whose preview proposes no manual change and finds
+ * nothing open: detection sees everything in place) › planned (the store's current plan covers it) › findings
+ * (open findings of its controls) › not started. What the preview of a phase that writes nothing found is
+ * remembered (`reviews`), so previewing the next phase does not turn it back to "not started".
  * A phase whose step says its changes have no effect yet (`Step.noEffect`, e.g. no CNI enforces NetworkPolicy)
  * is never verified or applied: it shows `no effect` once applied, and the reason on every status.
  */
@@ -22,8 +25,20 @@ export type PhaseStatus =
   | 'verified'
   | 'no effect'
   | 'skipped'
-  /** A phase of manual changes only (phase 6) whose current plan needs nothing: detection sees them in place. */
-  | 'done';
+  /** A phase that writes nothing (phase 6, 7) whose preview needs nothing: detection sees everything in place. */
+  | 'done'
+  /** A phase that writes nothing whose preview could not see what it checks (e.g. phase 6 without the flags). */
+  | 'unknown';
+
+/** What the preview of a phase that writes nothing (manual or review steps only) found. */
+export interface PhaseReview {
+  /** Manual changes proposed. */
+  changes: number;
+  /** Open (not excepted) step findings, unknowns included. */
+  open: number;
+  /** A step could not see what it checks (a `KH-…-UNKNOWN` finding, or the plan's unknowns). */
+  unknown: boolean;
+}
 
 export interface PhaseRow {
   phase: number;
@@ -53,6 +68,26 @@ export interface PhaseInputs {
   permissions: Record<string, AccessDecision[]>;
   history: readonly SessionRun[];
   skipped: readonly number[];
+  /** Per phase that writes nothing: what its last preview found (the current plan, when it covers it, wins). */
+  reviews?: Readonly<Record<number, PhaseReview>>;
+}
+
+/** Whether a phase's steps never write to the cluster (manual changes, or a review). */
+export function writesNothing(steps: readonly Pick<Step, 'risk'>[]): boolean {
+  return steps.length > 0 && steps.every((s) => s.risk === 'manual' || s.risk === 'none');
+}
+
+const isUnknownControl = (id: string) => id === 'KH-UNKNOWN' || id.endsWith('-UNKNOWN');
+
+/** What a plan found for the steps `stepIds` of a phase that writes nothing. */
+export function reviewOf(plan: Plan, stepIds: readonly string[]): PhaseReview {
+  const steps = plan.steps.filter((s) => stepIds.includes(s.id));
+  const findings = steps.flatMap((s) => s.findings ?? []).filter((f) => f.excepted !== true);
+  return {
+    changes: plan.changes.filter((c) => stepIds.includes(c.step)).length,
+    open: findings.length,
+    unknown: findings.some((f) => isUnknownControl(f.control)),
+  };
 }
 
 export const INVENTORY_PHASE = {
@@ -112,11 +147,22 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
           .filter((r): r is string => !!r)
           .join('; ')
       : '';
-    // Manual changes are never applied by kube-harden: such a phase is done when planning proposes none.
-    const done =
-      planned &&
-      steps.every((s) => s.risk === 'manual') &&
-      !plan?.changes.some((c) => stepIds.includes(c.step));
+    // Manual changes are never applied by kube-harden (and a review writes nothing): such a phase is done when its
+    // preview proposes no manual change and finds nothing open, unknown when it could not see.
+    const review = writesNothing(steps)
+      ? planned && plan
+        ? reviewOf(plan, stepIds)
+        : inputs.reviews?.[phase]
+      : undefined;
+    const reviewed: PhaseStatus | undefined = review
+      ? review.unknown
+        ? 'unknown'
+        : review.changes > 0
+          ? 'planned'
+          : review.open > 0 && steps.every((s) => s.risk === 'none')
+            ? 'findings'
+            : 'done'
+      : undefined;
     const status: PhaseStatus = skipped.includes(phase)
       ? 'skipped'
       : applied > 0
@@ -125,8 +171,8 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
           : verifiedSteps.length > 0 && !failedVerification
             ? 'verified'
             : 'applied'
-        : done
-          ? 'done'
+        : reviewed
+          ? reviewed
           : planned
             ? 'planned'
             : counts.open > 0
@@ -147,7 +193,11 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
       status,
       open: counts.open,
       excepted: counts.excepted,
-      ...(planned && plan ? { changes: plan.changes.filter((c) => stepIds.includes(c.step)).length } : {}),
+      ...(planned && plan
+        ? { changes: plan.changes.filter((c) => stepIds.includes(c.step)).length }
+        : review
+          ? { changes: review.changes }
+          : {}),
       ...(applied > 0 ? { applied } : {}),
       recommended: false,
       denied: [...new Set(denied)],
@@ -156,7 +206,9 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
   }
   const next = assessment
     ? rows.find(
-        (r) => r.phase !== 0 && !['applied', 'verified', 'no effect', 'skipped', 'done'].includes(r.status),
+        (r) =>
+          r.phase !== 0 &&
+          !['applied', 'verified', 'no effect', 'skipped', 'done', 'unknown'].includes(r.status),
       )
     : rows[0];
   if (next) next.recommended = true;

@@ -85,8 +85,9 @@ export function PhaseScreen({ phase }: { phase: number }) {
         permissions: s.permissions,
         history: state.history,
         skipped: state.skipped,
+        reviews: state.reviews,
       }).find((r) => r.phase === phase),
-    [steps, s.assessment, s.permissions, state.planStale, state.history, state.skipped, phase],
+    [steps, s.assessment, s.permissions, state.planStale, state.history, state.skipped, state.reviews, phase],
   );
   const { width, bodyHeight } = layout;
   // Said loudly, under the title: the phase's changes have no effect yet, so it is not done.

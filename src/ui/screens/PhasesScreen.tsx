@@ -19,6 +19,7 @@ const STATUS_COLOR: Record<PhaseStatus, string> = {
   'no effect': 'red',
   skipped: 'gray',
   done: 'green',
+  unknown: 'red',
 };
 
 export function phaseCounts(row: PhaseRow): string {
@@ -50,21 +51,36 @@ export function PhasesScreen() {
         permissions: s.permissions,
         history: state.history,
         skipped: state.skipped,
+        reviews: state.reviews,
       }),
-    [steps, s.assessment, s.plan, s.permissions, state.planStale, state.history, state.skipped],
+    [
+      steps,
+      s.assessment,
+      s.plan,
+      s.permissions,
+      state.planStale,
+      state.history,
+      state.skipped,
+      state.reviews,
+    ],
   );
   const detailLines = 5;
   const listHeight = Math.max(1, layout.bodyHeight - 2 - detailLines);
   const list = useList('phases', rows.length, listHeight);
   const row = rows[list.state.cursor];
+  const at = (fn: (r: PhaseRow) => void) => {
+    const r = rows[list.current().cursor];
+    if (r) fn(r);
+  };
   const bindings = keymap('phases', caps);
   useScreenKeys({
     bindings,
+    // The row under the cursor as of the last key, not the last frame (keys typed ahead arrive together).
     handlers: {
       ...list.moves,
-      open: () => row && intents.openPhase(row.phase),
-      plan: () => row && intents.planPhase(row.phase),
-      skip: () => row && intents.toggleSkip(row.phase),
+      open: () => at((r) => intents.openPhase(r.phase)),
+      plan: () => at((r) => intents.planPhase(r.phase)),
+      skip: () => at((r) => intents.toggleSkip(r.phase)),
       runs: intents.openRuns,
     },
   });

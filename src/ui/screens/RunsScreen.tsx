@@ -19,7 +19,14 @@ export function RunsScreen() {
   const bindings = keymap('runs', caps);
   useScreenKeys({
     bindings,
-    handlers: { ...list.moves, undo: () => run && intents.previewUndo(run.runId) },
+    // The run under the cursor as of the last key, not the last frame (keys typed ahead arrive together).
+    handlers: {
+      ...list.moves,
+      undo: () => {
+        const at = runs[list.current().cursor];
+        if (at) intents.previewUndo(at.runId);
+      },
+    },
   });
   const stepsWidth = Math.max(8, width - 2 - 26 - 12 - 8 - 17);
   return (

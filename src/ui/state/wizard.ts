@@ -1,3 +1,5 @@
+import type { PhaseReview } from '../model/phases.js';
+
 /**
  * The wizard's own state, apart from the domain store: where the operator is (a stack of screens; Esc pops),
  * which overlay is open, the notice line, the operation in flight, and what this session applied. Pure.
@@ -64,6 +66,8 @@ export interface WizardState {
   skipped: number[];
   /** The cluster changed since the plan in the store was made (this session wrote): preview again. */
   planStale: boolean;
+  /** Per phase that writes nothing (manual or review steps): what its last preview found. */
+  reviews: Record<number, PhaseReview>;
 }
 
 export type WizardAction =
@@ -79,7 +83,8 @@ export type WizardAction =
   | { type: 'ran'; run: SessionRun }
   | { type: 'undone'; runId: string }
   | { type: 'skip'; phase: number }
-  | { type: 'planStale'; stale: boolean };
+  | { type: 'planStale'; stale: boolean }
+  | { type: 'reviewed'; phase: number; review: PhaseReview };
 
 export function initialWizardState(): WizardState {
   return {
@@ -90,6 +95,7 @@ export function initialWizardState(): WizardState {
     history: [],
     skipped: [],
     planStale: false,
+    reviews: {},
   };
 }
 
@@ -147,5 +153,7 @@ export function wizardReducer(state: WizardState, action: WizardAction): WizardS
       };
     case 'planStale':
       return { ...state, planStale: action.stale };
+    case 'reviewed':
+      return { ...state, reviews: { ...state.reviews, [action.phase]: action.review } };
   }
 }
