@@ -8,8 +8,8 @@ import type { Step } from '../../engine/types.js';
 import { AbortError, KubeHardenError } from '../../errors.js';
 import type { HardenStore } from '../../store/store.js';
 import { plural } from '../model/format.js';
-import { carrySelection } from '../model/sa-evidence.js';
 import { reviewOf, writesNothing } from '../model/phases.js';
+import { carrySelection } from '../model/sa-evidence.js';
 import type { Busy, Notice, Screen, WizardAction, WizardState } from '../state/wizard.js';
 import { currentScreen } from '../state/wizard.js';
 
