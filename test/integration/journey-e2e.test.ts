@@ -250,8 +250,17 @@ describeCluster('the whole journey in the wizard (tmux, examples/fresh-cluster)'
     expect(p.screen.replace(/\s+/g, ' ')).toContain('images from: docker.io, ghcr.io, registry.k8s.io');
     await applyAll(5, p.n, true);
 
-    // Phase 6: manual changes only; save every artifact where proposed (under the wizard's working directory)
-    const manual = (await preview(6)).n;
+    // Phase 6: three questions first (tier, backend, shipper: the defaults), then manual changes only; save every
+    // artifact where proposed (under the wizard's working directory)
+    await t.keys('Down', 'p');
+    await t.capture('journey-phase6-choose', 'Audit policy tier');
+    await t.keys('Enter');
+    await t.waitFor('(2/3)');
+    await t.keys('Enter');
+    await t.waitFor('(3/3)');
+    await t.keys('Enter');
+    screen = await t.capture('journey-phase6-changes', /Phase 6 changes · \d+ change/);
+    const manual = Number(/Phase 6 changes · (\d+) change/.exec(screen)?.[1]);
     expect(manual).toBeGreaterThan(0);
     for (let i = 0; i < manual; i++) {
       await t.keys('s');
