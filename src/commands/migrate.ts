@@ -161,10 +161,14 @@ function renderChange(c: PlannedChange, n: number, color: boolean): string {
   const lines: string[] = [];
   const what = t ? `${t.kind} ${t.namespace}/${t.name}` : c.id;
   lines.push(
-    `  [${n}] ${paint(color, 'bold', what)}${c.optional ? ' — optional (--include-optional)' : ''} (+${c.diff.added} −${c.diff.removed})`,
+    `  [${n}] ${paint(color, 'bold', what)}${c.optional ? ' — optional (--include-optional)' : ''}${c.kind === 'manual' ? ' — by hand (never applied by kube-harden)' : ` (+${c.diff.added} −${c.diff.removed})`}`,
   );
   lines.push(indent(c.reason, '      '));
   for (const note of c.notes) lines.push(`      - ${note}`);
+  if (c.kind === 'manual') {
+    if (c.instructions) lines.push(indent(c.instructions, '      '));
+    return lines.join('\n');
+  }
   if (c.exportPatch) lines.push(`      exported as a patch for ${c.exportPatch}`);
   if (c.preview === 'ok') {
     lines.push(
