@@ -6,12 +6,13 @@
  * reason; and no field outside the securityContexts (and the /tmp volume with its mounts) changed — checked with a
  * structural diff of each object before and after.
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ExitCode } from '../../src/errors.js';
+import { parseExceptions } from '../../src/policy/exceptions.js';
 import { classifyNamespace, TIER_TARGET_LEVEL } from '../../src/policy/tiers.js';
 import { describeCluster, freshNamespace, kubectl, kubectlRaw } from '../cluster/harness.js';
 import { repoRoot, runCli } from '../support/cli.js';
@@ -52,7 +53,7 @@ function load(dir: string): Obj[] {
 const keyOf = (o: Obj) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
 
 /** The paths where two JSON values differ; list items with a `name` are matched by name (`containers[web]`). */
-export function structuralDiff(a: unknown, b: unknown, path = ''): string[] {
+function structuralDiff(a: unknown, b: unknown, path = ''): string[] {
   if (JSON.stringify(a) === JSON.stringify(b)) return [];
   const isObj = (x: unknown): x is Record<string, unknown> =>
     !!x && typeof x === 'object' && !Array.isArray(x);
@@ -60,6 +61,9 @@ export function structuralDiff(a: unknown, b: unknown, path = ''): string[] {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     return [...keys].flatMap((k) => structuralDiff(a[k], b[k], path ? `${path}.${k}` : k));
   }
+  // An absent list and a new one (e.g. the first volumeMount) compare item by item.
+  if (Array.isArray(a) && b === undefined) return structuralDiff(a, [], path);
+  if (a === undefined && Array.isArray(b)) return structuralDiff([], b, path);
   if (Array.isArray(a) && Array.isArray(b)) {
     const named = [...a, ...b].every((x) => isObj(x) && typeof x.name === 'string');
     if (named) {
@@ -103,6 +107,8 @@ interface Case {
   workloads: number;
   /** Workloads that pass restricted after the fix (measured; the README quotes these). */
   passRestricted: number;
+  /** Containers kept as root (`NS/KIND/NAME/CONTAINER`): the exception draft must hold exactly these. */
+  keptRoot?: string[];
 }
 
 const CASES: Case[] = [
@@ -119,6 +125,15 @@ const CASES: Case[] = [
     args: ['--run-as-user', '65532', '--run-as-user', 'shop/frontend=keep-root'],
     workloads: 17,
     passRestricted: 9,
+    keptRoot: ['shop/Deployment/frontend/nginx'],
+  },
+  { example: 'examples/legacy-apps', args: [], workloads: 13, passRestricted: 6 },
+  {
+    example: 'examples/legacy-apps',
+    args: ['--run-as-user', '65532', '--run-as-user', 'orders/web=keep-root'],
+    workloads: 13,
+    passRestricted: 8,
+    keptRoot: ['orders/Deployment/web/nginx'],
   },
 ];
 
@@ -153,6 +168,49 @@ describeCluster('remediation coverage (real API server)', () => {
     const warning = r.stderr.split('\n').find((l) => l.includes('would violate PodSecurity'));
     return warning ?? true;
   }
+
+  it('the structural diff sees what the fix must never touch (ports, probes, replicas, resources, other volumes)', () => {
+    const before = {
+      kind: 'Deployment',
+      spec: {
+        replicas: 2,
+        template: {
+          spec: {
+            containers: [
+              { name: 'web', ports: [{ containerPort: 80 }], readinessProbe: { periodSeconds: 5 } },
+            ],
+            volumes: [{ name: 'data', emptyDir: {} }],
+          },
+        },
+      },
+    };
+    const edit = (f: (t: typeof before) => void) => {
+      const copy = JSON.parse(JSON.stringify(before)) as typeof before;
+      f(copy);
+      return structuralDiff(before, copy).filter((p) => !allowedPath('Deployment', p));
+    };
+    const web = (t: typeof before) => t.spec.template.spec.containers[0] as Record<string, unknown>;
+    expect(edit((t) => Object.assign(web(t), { ports: [{ containerPort: 8080 }] }))).toEqual([
+      'spec.template.spec.containers[web].ports[0].containerPort',
+    ]);
+    expect(edit((t) => Object.assign(web(t), { readinessProbe: { periodSeconds: 10 } }))).toHaveLength(1);
+    expect(edit((t) => Object.assign(t.spec, { replicas: 1 }))).toEqual(['spec.replicas']);
+    expect(edit((t) => Object.assign(web(t), { resources: { limits: { cpu: '1' } } }))).toHaveLength(1);
+    expect(edit((t) => t.spec.template.spec.volumes.push({ name: 'cache', emptyDir: {} }))).toHaveLength(1);
+    expect(edit((t) => t.spec.template.spec.volumes.unshift({ name: 'cache', emptyDir: {} }))).toEqual([
+      'spec.template.spec.volumes[cache]',
+    ]);
+    // What the fix may change.
+    expect(
+      edit((t) => {
+        Object.assign(web(t), {
+          securityContext: { runAsNonRoot: true },
+          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+        });
+        t.spec.template.spec.volumes.push({ name: 'tmp', emptyDir: {} });
+      }),
+    ).toEqual([]);
+  });
 
   for (const c of CASES) {
     it(`${c.example}${c.args.length ? ` (${c.args.join(' ')})` : ''}: every workload passes restricted, or its tier's level, or is named in PLAN.md; nothing outside the securityContext changes`, async () => {
@@ -207,6 +265,17 @@ describeCluster('remediation coverage (real API server)', () => {
         `${relative(repoRoot, c.example)}: ${passRestricted} of ${workloads.length} pass restricted\n  ${rows.join('\n  ')}`,
       );
       expect(passRestricted).toBe(c.passRestricted);
+      // keep-root is recorded, in the exceptions register's own format (kube-harden reads it back).
+      const draft = join(out, 'artifacts', 'psa-migrate', 'keep-root-exceptions.yaml');
+      if (c.keptRoot) {
+        const register = parseExceptions(readFileSync(draft, 'utf8'), draft);
+        expect(
+          register.exceptions.map(
+            (e) => `${e.scope.namespace}/${e.scope.kind}/${e.scope.name}/${e.scope.container}`,
+          ),
+        ).toEqual(c.keptRoot);
+        expect(register.exceptions.every((e) => e.controls.includes('runAsNonRoot'))).toBe(true);
+      } else expect(existsSync(draft)).toBe(false);
     });
   }
 });
