@@ -81,14 +81,18 @@ export function parseRunAsUser(
   return { ok: true, value };
 }
 
-export const RUN_AS_USER: SettingSpec<RunAsUser> = {
+/** The value is kept as typed (comma list), validated here; the step reads it with `parseRunAsUser`. */
+export const RUN_AS_USER: SettingSpec<string> = {
   key: 'psa-migrate.runAsUser',
   flag: 'run-as-user',
   type: 'UID|keep-root',
   description:
     'containers that run as root or whose image user is unknown: run them as this UID (e.g. 65532 or 10001 — the image must support it) or keep-root (recorded as an exception); NS/NAME=… for one workload (repeatable)',
   multiple: true,
-  parse: parseRunAsUser,
+  parse: (text) => {
+    const r = parseRunAsUser(text);
+    return r.ok ? { ok: true, value: text } : r;
+  },
 };
 
 export interface MigrateWorkload {
@@ -502,7 +506,9 @@ export const psaMigrate: Step<MigrateFacts> = {
     const { assessment, snapshot, options, reader } = ctx;
     const version = pinnedVersion(options.psaVersion, snapshot.serverVersion) as PolicyVersionString;
     const override = settingOf(TARGET, options);
-    const runAsUser = settingOf(RUN_AS_USER, options);
+    const runAsUserText = settingOf(RUN_AS_USER, options);
+    const parsedUser = runAsUserText === undefined ? undefined : parseRunAsUser(runAsUserText);
+    const runAsUser = parsedUser?.ok ? parsedUser.value : undefined;
     const facts: MigrateFacts = {
       version,
       namespaces: [],

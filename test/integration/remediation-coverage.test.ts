@@ -6,7 +6,17 @@
  * reason; and no field outside the securityContexts (and the /tmp volume with its mounts) changed — checked with a
  * structural diff of each object before and after.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
@@ -14,7 +24,15 @@ import { parseAllDocuments } from 'yaml';
 import { ExitCode } from '../../src/errors.js';
 import { parseExceptions } from '../../src/policy/exceptions.js';
 import { classifyNamespace, TIER_TARGET_LEVEL } from '../../src/policy/tiers.js';
-import { describeCluster, freshNamespace, kubectl, kubectlRaw } from '../cluster/harness.js';
+import {
+  applyYaml,
+  clusterInfo,
+  describeCluster,
+  freshNamespace,
+  kubectl,
+  kubectlJson,
+  kubectlRaw,
+} from '../cluster/harness.js';
 import { repoRoot, runCli } from '../support/cli.js';
 
 type Obj = Record<string, unknown> & {
@@ -210,6 +228,78 @@ describeCluster('remediation coverage (real API server)', () => {
         t.spec.template.spec.volumes.push({ name: 'tmp', emptyDir: {} });
       }),
     ).toEqual([]);
+  });
+
+  it('live: a bare Pod gets a manual, disruptive re-create whose exact commands, run as written, give a Pod that passes restricted', async () => {
+    const ns = await freshNamespace('cov-recreate');
+    await applyYaml(
+      `apiVersion: v1
+kind: Pod
+metadata: {name: debug}
+spec:
+  containers:
+  - {name: shell, image: registry.example.com/tools/shell:1.0, command: [sleep, "3600"], ports: [{containerPort: 8080}]}
+`,
+      ns,
+    );
+    const before = await kubectlJson<Obj & { metadata: { uid: string } }>(['get', 'pod', 'debug', '-n', ns]);
+    const out = mkdtempSync(join(tmpdir(), 'kh-recreate-'));
+    const { adminKubeconfig, kubectl: kubectlBin } = clusterInfo();
+    const r = await runCli(['migrate', '-n', ns, '--out', out, '--kubeconfig', adminKubeconfig], {
+      env: { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'kh-state-')) },
+    });
+    expect(r.code, r.stderr).toBe(ExitCode.ok);
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as {
+      changes: Array<{ id: string; kind: string; risk: string; instructions?: string }>;
+    };
+    const change = plan.changes.find((c) => c.id === `psa-migrate/pod/${ns}/debug/recreate`);
+    expect(change).toMatchObject({ kind: 'manual', risk: 'disruptive' });
+    // The commands exactly as PLAN.md gives them, with `kubectl` pointing at the test cluster.
+    const commands = /```sh\n([\s\S]*?)\n```/.exec(change?.instructions ?? '')?.[1] ?? '';
+    expect(commands).toContain('kubectl replace --force');
+    const work = mkdtempSync(join(tmpdir(), 'kh-recreate-work-'));
+    const file = `pod-${ns}-debug.patch.yaml`;
+    copyFileSync(join(out, 'artifacts', 'psa-migrate', file), join(work, file));
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'kubectl'),
+      `#!/bin/sh\nexec ${JSON.stringify(kubectlBin)} --kubeconfig=${JSON.stringify(adminKubeconfig)} "$@"\n`,
+      { mode: 0o755 },
+    );
+    execFileSync('bash', ['-euo', 'pipefail', '-c', commands], {
+      cwd: work,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      stdio: 'pipe',
+      timeout: 120_000,
+    });
+    const after = await kubectlJson<Obj & { metadata: { uid: string }; spec: Record<string, unknown> }>([
+      'get',
+      'pod',
+      'debug',
+      '-n',
+      ns,
+    ]);
+    expect(after.metadata.uid).not.toBe(before.metadata.uid);
+    expect(after.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    const shell = (after.spec.containers as Array<Record<string, unknown>>)[0];
+    expect(shell?.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(shell?.ports).toEqual([{ containerPort: 8080, protocol: 'TCP' }]);
+    const enforce = await kubectlRaw([
+      'label',
+      '--dry-run=server',
+      'namespace',
+      ns,
+      'pod-security.kubernetes.io/enforce=restricted',
+    ]);
+    expect(enforce.exitCode, enforce.stderr).toBe(0);
+    expect(enforce.stderr).not.toContain('violate');
   });
 
   for (const c of CASES) {

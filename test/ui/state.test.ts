@@ -110,7 +110,13 @@ describe('findings model', () => {
     const phase2 = phaseFindings(assessment, undefined, 2, ['psa-enforce']);
     expect(phase2.length).toBeGreaterThan(0);
     expect(new Set(phase2.map((r) => r.control))).toEqual(
-      new Set(['KH-PSS-BASELINE', 'KH-PSS-RESTRICTED', 'KH-PSA-NOT-ENFORCED', 'KH-POD-ROOT']),
+      new Set([
+        'KH-PSS-BASELINE',
+        'KH-PSS-RESTRICTED',
+        'KH-PSA-NOT-ENFORCED',
+        'KH-POD-ROOT',
+        'KH-POD-WRITABLE-ROOTFS',
+      ]),
     );
   });
 

@@ -10,11 +10,12 @@ import type { Change, StepOptions } from '../../../src/engine/types.js';
 import type { PodSpecLite, Snapshot, Workload } from '../../../src/inventory/types.js';
 import type { KubeObject, ObjectRef } from '../../../src/k8s/types.js';
 import { assess } from '../../../src/policy/assess.js';
-import type { ExceptionRegister } from '../../../src/policy/exceptions.js';
+import { control } from '../../../src/policy/controls.js';
+import { type ExceptionRegister, parseExceptions } from '../../../src/policy/exceptions.js';
 import { evaluatePod } from '../../../src/policy/pss/index.js';
 import { knownNonRootUid } from '../../../steps/kit/nonroot-images.js';
 import { fixTemplate } from '../../../steps/kit/pod-security-fix.js';
-import { type MigrateFacts, psaMigrate, TARGET_SETTING } from '../../../steps/psa-migrate.js';
+import { type MigrateFacts, parseRunAsUser, psaMigrate, TARGET_SETTING } from '../../../steps/psa-migrate.js';
 import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
 import { generatePodVariants } from '../../support/pod-variants.js';
 
@@ -834,5 +835,102 @@ describe('psa-migrate step', () => {
     expect(psaMigrate.propose(copy, { namespaces: [], exclude: [], settings: {}, now: NOW })).toEqual(
       psaMigrate.propose(facts, { namespaces: [], exclude: [], settings: {}, now: NOW }),
     );
+  });
+});
+
+describe('KH-POD-WRITABLE-ROOTFS (the finding the optional read-only root change fixes)', () => {
+  test('low severity, phase 2; one finding per container without readOnlyRootFilesystem: true; Windows pods are not counted', () => {
+    expect(control('KH-POD-WRITABLE-ROOTFS')).toMatchObject({ severity: 'low', phase: 2 });
+    const ro = { name: 'ro', image: 'x:1', securityContext: { readOnlyRootFilesystem: true } };
+    const s = snapshot({
+      namespaces: [ns('shop')],
+      workloads: [
+        workload('Deployment', 'shop', 'mixed', {
+          ...restrictedSpec(),
+          initContainers: [{ name: 'init', image: 'x:1' }],
+          containers: [ro, { name: 'rw', image: 'x:1', securityContext: { readOnlyRootFilesystem: false } }],
+        } as PodSpecLite),
+        workload('Deployment', 'shop', 'win', {
+          ...restrictedSpec(),
+          os: { name: 'windows' },
+        } as PodSpecLite),
+      ],
+    });
+    const found = assess(s, { now: NOW })
+      .findings.filter((f) => f.control === 'KH-POD-WRITABLE-ROOTFS')
+      .map((f) => `${f.target.name}/${f.target.container}: ${f.message}`);
+    expect(found).toEqual([
+      'mixed/init: init container has a writable root filesystem (readOnlyRootFilesystem is not true)',
+      'mixed/rw: has a writable root filesystem (readOnlyRootFilesystem is not true)',
+    ]);
+  });
+});
+
+describe('--run-as-user', () => {
+  test('parses a UID, keep-root and NS/NAME=… per workload; rejects the rest', () => {
+    expect(parseRunAsUser('65532,shop/redis=999,data/postgres=keep-root')).toEqual({
+      ok: true,
+      value: { all: { uid: 65532 }, workloads: { 'shop/redis': { uid: 999 }, 'data/postgres': 'keep-root' } },
+    });
+    expect(parseRunAsUser('keep-root')).toEqual({ ok: true, value: { all: 'keep-root', workloads: {} } });
+    for (const bad of ['0', 'root', '-1', '99999999999', '65532,10001', 'shop=1', 'Shop/x=1'])
+      expect(parseRunAsUser(bad).ok, bad).toBe(false);
+  });
+
+  test('offline: per-workload choices, keep-root drafts exceptions, a bare Pod and a Job get manifest fixes, agents are left alone', async () => {
+    const s = snapshot({
+      namespaces: [ns('shop'), ns('kube-system')],
+      workloads: [
+        workload(
+          'Deployment',
+          'shop',
+          'web',
+          legacySpec({ containers: [container('nginx', { image: 'nginx:1.27' })] }),
+        ),
+        workload(
+          'Pod',
+          'shop',
+          'debug',
+          legacySpec({ containers: [container('sh', { image: 'ubuntu:22.04' })] }),
+        ),
+        workload('Job', 'shop', 'once', legacySpec()),
+        workload('DaemonSet', 'kube-system', 'proxy', legacySpec({ hostNetwork: true })),
+      ],
+    });
+    const all = [...s.workloads].map((w) => liveOf(w));
+    const { changes, facts } = await run(s, all, {
+      settings: { 'psa-migrate.runAsUser': '10001,shop/web=keep-root' },
+    });
+    expect(changes.filter((c) => !c.optional).map((c) => `${c.kind} ${c.id}`)).toEqual([
+      'apply psa-migrate/deployment/shop/web',
+      'apply psa-migrate/job/shop/once',
+      'apply psa-migrate/pod/shop/debug',
+      'manual psa-migrate/left-non-compliant',
+      'manual psa-migrate/keep-root-exceptions',
+    ]);
+    const pod = changes.find((c) => c.id === 'psa-migrate/pod/shop/debug') as Extract<
+      Change,
+      { kind: 'apply' }
+    >;
+    expect(JSON.stringify(pod.desired)).toContain('"runAsUser":10001');
+    expect(pod.reason).toContain('Offline, the manifest is fixed');
+    expect(facts.keptRoot).toEqual([
+      { namespace: 'shop', kind: 'Deployment', name: 'web', container: 'nginx', controls: ['runAsNonRoot'] },
+    ]);
+    expect(facts.left?.map((l) => `${l.kind} ${l.namespace}/${l.name}`)).toEqual([
+      'DaemonSet kube-system/proxy',
+      'Deployment shop/web',
+    ]);
+    const draft = changes.find((c) => c.id === 'psa-migrate/keep-root-exceptions') as Extract<
+      Change,
+      { kind: 'manual' }
+    >;
+    const register = parseExceptions(draft.artifact.content, 'keep-root-exceptions.yaml');
+    expect(register.exceptions[0]).toMatchObject({
+      id: 'shop-web-nginx-runs-as-root',
+      scope: { namespace: 'shop', kind: 'Deployment', name: 'web', container: 'nginx' },
+      controls: ['runAsNonRoot'],
+      expires: '2026-08-30',
+    });
   });
 });
