@@ -377,10 +377,10 @@ describe('wizard end to end in tmux, offline', () => {
     await t.waitFor('Filter by namespace');
     for (let i = 0; i < 6; i++) await t.keys('Down');
     const picker = await t.capture('filter-picker', /› {3}legacy-batch/);
-    expect(picker).toContain('every namespace (79)');
+    expect(picker).toContain('every namespace (92)');
     await t.keys('Enter');
     const filtered = await t.capture('phase0-filtered', 'namespace: legacy-batch');
-    expect(filtered).toMatch(/\d+ of 79/);
+    expect(filtered).toMatch(/\d+ of 92/);
     await t.keys('Escape', 'Down', 'p');
     await t.waitFor('Phase 1 changes · 8 changes');
     await t.keys('a', 'c');
