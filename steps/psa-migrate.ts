@@ -8,13 +8,14 @@
  * A bare Pod cannot be fixed in place, nor a Job (`pkg/apis/batch/validation`: a Job's pod template is immutable).
  */
 
-import { contains } from '../src/engine/fields.js';
+import { contains, mergeApply } from '../src/engine/fields.js';
+import { toYaml } from '../src/engine/normalize.js';
 import type { ObjectRule, ValueRule } from '../src/engine/targets.js';
 import type { Change, SettingSpec, Step, StepFinding, Verification } from '../src/engine/types.js';
 import { projectPodSpec, securityAnnotations } from '../src/inventory/project.js';
 import { inScope } from '../src/inventory/scope.js';
-import type { ManagedBy, WorkloadKind } from '../src/inventory/types.js';
-import { type Json as J, map } from '../src/k8s/json.js';
+import type { ManagedBy, Workload, WorkloadKind } from '../src/inventory/types.js';
+import { type Json as J, list, map } from '../src/k8s/json.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { AccessCheck, KubeObject, ObjectRef } from '../src/k8s/types.js';
 import type { NamespacePosture, PsaLabel } from '../src/policy/assess.js';
@@ -25,9 +26,10 @@ import {
   type Level,
   type PolicyVersionString,
 } from '../src/policy/pss/index.js';
+import { knownControllersOf } from '../src/policy/sa/controllers.js';
 import { failedCreateSince } from './kit/failed-create.js';
 import { finding } from './kit/findings.js';
-import { type FixLevel, fixTemplate, type TemplateFix } from './kit/pod-security-fix.js';
+import { type FixLevel, fixTemplate, type TemplateFix, type UserChoice } from './kit/pod-security-fix.js';
 import { pinnedVersion } from './kit/psa.js';
 import { parseChoice, settingOf } from './kit/settings.js';
 import { type PodTemplate, templateOf, templatePath, workloadConfig } from './kit/workloads.js';
@@ -42,6 +44,56 @@ export const TARGET: SettingSpec<FixLevel> = {
   parse: parseChoice(['baseline', 'restricted'] as const),
 };
 export const TARGET_SETTING = TARGET.key;
+
+/** `--run-as-user`: the choice for containers that run as root or whose image user is unknown. */
+export interface RunAsUser {
+  /** For every workload (`65532`, `10001`, `keep-root`); absent: no choice made. */
+  all?: UserChoice;
+  /** Per workload, by `NS/NAME`: wins over `all`. */
+  workloads: Record<string, UserChoice>;
+}
+
+function parseUserChoice(text: string): UserChoice | undefined {
+  if (text === 'keep-root') return 'keep-root';
+  if (!/^[1-9]\d{0,9}$/.test(text)) return undefined;
+  const uid = Number(text);
+  return uid <= 2147483647 ? { uid } : undefined;
+}
+
+/** `65532`, `keep-root`, `shop/redis=999`, …, comma-separated (the flag is repeatable). */
+export function parseRunAsUser(
+  text: string,
+): { ok: true; value: RunAsUser } | { ok: false; error: string; hint: string } {
+  const value: RunAsUser = { workloads: {} };
+  const hint =
+    'use a UID (e.g. 65532 or 10001), keep-root, or NS/NAME=UID|keep-root for one workload; the image must support the UID';
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)=(.+)$/.exec(part);
+    const choice = parseUserChoice(m ? (m[5] as string) : part);
+    if (!choice) return { ok: false, error: `has an invalid value "${part}"`, hint };
+    if (m) value.workloads[`${m[1]}/${m[3]}`] = choice;
+    else if (value.all !== undefined) return { ok: false, error: 'is given twice for all workloads', hint };
+    else value.all = choice;
+  }
+  return { ok: true, value };
+}
+
+/** The value is kept as typed (comma list), validated here; the step reads it with `parseRunAsUser`. */
+export const RUN_AS_USER: SettingSpec<string> = {
+  key: 'psa-migrate.runAsUser',
+  flag: 'run-as-user',
+  type: 'UID|keep-root',
+  description:
+    'containers that run as root or whose image user is unknown: run them as this UID (e.g. 65532 or 10001 — the image must support it) or keep-root (recorded as an exception); NS/NAME=… for one workload (repeatable)',
+  multiple: true,
+  parse: (text) => {
+    const r = parseRunAsUser(text);
+    return r.ok ? { ok: true, value: text } : r;
+  },
+};
 
 export interface MigrateWorkload {
   ref: ObjectRef;
@@ -60,6 +112,34 @@ export interface MigrateWorkload {
   /** `OnDelete` (StatefulSet/DaemonSet), `Recreate` (Deployment); absent = rolling. */
   strategy?: string;
   paused?: boolean;
+  /** The `--run-as-user` choice that applies to it, and whether it names this workload. */
+  user?: UserChoice;
+  userForWorkload?: boolean;
+  /** Why it is a system or infrastructure agent (its users and capabilities are left alone). */
+  agent?: string;
+}
+
+/** A workload that does not pass restricted after the proposed fixes (PLAN.md's table). */
+export interface LeftWorkload {
+  kind: string;
+  namespace: string;
+  name: string;
+  tier: NamespacePosture['tier'];
+  target: Level;
+  /** Whether it passes its target level after the fixes (exceptions do not count: Pod Security ignores them). */
+  passesTarget: boolean;
+  /** Restricted checks it still fails. */
+  checks: string[];
+  why: string;
+}
+
+/** A container kept running as root by `--run-as-user keep-root`: an exception to record. */
+export interface KeptRoot {
+  namespace: string;
+  kind: string;
+  name: string;
+  container: string;
+  controls: string[];
 }
 
 export interface MigrateNamespace {
@@ -77,6 +157,13 @@ export interface MigrateFacts {
   version: PolicyVersionString;
   serverMinor?: number;
   namespaces: MigrateNamespace[];
+  /** Manifests, not a cluster: a bare Pod's or a Job's fix is a manifest fix, not a re-create. */
+  offline?: boolean;
+  /** Every workload in scope that does not pass restricted after the fixes, and why. */
+  left?: LeftWorkload[];
+  keptRoot?: KeptRoot[];
+  /** When the facts were gathered (exception drafts expire 90 days later). */
+  now?: string;
 }
 
 const TOOLS_WITH_SOURCE = new Set(['helm', 'argocd', 'flux']);
@@ -90,13 +177,14 @@ function changeId(w: MigrateWorkload): string {
 }
 
 /** Why a workload cannot get a fix in place, or undefined when it can. */
-function notInPlace(w: MigrateWorkload): string | undefined {
+function notInPlace(w: MigrateWorkload, offline = false): string | undefined {
+  if (!w.template)
+    return 'its pod template could not be read (only its pods were): fix it at its source, then run migrate again';
+  if (offline) return undefined;
   if (w.kind === 'Pod')
     return 'a bare Pod cannot be changed in place: fix its manifest and re-create it (or run it from a Deployment)';
   if (w.kind === 'Job')
     return "a Job's pod template is immutable: fix its manifest (or the CronJob that creates it) and re-create it";
-  if (!w.template)
-    return 'its pod template could not be read (only its pods were): fix it at its source, then run migrate again';
   return undefined;
 }
 
@@ -109,6 +197,9 @@ function analyse(w: MigrateWorkload, level: FixLevel, facts: Pick<MigrateFacts, 
       level,
       version: facts.version,
       ...(facts.serverMinor !== undefined ? { serverMinor: facts.serverMinor } : {}),
+      ...(w.user ? { user: w.user } : {}),
+      ...(w.userForWorkload ? { userForWorkload: true } : {}),
+      ...(w.agent ? { agent: w.agent } : {}),
     },
     new Map(Object.entries(w.excepted)),
   );
@@ -154,7 +245,10 @@ function summaryOf(ns: MigrateNamespace, level: FixLevel, facts: MigrateFacts): 
   }
   const still = ns.workloads.flatMap((w) => {
     const tf = analyse(w, level, facts);
-    const checks = notInPlace(w) || !tf ? w.violations.map((v) => v.check) : tf.remaining.map((r) => r.check);
+    const checks =
+      notInPlace(w, facts.offline) || !tf
+        ? w.violations.map((v) => v.check)
+        : tf.remaining.map((r) => r.check);
     return checks.length ? [`${w.kind} ${w.ref.name} (${checks.join(', ')})`] : [];
   });
   if (still.length === 0) {
@@ -176,6 +270,10 @@ function migrateTargets(): ObjectRule[] {
     ['apps/v1', 'ReplicaSet'],
     ['v1', 'ReplicationController'],
     ['batch/v1', 'CronJob'],
+    // Offline manifest fixes only (a plan made from manifests is never applied to a cluster; live, a bare Pod or a
+    // Job is re-created by hand): listed so that every change the step proposes is within its targets.
+    ['batch/v1', 'Job'],
+    ['v1', 'Pod'],
   ];
   const container: Record<string, ValueRule> = {
     name: 'any',
@@ -192,6 +290,7 @@ function migrateTargets(): ObjectRule[] {
     const spec = `${(templatePath(kind) ?? []).join('.')}.spec`;
     const fields: Record<string, ValueRule> = {
       [`${spec}.securityContext.runAsNonRoot`]: { equals: true },
+      [`${spec}.securityContext.runAsUser`]: { matches: /^[1-9]\d{0,9}$/ },
       [`${spec}.securityContext.seccompProfile.type`]: { equals: 'RuntimeDefault' },
       [`${spec}.volumes[].name`]: { matches: /^(tmp|kube-harden-tmp(-\d+)?)$/ },
       [`${spec}.volumes[].emptyDir`]: { equals: {} },
@@ -200,6 +299,181 @@ function migrateTargets(): ObjectRule[] {
       for (const [path, rule] of Object.entries(container)) fields[`${spec}.${list}[].${path}`] = rule;
     return { apiVersion, kind, operations: ['update'], fields };
   });
+}
+
+/**
+ * Why a workload is a system or infrastructure agent, if it is: everything in a system-tier namespace, a DaemonSet
+ * with host access (CNI, CSI, node exporters, kube-proxy, log shippers), and known controllers in an
+ * infrastructure namespace (src/policy/sa/controllers.ts). Their users and capabilities are never changed.
+ */
+export function agentOf(
+  w: Pick<Workload, 'kind' | 'namespace' | 'template' | 'labels'>,
+  tier: NamespacePosture['tier'],
+): string | undefined {
+  if (tier === 'system') return `a system-tier workload (namespace ${w.namespace})`;
+  const spec = map(w.template?.spec as unknown as J);
+  const host =
+    spec.hostNetwork === true ||
+    spec.hostPID === true ||
+    spec.hostIPC === true ||
+    list(spec.volumes).some((v) => v.hostPath !== undefined);
+  if (w.kind === 'DaemonSet' && host) return 'a node agent (a DaemonSet with host access)';
+  if (tier === 'infrastructure') {
+    const images = ['initContainers', 'containers'].flatMap((k) =>
+      list(spec[k]).flatMap((c) => (typeof c.image === 'string' ? [c.image] : [])),
+    );
+    const known = knownControllersOf(images, w.labels['helm.sh/chart']);
+    if (known.length) return `an infrastructure agent (it ${known[0]})`;
+  }
+  return undefined;
+}
+
+/** The `--run-as-user` choice for one workload: its own (`NS/NAME=…`) or the one for all. */
+function userChoiceFor(setting: RunAsUser | undefined, namespace: string, name: string) {
+  const own = setting?.workloads[`${namespace}/${name}`];
+  if (own) return { user: own, userForWorkload: true as const };
+  return setting?.all ? { user: setting.all } : {};
+}
+
+const cell = (t: string) => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** PLAN.md's table of the workloads left non-compliant. */
+export function leftTable(left: readonly LeftWorkload[]): string {
+  const lines = [
+    '| Workload | Tier (target) | Target after the fixes | Still fails restricted | Why, and what to do |',
+    '|---|---|---|---|---|',
+  ];
+  for (const l of left) {
+    lines.push(
+      `| ${l.kind} ${l.namespace}/${l.name} | ${l.tier} (${l.target}) | ${l.passesTarget ? 'passes' : '**fails**'} | ${l.checks.join(', ')} | ${cell(l.why)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The exceptions register entries (examples/legacy-cluster-exceptions.yaml's format) for keep-root choices. */
+export function keptRootExceptions(kept: readonly KeptRoot[], now: Date): string {
+  const expires = new Date(now.getTime() + 90 * 86_400_000).toISOString().slice(0, 10);
+  const q = (t: string) => JSON.stringify(t);
+  const lines = [
+    '# kube-harden exceptions for containers kept running as root (--run-as-user keep-root).',
+    '# Merge these entries into your exceptions register (--exceptions FILE); set owner and ticket.',
+    'apiVersion: kube-harden.io/v1alpha1',
+    'kind: ExceptionList',
+    'exceptions:',
+  ];
+  for (const k of kept) {
+    const id = `${k.namespace}-${k.name}-${k.container}-runs-as-root`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-');
+    lines.push(
+      `  - id: ${id}`,
+      `    scope: { namespace: ${q(k.namespace)}, kind: ${k.kind}, name: ${q(k.name)}, container: ${q(k.container)} }`,
+      `    controls: [${k.controls.join(', ')}]`,
+      '    reason: kept running as root by kube-harden migrate --run-as-user keep-root (the image needs root)',
+      '    owner: TODO',
+      '    ticket: TODO',
+      `    expires: ${expires}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Every workload in scope that does not pass restricted once the proposed fixes are in (`facts.left`), with why,
+ * and the containers kept as root (`facts.keptRoot`). Pure over the facts, the snapshot and the assessment.
+ */
+function leftAfterFixes(
+  facts: MigrateFacts,
+  ctx: Pick<Parameters<Step['detect']>[0], 'assessment' | 'snapshot'>,
+) {
+  const left: LeftWorkload[] = [];
+  const kept: KeptRoot[] = [];
+  const evalOpts = facts.serverMinor === undefined ? undefined : { serverMinor: facts.serverMinor };
+  for (const posture of ctx.assessment.namespaces) {
+    const ns = facts.namespaces.find((n) => n.name === posture.name);
+    if (!ns) continue;
+    for (const wa of ctx.assessment.workloads) {
+      if (wa.namespace !== ns.name) continue;
+      const w = ctx.snapshot.workloads.find(
+        (x) => x.namespace === wa.namespace && x.kind === wa.kind && x.name === wa.name,
+      );
+      const mw = ns.workloads.find((x) => x.kind === wa.kind && x.ref.name === wa.name);
+      const template = mw?.template ?? (w?.template as unknown as PodTemplate | undefined);
+      const row = { kind: wa.kind, namespace: wa.namespace, name: wa.name, tier: ns.tier, target: ns.target };
+      if (!template) {
+        left.push({
+          ...row,
+          passesTarget: false,
+          checks: ['unknown'],
+          why: 'its pod template could not be read (unknown is not compliant)',
+        });
+        continue;
+      }
+      const tf = mw && ns.target !== 'privileged' ? analyse(mw, ns.target as FixLevel, facts) : undefined;
+      const patched = tf?.fix ? (mergeApply(template, tf.fix) as PodTemplate) : template;
+      const restricted = evaluatePod(
+        { level: 'restricted', version: facts.version },
+        patched,
+        evalOpts,
+      ).violations;
+      for (const k of tf?.keptRoot ?? [])
+        kept.push({ namespace: wa.namespace, kind: wa.kind, name: wa.name, ...k });
+      if (restricted.length === 0) continue;
+      const passesTarget =
+        ns.target === 'privileged' ||
+        evaluatePod({ level: ns.target, version: facts.version }, patched, evalOpts).allowed;
+      const notes = (tf?.notes ?? []).filter((n) => !n.startsWith('the image'));
+      const agent = mw?.agent ?? (w ? agentOf(w, ns.tier) : undefined);
+      const why =
+        ns.target === 'restricted'
+          ? notes.join('; ') || 'not fixed automatically'
+          : `the ${ns.tier} tier's target is ${ns.target}${passesTarget ? ', which it passes' : ''}: restricted is not attempted${agent ? ` (${agent}: host namespaces, hostPath and capabilities are never removed)` : ''}${notes.length ? `; ${notes.join('; ')}` : ''}`;
+      left.push({ ...row, passesTarget, checks: restricted.map((r) => r.check), why });
+    }
+  }
+  facts.left = left;
+  facts.keptRoot = kept;
+}
+
+/**
+ * A bare Pod or a Job in a cluster cannot take the fix in place (a Pod's securityContext and a Job's template are
+ * immutable): a manual re-create, disruptive (the Pod's containers stop; a Job runs again), with the fix as a patch
+ * and the exact commands. kube-harden has no delete-and-create change, so it never does this itself.
+ */
+function recreate(w: MigrateWorkload, tf: TemplateFix, level: FixLevel): Change | undefined {
+  if (!tf.fix) return undefined;
+  const { namespace, name } = w.ref;
+  const resource = w.kind === 'Pod' ? 'pod' : 'job';
+  const patch = workloadConfig(w.ref, w.kind, tf.fix);
+  const file = `${resource}-${namespace}-${name}.patch.yaml`;
+  const commands = [
+    `kubectl get ${resource} ${name} -n ${namespace} -o yaml > ${name}.yaml`,
+    `kubectl patch --local -f ${name}.yaml --type strategic --patch-file ${file} -o yaml > ${name}-fixed.yaml`,
+    ...(w.kind === 'Job'
+      ? [
+          `# remove spec.selector and the controller-uid labels of spec.template.metadata.labels from ${name}-fixed.yaml (the API server generates them)`,
+        ]
+      : []),
+    `kubectl replace --force -f ${name}-fixed.yaml`,
+  ];
+  return {
+    kind: 'manual',
+    id: `${changeId(w)}/recreate`,
+    risk: 'disruptive',
+    reason: `${describeWorkload(w)} fails ${level} (${w.violations.map((v) => v.check).join(', ')}); ${w.kind === 'Pod' ? "a Pod's securityContext cannot change in place" : "a Job's pod template is immutable"}: re-create it with the fix (${tf.fixed.join('; ')}). Disruptive: ${w.kind === 'Pod' ? 'the Pod is deleted and created again (its containers restart)' : 'the Job is deleted (its pods too) and runs again'}.`,
+    notes: [
+      ...tf.notes,
+      ...(w.kind === 'Pod'
+        ? ['better: run it from a Deployment or a Job, so that the next fix is a rolling change']
+        : []),
+    ],
+    artifact: {
+      path: file,
+      content: `# strategic-merge patch: the fix of ${describeWorkload(w)}\n${toYaml(patch)}`,
+    },
+    instructions: `Re-create it with the fix (\`kubectl replace --force\` deletes it, then creates it again):\n\n\`\`\`sh\n${commands.join('\n')}\n\`\`\``,
+  };
 }
 
 export const psaMigrate: Step<MigrateFacts> = {
@@ -211,7 +485,7 @@ export const psaMigrate: Step<MigrateFacts> = {
   risk: 'disruptive',
   optIn: true,
   needs: ['psa-warn-audit'],
-  settings: [TARGET],
+  settings: [TARGET, RUN_AS_USER],
   targets: migrateTargets(),
 
   permissions(options, snapshot) {
@@ -232,7 +506,17 @@ export const psaMigrate: Step<MigrateFacts> = {
     const { assessment, snapshot, options, reader } = ctx;
     const version = pinnedVersion(options.psaVersion, snapshot.serverVersion) as PolicyVersionString;
     const override = settingOf(TARGET, options);
-    const facts: MigrateFacts = { version, namespaces: [] };
+    const runAsUserText = settingOf(RUN_AS_USER, options);
+    const parsedUser = runAsUserText === undefined ? undefined : parseRunAsUser(runAsUserText);
+    const runAsUser = parsedUser?.ok ? parsedUser.value : undefined;
+    const facts: MigrateFacts = {
+      version,
+      namespaces: [],
+      offline: snapshot.source.kind === 'manifests',
+      left: [],
+      keptRoot: [],
+      now: options.now.toISOString(),
+    };
     if (snapshot.serverVersion) facts.serverMinor = snapshot.serverVersion.minor;
     const evalOpts = facts.serverMinor === undefined ? undefined : { serverMinor: facts.serverMinor };
     const findings: StepFinding[] = [];
@@ -301,7 +585,10 @@ export const psaMigrate: Step<MigrateFacts> = {
           podsOnly: [],
           managedBy: w.managedBy,
           pods: w.pods.length,
+          ...userChoiceFor(runAsUser, w.namespace, w.name),
         };
+        const agent = agentOf(w, posture.tier);
+        if (agent) mw.agent = agent;
         // A targeted read: fix what is live now, with every field (the snapshot keeps only what evaluators read).
         let live: KubeObject | undefined;
         try {
@@ -334,11 +621,13 @@ export const psaMigrate: Step<MigrateFacts> = {
         }
         ns.workloads.push(mw);
         const tf = analyse(mw, level, facts);
-        const why = notInPlace(mw);
+        const why = notInPlace(mw, facts.offline);
         const checks = mw.violations.map((v) => v.check).join(', ');
         let message = `${w.kind} ${w.namespace}/${w.name} blocks ${target} (${checks})`;
         if (why) {
           message += ` — ${why}`;
+          if ((w.kind === 'Pod' || w.kind === 'Job') && tf?.fix)
+            message += ` (manual, disruptive: ${changeId(mw)}/recreate)`;
           if (tf?.fixed.length) message += `; set ${tf.fixed.join('; ')}`;
           if (tf?.notes.length) message += `; ${tf.notes.join('; ')}`;
         } else if (tf && !tf.fix && tf.remaining.length === 0) {
@@ -357,6 +646,7 @@ export const psaMigrate: Step<MigrateFacts> = {
       );
       findings.push(finding('KH-PSA-MIGRATE-SUMMARY', nsTarget, summaryOf(ns, level, facts)));
     }
+    leftAfterFixes(facts, ctx);
     return { facts, findings };
   },
 
@@ -366,13 +656,23 @@ export const psaMigrate: Step<MigrateFacts> = {
       if (ns.target === 'privileged') continue;
       const level = ns.target as FixLevel;
       for (const w of ns.workloads) {
-        if (notInPlace(w)) continue;
         const tf = analyse(w, level, facts);
         if (!tf) continue;
+        if (notInPlace(w, facts.offline)) {
+          if (w.kind === 'Pod' || w.kind === 'Job') {
+            const c = recreate(w, tf, level);
+            if (c) changes.push(c);
+          }
+          continue;
+        }
         const source = w.managedBy.find((m) => TOOLS_WITH_SOURCE.has(m.tool));
         const notes = workloadNotes(w, tf, source);
         const exportPatch = source ? { exportPatch: source.detail } : {};
         if (tf.fix) {
+          const rolls =
+            w.kind === 'Pod' || w.kind === 'Job'
+              ? ` Offline, the manifest is fixed; a running ${w.kind} cannot take it in place (its ${w.kind === 'Pod' ? 'spec' : 'pod template'} is immutable): re-create it from the fixed manifest (kubectl replace --force -f FILE).`
+              : ' Its pods are replaced with the new template.';
           const outcome =
             tf.remaining.length === 0
               ? `With it, the template passes ${level}:${facts.version}.`
@@ -383,7 +683,7 @@ export const psaMigrate: Step<MigrateFacts> = {
             target: w.ref,
             desired: workloadConfig(w.ref, w.kind, tf.fix),
             risk: 'disruptive',
-            reason: `${describeWorkload(w)} fails ${level} (${w.violations.map((v) => v.check).join(', ')}): set ${tf.fixed.join('; ')}. ${outcome} Its pods are replaced with the new template.`,
+            reason: `${describeWorkload(w)} fails ${level} (${w.violations.map((v) => v.check).join(', ')}): set ${tf.fixed.join('; ')}. ${outcome}${rolls}`,
             notes,
             ...exportPatch,
           });
@@ -406,16 +706,47 @@ export const psaMigrate: Step<MigrateFacts> = {
         }
       }
     }
+    const left = facts.left ?? [];
+    if (left.length) {
+      const table = leftTable(left);
+      changes.push({
+        kind: 'manual',
+        id: 'psa-migrate/left-non-compliant',
+        risk: 'manual',
+        reason: `${left.length} workload(s) do not pass restricted after these fixes; each is named below with why and what to do (the table is also in left-non-compliant.md).`,
+        notes: [],
+        artifact: { path: 'left-non-compliant.md', content: `${table}\n` },
+        instructions: table,
+      });
+    }
+    const kept = facts.keptRoot ?? [];
+    if (kept.length) {
+      changes.push({
+        kind: 'manual',
+        id: 'psa-migrate/keep-root-exceptions',
+        risk: 'manual',
+        reason: `${kept.length} container(s) keep running as root (--run-as-user keep-root): record them as exceptions, so that they are reviewed and expire instead of being forgotten.`,
+        notes: [],
+        artifact: {
+          path: 'keep-root-exceptions.yaml',
+          content: keptRootExceptions(kept, new Date(facts.now ?? Date.now())),
+        },
+        instructions:
+          'Merge keep-root-exceptions.yaml into your exceptions register (the file you pass with --exceptions); set owner and ticket. The namespace still cannot enforce restricted while they run as root: Pod Security cannot exempt one workload.',
+      });
+    }
     return changes;
   },
 
   explain(facts, changes) {
-    const fixes = changes.filter((c) => !c.optional).length;
-    const optional = changes.length - fixes;
+    const fixes = changes.filter((c) => c.kind === 'apply' && !c.optional).length;
+    const optional = changes.filter((c) => c.optional).length;
+    const recreates = changes.filter((c) => c.kind === 'manual' && c.risk === 'disruptive').length;
+    const left = facts.left?.length ?? 0;
     const targets = facts.namespaces.map((n) => `${n.name} → ${n.target}`).join(', ');
     return {
       why: `A namespace can enforce its target Pod Security level (${targets || 'none in scope'}) only when every workload template passes it; the API server checks only new pods, never templates, so a violating template fails later with FailedCreate. Each fix sets only the securityContext fields the failing checks need and never loosens anything; what cannot be fixed automatically is named with the next action.`,
-      impact: `${fixes} workload fix(es)${optional ? ` and ${optional} optional change(s)` : ''}. A changed pod template replaces the workload's pods (rolling update, or as its strategy says). A container whose image runs as root, or as a non-numeric user, does not start under runAsNonRoot (CreateContainerConfigError): read the notes about images first.`,
+      impact: `${fixes} workload fix(es)${optional ? ` and ${optional} optional change(s)` : ''}${recreates ? `, ${recreates} re-create(s) by hand (bare Pods, Jobs)` : ''}${left ? `; ${left} workload(s) left non-compliant, each named with why` : ''}. A changed pod template replaces the workload's pods (rolling update, or as its strategy says). A container whose image runs as root, or as a non-numeric user, does not start under runAsNonRoot (CreateContainerConfigError): read the notes about images first.`,
       rollback:
         'kube-harden undo RUN_ID restores each workload template exactly (its pods roll back); or kubectl rollout undo deployment/NAME. For Helm, Argo CD and Flux workloads change the source (chart values, Git) too.',
     };

@@ -161,10 +161,14 @@ function renderChange(c: PlannedChange, n: number, color: boolean): string {
   const lines: string[] = [];
   const what = t ? `${t.kind} ${t.namespace}/${t.name}` : c.id;
   lines.push(
-    `  [${n}] ${paint(color, 'bold', what)}${c.optional ? ' — optional (--include-optional)' : ''} (+${c.diff.added} −${c.diff.removed})`,
+    `  [${n}] ${paint(color, 'bold', what)}${c.optional ? ' — optional (--include-optional)' : ''}${c.kind === 'manual' ? ' — by hand (never applied by kube-harden)' : ` (+${c.diff.added} −${c.diff.removed})`}`,
   );
   lines.push(indent(c.reason, '      '));
   for (const note of c.notes) lines.push(`      - ${note}`);
+  if (c.kind === 'manual') {
+    if (c.instructions) lines.push(indent(c.instructions, '      '));
+    return lines.join('\n');
+  }
   if (c.exportPatch) lines.push(`      exported as a patch for ${c.exportPatch}`);
   if (c.preview === 'ok') {
     lines.push(
@@ -185,13 +189,22 @@ export const migrate: Command = {
   spec: {
     name: 'migrate',
     summary: 'Fix the workloads that keep one namespace from enforcing its Pod Security level',
-    usage: '-n NS [--target baseline|restricted] [--out DIR] [--yes] [--include-optional] [flags]',
+    usage:
+      '-n NS [--target baseline|restricted] [--run-as-user UID|keep-root|NS/NAME=…] [--out DIR] [--yes] [--include-optional] [flags]',
     description: `For one namespace: the enforced level today, the target level (the namespace tier's, or --target), the
 workloads that block it with their failing checks, and a fix per blocking workload: the securityContext fields the
 failing checks need (allowPrivilegeEscalation: false, capabilities.drop [ALL], seccomp RuntimeDefault,
 runAsNonRoot: true, runAsUser only for images known to run as non-root), each previewed by server-side dry-run
 against the live workload with the API server's warnings. What cannot be fixed automatically is named with the
 next action. readOnlyRootFilesystem with an emptyDir at /tmp is offered as a separate, optional change.
+
+Containers that run as root (runAsUser: 0, or an image known to run as root) or whose image user is unknown need a
+choice: --run-as-user 65532 (or 10001, any UID: the image must support it) sets runAsUser; --run-as-user keep-root
+leaves them as root and drafts exceptions for your register; NS/NAME=UID|keep-root decides for one workload. Without
+a choice a root container is left as it is and named. The user of a container that binds a port below 1024, adds
+capabilities or belongs to a system or infrastructure agent is never changed by the choice for all workloads. Every
+workload left non-compliant is named in a table (PLAN.md with --out) with why. A bare Pod or a Job: offline its
+manifest is fixed; in a cluster it is re-created by hand (the exact commands; disruptive).
 Workloads managed by Helm, Argo CD or Flux are flagged; their fixes are exported as patches with --out.
 
 Applying changes the pod templates, so the workloads' pods are replaced. In a terminal, migrate asks (type the
@@ -206,6 +219,7 @@ templates.`,
       'kube-harden migrate -n shop',
       'kube-harden migrate -n shop --out plans/shop-migration',
       'kube-harden migrate -n legacy-batch --target baseline --yes',
+      'kube-harden migrate -n shop --run-as-user 65532 --run-as-user shop/frontend=keep-root --out plans/shop',
       'kube-harden migrate --manifests examples/legacy-cluster -n shop --out /tmp/shop',
     ],
   },

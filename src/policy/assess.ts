@@ -392,6 +392,7 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     // Container facts, merged over the template and live pods (first seen wins).
     const rootSeen = new Set<string>();
     const limitsSeen = new Set<string>();
+    const rootfsSeen = new Set<string>();
     const imageSeen = new Set<string>();
     for (const f of facts) {
       for (const r of f.root) {
@@ -413,6 +414,17 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
             'KH-POD-NO-LIMITS',
             { ...target, container: r.name },
             `${containerPrefix(r.list)}has no resources.limits`,
+          ),
+        );
+      }
+      for (const r of f.writableRoot) {
+        if (rootfsSeen.has(r.name)) continue;
+        rootfsSeen.add(r.name);
+        findings.push(
+          makeFinding(
+            'KH-POD-WRITABLE-ROOTFS',
+            { ...target, container: r.name },
+            `${containerPrefix(r.list)}has a writable root filesystem (readOnlyRootFilesystem is not true)`,
           ),
         );
       }

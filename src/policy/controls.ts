@@ -133,6 +133,13 @@ const CATALOG: readonly Control[] = [
     'Set resources.limits (at least memory), or let a LimitRange default them (kube-harden plan --step resource-limits).',
   ),
   c(
+    'KH-POD-WRITABLE-ROOTFS',
+    'low',
+    2,
+    'Container root filesystem is writable',
+    'Set securityContext.readOnlyRootFilesystem: true, with an emptyDir at /tmp and volumes where the app writes (kube-harden migrate --include-optional sets both).',
+  ),
+  c(
     'KH-SA-TOKEN-AUTOMOUNT',
     'medium',
     4,

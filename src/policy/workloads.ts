@@ -21,6 +21,8 @@ export interface SpecFacts {
   root: RootContainer[];
   /** Init and regular containers with no `resources.limits` (or an empty one). */
   noLimits: ContainerRef[];
+  /** Init and regular containers without `readOnlyRootFilesystem: true` (Linux pods only). */
+  writableRoot: ContainerRef[];
   /** Every container's image, in visiting order. */
   images: Array<{ container: string; image: string }>;
   serviceAccount: string;
@@ -73,6 +75,11 @@ export function hasNoLimits(container: ContainerLite): boolean {
   return !limits || Object.keys(limits).length === 0;
 }
 
+/** `readOnlyRootFilesystem` is not `true` (Windows containers cannot set it: not counted there). */
+export function hasWritableRoot(container: ContainerLite): boolean {
+  return container.securityContext?.readOnlyRootFilesystem !== true;
+}
+
 const factsCache = new WeakMap<PodTemplateLite, SpecFacts>();
 
 export function specFacts(pod: PodTemplateLite): SpecFacts {
@@ -81,6 +88,7 @@ export function specFacts(pod: PodTemplateLite): SpecFacts {
   const facts: SpecFacts = {
     root: [],
     noLimits: [],
+    writableRoot: [],
     images: [],
     serviceAccount: pod.spec.serviceAccountName || 'default',
   };
@@ -90,6 +98,8 @@ export function specFacts(pod: PodTemplateLite): SpecFacts {
     const reason = rootReason(pod, c);
     if (reason !== undefined) facts.root.push({ name: c.name, list, reason });
     if (list !== 'ephemeralContainers' && hasNoLimits(c)) facts.noLimits.push({ name: c.name, list });
+    if (list !== 'ephemeralContainers' && pod.spec.os?.name !== 'windows' && hasWritableRoot(c))
+      facts.writableRoot.push({ name: c.name, list });
     if (typeof c.image === 'string' && c.image !== '')
       facts.images.push({ container: c.name, image: c.image });
   }

@@ -67,3 +67,27 @@ export function knownNonRootUid(image: string | undefined): { uid: number; sourc
   );
   return hit ? { uid: hit.uid, source: hit.source } : undefined;
 }
+
+/**
+ * Images known to run as root by default: Docker official images (`docker.io/library/…`) whose Dockerfile sets no
+ * `USER` (their entrypoints often start as root and drop to a service user with gosu/su-exec, which needs root).
+ * For these, `runAsNonRoot: true` alone is a container the kubelet refuses to start ("image will run as root"):
+ * kube-harden does not set it without an explicit choice (`--run-as-user`). Short and conservative: an image not
+ * listed is "unknown", not "non-root".
+ */
+export const KNOWN_ROOT_IMAGES: ReadonlyArray<{ registry: string; repository: RegExp; source: string }> = [
+  {
+    registry: 'docker.io',
+    repository:
+      /^library\/(nginx|httpd|redis|postgres|mysql|mariadb|mongo|rabbitmq|busybox|alpine|ubuntu|debian|centos|rockylinux|almalinux|fedora|python|node|golang|php|ruby|wordpress)$/,
+    source: 'Docker official image without a USER instruction: runs as root',
+  },
+];
+
+/** Why an image is known to run as root, if it is in KNOWN_ROOT_IMAGES. */
+export function knownRootImage(image: string | undefined): string | undefined {
+  if (!image) return undefined;
+  const ref = parseImage(image);
+  return KNOWN_ROOT_IMAGES.find((k) => k.registry === ref.registry && k.repository.test(ref.repository))
+    ?.source;
+}

@@ -12,7 +12,7 @@
 import { mergeApply } from '../../src/engine/fields.js';
 import { type Json as J, list, map, strings } from '../../src/k8s/json.js';
 import { type CheckViolation, evaluatePod, type PolicyVersionString } from '../../src/policy/pss/index.js';
-import { knownNonRootUid } from './nonroot-images.js';
+import { knownNonRootUid, knownRootImage } from './nonroot-images.js';
 import type { PodTemplate } from './workloads.js';
 
 export type FixLevel = 'baseline' | 'restricted';
@@ -58,6 +58,8 @@ interface ContainerView {
   image?: string;
   sc: J;
   mounts: J[];
+  /** containerPort of each declared port. */
+  ports: number[];
 }
 
 function views(spec: J): ContainerView[] {
@@ -70,6 +72,7 @@ function views(spec: J): ContainerView[] {
         ...(typeof c.image === 'string' ? { image: c.image } : {}),
         sc: map(c.securityContext),
         mounts: list(c.volumeMounts),
+        ports: list(c.ports).map((p) => Number(p.containerPort)),
       });
     }
   }
@@ -82,6 +85,16 @@ function quoteNames(names: readonly string[]): string {
 }
 
 const SECCOMP_OK = new Set(['RuntimeDefault', 'Localhost']);
+
+/** Checks the fix itself addresses (any other failing check leaves a workload non-compliant whatever its user). */
+const USER_INDEPENDENT = new Set([
+  'allowPrivilegeEscalation',
+  'capabilities_restricted',
+  'seccompProfile_restricted',
+  'seccompProfile_baseline',
+  'runAsNonRoot',
+  'runAsUser',
+]);
 
 export interface TemplateFix {
   /** Apply-configuration fragment of the pod template (`{spec: …}`); absent when nothing can be fixed here. */
@@ -100,12 +113,30 @@ export interface TemplateFix {
   remaining: CheckViolation[];
   /** Violations of the template as it is. */
   before: CheckViolation[];
+  /** Containers left running as root by the `keep-root` choice: the controls an exception must record. */
+  keptRoot: Array<{ container: string; controls: string[] }>;
 }
+
+/**
+ * What to do with a container that runs as root (runAsUser: 0, or an image known to run as root) or whose image
+ * user is unknown (`--run-as-user`): run it as this UID (the image must support it), or keep root (recorded as an
+ * exception).
+ */
+export type UserChoice = { uid: number } | 'keep-root';
 
 export interface FixPolicy {
   level: FixLevel;
   version: PolicyVersionString;
   serverMinor?: number;
+  /** The choice for containers that run as root or whose image user is unknown; absent: none made. */
+  user?: UserChoice;
+  /** The choice names this workload (`NS/NAME=…`): it then also applies to containers that bind a port below 1024. */
+  userForWorkload?: boolean;
+  /**
+   * Why the workload is a system or infrastructure agent (CNI, CSI, node exporter, kube-proxy, …), if it is: its
+   * users and capabilities are left exactly as they are (host namespaces and hostPath never change anyway).
+   */
+  agent?: string;
 }
 
 /**
@@ -180,11 +211,108 @@ export function fixTemplate(
     }
   }
 
+  // Who runs as root after the fix, decided before capabilities: a container that stays root keeps its default
+  // capabilities (a root process without them cannot change user, change file ownership or bind ports < 1024).
+  const uidOf = (v: ContainerView) => v.sc.runAsUser ?? podSc.runAsUser;
+  const staysRoot = new Map<string, string>();
+  const setUid = new Map<string, { uid: number; why: string }>();
+  let podUid: number | undefined;
+  const keptRoot: TemplateFix['keptRoot'] = [];
+  const userFailing = failing.has('runAsNonRoot') || failing.has('runAsUser');
+  if (userFailing && !windows) {
+    const choice = policy.user;
+    // What kube-harden never fixes (host access, privileged, volumes…): while the pod fails it, a new user would
+    // risk breaking it without making it pass.
+    const unfixable = [...new Set(before.map((v) => v.check).filter((c) => !USER_INDEPENDENT.has(c)))];
+    const blocker = (v: ContainerView): string | undefined => {
+      if (policy.agent) return `${policy.agent}: its user is left as it is`;
+      if (unfixable.length)
+        return `the pod still fails ${unfixable.join(', ')}, which kube-harden does not fix: its user is left as it is until then`;
+      if (privileged(v)) return 'it is privileged';
+      const extra = strings(map(v.sc.capabilities).add).filter((c) => c !== 'NET_BIND_SERVICE');
+      if (extra.length)
+        return `it adds ${extra.join(', ')} (root work such as chown: do it with fsGroup instead)`;
+      const low = v.ports.filter((p) => p > 0 && p < 1024);
+      if (low.length && !policy.userForWorkload)
+        return `it binds port ${low.join(', ')}, which a non-root process cannot (capabilities added to a non-root container are not in effect): keep root, or move it to an unprivileged port and image; only a choice naming this workload (--run-as-user NS/NAME=UID) overrides this`;
+      return undefined;
+    };
+    const pending: Array<{ v: ContainerView; state: 'explicit' | 'image' | 'unknown'; why: string }> = [];
+    for (const v of all) {
+      const uid = uidOf(v);
+      if (uid === 0)
+        pending.push({
+          v,
+          state: 'explicit',
+          why: `runs as UID 0 (${v.sc.runAsUser === 0 ? '' : 'pod '}runAsUser: 0)`,
+        });
+      else if (uid !== undefined) continue;
+      else if (knownNonRootUid(v.image)) continue;
+      else {
+        const root = knownRootImage(v.image);
+        pending.push(
+          root
+            ? { v, state: 'image', why: `image ${v.image} runs as root (${root})` }
+            : { v, state: 'unknown', why: `image ${v.image ?? '(none)'}: its user is unknown` },
+        );
+      }
+    }
+    for (const p of pending) {
+      const name = `"${p.v.name}"`;
+      const block = blocker(p.v);
+      if (choice === 'keep-root') {
+        staysRoot.set(
+          p.v.name,
+          `container ${name} ${p.why}: kept as root (--run-as-user keep-root), recorded as an exception`,
+        );
+        keptRoot.push({
+          container: p.v.name,
+          controls: p.state === 'explicit' ? ['runAsNonRoot', 'runAsUser'] : ['runAsNonRoot'],
+        });
+      } else if (choice && !block) {
+        setUid.set(p.v.name, { uid: choice.uid, why: p.why });
+      } else if (p.state === 'unknown') {
+        // No choice: runAsNonRoot alone (as before); the image must run as a non-root numeric user.
+      } else {
+        staysRoot.set(
+          p.v.name,
+          `container ${name} ${p.why}: not changed — ${
+            block && choice
+              ? `--run-as-user ${choice.uid} is not applied because ${block}`
+              : `runAsNonRoot would stop it from starting; choose --run-as-user UID (the image must support running as that user) or --run-as-user NS/NAME=keep-root (recorded as an exception)${block ? `; note: ${block}` : ''}`
+          }`,
+        );
+      }
+    }
+    // A pod-level runAsUser: 0 is replaced only when every container that inherits it gets the chosen UID.
+    if (podSc.runAsUser === 0) {
+      const inheriting = all.filter((v) => v.sc.runAsUser === undefined);
+      if (inheriting.every((v) => setUid.has(v.name)) && choice && choice !== 'keep-root') {
+        podUid = choice.uid;
+        for (const v of inheriting) setUid.delete(v.name);
+      } else {
+        for (const v of inheriting) {
+          if (!setUid.has(v.name)) continue;
+          setUid.delete(v.name);
+          staysRoot.set(
+            v.name,
+            `container "${v.name}" inherits the pod's runAsUser: 0, which other containers keep: not changed`,
+          );
+        }
+      }
+    }
+  }
+
   if (!windows && failing.has('capabilities_restricted')) {
     const done: string[] = [];
     const adds: string[] = [];
+    const kept: string[] = [];
     for (const v of all) {
       if (privileged(v)) continue;
+      if (policy.agent || staysRoot.has(v.name)) {
+        kept.push(v.name);
+        continue;
+      }
       const caps = map(v.sc.capabilities);
       const drop = strings(caps.drop);
       if (!drop.includes('ALL')) {
@@ -198,6 +326,14 @@ export function fixTemplate(
     if (done.length) {
       fixed.push(`capabilities.drop: [ALL] (${quoteNames(done)})`);
       fixedChecks.add('capabilities_restricted');
+    }
+    if (kept.length) {
+      explained.add('capabilities_restricted');
+      notes.push(
+        policy.agent
+          ? `capabilities of ${quoteNames(kept)} are left as they are: ${policy.agent}`
+          : `capabilities.drop: [ALL] is not set on ${quoteNames(kept)}: ${kept.length === 1 ? 'it runs' : 'they run'} as root, and a root process without its default capabilities cannot change user, change file ownership or bind ports below 1024 — run ${kept.length === 1 ? 'it' : 'them'} as non-root first`,
+      );
     }
     if (adds.length) {
       explained.add('capabilities_restricted');
@@ -252,40 +388,49 @@ export function fixTemplate(
     }
   }
 
-  if (failing.has('runAsNonRoot')) {
-    const uidOf = (v: ContainerView) => v.sc.runAsUser ?? podSc.runAsUser;
-    const root = all.filter((v) => uidOf(v) === 0);
-    if (root.length) {
-      // runAsNonRoot with runAsUser 0 is a pod the kubelet refuses: leave both to the operator.
-      explained.add('runAsNonRoot');
-      explained.add('runAsUser');
-      notes.push(
-        `not setting runAsNonRoot: ${quoteNames(root.map((v) => v.name))} run${root.length === 1 ? 's' : ''} as UID 0 (runAsUser: 0), so the kubelet would refuse to start ${root.length === 1 ? 'it' : 'them'}; build the image with a numeric non-root USER, set runAsUser to it, then run migrate again`,
+  if (userFailing && !windows && staysRoot.size) {
+    explained.add('runAsNonRoot');
+    explained.add('runAsUser');
+    notes.push(`not setting runAsNonRoot: ${[...staysRoot.values()].join('; ')}`);
+  } else if (userFailing) {
+    if (podUid !== undefined) {
+      podPatch.runAsUser = podUid;
+      fixed.push(
+        `pod runAsUser: ${podUid} (was 0; --run-as-user: the image must support running as this user)`,
       );
-    } else {
-      if (podSc.runAsNonRoot !== true) {
-        podPatch.runAsNonRoot = true;
-        fixed.push(`pod runAsNonRoot: true${podSc.runAsNonRoot === false ? ' (was false)' : ''}`);
-      }
-      const explicitFalse = all.filter((v) => v.sc.runAsNonRoot === false);
-      for (const v of explicitFalse) setC(v, { runAsNonRoot: true });
-      if (explicitFalse.length)
-        fixed.push(`runAsNonRoot: true (${quoteNames(explicitFalse.map((v) => v.name))}; was false)`);
-      fixedChecks.add('runAsNonRoot');
-      const unknown: string[] = [];
-      for (const v of all) {
-        if (uidOf(v) !== undefined) continue;
-        const known = windows ? undefined : knownNonRootUid(v.image);
-        if (known) {
-          setC(v, { runAsUser: known.uid });
-          fixed.push(`runAsUser: ${known.uid} (container "${v.name}": ${known.source})`);
-        } else unknown.push(v.image ? `${v.image} (container "${v.name}")` : `container "${v.name}"`);
-      }
-      if (unknown.length) {
-        notes.push(
-          `the image${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} must run as a non-root user (numeric USER); ${KUBELET_NONROOT}`,
+      fixedChecks.add('runAsUser');
+    }
+    if (podSc.runAsNonRoot !== true) {
+      podPatch.runAsNonRoot = true;
+      fixed.push(`pod runAsNonRoot: true${podSc.runAsNonRoot === false ? ' (was false)' : ''}`);
+    }
+    const explicitFalse = all.filter((v) => v.sc.runAsNonRoot === false);
+    for (const v of explicitFalse) setC(v, { runAsNonRoot: true });
+    if (explicitFalse.length)
+      fixed.push(`runAsNonRoot: true (${quoteNames(explicitFalse.map((v) => v.name))}; was false)`);
+    fixedChecks.add('runAsNonRoot');
+    const unknown: string[] = [];
+    for (const v of all) {
+      const chosen = setUid.get(v.name);
+      if (chosen) {
+        setC(v, { runAsUser: chosen.uid });
+        fixed.push(
+          `runAsUser: ${chosen.uid} (container "${v.name}": ${chosen.why}; --run-as-user: the image must support running as this user)`,
         );
+        if (v.sc.runAsUser === 0) fixedChecks.add('runAsUser');
+        continue;
       }
+      if (uidOf(v) !== undefined || podUid !== undefined) continue;
+      const known = windows ? undefined : knownNonRootUid(v.image);
+      if (known) {
+        setC(v, { runAsUser: known.uid });
+        fixed.push(`runAsUser: ${known.uid} (container "${v.name}": ${known.source})`);
+      } else unknown.push(v.image ? `${v.image} (container "${v.name}")` : `container "${v.name}"`);
+    }
+    if (unknown.length) {
+      notes.push(
+        `the image${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} must run as a non-root user (numeric USER); ${KUBELET_NONROOT} — or choose --run-as-user UID (65532, 10001, …) or keep-root`,
+      );
     }
   }
 
@@ -365,5 +510,6 @@ export function fixTemplate(
     notes,
     remaining,
     before,
+    keptRoot,
   };
 }

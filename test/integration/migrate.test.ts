@@ -59,7 +59,7 @@ spec:
     spec:
       containers:
       - {name: web, image: nginxinc/nginx-unprivileged:1.27}
-      - {name: sidecar, image: docker.io/library/busybox:1.36${extra.sidecar ? `, ${extra.sidecar}` : ''}}
+      - {name: sidecar, image: registry.example.com/tools/sidecar:1.36${extra.sidecar ? `, ${extra.sidecar}` : ''}}
 ${extra.pod ?? ''}`;
 }
 
@@ -122,7 +122,7 @@ describeCluster('kube-harden migrate (live)', () => {
     expect(r.stdout).toContain('With it, the template passes restricted:v1.36.');
     expect(r.stdout).toContain('API server: no warnings (dry-run)');
     expect(r.stdout).toContain(
-      'the image docker.io/library/busybox:1.36 (container "sidecar") must run as a non-root user (numeric USER)',
+      'the image registry.example.com/tools/sidecar:1.36 (container "sidecar") must run as a non-root user (numeric USER)',
     );
     expect(r.stdout).toContain('optional (--include-optional)');
     expect(r.stderr).toMatch(new RegExp(`applied +deployment ${ns}/web`));
@@ -347,6 +347,8 @@ describe('kube-harden migrate (offline and usage)', () => {
       ['psa-migrate/deployment/shop/cart', null],
       ['psa-migrate/deployment/shop/frontend', 'Argo CD application shop'],
       ['psa-migrate/deployment/shop/redis', null],
+      // frontend (nginx:1.27 on port 80) and redis run as root: named with why, and the choices.
+      ['psa-migrate/left-non-compliant', null],
     ]);
 
     const ingress = await runCli([
@@ -367,7 +369,7 @@ describe('kube-harden migrate (offline and usage)', () => {
     );
   });
 
-  it('on the example: a bare Pod and a privileged Deployment get the exact next action', async () => {
+  it('on the example: a bare Pod gets a manifest fix offline; a privileged Deployment gets the exact next action', async () => {
     // -n reads as in kubectl apply -f: the manifests of that namespace (another namespace in them is an error)
     const r = await runCli([
       'migrate',
@@ -377,9 +379,10 @@ describe('kube-harden migrate (offline and usage)', () => {
       'legacy-batch',
     ]);
     expect(r.code, r.stderr).toBe(ExitCode.ok);
-    expect(r.stdout).toContain('Not fixable automatically:');
-    expect(r.stdout).toContain('Pod legacy-batch/disk-cleanup blocks restricted');
-    expect(r.stdout).toContain('a bare Pod cannot be changed in place');
+    expect(r.stdout).toContain(
+      'Offline, the manifest is fixed; a running Pod cannot take it in place (its spec is immutable): re-create it from the fixed manifest',
+    );
+    expect(r.stdout).toContain('| Pod legacy-batch/disk-cleanup | application (restricted) | **fails** |');
     expect(r.stdout).toContain(
       'container "importer" is privileged: allowPrivilegeEscalation: false (the API server rejects it together with privileged: true)',
     );

@@ -117,6 +117,7 @@ describe('findings model', () => {
         'KH-PSA-NOT-ENFORCED',
         'KH-POD-ROOT',
         'KH-POD-NO-LIMITS',
+        'KH-POD-WRITABLE-ROOTFS',
       ]),
     );
   });

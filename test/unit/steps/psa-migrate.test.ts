@@ -10,11 +10,12 @@ import type { Change, StepOptions } from '../../../src/engine/types.js';
 import type { PodSpecLite, Snapshot, Workload } from '../../../src/inventory/types.js';
 import type { KubeObject, ObjectRef } from '../../../src/k8s/types.js';
 import { assess } from '../../../src/policy/assess.js';
-import type { ExceptionRegister } from '../../../src/policy/exceptions.js';
+import { control } from '../../../src/policy/controls.js';
+import { type ExceptionRegister, parseExceptions } from '../../../src/policy/exceptions.js';
 import { evaluatePod } from '../../../src/policy/pss/index.js';
 import { knownNonRootUid } from '../../../steps/kit/nonroot-images.js';
 import { fixTemplate } from '../../../steps/kit/pod-security-fix.js';
-import { type MigrateFacts, psaMigrate, TARGET_SETTING } from '../../../steps/psa-migrate.js';
+import { type MigrateFacts, parseRunAsUser, psaMigrate, TARGET_SETTING } from '../../../steps/psa-migrate.js';
 import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
 import { generatePodVariants } from '../../support/pod-variants.js';
 
@@ -68,7 +69,7 @@ describe('fixTemplate', () => {
     // The images are not known to run as non-root: no runAsUser, and the operator is told why it matters.
     expect(JSON.stringify(tf.fix)).not.toContain('runAsUser');
     expect(tf.notes).toEqual([
-      'the images registry.example.com/init:1.0 (container "init"), registry.example.com/app:1.0 (container "app") must run as a non-root user (numeric USER); otherwise the kubelet refuses to start it (CreateContainerConfigError: "container has runAsNonRoot and image will run as root" or "… has non-numeric user")',
+      'the images registry.example.com/init:1.0 (container "init"), registry.example.com/app:1.0 (container "app") must run as a non-root user (numeric USER); otherwise the kubelet refuses to start it (CreateContainerConfigError: "container has runAsNonRoot and image will run as root" or "… has non-numeric user") — or choose --run-as-user UID (65532, 10001, …) or keep-root',
     ]);
   });
 
@@ -86,7 +87,7 @@ describe('fixTemplate', () => {
         spec: {
           containers: [
             { name: 'web', image: 'nginxinc/nginx-unprivileged:1.27' },
-            { name: 'side', image: 'busybox:1.36' },
+            { name: 'side', image: 'registry.example.com/side:1.36' },
           ],
         },
       },
@@ -95,7 +96,9 @@ describe('fixTemplate', () => {
     const containers = specOf(tf.fix).containers as J[];
     expect(containers.find((c) => c.name === 'web')?.securityContext).toMatchObject({ runAsUser: 101 });
     expect(containers.find((c) => c.name === 'side')?.securityContext).not.toHaveProperty('runAsUser');
-    expect(tf.notes.join('\n')).toContain('busybox:1.36 (container "side") must run as a non-root user');
+    expect(tf.notes.join('\n')).toContain(
+      'registry.example.com/side:1.36 (container "side") must run as a non-root user',
+    );
     expect(tf.notes.join('\n')).not.toContain('nginx-unprivileged');
   });
 
@@ -202,13 +205,106 @@ describe('fixTemplate', () => {
     expect(tf.notes[1]).toMatch(/^not changed: container "c" adds CAP_SYS_ADMIN/);
   });
 
-  test('runAsUser: 0 → no runAsNonRoot (the kubelet would refuse the pod); the rest is fixed', () => {
+  test('runAsUser: 0 and no choice → no runAsNonRoot (the kubelet would refuse the pod), capabilities kept (root needs them); the rest is fixed', () => {
     const tf = fixTemplate(bare({ securityContext: { runAsUser: 0 } }), RESTRICTED);
     expect(specOf(tf.fix).securityContext).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
-    expect(tf.remaining.map((r) => r.check)).toEqual(['runAsNonRoot', 'runAsUser']);
-    expect(tf.notes).toEqual([
-      'not setting runAsNonRoot: container "app" runs as UID 0 (runAsUser: 0), so the kubelet would refuse to start it; build the image with a numeric non-root USER, set runAsUser to it, then run migrate again',
+    expect(specOf(tf.fix).containers).toEqual([
+      { name: 'app', securityContext: { allowPrivilegeEscalation: false } },
     ]);
+    expect(tf.remaining.map((r) => r.check)).toEqual([
+      'capabilities_restricted',
+      'runAsNonRoot',
+      'runAsUser',
+    ]);
+    expect(tf.notes).toEqual([
+      'capabilities.drop: [ALL] is not set on container "app": it runs as root, and a root process without its default capabilities cannot change user, change file ownership or bind ports below 1024 — run it as non-root first',
+      'not setting runAsNonRoot: container "app" runs as UID 0 (pod runAsUser: 0): not changed — runAsNonRoot would stop it from starting; choose --run-as-user UID (the image must support running as that user) or --run-as-user NS/NAME=keep-root (recorded as an exception)',
+    ]);
+    expect(tf.keptRoot).toEqual([]);
+  });
+
+  test('--run-as-user UID: runAsUser 0 (pod) is replaced, root and unknown images get it; the template then passes', () => {
+    const t = bare({
+      securityContext: { runAsUser: 0 },
+      initContainers: [{ name: 'init', image: 'busybox:1.36' }],
+    });
+    const tf = fixTemplate(t, { ...RESTRICTED, user: { uid: 65532 } });
+    expect(specOf(tf.fix).securityContext).toEqual({
+      runAsUser: 65532,
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(tf.remaining).toEqual([]);
+    expect(tf.fixed.join('\n')).toContain(
+      'pod runAsUser: 65532 (was 0; --run-as-user: the image must support',
+    );
+    // No pod-level 0: each root or unknown container gets the UID, a known non-root image keeps its own.
+    const t2 = bare({
+      containers: [
+        { name: 'app', image: 'registry.example.com/app:1.0' },
+        { name: 'redis', image: 'redis:7' },
+        { name: 'web', image: 'nginxinc/nginx-unprivileged:1.27' },
+      ],
+    });
+    const tf2 = fixTemplate(t2, { ...RESTRICTED, user: { uid: 10001 } });
+    const users = (specOf(tf2.fix).containers as J[]).map((c) => [
+      c.name,
+      (c.securityContext as J).runAsUser,
+    ]);
+    expect(users).toEqual([
+      ['app', 10001],
+      ['redis', 10001],
+      ['web', 101],
+    ]);
+    expect(tf2.remaining).toEqual([]);
+  });
+
+  test('--run-as-user is not applied where it cannot work: port < 1024 (unless the choice names the workload), added capabilities, hostPath', () => {
+    const web = bare({
+      containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }],
+    });
+    const tf = fixTemplate(web, { ...RESTRICTED, user: { uid: 65532 } });
+    expect(JSON.stringify(tf.fix)).not.toContain('runAsUser');
+    expect(JSON.stringify(tf.fix)).not.toContain('runAsNonRoot');
+    expect(tf.notes.join('\n')).toContain(
+      '--run-as-user 65532 is not applied because it binds port 80, which a non-root process cannot',
+    );
+    const named = fixTemplate(web, { ...RESTRICTED, user: { uid: 101 }, userForWorkload: true });
+    expect(named.remaining).toEqual([]);
+    const chown = bare({
+      initContainers: [
+        {
+          name: 'init',
+          image: 'busybox:1.36',
+          securityContext: { runAsUser: 0, capabilities: { add: ['CHOWN'] } },
+        },
+      ],
+      securityContext: { runAsUser: 999 },
+    });
+    const tf3 = fixTemplate(chown, { ...RESTRICTED, user: { uid: 65532 } });
+    expect(tf3.notes.join('\n')).toContain(
+      'it adds CHOWN (root work such as chown: do it with fsGroup instead)',
+    );
+    expect(tf3.remaining.map((r) => r.check)).toContain('runAsUser');
+    const host = bare({ volumes: [{ name: 'h', hostPath: { path: '/var/log' } }] });
+    const tf4 = fixTemplate(host, { ...RESTRICTED, user: { uid: 65532 } });
+    expect(JSON.stringify(tf4.fix)).not.toContain('runAsUser');
+  });
+
+  test('--run-as-user keep-root: no runAsNonRoot, capabilities kept, the containers are returned for an exception', () => {
+    const t = bare({ containers: [{ name: 'nginx', image: 'nginx:1.27' }] });
+    const tf = fixTemplate(t, { ...RESTRICTED, user: 'keep-root' });
+    expect(tf.keptRoot).toEqual([{ container: 'nginx', controls: ['runAsNonRoot'] }]);
+    expect(specOf(tf.fix).securityContext).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
+    expect(tf.notes.join('\n')).toContain('kept as root (--run-as-user keep-root), recorded as an exception');
+  });
+
+  test('a system or infrastructure agent: users and capabilities are left alone', () => {
+    const tf = fixTemplate(bare(), { ...RESTRICTED, user: { uid: 65532 }, agent: 'a node agent' });
+    expect(JSON.stringify(tf.fix)).not.toMatch(/runAsUser|capabilities/);
+    expect(tf.notes.join('\n')).toContain(
+      'capabilities of container "app" are left as they are: a node agent',
+    );
   });
 
   test('a conflicting deprecated seccomp annotation keeps the field unset (the API server requires them to match)', () => {
@@ -480,6 +576,8 @@ async function run(
   return { facts, findings, changes, explanation: psaMigrate.explain(facts, changes) };
 }
 
+const CLUSTER = { kind: 'cluster', context: 'test', server: 'https://127.0.0.1:6443' } as const;
+
 describe('psa-migrate step', () => {
   const deploy = workload('Deployment', 'shop', 'web', legacySpec(), { replicas: 2, pods: 2 });
   const cron = workload('CronJob', 'shop', 'report', legacySpec());
@@ -492,6 +590,7 @@ describe('psa-migrate step', () => {
   };
   const other = workload('Deployment', 'other', 'web', legacySpec());
   const snap = snapshot({
+    source: CLUSTER,
     namespaces: [ns('shop'), ns('other')],
     workloads: [deploy, cron, pod, job, fine, helm, other],
   });
@@ -506,8 +605,24 @@ describe('psa-migrate step', () => {
       'psa-migrate/deployment/shop/chart/read-only-root (optional)',
       'psa-migrate/deployment/shop/web',
       'psa-migrate/deployment/shop/web/read-only-root (optional)',
+      // Live, a bare Pod and a Job are re-created by hand (their pod spec is immutable).
+      'psa-migrate/job/shop/once/recreate',
+      'psa-migrate/pod/shop/debug/recreate',
     ]);
     expect(changes.every((c) => c.risk === 'disruptive')).toBe(true);
+    const recreate = changes.find((c) => c.id === 'psa-migrate/pod/shop/debug/recreate') as Extract<
+      Change,
+      { kind: 'manual' }
+    >;
+    expect(recreate.kind).toBe('manual');
+    expect(recreate.artifact.path).toBe('pod-shop-debug.patch.yaml');
+    expect(recreate.artifact.content).toContain('allowPrivilegeEscalation: false');
+    expect(recreate.instructions).toContain('kubectl get pod debug -n shop -o yaml > debug.yaml');
+    expect(recreate.instructions).toContain(
+      'kubectl patch --local -f debug.yaml --type strategic --patch-file pod-shop-debug.patch.yaml -o yaml > debug-fixed.yaml',
+    );
+    expect(recreate.instructions).toContain('kubectl replace --force -f debug-fixed.yaml');
+    expect(recreate.reason).toContain('Disruptive: the Pod is deleted and created again');
     expect(facts.namespaces.map((n) => [n.name, n.target, n.current])).toEqual([
       ['shop', 'restricted', null],
     ]);
@@ -516,6 +631,7 @@ describe('psa-migrate step', () => {
     expect(blocker('debug')).toMatch(
       /^Pod shop\/debug blocks restricted \(allowPrivilegeEscalation, capabilities_restricted, runAsNonRoot, seccompProfile_restricted\) — a bare Pod cannot be changed in place/,
     );
+    expect(blocker('debug')).toContain('(manual, disruptive: psa-migrate/pod/shop/debug/recreate)');
     expect(blocker('once')).toContain("a Job's pod template is immutable");
     expect(blocker('fine')).toBeUndefined();
     expect(blocker('web')).toContain('fix proposed: psa-migrate/deployment/shop/web');
@@ -638,6 +754,7 @@ describe('psa-migrate step', () => {
     expect(facts.namespaces[0]).toMatchObject({ target: 'baseline', targetFrom: 'option' });
     expect(changes.filter((c) => !c.optional).map((c) => c.id)).toEqual([
       'psa-migrate/deployment/shop/unconfined',
+      'psa-migrate/left-non-compliant',
     ]);
     const fix = changes.find((c) => c.id === 'psa-migrate/deployment/shop/unconfined') as Extract<
       Change,
@@ -682,7 +799,12 @@ describe('psa-migrate step', () => {
       workloads: [workload('DaemonSet', 'kube-system', 'cni', legacySpec({ hostNetwork: true })), fine],
     });
     const { changes, findings } = await run(s, []);
-    expect(changes).toEqual([]);
+    // The CNI agent passes its tier's level (privileged) but not restricted: named in PLAN.md's table, not fixed.
+    expect(changes.map((c) => c.id)).toEqual(['psa-migrate/left-non-compliant']);
+    const left = changes[0] as Extract<Change, { kind: 'manual' }>;
+    expect(left.instructions).toContain(
+      "| DaemonSet kube-system/cni | system (privileged) | passes | hostNamespaces, allowPrivilegeEscalation, capabilities_restricted, runAsNonRoot, seccompProfile_restricted | the system tier's target is privileged, which it passes: restricted is not attempted (a system-tier workload (namespace kube-system): host namespaces, hostPath and capabilities are never removed) |",
+    );
     expect(findings.map((f) => f.message)).toEqual([
       'namespace kube-system: system tier, target level privileged — nothing to migrate',
       'namespace shop: every workload template and pod passes restricted already — enforce it: kube-harden plan --step psa-enforce -n shop',
@@ -692,7 +814,7 @@ describe('psa-migrate step', () => {
   test('explain: why, impact (pods roll), rollback (undo)', async () => {
     const { explanation } = await run(snap, live, { namespaces: ['shop'] });
     expect(explanation.impact).toMatch(
-      /^3 workload fix\(es\) and 3 optional change\(s\)\. A changed pod template replaces/,
+      /^3 workload fix\(es\) and 3 optional change\(s\), 2 re-create\(s\) by hand \(bare Pods, Jobs\)\. A changed pod template replaces/,
     );
     expect(explanation.rollback).toMatch(/^kube-harden undo RUN_ID restores each workload template/);
     expect(explanation.why).toContain('shop → restricted');
@@ -713,5 +835,102 @@ describe('psa-migrate step', () => {
     expect(psaMigrate.propose(copy, { namespaces: [], exclude: [], settings: {}, now: NOW })).toEqual(
       psaMigrate.propose(facts, { namespaces: [], exclude: [], settings: {}, now: NOW }),
     );
+  });
+});
+
+describe('KH-POD-WRITABLE-ROOTFS (the finding the optional read-only root change fixes)', () => {
+  test('low severity, phase 2; one finding per container without readOnlyRootFilesystem: true; Windows pods are not counted', () => {
+    expect(control('KH-POD-WRITABLE-ROOTFS')).toMatchObject({ severity: 'low', phase: 2 });
+    const ro = { name: 'ro', image: 'x:1', securityContext: { readOnlyRootFilesystem: true } };
+    const s = snapshot({
+      namespaces: [ns('shop')],
+      workloads: [
+        workload('Deployment', 'shop', 'mixed', {
+          ...restrictedSpec(),
+          initContainers: [{ name: 'init', image: 'x:1' }],
+          containers: [ro, { name: 'rw', image: 'x:1', securityContext: { readOnlyRootFilesystem: false } }],
+        } as PodSpecLite),
+        workload('Deployment', 'shop', 'win', {
+          ...restrictedSpec(),
+          os: { name: 'windows' },
+        } as PodSpecLite),
+      ],
+    });
+    const found = assess(s, { now: NOW })
+      .findings.filter((f) => f.control === 'KH-POD-WRITABLE-ROOTFS')
+      .map((f) => `${f.target.name}/${f.target.container}: ${f.message}`);
+    expect(found).toEqual([
+      'mixed/init: init container has a writable root filesystem (readOnlyRootFilesystem is not true)',
+      'mixed/rw: has a writable root filesystem (readOnlyRootFilesystem is not true)',
+    ]);
+  });
+});
+
+describe('--run-as-user', () => {
+  test('parses a UID, keep-root and NS/NAME=… per workload; rejects the rest', () => {
+    expect(parseRunAsUser('65532,shop/redis=999,data/postgres=keep-root')).toEqual({
+      ok: true,
+      value: { all: { uid: 65532 }, workloads: { 'shop/redis': { uid: 999 }, 'data/postgres': 'keep-root' } },
+    });
+    expect(parseRunAsUser('keep-root')).toEqual({ ok: true, value: { all: 'keep-root', workloads: {} } });
+    for (const bad of ['0', 'root', '-1', '99999999999', '65532,10001', 'shop=1', 'Shop/x=1'])
+      expect(parseRunAsUser(bad).ok, bad).toBe(false);
+  });
+
+  test('offline: per-workload choices, keep-root drafts exceptions, a bare Pod and a Job get manifest fixes, agents are left alone', async () => {
+    const s = snapshot({
+      namespaces: [ns('shop'), ns('kube-system')],
+      workloads: [
+        workload(
+          'Deployment',
+          'shop',
+          'web',
+          legacySpec({ containers: [container('nginx', { image: 'nginx:1.27' })] }),
+        ),
+        workload(
+          'Pod',
+          'shop',
+          'debug',
+          legacySpec({ containers: [container('sh', { image: 'ubuntu:22.04' })] }),
+        ),
+        workload('Job', 'shop', 'once', legacySpec()),
+        workload('DaemonSet', 'kube-system', 'proxy', legacySpec({ hostNetwork: true })),
+      ],
+    });
+    const all = [...s.workloads].map((w) => liveOf(w));
+    const { changes, facts } = await run(s, all, {
+      settings: { 'psa-migrate.runAsUser': '10001,shop/web=keep-root' },
+    });
+    expect(changes.filter((c) => !c.optional).map((c) => `${c.kind} ${c.id}`)).toEqual([
+      'apply psa-migrate/deployment/shop/web',
+      'apply psa-migrate/job/shop/once',
+      'apply psa-migrate/pod/shop/debug',
+      'manual psa-migrate/left-non-compliant',
+      'manual psa-migrate/keep-root-exceptions',
+    ]);
+    const pod = changes.find((c) => c.id === 'psa-migrate/pod/shop/debug') as Extract<
+      Change,
+      { kind: 'apply' }
+    >;
+    expect(JSON.stringify(pod.desired)).toContain('"runAsUser":10001');
+    expect(pod.reason).toContain('Offline, the manifest is fixed');
+    expect(facts.keptRoot).toEqual([
+      { namespace: 'shop', kind: 'Deployment', name: 'web', container: 'nginx', controls: ['runAsNonRoot'] },
+    ]);
+    expect(facts.left?.map((l) => `${l.kind} ${l.namespace}/${l.name}`)).toEqual([
+      'DaemonSet kube-system/proxy',
+      'Deployment shop/web',
+    ]);
+    const draft = changes.find((c) => c.id === 'psa-migrate/keep-root-exceptions') as Extract<
+      Change,
+      { kind: 'manual' }
+    >;
+    const register = parseExceptions(draft.artifact.content, 'keep-root-exceptions.yaml');
+    expect(register.exceptions[0]).toMatchObject({
+      id: 'shop-web-nginx-runs-as-root',
+      scope: { namespace: 'shop', kind: 'Deployment', name: 'web', container: 'nginx' },
+      controls: ['runAsNonRoot'],
+      expires: '2026-08-30',
+    });
   });
 });

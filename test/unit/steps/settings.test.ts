@@ -49,6 +49,7 @@ describe('the declarations', () => {
       'secrets-encryption.configmaps',
       'exceptions-review.within',
       'psa-migrate.target',
+      'psa-migrate.runAsUser',
     ]);
     for (const step of STEPS) {
       for (const spec of step.settings ?? []) {
@@ -190,7 +191,7 @@ describe('the wizard line', () => {
   it("shows a phase's settings and the values in effect; nothing for a phase without settings", () => {
     const phase2 = STEPS.filter((s) => s.phase === 2);
     expect(describeSettings(phase2)).toBe(
-      'settings: --audit-only-max-age 30d (psa-enforce) · --target not set (psa-migrate)',
+      'settings: --audit-only-max-age 30d (psa-enforce) · --target not set (psa-migrate) · --run-as-user not set (psa-migrate)',
     );
     expect(describeSettings(phase2, { 'psa-migrate.target': 'baseline' })).toContain(
       '--target baseline (psa-migrate)',
