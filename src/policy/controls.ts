@@ -497,6 +497,7 @@ const FIXED_BY: Readonly<Record<string, readonly string[]>> = {
   'KH-PSA-INVALID-LABEL': ['psa-warn-audit', 'psa-enforce'],
   'KH-POD-ROOT': ['psa-migrate'],
   'KH-POD-NO-LIMITS': ['resource-limits'],
+  'KH-POD-WRITABLE-ROOTFS': ['psa-migrate'],
   'KH-SA-TOKEN-AUTOMOUNT': ['sa-tokens'],
   'KH-SA-DEFAULT': ['sa-dedicated'],
   'KH-SA-TOKEN-EVIDENCE': ['sa-tokens'],
