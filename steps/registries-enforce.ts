@@ -13,18 +13,14 @@
  */
 
 import type { Step, StepContext, StepFinding, Verification } from '../src/engine/types.js';
-import { dryRunProbes } from '../src/engine/warnings-xcheck.js';
-import { Kinds } from '../src/k8s/kinds.js';
 import {
-  type CrossCheck,
-  compareProbes,
-  describeDenied,
-  describeDisagreement,
-  registryProbes,
-} from '../src/policy/registries/index.js';
+  crossCheckRegistries,
+  type RegistryServerCheck,
+  serverBlocks,
+} from '../src/engine/warnings-xcheck.js';
+import { describeDenied, describeDisagreement } from '../src/policy/registries/index.js';
 import { finding } from './kit/findings.js';
 import {
-  allowListOfPolicy,
   detectRegistries,
   POLICY_NAME,
   type RegistryFacts,
@@ -35,111 +31,26 @@ import {
 import { typeChecked } from './registries-warn.js';
 
 /** The API server's cross-check: what it answered, or why it was not run (and whether that blocks enforce). */
-export type ServerCheck = ({ ran: true } & CrossCheck) | { ran: false; reason: string; blocks: boolean };
+export type ServerCheck = RegistryServerCheck;
 
 export interface EnforceFacts extends RegistryFacts {
   server: ServerCheck;
 }
 
-const sameList = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
-
 /**
  * Cross-check the Snapshot's evaluation with the policy in place: one dry-run probe per top-level workload
- * (src/policy/registries/xcheck.ts). Not run offline (not blocking: there is no server), nor when the policy in
- * place is missing, unreadable or holds another allow-list (blocking: the server cannot vouch for this one).
+ * (src/engine/warnings-xcheck.ts, src/policy/registries/xcheck.ts). Not run offline (not blocking: there is no
+ * server), nor when the policy in place is missing, unreadable or holds another allow-list (blocking: the server
+ * cannot vouch for this one).
  */
-export async function serverCheck(ctx: StepContext, facts: RegistryFacts): Promise<ServerCheck> {
-  if (!ctx.reader.capabilities.dryRun)
-    return {
-      ran: false,
-      blocks: false,
-      reason:
-        'offline (no API server to ask); it runs when registries-enforce is planned against the cluster',
-    };
-  if (facts.scope.namespaces.length === 0 || facts.allow.entries.length === 0)
-    return { ran: false, blocks: false, reason: 'nothing to check' };
-  if (facts.current === 'unknown')
-    return { ran: false, blocks: true, reason: `the binding ${POLICY_NAME} could not be read` };
-  if (facts.current === undefined)
-    return {
-      ran: false,
-      blocks: true,
-      reason: `registries-warn's binding is not in place: the API server can only judge the policy it runs, so apply registries-warn first (then plan registries-enforce)`,
-    };
-  let live: string[] | undefined;
-  try {
-    const got = await ctx.reader.get(
-      {
-        apiVersion: Kinds.ValidatingAdmissionPolicy.apiVersion,
-        kind: 'ValidatingAdmissionPolicy',
-        name: POLICY_NAME,
-      },
-      ctx.signal,
-    );
-    live = allowListOfPolicy(got.value);
-  } catch (error) {
-    return {
-      ran: false,
-      blocks: true,
-      reason: `the policy ${POLICY_NAME} could not be read (${(error as Error).message})`,
-    };
-  }
-  if (!live)
-    return {
-      ran: false,
-      blocks: true,
-      reason: `the policy ${POLICY_NAME} in place holds no allow-list kube-harden wrote`,
-    };
-  if (!sameList(live, facts.allow.entries))
-    return {
-      ran: false,
-      blocks: true,
-      reason: `the policy in place allows ${live.join(', ')}, not ${facts.allow.entries.join(', ')}: the API server can only judge the list it runs, so ${
-        facts.current === 'Warn'
-          ? 'apply registries-warn with this allow-list first'
-          : 'put the new list in place in warn mode first (undo the enforce run, then apply registries-warn with it)'
-      }`,
-    };
-  const probes = registryProbes(ctx.snapshot, new Set(facts.scope.namespaces));
-  const answers = await dryRunProbes(
+export function serverCheck(ctx: StepContext, facts: RegistryFacts): Promise<ServerCheck> {
+  return crossCheckRegistries(
     ctx.reader,
-    probes.map((p) => p.object),
-    { signal: ctx.signal },
+    ctx.snapshot,
+    facts.scope.namespaces,
+    facts.allow.entries,
+    ctx.signal,
   );
-  return {
-    ran: true,
-    ...compareProbes(
-      probes,
-      answers.map((a) =>
-        a.admitted
-          ? { texts: a.warnings }
-          : {
-              texts: [...a.warnings, a.message],
-              ...(a.message.includes(`'${POLICY_NAME}'`) ? {} : { error: `${a.reason}: ${a.message}` }),
-            },
-      ),
-      live,
-    ),
-  };
-}
-
-/** Why the server's cross-check blocks enforce, or undefined. */
-function serverBlocks(server: ServerCheck): string | undefined {
-  if (!server.ran)
-    return server.blocks ? `the API server's cross-check was not run: ${server.reason}` : undefined;
-  const out: string[] = [];
-  if (server.disagreements.length)
-    out.push(
-      `kube-harden's evaluation and the API server's dry-run of the policy in place disagree on ${server.disagreements.length} image use(s) (see the findings)`,
-    );
-  if (server.unchecked.length)
-    out.push(
-      `the API server's cross-check could not judge ${server.unchecked.reduce((n, u) => n + u.workloads.length, 0)} workload(s) (unknown is not compliant)`,
-    );
-  if (server.deniedByServer.length && !server.disagreements.length)
-    out.push(`the API server's dry-run would deny ${server.deniedByServer.length} image use(s) too`);
-  return out.length ? out.join('; ') : undefined;
 }
 
 /** Why enforcing is not proposed, or undefined when it is. */
@@ -176,6 +87,7 @@ export const registriesEnforce: Step<EnforceFacts> = {
   summary:
     'deny Pods and workloads whose images come from outside the allowed registries, once nothing running would be',
   risk: 'disruptive',
+  needs: ['registries-warn'],
   // Lazy: the rules are derived from the rendered template, which is read on first use, not at import.
   get targets() {
     return registryTargets();

@@ -6,8 +6,9 @@
  * proposed; warn applied; a Deployment with an untrusted image created while warn is live (admitted with the
  * policy's Warning); enforce is blocked by both verdicts; the policy edited by hand to let that registry through
  * makes the two disagree (both verdicts named); restored and the image fixed, enforce is proposed — its reason
- * says it was cross-checked — and applies; planned again under the deny binding, the server's refusals are read
- * the same way.
+ * says it was cross-checked; a bad workload added after that plan makes apply --plan refuse it (the gate runs
+ * again); removed, the plan applies; planned again under the deny binding, the server's refusals are read the
+ * same way.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -194,6 +195,25 @@ describeCluster('registries-enforce: the Snapshot cross-checked by the API serve
       },
     );
     expect(readPlanDir(dir2).changes.map((c) => c.id)).toEqual(['registries-enforce/binding']);
+    // A bad workload added after the plan was made: apply --plan re-runs the gate and refuses the deny binding.
+    await kubectlRaw(['create', '-f', '-'], { input: deployment(ns, 'late', 'evil.example/late:1') });
+    const refused = await runCli(['apply', '--plan', dir2, '--yes', '--kubeconfig', kubeconfig], {
+      env: env(),
+      timeoutMs: 120_000,
+    });
+    expect(refused.code, refused.stderr + refused.stdout).toBe(ExitCode.refused);
+    expect(refused.stderr).toContain(`Deployment ${ns}/late: container app uses evil.example/late:1`);
+    expect(refused.stderr).toContain("the API server's dry-run would deny");
+    expect(
+      (
+        await kubectlJson<{ spec: { validationActions: string[] } }>([
+          'get',
+          'validatingadmissionpolicybinding',
+          POLICY_NAME,
+        ])
+      ).spec.validationActions,
+    ).toEqual(['Warn', 'Audit']);
+    await kubectl(['delete', 'deployment', 'late', '-n', ns, '--cascade=foreground']);
     const enforced = await runCli(['apply', '--plan', dir2, '--yes', '--kubeconfig', kubeconfig], {
       env: env(),
       timeoutMs: 120_000,
