@@ -2,14 +2,27 @@
  * Phase 5, second half (issue 13): trusted image sources, enforced. The same policy as registries-warn with its
  * binding turned to [Deny, Audit] — proposed only when nothing in the namespaces covered would be denied today:
  * every live pod and every workload template is evaluated with the same rules as the policy's CEL
- * (src/policy/registries/). Otherwise it lists what would be denied and why.
+ * (src/policy/registries/), and cross-checked by the API server: each workload's images are dry-run through the
+ * policy in place (src/policy/registries/xcheck.ts, src/engine/warnings-xcheck.ts), which must deny exactly what
+ * kube-harden's evaluation denies. Otherwise it lists what would be denied, or where the two disagree, and why.
+ *
+ * The server can only answer for the policy it runs: the cross-check needs registries-warn's binding in place
+ * (or the deny binding, when re-planning) with the same allow-list. Without it the cross-check is not run and
+ * enforce is not proposed (unknown is not compliant) — enforce follows a live warn binding, as `needs` says.
+ * Offline (--manifests) there is no server to ask: the change is proposed and its reason says it was not run.
  */
 
-import type { Step, StepFinding, Verification } from '../src/engine/types.js';
-import { describeDenied } from '../src/policy/registries/index.js';
+import type { Step, StepContext, StepFinding, Verification } from '../src/engine/types.js';
+import {
+  crossCheckRegistries,
+  type RegistryServerCheck,
+  serverBlocks,
+} from '../src/engine/warnings-xcheck.js';
+import { describeDenied, describeDisagreement } from '../src/policy/registries/index.js';
 import { finding } from './kit/findings.js';
 import {
   detectRegistries,
+  POLICY_NAME,
   type RegistryFacts,
   registryChanges,
   registryPermissions,
@@ -17,27 +30,73 @@ import {
 } from './kit/registries.js';
 import { typeChecked } from './registries-warn.js';
 
+/** The API server's cross-check: what it answered, or why it was not run (and whether that blocks enforce). */
+export type ServerCheck = RegistryServerCheck;
+
+export interface EnforceFacts extends RegistryFacts {
+  server: ServerCheck;
+}
+
+/**
+ * Cross-check the Snapshot's evaluation with the policy in place: one dry-run probe per top-level workload
+ * (src/engine/warnings-xcheck.ts, src/policy/registries/xcheck.ts). Not run offline (not blocking: there is no
+ * server), nor when the policy in place is missing, unreadable or holds another allow-list (blocking: the server
+ * cannot vouch for this one).
+ */
+export async function serverCheck(ctx: StepContext, facts: RegistryFacts): Promise<ServerCheck> {
+  // The probes read the ValidatingAdmissionPolicy's answer; Kyverno's and Gatekeeper's policies answer through
+  // their own webhooks, which this check does not read: their gate is kube-harden's evaluation alone, and says so.
+  if (facts.engine.engine !== 'vap')
+    return {
+      ran: false,
+      blocks: false,
+      reason: `the ${facts.engine.engine} policy is judged by kube-harden's evaluation only (the server's cross-check reads the ValidatingAdmissionPolicy's answers)`,
+    };
+  return crossCheckRegistries(
+    ctx.reader,
+    ctx.snapshot,
+    facts.scope.namespaces,
+    facts.allow.entries,
+    ctx.signal,
+  );
+}
+
 /** Why enforcing is not proposed, or undefined when it is. */
-export function enforceBlocked(facts: RegistryFacts): string | undefined {
+export function enforceBlocked(facts: RegistryFacts & { server?: ServerCheck }): string | undefined {
   if (facts.engine.blocked) return facts.engine.blocked;
   if (facts.scope.namespaces.length === 0) return 'no namespace is covered';
   if (facts.allow.entries.length === 0)
     return 'the allow-list is empty (name registries with --allow-registry)';
+  const reasons: string[] = [];
   if (facts.scope.wider)
-    return `${facts.scope.wider}, which this run did not evaluate: plan registries-enforce over all of them`;
-  if (facts.unknown.length)
-    return `the images of ${facts.unknown.map((u) => u.namespace).join(', ')} are not all known (unknown is not compliant)`;
-  if (facts.denied.length) return `${facts.denied.length} image use(s) running today would be denied`;
-  return undefined;
+    reasons.push(
+      `${facts.scope.wider}, which this run did not evaluate: plan registries-enforce over all of them`,
+    );
+  else if (facts.unknown.length)
+    reasons.push(
+      `the images of ${facts.unknown.map((u) => u.namespace).join(', ')} are not all known (unknown is not compliant)`,
+    );
+  else if (facts.denied.length)
+    reasons.push(`${facts.denied.length} image use(s) running today would be denied`);
+  const server = facts.server ? serverBlocks(facts.server) : undefined;
+  if (server) reasons.push(server);
+  return reasons.length ? reasons.join('; ') : undefined;
 }
 
-export const registriesEnforce: Step<RegistryFacts> = {
+/** What the change's reason says about the server's cross-check. */
+function serverNote(server: ServerCheck): string {
+  if (!server.ran) return `the API server's cross-check was not run: ${server.reason}`;
+  return `cross-checked by the API server: a dry-run of the policy in place over ${server.checked} workload(s) (${server.requests} request(s)) denies nothing, as kube-harden's evaluation`;
+}
+
+export const registriesEnforce: Step<EnforceFacts> = {
   id: 'registries-enforce',
   phase: 5,
   title: 'Trusted registries: enforce',
   summary:
     'deny Pods and workloads whose images come from outside the allowed registries, once nothing running would be',
   risk: 'disruptive',
+  needs: ['registries-warn'],
   // Lazy: the rules are derived from the rendered template, which is read on first use, not at import.
   get targets() {
     return registryTargets();
@@ -48,17 +107,63 @@ export const registriesEnforce: Step<RegistryFacts> = {
   },
 
   async detect(ctx) {
-    const facts = await detectRegistries(ctx);
+    const registry = await detectRegistries(ctx);
+    const facts: EnforceFacts = { ...registry, server: await serverCheck(ctx, registry) };
     const findings: StepFinding[] = [];
+    const server = facts.server;
+    const confirmed = new Set(server.ran ? server.deniedByServer : []);
     const byNamespace = new Map<string, string[]>();
     for (const d of facts.denied)
       byNamespace.set(d.namespace, [...(byNamespace.get(d.namespace) ?? []), describeDenied(d)]);
-    for (const [namespace, lines] of [...byNamespace].sort(([a], [b]) => (a < b ? -1 : 1)))
+    for (const [namespace, lines] of [...byNamespace].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const mine = facts.denied.filter((d) => d.namespace === namespace);
+      const agreed = mine.filter((d) =>
+        [...confirmed].some(
+          (u) =>
+            u.namespace === d.namespace &&
+            u.kind === d.kind &&
+            u.name === d.name &&
+            u.containerKind === d.containerKind &&
+            u.container === d.container &&
+            u.image === d.image,
+        ),
+      ).length;
+      const verdict = server.ran
+        ? agreed === mine.length
+          ? " (the API server's dry-run of the policy in place denies the same)"
+          : ` (the API server's dry-run of the policy in place denies ${agreed} of these ${mine.length})`
+        : '';
       findings.push(
         finding(
           'KH-IMAGE-REGISTRY-ENFORCE-BLOCKED',
           { kind: 'Namespace', name: namespace },
-          `namespace ${namespace} cannot deny images outside ${facts.allow.entries.join(', ')}: ${lines.join('; ')}`,
+          `namespace ${namespace} cannot deny images outside ${facts.allow.entries.join(', ')}: ${lines.join('; ')}${verdict}`,
+        ),
+      );
+    }
+    if (server.ran) {
+      for (const d of server.disagreements)
+        findings.push(
+          finding(
+            'KH-IMAGE-REGISTRY-ENFORCE-BLOCKED',
+            { kind: d.use.kind, namespace: d.use.namespace, name: d.use.name },
+            `${describeDisagreement(d)}. The two must agree before deny is proposed: was the policy or its binding changed by hand?`,
+          ),
+        );
+      for (const u of server.unchecked)
+        findings.push(
+          finding(
+            'KH-UNKNOWN',
+            { kind: 'Namespace', name: u.namespace },
+            `${u.workloads.map((w) => `${w.kind} ${u.namespace}/${w.name}`).join(', ')}: ${u.reason} (unknown is not compliant)`,
+          ),
+        );
+    } else if (server.blocks)
+      findings.push(
+        finding(
+          'KH-IMAGE-REGISTRY-ENFORCE-BLOCKED',
+          { kind: 'ValidatingAdmissionPolicyBinding', name: POLICY_NAME },
+          `the API server's cross-check was not run: ${server.reason}`,
         ),
       );
     for (const u of facts.unknown)
@@ -74,13 +179,15 @@ export const registriesEnforce: Step<RegistryFacts> = {
 
   propose(facts) {
     if (enforceBlocked(facts)) return [];
-    return registryChanges('registries-enforce', facts, 'Deny', 'disruptive');
+    return registryChanges('registries-enforce', facts, 'Deny', 'disruptive').map((c) =>
+      c.id.endsWith('/binding') ? { ...c, reason: `${c.reason}; ${serverNote(facts.server)}` } : c,
+    );
   },
 
   explain(facts, changes) {
     const blocked = enforceBlocked(facts);
     return {
-      why: `Warnings do not stop an untrusted image. Deny mode refuses any Pod or workload whose containers, init or ephemeral containers use an image outside ${facts.allow.entries.join(', ') || 'the allow-list'}. It is proposed only when every running pod and every workload template in the namespaces covered passes, evaluated with the same rules as the policy.${
+      why: `Warnings do not stop an untrusted image. Deny mode refuses any Pod or workload whose containers, init or ephemeral containers use an image outside ${facts.allow.entries.join(', ') || 'the allow-list'}. It is proposed only when every running pod and every workload template in the namespaces covered passes, evaluated with the same rules as the policy, and the API server's dry-run of the policy in place (registries-warn's) over each workload's images agrees.${
         blocked ? ` Not proposed: ${blocked}.` : ''
       }`,
       impact: changes.length

@@ -4,7 +4,9 @@
  * - access: the permission preflight for the writes (one SelfSubjectAccessReview per verb × resource ×
  *   namespace × name): a change the user may not make is dropped up front, the missing permission named;
  * - enforce: a Pod Security enforce label is re-checked against the namespace's pods and templates as they are
- *   now, and against the API server's own dry-run (a violating workload added since the plan is refused).
+ *   now, and against the API server's own dry-run (a violating workload added since the plan is refused); phase
+ *   5's deny binding likewise, over the namespaces it covers now and the API server's cross-check
+ *   (warnings-xcheck.ts).
  * And after the writes, each step's `verify` (e.g. FailedCreate after enforce), as the wizard does.
  */
 import { isClusterError } from '../cluster/errors.js';
@@ -20,6 +22,7 @@ import { type LiveReads, liveOf } from './live-reads.js';
 import { outsideTargets } from './targets.js';
 import type { Plan, PlannedChange, PodProbe, Step, StepOptions, Verification } from './types.js';
 import { verifyRun } from './verify.js';
+import { recheckRegistryDeny } from './warnings-xcheck.js';
 
 export interface Refusal {
   change: PlannedChange;
@@ -154,14 +157,20 @@ export async function recheckEnforce(
   changes: readonly PlannedChange[],
   signal?: AbortSignal,
 ): Promise<Refusal[]> {
+  // Phase 5's deny binding: registries-enforce's gate again, on the namespaces as they are now.
+  const registries: Refusal[] = [];
+  for (const change of changes) {
+    const reason = await recheckRegistryDeny(reader, change, changes, signal);
+    if (reason) registries.push({ change, reason });
+  }
   const enforce = changes.flatMap((change) => {
     const e = enforceOf(change);
     return e && e.level !== 'privileged' ? [{ change, ...e }] : [];
   });
-  if (enforce.length === 0) return [];
+  if (enforce.length === 0) return registries;
   const snapshot = await snapshotOf(reader, [...new Set(enforce.map((e) => e.namespace))], signal);
   const serverMinor = snapshot.serverVersion?.minor;
-  const out: Refusal[] = [];
+  const out: Refusal[] = [...registries];
   for (const e of enforce) {
     const violators: string[] = [];
     const unknown = snapshot.unknown.filter(

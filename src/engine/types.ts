@@ -60,8 +60,24 @@ export interface SettingSpec<T = unknown> {
   /**
    * Asked in the wizard before its phase is previewed (an explicit choice, e.g. same-namespace traffic): the
    * question, and one line per choice on what it means. The phase is planned again with the answer.
+   * A `multiple` setting without choices is a list the operator edits (add, edit, remove; each entry checked with
+   * `parse`), starting from `proposed` (what the step uses when the setting is not given); `annotate` says what
+   * an entry covers (e.g. the images and workloads of a registry) and `outside` what no entry covers.
    */
-  ask?: { title: string; choices: Readonly<Record<string, string>> };
+  ask?: {
+    title: string;
+    choices?: Readonly<Record<string, string>>;
+    proposed?(input: SettingInput): string[];
+    annotate?(entry: string, input: SettingInput): string;
+    outside?(entries: readonly string[], input: SettingInput): string | undefined;
+  };
+}
+
+/** What a setting's wizard helpers may read: the inventory and the options in effect. */
+export interface SettingInput {
+  snapshot: Snapshot;
+  assessment: Assessment;
+  options: StepOptions;
 }
 
 export interface StepContext {

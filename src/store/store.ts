@@ -96,6 +96,8 @@ export interface HardenState {
   toggle(changeId: string): void;
   /** A step setting chosen in the wizard (a parsed value); the next plan uses it. */
   setSetting(key: string, value: unknown): void;
+  /** The step options the next plan uses (scope, settings in effect). */
+  stepOptions(): StepOptions;
   selectAll(stepId?: string): void;
   selectNone(stepId?: string): void;
   setTakeOver(changeId: string, on: boolean): void;
@@ -296,6 +298,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
         }
       },
 
+      stepOptions,
       setSetting(key, value) {
         settings = { ...settings, [key]: value };
         set({ settings });

@@ -37,6 +37,10 @@ export type ActionId =
   | 'saveArtifact'
   | 'evidence'
   | 'flip'
+  | 'addEntry'
+  | 'editEntry'
+  | 'removeEntry'
+  | 'keepEntry'
   | 'saveToPath'
   | 'overwrite'
   | 'clearText'
@@ -81,6 +85,8 @@ export type KeymapId =
   | 'phase-inventory'
   | 'phase-step'
   | 'picker'
+  | 'list-edit'
+  | 'list-edit-input'
   | 'changes'
   | 'evidence'
   | 'diff'
@@ -160,6 +166,19 @@ const KEYMAPS: Record<KeymapId, Entry[]> = {
     ...MOVE,
     { key: 'enter', description: 'choose', action: 'pick', bar: 'enter choose' },
     { key: 'esc', description: 'cancel', action: 'back', bar: 'esc cancel' },
+  ],
+  'list-edit': [
+    ...MOVE,
+    { key: 'a', description: 'add an entry', action: 'addEntry', bar: 'a add' },
+    { key: 'e', description: 'edit the entry', action: 'editEntry', bar: 'e edit' },
+    { key: 'd', description: 'remove the entry', action: 'removeEntry', bar: 'd remove' },
+    { key: 'enter', description: 'preview the phase with this list', action: 'pick', bar: 'enter preview' },
+    { key: 'esc', description: 'cancel: keep the list in effect', action: 'back', bar: 'esc cancel' },
+  ],
+  'list-edit-input': [
+    { key: 'enter', description: 'keep the entry (checked first)', action: 'keepEntry', bar: 'enter keep' },
+    { key: 'ctrl+u', description: 'clear the entry', action: 'clearText', bar: 'Ctrl-U clear' },
+    { key: 'esc', description: 'drop the edit', action: 'back', bar: 'esc drop' },
   ],
   changes: [
     ...MOVE,

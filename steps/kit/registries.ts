@@ -20,6 +20,7 @@ import {
   entriesFor,
   POLICY_NAME,
   parseAllowList,
+  policyAllowList,
   registriesInUse,
   unknownImagesIn,
 } from '../../src/policy/registries/index.js';
@@ -64,6 +65,26 @@ export const ALLOW_REGISTRY: SettingSpec<string[]> = {
     'a trusted registry host (port included), or a repository prefix under it (repeatable, or a comma list); default: the registries in use in the namespaces in scope',
   multiple: true,
   parse: parseAllowList,
+  // The wizard's allow-list editor (SettingScreen), before phase 5 is previewed.
+  ask: {
+    title: 'Registries allowed (HOST or HOST/PATH; a path narrows to the repositories under it)',
+    proposed: ({ snapshot, assessment, options }) =>
+      policyAllowList(snapshot) ??
+      registriesInUse(snapshot, new Set(registryScope(assessment, options).namespaces)),
+    annotate: (entry, { assessment }) => {
+      const host = entry.split('/')[0] as string;
+      const r = assessment.registries.find((x) => x.registry === host);
+      if (!r) return 'not in use';
+      const used = `${r.images} image(s), ${r.workloads} workload(s)`;
+      return entry === host ? used : `only this path of ${host} (${used} from ${host})`;
+    },
+    outside: (entries, { assessment }) => {
+      const out = assessment.registries.filter((r) => entriesFor(r.registry, entries).length === 0);
+      return out.length
+        ? `not allowed: ${out.map((r) => `${r.registry} (${r.images} image(s), ${r.workloads} workload(s))`).join(', ')}`
+        : undefined;
+    },
+  },
 };
 
 const YES_NO = ['yes', 'no'] as const;

@@ -19,6 +19,7 @@ import {
 import { registriesEnforce } from '../../../steps/registries-enforce.js';
 import { registriesWarn } from '../../../steps/registries-warn.js';
 import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { fakePolicyServer } from '../../support/registries-xcheck-server.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: generated objects, read by path in assertions
 type Obj = Record<string, any>;
@@ -342,8 +343,10 @@ describe('a run limited with -n never narrows the binding in place', () => {
     const e = await run(enforce, cluster(), { namespaces: ['shop'] }, reader);
     expect(e.changes).toEqual([]);
     expect(e.explanation.why).toMatch(/which this run did not evaluate/);
-    // Over the namespaces it covers, enforce is proposed again.
-    expect((await run(enforce, cluster(), {}, reader)).changes).toHaveLength(2);
+    // Over the namespaces it covers, enforce is proposed again (the server's cross-check agreeing).
+    const inUse = ((await run(warn, cluster())).facts as { allow: { entries: string[] } }).allow.entries;
+    const server = fakePolicyServer(inUse, 'Warn', { selector: notIn });
+    expect((await run(enforce, cluster(), {}, server.reader)).changes).toHaveLength(2);
   });
 });
 
