@@ -29,7 +29,7 @@ describe('connect screen', () => {
     expect(frame).toContain('version  v1.33.2');
     expect(frame).toContain('user     tester  (groups: system:authenticated)');
     expect(frame).toMatch(/✓ listed 1 pod and 17 workloads in 9 namespaces/);
-    expect(frame).toMatch(/90 open findings \(2 critical, 11 high, 41 medium, 17 low, 19 info\)/);
+    expect(frame).toMatch(/103 open findings \(2 critical, 11 high, 41 medium, 30 low, 19 info\)/);
     expect(frame).toMatch(/phase 1 {2}Pod Security warn \+ audit +✓ patch namespaces/);
     expect(frame).toMatch(/phase 2 {2}Pod Security enforce by tier +✓ patch namespaces {2}✓ list events/);
     expect(frame).toContain('read-write: changes are applied only after you confirm them');

@@ -36,7 +36,7 @@ describe('phase detail', () => {
   it('phase 0 lists every finding, most severe first, with the selected one explained below', async () => {
     const frame = await openPhase(0);
     expect(frame).toContain('Phase 0 · Inventory privilege exceptions · read-only');
-    expect(frame).toContain('namespace: any  severity: any  control: any  excepted: shown   90 of 90');
+    expect(frame).toContain('namespace: any  severity: any  control: any  excepted: shown   103 of 103');
     expect(rows(frame)[0]).toMatch(
       /^› CRIT KH-RBAC-CLUSTER-ADMIN +ClusterRoleBinding ci-deployer-cluster-admin/,
     );
@@ -51,7 +51,7 @@ describe('phase detail', () => {
     await openPhase(0);
     await ui?.press('n');
     let frame = await ui!.waitFor('Filter by namespace');
-    expect(frame).toContain('every namespace (90)');
+    expect(frame).toContain('every namespace (103)');
     expect(frame).toMatch(/legacy-batch \(\d+\)/);
     // When the operator picks legacy-batch
     while (!/› +legacy-batch/.test(ui!.lastFrame())) await ui?.press('down');
@@ -60,17 +60,17 @@ describe('phase detail', () => {
     const listed = rows(frame);
     expect(listed.length).toBeGreaterThan(3);
     expect(listed.every((l) => l.includes('legacy-batch'))).toBe(true);
-    const count = Number(/(\d+) of 90/.exec(frame)?.[1]);
+    const count = Number(/(\d+) of 103/.exec(frame)?.[1]);
     // Then at least high severity
     await ui?.press('v');
     await ui!.waitFor('Filter by minimum severity');
     await ui?.press('down', 'down', 'enter');
     frame = await ui!.waitFor('severity: high+');
     expect(rows(frame).every((l) => /^[ ›] (CRIT|HIGH) /.test(l))).toBe(true);
-    expect(Number(/(\d+) of 90/.exec(frame)?.[1])).toBeLessThan(count);
+    expect(Number(/(\d+) of 103/.exec(frame)?.[1])).toBeLessThan(count);
     // And 0 clears every filter
     await ui?.press('0');
-    await ui!.waitFor('90 of 90');
+    await ui!.waitFor('103 of 103');
   });
 
   it('filters by control; Esc closes the picker without changing the filter', async () => {
@@ -95,7 +95,7 @@ describe('phase detail', () => {
       steps: PSA_STEPS,
     });
     const frame = await openPhase(0, store);
-    expect(frame).toContain('of 91');
+    expect(frame).toContain('of 104');
     await ui?.press('c');
     await ui!.waitFor('Filter by control');
     while (!/› +KH-PSS-BASELINE/.test(ui!.lastFrame())) await ui?.press('down');

@@ -38,7 +38,7 @@ describe('text', () => {
     const ranks = heads.map(([s]) => rank.indexOf(s as string));
     expect(ranks).toEqual([...ranks].sort((x, y) => x - y));
     expect(heads[0]).toEqual(['CRITICAL', 'KH-RBAC-CLUSTER-ADMIN']);
-    expect(heads).toHaveLength(16);
+    expect(heads).toHaveLength(17);
     expect(out).toMatch(
       /KH-RBAC-CLUSTER-ADMIN: Binding grants cluster-admin \(or an equivalent\n {9}\*\/\*\/\* role\) \(1\)\n {2}next: Replace the binding/,
     );
