@@ -46,7 +46,7 @@ export interface EncryptionVerdict {
 }
 
 export interface Exposure {
-  /** `kubeconfig server`, `default/kubernetes endpoints`, `LoadBalancer kube-system/x`, `--advertise-address`. */
+  /** `kubeconfig server`, `default/kubernetes endpoints`, `LoadBalancer kube-system/x`, `--advertise-address`, `--bind-address`. */
   where: string;
   address: string;
   public: boolean | 'unknown';
@@ -215,6 +215,10 @@ function exposures(input: Input, instances: Instance[]): Exposure[] {
   for (const i of instances) {
     const adv = i.flags.get('advertise-address');
     if (adv) add(`--advertise-address of ${i.name}`, adv);
+    // The address it listens on: 0.0.0.0 / :: (all interfaces, the default) is not an address of its own; a
+    // public one named here is reachable whatever the advertised address says.
+    const bind = i.flags.get('bind-address');
+    if (bind && bind !== '0.0.0.0' && bind !== '::') add(`--bind-address of ${i.name}`, bind);
   }
   const cpe = input.controlPlaneFacts?.kubeadm?.controlPlaneEndpoint;
   if (cpe) add('kubeadm controlPlaneEndpoint', cpe.replace(/:\d+$/, ''));

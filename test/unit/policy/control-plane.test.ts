@@ -114,6 +114,26 @@ describe('kube-apiserver flags', () => {
     expect(v.exposures.some((e) => e.public === true)).toBe(false);
   });
 
+  it('--bind-address: a public address it listens on is an exposure; all interfaces (0.0.0.0, ::) is not an address', () => {
+    const hardened = fixtureFacts('kubeadm-hardened');
+    const withBind = (address: string) => ({
+      ...hardened,
+      apiServers: hardened.apiServers.map((a) => ({
+        ...a,
+        flags: [...a.flags, `--bind-address=${address}`],
+      })),
+    });
+    const publicOnes = (address: string) =>
+      evaluateControlPlane(snap({ controlPlaneFacts: withBind(address) }))
+        .exposures.filter((e) => e.public === true)
+        .map((e) => `${e.where} ${e.address}`);
+    expect(publicOnes('203.0.113.10')).toEqual([
+      `--bind-address of ${hardened.apiServers[0]?.name} 203.0.113.10`,
+    ]);
+    expect(publicOnes('0.0.0.0')).toEqual([]);
+    expect(publicOnes('10.0.0.5')).toEqual([]);
+  });
+
   it('a static pod with the flags but a ClusterConfiguration without them: a note that kubeadm upgrade drops them', () => {
     const hardened = fixtureFacts('kubeadm-hardened');
     const facts = { ...hardened, kubeadm: { ...fixtureFacts('kubeadm-default').kubeadm!, extraArgs: {} } };
