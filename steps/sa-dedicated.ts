@@ -36,7 +36,7 @@ import { SYSTEM_NAMES } from '../src/policy/tiers.js';
 import { finding } from './kit/findings.js';
 import { renderObjectTemplate } from './kit/templates.js';
 import { templateOf, templatePath, workloadConfig } from './kit/workloads.js';
-import { auditLogOf } from './sa-tokens.js';
+import { accountsUnreadable, auditLogOf } from './sa-tokens.js';
 
 const STEP_ID = 'sa-dedicated';
 const TOOLS_WITH_SOURCE = new Set(['helm', 'argocd', 'flux']);
@@ -262,15 +262,9 @@ export const saDedicated: Step<SaDedicatedFacts> = {
     const audit = await auditLogOf(options, ctx.signal);
     const findings: StepFinding[] = [];
     const namespaces: string[] = [];
-    const saResource = resourceName(Kinds.ServiceAccount);
     for (const posture of assessment.namespaces) {
       if (!inScope(options, posture.name) || posture.terminating || posture.tier === 'system') continue;
-      if (
-        posture.unreadable ||
-        snapshot.unknown.some(
-          (u) => u.resource === saResource && (u.namespace === undefined || u.namespace === posture.name),
-        )
-      ) {
+      if (accountsUnreadable(snapshot, posture)) {
         findings.push(
           finding(
             'KH-UNKNOWN',

@@ -15,7 +15,7 @@ import { contains } from '../src/engine/fields.js';
 import type { ObjectRule } from '../src/engine/targets.js';
 import type { Change, SettingSpec, Step, StepFinding, Verification } from '../src/engine/types.js';
 import { inScope } from '../src/inventory/scope.js';
-import type { ManagedBy, Workload, WorkloadKind } from '../src/inventory/types.js';
+import type { ManagedBy, Snapshot, Workload, WorkloadKind } from '../src/inventory/types.js';
 import { Kinds, resourceName } from '../src/k8s/kinds.js';
 import type { AccessCheck, KubeObject, ObjectRef } from '../src/k8s/types.js';
 import { matchesGlob } from '../src/policy/config.js';
@@ -34,6 +34,20 @@ import { settingOf } from './kit/settings.js';
 import { templateOf, templatePath, workloadConfig } from './kit/workloads.js';
 
 /** `--audit-log FILE`: one declaration for both phase-4 steps (sa-tokens and rbac-review read this key). */
+/** The namespace, or its ServiceAccounts, could not be read: no account or token decision is made there. */
+export function accountsUnreadable(
+  snapshot: Pick<Snapshot, 'unknown'>,
+  posture: { name: string; unreadable?: boolean },
+): boolean {
+  const resource = resourceName(Kinds.ServiceAccount);
+  return (
+    posture.unreadable === true ||
+    snapshot.unknown.some(
+      (u) => u.resource === resource && (u.namespace === undefined || u.namespace === posture.name),
+    )
+  );
+}
+
 export const AUDIT_LOG: SettingSpec<string> = {
   key: 'sa-tokens.auditLog',
   flag: 'audit-log',
@@ -180,19 +194,13 @@ export const saTokens: Step<SaTokensFacts> = {
     const findings: StepFinding[] = [];
     const skipped: SaTokensFacts['skipped'] = [];
     const namespaces: string[] = [];
-    const saResource = resourceName(Kinds.ServiceAccount);
     for (const posture of assessment.namespaces) {
       if (!inScope(options, posture.name) || posture.terminating) continue;
       if (posture.tier === 'system') {
         skipped.push({ namespace: posture.name, reason: 'system namespace: its accounts are never changed' });
         continue;
       }
-      if (
-        posture.unreadable ||
-        snapshot.unknown.some(
-          (u) => u.resource === saResource && (u.namespace === undefined || u.namespace === posture.name),
-        )
-      ) {
+      if (accountsUnreadable(snapshot, posture)) {
         findings.push(
           finding(
             'KH-UNKNOWN',
