@@ -20,7 +20,7 @@ import type { ObjectRule } from '../src/engine/targets.js';
 import type { Change, Step, StepFinding, Verification } from '../src/engine/types.js';
 import { inScope } from '../src/inventory/scope.js';
 import type { WorkloadKind } from '../src/inventory/types.js';
-import { Kinds, resourceName } from '../src/k8s/kinds.js';
+import { Kinds } from '../src/k8s/kinds.js';
 import type { AccessCheck, ObjectRef } from '../src/k8s/types.js';
 import { matchesGlob } from '../src/policy/config.js';
 import {
