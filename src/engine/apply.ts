@@ -227,6 +227,24 @@ function metaKey(object: KubeObject): string {
   return JSON.stringify([object.metadata.labels ?? {}, annotations]);
 }
 
+/**
+ * Since this run's own write, the object changed only by a controller's status (or bookkeeping annotation) update:
+ * the same generation, labels and annotations as our write left it.
+ */
+function onlyStatusSince(own: OwnWrite, live: KubeObject | undefined): boolean {
+  return (
+    live !== undefined &&
+    own.generation !== undefined &&
+    own.generation === live.metadata.generation &&
+    own.meta === metaKey(live)
+  );
+}
+
+/** The API server refused a write because its resourceVersion precondition no longer holds (not a field conflict). */
+function isVersionConflict(error: unknown): boolean {
+  return error instanceof ClusterError && error.reason === 'Conflict' && error.conflicts.length === 0;
+}
+
 /** A transport failure: the request may or may not have reached the API server. */
 function isTransportError(error: unknown): boolean {
   return isClusterError(error) && ['Connection', 'Timeout', 'TLS'].includes(error.reason);
@@ -282,14 +300,7 @@ async function applyOne(
   // that preview — the version our own write returned (a controller's status update after it, same generation
   // and same labels and annotations, is bookkeeping, not someone else's change).
   let expected: string | null = change.baseResourceVersion;
-  if (own && own.from === change.baseResourceVersion) {
-    const statusOnly =
-      live !== undefined &&
-      own.generation !== undefined &&
-      own.generation === live.metadata.generation &&
-      own.meta === metaKey(live);
-    expected = statusOnly ? liveRv : own.to;
-  }
+  if (own && own.from === change.baseResourceVersion) expected = onlyStatusSince(own, live) ? liveRv : own.to;
   if (liveRv !== expected) {
     const since = own ? "this run's own write" : 'the preview';
     return {
@@ -362,10 +373,28 @@ async function applyOne(
         },
       });
     } else {
-      const result = await writer.apply(body as KubeObject, {
-        fieldManager: FIELD_MANAGER,
-        ...(force ? { force: true } : {}),
-      });
+      const send = (object: KubeObject) =>
+        writer.apply(object, { fieldManager: FIELD_MANAGER, ...(force ? { force: true } : {}) });
+      let result: Awaited<ReturnType<typeof send>>;
+      let sending = body as KubeObject;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          result = await send(sending);
+          break;
+        } catch (error) {
+          // Our own earlier write of this run set a controller going (a Deployment's new ReplicaSet, its status):
+          // its status update can land between the read above and this write, and the resourceVersion
+          // precondition refuses it. Only then — same generation, same labels and annotations as our write left
+          // them — the write is sent again on the new version (at most twice more); anything else stays stale.
+          if (!own || attempt > 2 || !isVersionConflict(error)) throw error;
+          const again = (await writer.get(target)).value;
+          if (!onlyStatusSince(own, again) || !again?.metadata.resourceVersion) throw error;
+          sending = {
+            ...sending,
+            metadata: { ...sending.metadata, resourceVersion: again.metadata.resourceVersion },
+          };
+        }
+      }
       // Kept for verification; Secret values never leave the API response.
       object = redact(result.object);
       resourceVersion = result.object.metadata.resourceVersion;

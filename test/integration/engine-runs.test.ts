@@ -41,6 +41,7 @@ import type { SessionOptions } from '../../src/store/session.js';
 import { createHardenStore } from '../../src/store/store.js';
 import { type DropProxy, startDropProxy } from '../cluster/drop-proxy.js';
 import {
+  applyYaml,
   clusterInfo,
   describeCluster,
   freshNamespace,
@@ -625,6 +626,88 @@ describeCluster('the engine over a whole rollout (live)', () => {
       // One write was sent and journaled; undo restores the Namespace as it was before the run.
       const intents = readJournal(report.journalPath).filter((j) => j.type === 'intent');
       expect(intents).toHaveLength(1);
+    } finally {
+      admin.close();
+    }
+  });
+
+  it("a controller's status update between the read and the write of a later change to an object this run already wrote is not someone else's change: the write is sent again on the new version", async () => {
+    const ns = await freshNamespace('status-race');
+    await applyYaml(
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${ns}}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: registry.k8s.io/pause:3.10}]
+`,
+      ns,
+    );
+    const admin = connect({ kubeconfig });
+    const { kubectl: kubectlBin } = clusterInfo();
+    const deployment = (id: string, labels: Record<string, string>) => ({
+      kind: 'apply' as const,
+      id,
+      target: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: ns },
+      desired: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: ns, labels },
+      },
+      risk: 'low' as const,
+      reason: 'test',
+    });
+    try {
+      // Two steps change the same Deployment (as sa-tokens and sa-dedicated change one pod template).
+      const plan = await planWith(
+        admin,
+        [
+          fixedStep('a', 1, [deployment('first', { first: 'yes' })]),
+          fixedStep('b', 2, [deployment('second', { second: 'yes' })]),
+        ],
+        [ns],
+      );
+      // The deployment controller's status update, landing between the engine's read and its write of the second
+      // change (made to happen there every time): a status-only change, same generation, same labels.
+      let writes = 0;
+      const racing = new Proxy(admin, {
+        get(target, prop, receiver) {
+          if (prop !== 'apply') return Reflect.get(target, prop, receiver);
+          return async (...args: Parameters<typeof admin.apply>) => {
+            if (++writes === 2)
+              execFileSync(kubectlBin, [
+                '--kubeconfig',
+                kubeconfig,
+                '-n',
+                ns,
+                'patch',
+                'deployment',
+                'web',
+                '--subresource=status',
+                '--type=merge',
+                '-p',
+                '{"status":{"collisionCount":7}}',
+              ]);
+            return target.apply(...args);
+          };
+        },
+      });
+      const report = await applyPlan(racing, plan, {
+        confirmed: all(plan),
+        env: { ...process.env, ...env() },
+      });
+      expect(report.outcomes.map((o) => [o.id, o.outcome])).toEqual([
+        ['first', 'applied'],
+        ['second', 'applied'],
+      ]);
+      // The status write really came in between: the second change needed a third write.
+      expect(writes).toBe(3);
+      const live = await kubectlJson<KubeObject>(['-n', ns, 'get', 'deployment', 'web']);
+      expect(live.metadata.labels).toMatchObject({ first: 'yes', second: 'yes' });
     } finally {
       admin.close();
     }
