@@ -21,8 +21,7 @@ import type { Change, Step, StepFinding, Verification } from '../src/engine/type
 import { inScope } from '../src/inventory/scope.js';
 import type { WorkloadKind } from '../src/inventory/types.js';
 import { Kinds } from '../src/k8s/kinds.js';
-import type { AccessCheck, ObjectRef } from '../src/k8s/types.js';
-import { matchesGlob } from '../src/policy/config.js';
+import type { ObjectRef } from '../src/k8s/types.js';
 import {
   accountKeys,
   bindingLabel,
@@ -32,11 +31,11 @@ import {
   describeWorkload,
   planDedicated,
 } from '../src/policy/sa/dedicated.js';
-import { SYSTEM_NAMES } from '../src/policy/tiers.js';
+import { isSystemName, SYSTEM_NAMES } from '../src/policy/tiers.js';
 import { finding } from './kit/findings.js';
 import { renderObjectTemplate } from './kit/templates.js';
 import { templateOf, templatePath, workloadConfig } from './kit/workloads.js';
-import { accountsUnreadable, auditLogOf } from './sa-tokens.js';
+import { accessChecks, accountsUnreadable, auditLogOf } from './sa-tokens.js';
 
 const STEP_ID = 'sa-dedicated';
 const TOOLS_WITH_SOURCE = new Set(['helm', 'argocd', 'flux']);
@@ -233,18 +232,9 @@ export const saDedicated: Step<SaDedicatedFacts> = {
   targets: dedicatedTargets(),
 
   permissions(options, snapshot) {
-    const checks: AccessCheck[] = [];
-    const seen = new Set<string>();
-    const add = (c: AccessCheck) => {
-      const key = JSON.stringify(c);
-      if (!seen.has(key)) {
-        seen.add(key);
-        checks.push(c);
-      }
-    };
-    const system = (name: string) => SYSTEM_NAMES.some((g) => matchesGlob(g, name));
+    const { checks, add } = accessChecks();
     for (const w of snapshot.workloads) {
-      if (!inScope(options, w.namespace) || system(w.namespace) || w.kind === 'Pod' || w.kind === 'Job')
+      if (!inScope(options, w.namespace) || isSystemName(w.namespace) || w.kind === 'Pod' || w.kind === 'Job')
         continue;
       const spec = (w.template ?? w.pods[0]?.pod)?.spec;
       if (!spec || (spec.serviceAccountName || 'default') !== 'default') continue;

@@ -18,7 +18,6 @@ import { inScope } from '../src/inventory/scope.js';
 import type { ManagedBy, Snapshot, Workload, WorkloadKind } from '../src/inventory/types.js';
 import { Kinds, resourceName } from '../src/k8s/kinds.js';
 import type { AccessCheck, KubeObject, ObjectRef } from '../src/k8s/types.js';
-import { matchesGlob } from '../src/policy/config.js';
 import { type AuditSummary, auditLogOnce } from '../src/policy/sa/audit-log.js';
 import { overridesMap, parseOverrides } from '../src/policy/sa/overrides.js';
 import {
@@ -28,12 +27,27 @@ import {
   planTokens,
   type WorkloadTokenPlan,
 } from '../src/policy/sa/tokens.js';
-import { SYSTEM_NAMES } from '../src/policy/tiers.js';
+import { isSystemName, SYSTEM_NAMES } from '../src/policy/tiers.js';
 import { finding } from './kit/findings.js';
 import { settingOf } from './kit/settings.js';
 import { templateOf, templatePath, workloadConfig } from './kit/workloads.js';
 
 /** `--audit-log FILE`: one declaration for both phase-4 steps (sa-tokens and rbac-review read this key). */
+/** Access checks without duplicates, in the order first added. */
+export function accessChecks(): { checks: AccessCheck[]; add(check: AccessCheck): void } {
+  const checks: AccessCheck[] = [];
+  const seen = new Set<string>();
+  return {
+    checks,
+    add(check) {
+      const key = JSON.stringify(check);
+      if (seen.has(key)) return;
+      seen.add(key);
+      checks.push(check);
+    },
+  };
+}
+
 /** The namespace, or its ServiceAccounts, could not be read: no account or token decision is made there. */
 export function accountsUnreadable(
   snapshot: Pick<Snapshot, 'unknown'>,
@@ -165,22 +179,13 @@ export const saTokens: Step<SaTokensFacts> = {
   targets: tokenTargets(),
 
   permissions(options, snapshot) {
-    const checks: AccessCheck[] = [];
-    const seen = new Set<string>();
-    const add = (c: AccessCheck) => {
-      const key = JSON.stringify(c);
-      if (!seen.has(key)) {
-        seen.add(key);
-        checks.push(c);
-      }
-    };
-    const system = (name: string) => SYSTEM_NAMES.some((g) => matchesGlob(g, name));
+    const { checks, add } = accessChecks();
     for (const n of snapshot.namespaces) {
-      if (!inScope(options, n.name) || system(n.name)) continue;
+      if (!inScope(options, n.name) || isSystemName(n.name)) continue;
       add({ verb: 'patch', group: '', resource: 'serviceaccounts', namespace: n.name });
     }
     for (const w of snapshot.workloads) {
-      if (!inScope(options, w.namespace) || system(w.namespace) || w.kind === 'Pod' || w.kind === 'Job')
+      if (!inScope(options, w.namespace) || isSystemName(w.namespace) || w.kind === 'Pod' || w.kind === 'Job')
         continue;
       const info = Kinds[w.kind];
       add({ verb: 'patch', group: info.group, resource: info.resource, namespace: w.namespace });

@@ -163,6 +163,11 @@ export interface TierContext {
   systemNamespaces?: ReadonlySet<string>;
 }
 
+/** The namespace name is one of the system namespaces (SYSTEM_NAMES, globs allowed). */
+export function isSystemName(name: string): boolean {
+  return SYSTEM_NAMES.some((p) => matchesGlob(p, name));
+}
+
 export function classifyNamespace(
   ns: Pick<NamespaceInfo, 'name' | 'labels'>,
   ctx: TierContext = {},
@@ -182,7 +187,7 @@ export function classifyNamespace(
     }
     invalid = ` (label ${TIER_LABEL}=${JSON.stringify(label)} ignored: not one of ${TIERS.join(', ')})`;
   }
-  if (SYSTEM_NAMES.some((p) => matchesGlob(p, name))) {
+  if (isSystemName(name)) {
     return { tier: 'system', source: 'builtin', reason: `well-known system namespace${invalid}` };
   }
   if (ctx.systemNamespaces?.has(name)) {
