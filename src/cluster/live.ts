@@ -123,14 +123,19 @@ export class LiveCluster implements ClusterWriter {
     }
   }
 
+  /**
+   * One kind's pages, in order. The next page is requested as soon as this one has arrived, before the consumer
+   * handles it: the API server reads and encodes page N+1 while the client parses and projects page N (one
+   * request in flight at a time, as a pager; the rate limiter counts it as any request). A consumer that stops
+   * early aborts the request in flight.
+   */
   async *list(kind: KindRef, options: ListOptions = {}): AsyncIterable<Page> {
     const info = await this.resolve(kind, options.signal);
     const path = collectionPath(info, options.namespace);
-    let restarted = false;
-    let token: string | undefined;
-    let index = 0;
-    for (;;) {
-      const spec: RequestSpec = {
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const request = (token: string | undefined) => {
+      const sent = this.transport.send({
         method: 'GET',
         path,
         verb: 'list',
@@ -143,30 +148,48 @@ export class LiveCluster implements ClusterWriter {
           fieldSelector: options.fieldSelector,
         },
         ...(options.namespace ? { namespace: options.namespace } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      };
-      let body: { items?: KubeObject[]; metadata?: { continue?: string } };
-      let warnings: string[];
-      try {
-        const res = await this.transport.send(spec);
-        body = res.body as typeof body;
-        warnings = res.warnings;
-      } catch (error) {
-        // An expired continue token: restart this kind's list once from the beginning (client-go's pager does the
-        // same with a full list). Consumers see `restarted` and must drop what they kept from earlier pages.
-        if (isClusterError(error, 'Gone') && token && !restarted) {
-          restarted = true;
-          token = undefined;
-          index = 0;
-          continue;
+        signal,
+      });
+      // Awaited below; until then a failure must not count as unhandled (the consumer may stop first).
+      sent.catch(() => {});
+      return sent;
+    };
+    let restarted = false;
+    let token: string | undefined;
+    let index = 0;
+    let inFlight = request(undefined);
+    try {
+      for (;;) {
+        let body: { items?: KubeObject[]; metadata?: { continue?: string } };
+        let warnings: string[];
+        try {
+          const res = await inFlight;
+          body = res.body as typeof body;
+          warnings = res.warnings;
+        } catch (error) {
+          // An expired continue token: restart this kind's list once from the beginning (client-go's pager does
+          // the same with a full list). Consumers see `restarted` and must drop what they kept from earlier pages.
+          if (isClusterError(error, 'Gone') && token && !restarted) {
+            restarted = true;
+            token = undefined;
+            index = 0;
+            inFlight = request(undefined);
+            continue;
+          }
+          // Our own early stop is not an error of the list; the caller's abort keeps its reason.
+          if (stop.signal.aborted && !options.signal?.aborted) return;
+          throw error;
         }
-        throw error;
+        index++;
+        token = body.metadata?.continue || undefined;
+        if (token) inFlight = request(token);
+        const items = (body.items ?? []).map((item) => withKind(item, info));
+        yield { items, warnings, index, restarted };
+        if (!token) return;
       }
-      index++;
-      const items = (body.items ?? []).map((item) => withKind(item, info));
-      yield { items, warnings, index, restarted };
-      token = body.metadata?.continue || undefined;
-      if (!token) return;
+    } finally {
+      // The consumer stopped early (break, throw): drop the page requested ahead.
+      stop.abort();
     }
   }
 
@@ -266,27 +289,62 @@ export class LiveCluster implements ClusterWriter {
     return { value: undefined, warnings: res.warnings };
   }
 
+  /**
+   * One decision per check, in order. Identical checks are asked once; the same check in several namespaces is
+   * first asked cluster-wide (no namespace: "in every namespace"), and only when that is denied namespace by
+   * namespace, so a user allowed everywhere costs one review per kind of access, not one per namespace (a
+   * wizard over 1,000 namespaces would otherwise wait on thousands of reviews at the client's rate limit).
+   */
   async accessReview(checks: AccessCheck[], signal?: AbortSignal): Promise<AccessDecision[]> {
-    return Promise.all(
-      checks.map(async (check) => {
-        const res = await this.transport.send({
-          method: 'POST',
-          path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-          verb: 'create',
-          resource: 'selfsubjectaccessreviews.authorization.k8s.io',
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SelfSubjectAccessReview',
-            spec: { resourceAttributes: { ...check } },
-          },
-          ...(signal ? { signal } : {}),
-        });
-        const status = (res.body as { status?: { allowed?: boolean; reason?: string } }).status ?? {};
-        const decision: AccessDecision = { ...check, allowed: status.allowed === true };
-        if (status.reason) decision.reason = status.reason;
-        return decision;
-      }),
-    );
+    const ask = async (check: AccessCheck): Promise<AccessDecision> => {
+      const res = await this.transport.send({
+        method: 'POST',
+        path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+        verb: 'create',
+        resource: 'selfsubjectaccessreviews.authorization.k8s.io',
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { ...check } },
+        },
+        ...(signal ? { signal } : {}),
+      });
+      const status = (res.body as { status?: { allowed?: boolean; reason?: string } }).status ?? {};
+      const decision: AccessDecision = { ...check, allowed: status.allowed === true };
+      if (status.reason) decision.reason = status.reason;
+      return decision;
+    };
+    const keyOf = (c: AccessCheck) =>
+      JSON.stringify([c.verb, c.group, c.resource, c.subresource ?? '', c.name ?? '', c.namespace ?? '']);
+    const asked = new Map<string, Promise<AccessDecision>>();
+    const once = (c: AccessCheck) => {
+      const k = keyOf(c);
+      let answer = asked.get(k);
+      if (!answer) {
+        answer = ask(c);
+        asked.set(k, answer);
+      }
+      return answer;
+    };
+    // How many namespaces each access (the check without its namespace) is asked in.
+    const spread = new Map<string, Set<string>>();
+    for (const c of checks) {
+      if (c.namespace === undefined) continue;
+      const { namespace, ...wide } = c;
+      const k = keyOf(wide);
+      spread.set(k, (spread.get(k) ?? new Set()).add(namespace));
+    }
+    const decide = async (c: AccessCheck): Promise<AccessDecision> => {
+      if (c.namespace !== undefined) {
+        const { namespace: _n, ...wide } = c;
+        if ((spread.get(keyOf(wide))?.size ?? 0) >= 2) {
+          const everywhere = await once(wide);
+          if (everywhere.allowed) return { ...everywhere, ...c };
+        }
+      }
+      return { ...(await once(c)), ...c };
+    };
+    return Promise.all(checks.map(decide));
   }
 
   async whoAmI(signal?: AbortSignal): Promise<Identity | undefined> {

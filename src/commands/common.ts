@@ -101,7 +101,7 @@ export function headlessStore(options: SessionOptions, output: Output): HardenSt
     output.endProgress();
     output.err.write(`${paint(output.color, 'yellow', 'warning:')} ${message}\n`);
   };
-  const store = createHardenStore({ options: { notice, ...options } });
+  const store = createHardenStore({ options: { notice, ...options }, stepPermissions: false });
   let last = '';
   store.subscribe((state) => {
     const label = state.progress?.label;

@@ -134,6 +134,12 @@ export interface StoreDeps {
   steps?: readonly Step<never>[];
   /** Inject a source (tests); default: open what the options name. */
   open?: () => Promise<OpenedSource>;
+  /**
+   * Check, after the inventory, which permissions each step's changes would need (the wizard's phase rows show
+   * what is denied). Default true; the headless commands turn it off: they do not show it, and `apply` checks
+   * the permissions of exactly the changes it writes (src/engine/gate.ts).
+   */
+  stepPermissions?: boolean;
   /** Preload state (UI tests on fixture snapshots). */
   initial?: Partial<
     Pick<
@@ -252,7 +258,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             onProgress: (p) => set({ progress: describeProgress(p, counts, startedAt) }),
           });
           const permissions: Record<string, AccessDecision[]> = {};
-          if (src.reader.capabilities.reviews) {
+          if (src.reader.capabilities.reviews && deps.stepPermissions !== false) {
             const so = stepOptions();
             await Promise.all(
               steps.map(async (s) => {

@@ -40,15 +40,23 @@ export interface ListRequest {
   at: string;
 }
 
-/** The LIST requests in the audit log received at or after `since`, from user agents starting with `userAgent`. */
-export async function auditedLists(auditLog: string, since: Date, userAgent: string): Promise<ListRequest[]> {
+/**
+ * The LIST requests (or those of another `verb`) in the audit log received at or after `since`, from user agents
+ * starting with `userAgent`.
+ */
+export async function auditedLists(
+  auditLog: string,
+  since: Date,
+  userAgent: string,
+  verb = 'list',
+): Promise<ListRequest[]> {
   const out: ListRequest[] = [];
   const lines = createInterface({
     input: createReadStream(auditLog, 'utf8'),
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   for await (const line of lines) {
-    if (!line.includes('"verb":"list"')) continue;
+    if (!line.includes(`"verb":"${verb}"`)) continue;
     const e = JSON.parse(line) as {
       stage: string;
       verb: string;
@@ -57,7 +65,7 @@ export async function auditedLists(auditLog: string, since: Date, userAgent: str
       requestReceivedTimestamp: string;
       objectRef?: { resource?: string; apiGroup?: string; namespace?: string };
     };
-    if (e.stage !== 'ResponseComplete' || e.verb !== 'list') continue;
+    if (e.stage !== 'ResponseComplete' || e.verb !== verb) continue;
     if (!(e.userAgent ?? '').startsWith(userAgent)) continue;
     if (new Date(e.requestReceivedTimestamp) < since) continue;
     const ref = e.objectRef ?? {};
