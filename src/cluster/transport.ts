@@ -226,9 +226,9 @@ export class Transport {
           continue;
         }
       }
-      const foreign = foreignAnswer(outcome);
+      // The body is parsed once (a page of 500 pods is megabytes of JSON).
+      const { foreign, body } = readAnswer(outcome);
       if (foreign) throw this.notKubernetesError(foreign, status, spec, warnings);
-      const body = parseBody(outcome.body);
       if (status >= 200 && status < 300) return { status, body, warnings };
       throw this.httpError(status, body, spec, warnings);
     }
@@ -735,6 +735,14 @@ export function foreignAnswer(outcome: {
   headers: http.IncomingHttpHeaders;
   body: Buffer;
 }): string | undefined {
+  return readAnswer(outcome).foreign;
+}
+
+/** `foreignAnswer`, and the parsed body (JSON parsed once; undefined when empty or not JSON). */
+export function readAnswer(outcome: { status: number; headers: http.IncomingHttpHeaders; body: Buffer }): {
+  foreign: string | undefined;
+  body: unknown;
+} {
   const { status, headers, body } = outcome;
   const type = String(headers['content-type'] ?? '')
     .split(';')[0]
@@ -743,29 +751,33 @@ export function foreignAnswer(outcome: {
   if (status >= 300 && status < 400) {
     // Only where it points, never its query (a login redirect may carry state).
     const location = typeof headers.location === 'string' ? headers.location.replace(/[?#].*$/, '') : '';
-    return `a redirect (${status})${location ? ` to ${location}` : ''}`;
+    return { foreign: `a redirect (${status})${location ? ` to ${location}` : ''}`, body: undefined };
   }
-  if (status >= 500) return undefined;
+  if (status >= 500) return { foreign: undefined, body: parseBody(body) };
   const start = body.subarray(0, 512).toString('utf8').trimStart().toLowerCase();
   if (
     type === 'text/html' ||
     type === 'application/xhtml+xml' ||
     /^<(!doctype html|html|head|body)\b/.test(start)
   ) {
-    return `an HTML page (HTTP ${status}${type ? `, ${type}` : ''})`;
+    return { foreign: `an HTML page (HTTP ${status}${type ? `, ${type}` : ''})`, body: undefined };
   }
   if (status >= 200 && status < 300 && body.length > 0) {
     let value: unknown;
     try {
       value = JSON.parse(body.toString('utf8'));
     } catch {
-      return `a body that is not valid JSON (HTTP ${status}${type ? `, ${type}` : ''}, ${body.length} bytes)`;
+      return {
+        foreign: `a body that is not valid JSON (HTTP ${status}${type ? `, ${type}` : ''}, ${body.length} bytes)`,
+        body: undefined,
+      };
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return `JSON that is not an object (HTTP ${status})`;
+      return { foreign: `JSON that is not an object (HTTP ${status})`, body: undefined };
     }
+    return { foreign: undefined, body: value };
   }
-  return undefined;
+  return { foreign: undefined, body: parseBody(body) };
 }
 
 function parseBody(body: Buffer): unknown {

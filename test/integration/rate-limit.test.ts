@@ -123,8 +123,8 @@ describeCluster('client rate limit (audit log)', () => {
     const sustainedSpan = ((afterBurst[afterBurst.length - 1] as number) - (afterBurst[0] as number)) / 1000;
     const sustainedRate = (afterBurst.length - 1 - JITTER) / sustainedSpan;
     expect(sustainedRate).toBeLessThanOrEqual(QPS);
-    // Every 1 s window after the first 2 s (the bucket has been drained by then) holds at most qps + 1.
-    const drained = times.filter((t) => t - (times[0] as number) >= 2000 + (BURST / QPS) * 1000);
-    expect(maxInWindow(drained, 1000)).toBeLessThanOrEqual(QPS + JITTER);
+    // (No tighter per-second bound after the first burst: a token bucket refills while the client has nothing to
+    // send, e.g. while it parses a page, so a window after such a pause may rightly hold more than qps; the
+    // windows above are the bucket's real bound. CI on 2 loaded cores saw 7 in one such second with qps 5.)
   }, 180_000);
 });

@@ -1,0 +1,44 @@
+/**
+ * Paginated lists read one page ahead (src/cluster/live.ts `list`): the next page is requested as soon as a page
+ * arrives, before the consumer handles it, one request in flight at a time; a consumer that stops early aborts
+ * the page read ahead, and nothing more is sent.
+ */
+import { expect, it } from 'vitest';
+import { connect } from '../../src/cluster/live.js';
+import { Kinds } from '../../src/k8s/kinds.js';
+import { clusterInfo, describeCluster, freshNamespace, kubectl } from '../cluster/harness.js';
+
+describeCluster('paginated lists read one page ahead', () => {
+  it('page 2 is on its way while page 1 is handled; stopping early sends nothing more', async () => {
+    const ns = await freshNamespace('read-ahead');
+    for (let i = 0; i < 6; i++) await kubectl(['create', 'configmap', `c-${i}`, '-n', ns]);
+    const cluster = connect({ kubeconfig: clusterInfo().adminKubeconfig });
+    try {
+      // Warm up discovery (not part of what is counted).
+      for await (const _ of cluster.list(Kinds.ConfigMap, { namespace: ns, limit: 100 })) break;
+      const before = cluster.requestCount;
+      const iterator = cluster.list(Kinds.ConfigMap, { namespace: ns, limit: 2 })[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      expect(first.value?.items).toHaveLength(2);
+      // (The request leaves after the credential and the rate limiter, a few ticks later.)
+      await new Promise((r) => setTimeout(r, 100));
+      // Page 1 and the request for page 2, sent before the consumer asked for it.
+      expect(cluster.requestCount - before).toBe(2);
+      const second = await iterator.next();
+      expect(second.value?.index).toBe(2);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(cluster.requestCount - before).toBe(3);
+      // Stop early: the page read ahead is dropped, and no further request goes out.
+      await iterator.return?.();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(cluster.requestCount - before).toBe(3);
+      // All pages of a complete list, in order, nothing twice.
+      const names: string[] = [];
+      for await (const page of cluster.list(Kinds.ConfigMap, { namespace: ns, limit: 2 }))
+        names.push(...page.items.map((c) => c.metadata.name));
+      expect(names.filter((n) => n.startsWith('c-'))).toEqual(['c-0', 'c-1', 'c-2', 'c-3', 'c-4', 'c-5']);
+    } finally {
+      cluster.close();
+    }
+  });
+});
