@@ -21,8 +21,26 @@ const target = (t: Target) => ({
   ...(t.container !== undefined ? { container: t.container } : {}),
 });
 
+/** A top-level list of the report, its items converted only when written (see `renderJsonChunks`). */
+class LazyList<T> {
+  constructor(
+    readonly items: readonly T[],
+    readonly convert: (item: T) => unknown,
+  ) {}
+}
+
+type ListOf = <T>(items: readonly T[], convert: (item: T) => unknown) => unknown;
+
 /** The report as a plain object, in the documented shape. */
 export function toReportJson(a: Assessment, options: JsonOptions = {}): Record<string, unknown> {
+  return reportFields(a, options, (items, convert) => items.map(convert));
+}
+
+/**
+ * The report's fields; `list` makes the big lists (namespaces, workloads, findings): arrays for `toReportJson`,
+ * lazy for `renderJsonChunks`, so the converted copy of 50,000 findings never exists at once.
+ */
+function reportFields(a: Assessment, options: JsonOptions, list: ListOf): Record<string, unknown> {
   const s = a.source;
   const source =
     s.kind === 'cluster'
@@ -53,7 +71,7 @@ export function toReportJson(a: Assessment, options: JsonOptions = {}): Record<s
       reason: u.reason,
       message: u.message,
     })),
-    namespaces: a.namespaces.map((n) => ({
+    namespaces: list(a.namespaces, (n) => ({
       name: n.name,
       tier: n.tier,
       tierSource: n.tierSource,
@@ -82,7 +100,7 @@ export function toReportJson(a: Assessment, options: JsonOptions = {}): Record<s
       ...(n.synthesized ? { synthesized: true } : {}),
       ...(n.terminating ? { terminating: true } : {}),
     })),
-    workloads: a.workloads.map((w) => ({
+    workloads: list(a.workloads, (w) => ({
       kind: w.kind,
       namespace: w.namespace,
       name: w.name,
@@ -105,7 +123,7 @@ export function toReportJson(a: Assessment, options: JsonOptions = {}): Record<s
         },
       },
     })),
-    findings: a.findings.map((f) => ({
+    findings: list(a.findings, (f) => ({
       control: f.control,
       severity: f.severity,
       target: target(f.target),
@@ -154,17 +172,19 @@ export function renderJson(a: Assessment, options: JsonOptions = {}): string {
  * large report never exists as one string: 10,000 workloads make ~37 MB of JSON.
  */
 export function* renderJsonChunks(a: Assessment, options: JsonOptions = {}): Generator<string> {
-  const report = toReportJson(a, options);
+  const report = reportFields(a, options, (items, convert) => new LazyList(items, convert));
   const keys = Object.keys(report).filter((k) => report[k] !== undefined);
   const nested = (v: unknown, indent: string) => JSON.stringify(v, null, 2).replaceAll('\n', `\n${indent}`);
   yield '{\n';
   for (const [i, k] of keys.entries()) {
-    const v = report[k];
+    const field = report[k];
+    const v = field instanceof LazyList ? field.items : field;
+    const convert = field instanceof LazyList ? field.convert : (item: unknown) => item;
     const comma = i === keys.length - 1 ? '' : ',';
     if (Array.isArray(v) && v.length > 0) {
       yield `  ${JSON.stringify(k)}: [\n`;
       for (const [j, item] of v.entries())
-        yield `    ${nested(item, '    ')}${j === v.length - 1 ? '' : ','}\n`;
+        yield `    ${nested(convert(item), '    ')}${j === v.length - 1 ? '' : ','}\n`;
       yield `  ]${comma}\n`;
     } else {
       yield `  ${JSON.stringify(k)}: ${nested(v, '  ')}${comma}\n`;

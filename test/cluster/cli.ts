@@ -2,6 +2,7 @@
  * Long-lived local control plane for manual work and demos.
  *
  *   npm run cluster:up     start etcd + kube-apiserver + kube-controller-manager detached, print KUBECONFIG lines
+ *                          (`-- --no-audit`: without the API server's audit log, e.g. for the 150k-pod benchmark)
  *   npm run cluster:down   stop exactly the processes `up` started and remove their temp dir
  *   node dist/test/cluster/cli.js status
  *
@@ -75,7 +76,11 @@ async function up(): Promise<number> {
   info('starting etcd, kube-apiserver and kube-controller-manager …');
   let cp: Awaited<ReturnType<typeof startControlPlane>>;
   try {
-    cp = await startControlPlane({ detached: true, log: info });
+    cp = await startControlPlane({
+      detached: true,
+      log: info,
+      ...(process.argv.includes('--no-audit') ? { audit: false } : {}),
+    });
   } catch (e) {
     if (e instanceof MissingBinariesError || e instanceof ControlPlaneStartError) {
       info(e.message);
