@@ -67,6 +67,8 @@ function heapTop(file: string, top: number): void {
   show('total', total);
 }
 
+process.stdout.on('error', () => process.exit(0));
+
 for (const file of positionals) {
   if (file.endsWith('.heapprofile')) {
     heapTop(file, Number(values.top));
