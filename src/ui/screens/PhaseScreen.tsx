@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { describeSettings } from '../../../steps/kit/settings.js';
 import { control, isControlId, type Severity } from '../../policy/controls.js';
 import { describeTarget } from '../../policy/findings.js';
@@ -17,6 +17,7 @@ import {
   controlWidth,
   describeFilter,
   type FindingFilter,
+  type FindingRow,
   filterFindings,
   formatFinding,
   NO_FILTER,
@@ -45,6 +46,31 @@ const PICKER_TITLE: Record<PickerKind, string> = {
   severity: 'Filter by minimum severity',
   control: 'Filter by control',
 };
+
+/**
+ * One row of the list. Memoized on its props: a keypress that moves the cursor re-renders the two rows it moves
+ * between (and a scroll the row that comes into view), not the screenful.
+ */
+const FindingLine = memo(function FindingLine({
+  row,
+  selected,
+  width,
+  ctlWidth,
+}: {
+  row: FindingRow;
+  selected: boolean;
+  width: number;
+  ctlWidth: number;
+}) {
+  const c = useColor();
+  return (
+    <Text wrap="truncate-end" bold={selected} dimColor={row.excepted && !selected}>
+      {selected ? '› ' : '  '}
+      <Text color={c(SEVERITY_COLOR[row.severity])}>{SEVERITY_LABEL[row.severity]}</Text>{' '}
+      <Text color={selected ? c('cyan') : undefined}>{formatFinding(row, width - 7, ctlWidth)}</Text>
+    </Text>
+  );
+});
 
 /** Phase detail: the phase's findings (excepted ones marked), filterable, virtualized. */
 export function PhaseScreen({ phase }: { phase: number }) {
@@ -217,11 +243,7 @@ export function PhaseScreen({ phase }: { phase: number }) {
                   : 'no finding matches the filter (0 clears it)'
               }
               renderRow={(r, _i, sel) => (
-                <Text wrap="truncate-end" bold={sel} dimColor={r.excepted && !sel}>
-                  {sel ? '› ' : '  '}
-                  <Text color={c(SEVERITY_COLOR[r.severity])}>{SEVERITY_LABEL[r.severity]}</Text>{' '}
-                  <Text color={sel ? c('cyan') : undefined}>{formatFinding(r, width - 7, ctlWidth)}</Text>
-                </Text>
+                <FindingLine row={r} selected={sel} width={width} ctlWidth={ctlWidth} />
               )}
             />
           </Box>
