@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   if (profiler) {
     profiler.connect();
     await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
   }
 
   const assessMs: number[] = [];

@@ -30,7 +30,7 @@ import {
   review,
   scopeMatches,
 } from './exceptions.js';
-import { cmp, compareFindings, type Finding, makeFinding, type Target, targetNamespace } from './findings.js';
+import { cmp, type Finding, makeFinding, sortFindings, type Target, targetNamespace } from './findings.js';
 import { parseImage } from './images.js';
 import { detectCni, noEffectWarning } from './netpol/cni.js';
 import { clusterDnsOf } from './netpol/snapshot.js';
@@ -381,15 +381,16 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     }
 
     // Container facts, merged over the template and live pods (first seen wins).
-    let containerTargets: Map<string, Target> | undefined;
-    for (const c of profile.containerFindings) {
-      containerTargets ??= new Map();
-      let t = containerTargets.get(c.container);
-      if (!t) {
-        t = { kind: w.kind, namespace: w.namespace, name: w.name, container: c.container };
-        containerTargets.set(c.container, t);
+    if (profile.containerFindings.length > 0) {
+      const targets: Target[] = profile.containers.map((container) => ({
+        kind: w.kind,
+        namespace: w.namespace,
+        name: w.name,
+        container,
+      }));
+      for (const c of profile.containerFindings) {
+        findings.push(makeFinding(c.control, targets[c.container] as Target, c.message));
       }
-      findings.push(makeFinding(c.control, t, c.message));
     }
     if (profile.registries.length > 0) {
       const key = `${w.kind}/${w.namespace}/${w.name}`;
@@ -400,7 +401,7 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     }
 
     // Phase 4's evidence decides between "remove it" (KH-SA-TOKEN-AUTOMOUNT) and "kept: it uses the API".
-    const apiUse = evidence.evidence(w, primaryFacts.serviceAccount);
+    const apiUse = evidence.apiUse(w, primaryFacts.serviceAccount);
     wa.apiUse = { use: apiUse.use, evidence: apiUse.summary };
     const tokenFinding = workloadTokenFinding(target, primaryFacts.serviceAccount, token, apiUse);
     if (tokenFinding) findings.push(tokenFinding);
@@ -450,10 +451,15 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
       baseline: blockersAt(nsEvals, 'baseline', true),
       restricted: blockersAt(nsEvals, 'restricted', true),
     };
+    // Without exceptions, the same unless one covers a check here.
+    const anyCovered = nsEvals.some((ev) => ev.covered.baseline.size > 0 || ev.covered.restricted.size > 0);
     const strictest = (withExceptions: boolean): Level | 'unknown' => {
       if (unknownWorkloads) return 'unknown';
-      if (blockersAt(nsEvals, 'restricted', withExceptions).length === 0) return 'restricted';
-      if (blockersAt(nsEvals, 'baseline', withExceptions).length === 0) return 'baseline';
+      const counted = withExceptions || !anyCovered;
+      if ((counted ? blockers.restricted : blockersAt(nsEvals, 'restricted', false)).length === 0)
+        return 'restricted';
+      if ((counted ? blockers.baseline : blockersAt(nsEvals, 'baseline', false)).length === 0)
+        return 'baseline';
       return 'privileged';
     };
     const posture: NamespacePosture = {
@@ -656,24 +662,34 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     );
   }
 
+  // The message depends on the namespace (its other workloads) and the checks: one per pair.
+  const privilegedMessages = new Map<string, string>();
   for (const s of sharedPrivileged(namespaces, workloads)) {
     const target: Target = { kind: s.kind, namespace: s.namespace, name: s.name };
-    findings.push(makeFinding('KH-PSS-PRIVILEGED-IN-APP-NS', target, sharedPrivilegedMessage(s)));
+    const key = `${s.namespace}\0${s.checks.join('\0')}`;
+    let message = privilegedMessages.get(key);
+    if (message === undefined) {
+      message = sharedPrivilegedMessage(s);
+      privilegedMessages.set(key, message);
+    }
+    findings.push(makeFinding('KH-PSS-PRIVILEGED-IN-APP-NS', target, message));
   }
   rankPodSecurityByTier(findings, new Map(namespaces.map((n) => [n.name, n.tier])));
 
   // ---- Exceptions on everything but Pod Security (already split by coverage) -------------------------------
-  for (const f of findings) {
-    if (f.checks || f.excepted || !control(f.control).exceptable) continue;
-    const ids = exceptionsFor(f.target)
-      .filter((e) => e.controls.includes(f.control) && scopeMatches(e.scope, f.target))
-      .map((e) => e.id);
-    if (ids.length > 0) {
-      f.excepted = true;
-      f.exceptedBy = ids.sort(cmp);
+  if (anyExceptions) {
+    for (const f of findings) {
+      if (f.checks || f.excepted || !control(f.control).exceptable) continue;
+      const ids = exceptionsFor(f.target)
+        .filter((e) => e.controls.includes(f.control) && scopeMatches(e.scope, f.target))
+        .map((e) => e.id);
+      if (ids.length > 0) {
+        f.excepted = true;
+        f.exceptedBy = ids.sort(cmp);
+      }
     }
   }
-  findings.sort(compareFindings);
+  sortFindings(findings);
 
   workloads.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.kind, b.kind) || cmp(a.name, b.name));
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
@@ -805,9 +821,13 @@ function pssFindings(
 function blockersAt(evals: readonly WorkloadEval[], level: PssLevel, withExceptions: boolean): Blocker[] {
   const out: Blocker[] = [];
   for (const ev of evals) {
-    const checks = ev.results[level].violations
-      .map((v) => v.check)
-      .filter((c) => !(withExceptions && ev.covered[level].has(c)));
+    const { violations } = ev.results[level];
+    if (violations.length === 0) continue;
+    const covered = ev.covered[level];
+    const checks =
+      withExceptions && covered.size > 0
+        ? violations.filter((v) => !covered.has(v.check)).map((v) => v.check)
+        : violations.map((v) => v.check);
     if (checks.length > 0) out.push({ kind: ev.w.kind, name: ev.w.name, checks });
   }
   return out.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.name, b.name));

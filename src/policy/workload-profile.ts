@@ -107,7 +107,8 @@ export function subjectsOf(w: Pick<Workload, 'template' | 'pods'>): PodTemplateL
   const first = w.template ?? w.pods[0]?.pod;
   if (!first) return [];
   const out = [first];
-  if (w.pods.length <= 1 && w.template === undefined) return out;
+  // A bare pod is its own template: one subject.
+  if (w.pods.length === 0 || (w.pods.length === 1 && w.pods[0]?.pod === first)) return out;
   const seen = new Set<PodTemplateLite>(out);
   for (const p of w.pods) {
     if (seen.has(p.pod)) continue;
@@ -131,10 +132,33 @@ export function specId(spec: object): number {
 }
 
 /**
- * The key of a profile, and the subjects it is built from: the identity of each subject's spec and its
- * annotations (Pod Security reads the seccomp and AppArmor ones), in order, each (spec, annotations) once (a
- * repeat changes neither the merged results nor the merged facts), and whether the template's Pods are judged
- * apart (`podOnlyDiffers`). Labels, names and namespaces are not part of it: nothing in a profile depends on them.
+ * The annotations Pod Security reads (`container.apparmor.security.beta.kubernetes.io/<container>`,
+ * `seccomp.security.alpha.kubernetes.io/pod`, `container.seccomp.security.alpha.kubernetes.io/<container>`; see
+ * src/policy/pss/checks/app-armor-profile.ts, seccomp-profile-baseline.ts and defaults.ts), as a key: '' when there
+ * are none. Others (`prometheus.io/*`) cannot change a result, so pods that differ only there share a profile.
+ */
+export function pssAnnotationKey(annotations: Readonly<Record<string, string>> | undefined): string {
+  if (!annotations) return '';
+  let kept: string[] | undefined;
+  for (const key in annotations) {
+    if (
+      key.startsWith('container.apparmor.security.beta.kubernetes.io/') ||
+      key.startsWith('seccomp.security.alpha.kubernetes.io/') ||
+      key.startsWith('container.seccomp.security.alpha.kubernetes.io/')
+    ) {
+      kept ??= [];
+      kept.push(key, annotations[key] as string);
+    }
+  }
+  return kept ? JSON.stringify(kept) : '';
+}
+
+/**
+ * The key of a profile, and the subjects it is built from: the identity of each subject's spec and the
+ * annotations Pod Security reads (`pssAnnotationKey`), in order, each (spec, annotations) once (a repeat changes
+ * neither the merged results nor the merged facts), and whether the template's Pods are judged apart
+ * (`podOnlyDiffers`). Labels, names, namespaces and other annotations are not part of it: nothing in a profile
+ * depends on them.
  */
 export function profileKey(
   subjects: readonly PodTemplateLite[],
@@ -143,13 +167,13 @@ export function profileKey(
   let key = podOnly ? 'T' : 'P';
   if (subjects.length === 1) {
     const s = subjects[0] as PodTemplateLite;
-    key += `\n${specId(s.spec)}|${s.metadata.annotations ? JSON.stringify(s.metadata.annotations) : ''}`;
+    key += `${specId(s.spec)}|${pssAnnotationKey(s.metadata.annotations)}`;
     return { key, unique: subjects as PodTemplateLite[] };
   }
   const unique: PodTemplateLite[] = [];
   const seen = new Set<string>();
   for (const s of subjects) {
-    const part = `${specId(s.spec)}|${s.metadata.annotations ? JSON.stringify(s.metadata.annotations) : ''}`;
+    const part = `${specId(s.spec)}|${pssAnnotationKey(s.metadata.annotations)}`;
     if (seen.has(part)) continue;
     seen.add(part);
     unique.push(s);
@@ -182,8 +206,10 @@ export interface WorkloadProfile {
   podOnly: ReadonlySet<string>;
   /** The Pod Security findings' message and checks when no exception covers any check (absent: it passes). */
   pssText: { baseline?: PssText; restricted?: PssText };
+  /** Containers that have findings, in order of their first; a finding names its container by index here. */
+  containers: string[];
   /** Container findings (root, no limits, writable root filesystem, mutable image tag), merged over subjects. */
-  containerFindings: Array<{ control: string; container: string; message: string }>;
+  containerFindings: Array<{ control: string; container: number; message: string }>;
   /** What each distinct (container, image) adds to the registries. */
   registries: Array<{ reg: RegistryTally; normalized: string }>;
 }
@@ -222,6 +248,11 @@ export function buildProfile(
   }
 
   const containerFindings: WorkloadProfile['containerFindings'] = [];
+  const containers: string[] = [];
+  const slot = (name: string) => {
+    const i = containers.indexOf(name);
+    return i >= 0 ? i : containers.push(name) - 1;
+  };
   const registries: WorkloadProfile['registries'] = [];
   const rootSeen = new Set<string>();
   const limitsSeen = new Set<string>();
@@ -233,7 +264,7 @@ export function buildProfile(
       rootSeen.add(r.name);
       containerFindings.push({
         control: 'KH-POD-ROOT',
-        container: r.name,
+        container: slot(r.name),
         message: `${containerPrefix(r.list)}may run as root: ${r.reason}`,
       });
     }
@@ -242,7 +273,7 @@ export function buildProfile(
       limitsSeen.add(r.name);
       containerFindings.push({
         control: 'KH-POD-NO-LIMITS',
-        container: r.name,
+        container: slot(r.name),
         message: `${containerPrefix(r.list)}has no resources.limits`,
       });
     }
@@ -251,7 +282,7 @@ export function buildProfile(
       rootfsSeen.add(r.name);
       containerFindings.push({
         control: 'KH-POD-WRITABLE-ROOTFS',
-        container: r.name,
+        container: slot(r.name),
         message: `${containerPrefix(r.list)}has a writable root filesystem (readOnlyRootFilesystem is not true)`,
       });
     }
@@ -265,7 +296,7 @@ export function buildProfile(
       if (mutable)
         containerFindings.push({
           control: 'KH-IMAGE-LATEST',
-          container,
+          container: slot(container),
           message: `image ${image} ${mutable}`,
         });
     }
@@ -279,6 +310,7 @@ export function buildProfile(
     restrictedOnly,
     podOnly,
     pssText,
+    containers,
     containerFindings,
     registries,
   };
