@@ -30,8 +30,8 @@ import {
   review,
   scopeMatches,
 } from './exceptions.js';
-import { cmp, compareFindings, type Finding, makeFinding, type Target, targetNamespace } from './findings.js';
-import { mutableTagReason, parseImage } from './images.js';
+import { cmp, type Finding, makeFinding, sortFindings, type Target, targetNamespace } from './findings.js';
+import { parseImage } from './images.js';
 import { detectCni, noEffectWarning } from './netpol/cni.js';
 import { clusterDnsOf } from './netpol/snapshot.js';
 import { type NetworkPosture, networkPosture } from './network.js';
@@ -57,7 +57,16 @@ import {
   type Tier,
   type TierSource,
 } from './tiers.js';
-import { type SpecFacts, specFacts, tokenDecision } from './workloads.js';
+import {
+  buildProfile,
+  describeSplit,
+  podOnlyDiffers,
+  profileKey,
+  type RegistryTally,
+  subjectsOf,
+  type WorkloadProfile,
+} from './workload-profile.js';
+import { tokenDecision } from './workloads.js';
 
 export interface AssessOptions {
   /** The time exceptions are judged against (and `generatedAt`). */
@@ -195,52 +204,6 @@ export interface Assessment {
   };
 }
 
-// Results per (pod spec object, annotations, policy): specs are interned apart from labels (which PSS does not
-// read), so pods that differ only in labels are evaluated once.
-const pssCache = new WeakMap<object, Map<string, PssResult>>();
-
-function evaluateCached(
-  pod: PodTemplateLite,
-  level: PssLevel,
-  version: PolicyVersionString,
-  serverMinor?: number,
-  podTemplate = false,
-): PssResult {
-  const annotations = pod.metadata.annotations ? JSON.stringify(pod.metadata.annotations) : '';
-  const key = `${level}|${version}|${serverMinor ?? ''}|${podTemplate ? 't' : 'p'}|${annotations}`;
-  let perPod = pssCache.get(pod.spec);
-  if (!perPod) {
-    perPod = new Map();
-    pssCache.set(pod.spec, perPod);
-  }
-  let result = perPod.get(key);
-  if (!result) {
-    result = evaluatePod({ level, version }, pod, {
-      ...(serverMinor === undefined ? {} : { serverMinor }),
-      ...(podTemplate ? { podTemplate } : {}),
-    });
-    perPod.set(key, result);
-  }
-  return result;
-}
-
-/** Violations of several pod specs, merged by check (first seen wins), in upstream order of the first. */
-function mergeResults(results: readonly PssResult[]): PssResult {
-  const first = results[0];
-  if (!first) return { allowed: true, violations: [] };
-  if (results.every((r) => r === first)) return { allowed: first.allowed, violations: [...first.violations] };
-  const seen = new Set<string>();
-  const violations: CheckViolation[] = [];
-  for (const r of results) {
-    for (const v of r.violations) {
-      if (seen.has(v.check)) continue;
-      seen.add(v.check);
-      violations.push(v);
-    }
-  }
-  return { allowed: violations.length === 0, violations };
-}
-
 function withoutContainers(pod: PodTemplateLite, names: ReadonlySet<string>): PodTemplateLite {
   const keep = <T extends { name: string }>(list: T[] | undefined) => list?.filter((c) => !names.has(c.name));
   const spec = { ...pod.spec, containers: keep(pod.spec.containers) ?? [] };
@@ -251,8 +214,21 @@ function withoutContainers(pod: PodTemplateLite, names: ReadonlySet<string>): Po
   return { metadata: pod.metadata, spec };
 }
 
-const describeViolations = (violations: readonly CheckViolation[]) =>
-  violations.map((v) => (v.detail ? `${v.check} (${v.detail})` : v.check)).join(', ');
+/** No valid exception in a namespace. */
+const NO_EXCEPTIONS: readonly ExceptionEntry[] = [];
+/** No check covered (shared: never written to). */
+const NOT_COVERED: ReadonlyMap<string, string[]> = new Map();
+
+/** `unknownFor(resources, namespace)` of assess, indexed once: whether any of them is unknown in a namespace. */
+function unknownIndex(
+  unknown: readonly UnknownEntry[],
+  resources: readonly string[],
+): (ns: string) => boolean {
+  const hits = unknown.filter((u) => resources.includes(u.resource));
+  if (hits.some((u) => u.namespace === undefined)) return () => true;
+  const namespaces = new Set(hits.map((u) => u.namespace));
+  return (ns) => namespaces.has(ns);
+}
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -262,7 +238,7 @@ interface WorkloadEval {
   subjects: PodTemplateLite[];
   results: Record<PssLevel, PssResult>;
   /** Check → IDs of the valid exceptions that cover it, per level. */
-  covered: Record<PssLevel, Map<string, string[]>>;
+  covered: Record<PssLevel, ReadonlyMap<string, string[]>>;
 }
 
 export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
@@ -300,41 +276,49 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
   const evals: WorkloadEval[] = [];
   const workloads: WorkloadAssessment[] = [];
   const evidence = new EvidenceIndex(snapshot);
-  const registries = new Map<string, { images: Set<string>; workloads: Set<string> }>();
+  const registries = new Map<string, RegistryTally>();
+
+  // What a workload's pod specs alone decide (Pod Security, container facts, images, finding texts), once per
+  // distinct combination of interned specs and annotations: 10,000 bare pods of a few templates share a few.
+  const profiles = new Map<string, WorkloadProfile>();
+  const profileOf = (w: Workload, subjects: readonly PodTemplateLite[]): WorkloadProfile => {
+    const podOnlyApplies = podOnlyDiffers(w);
+    const { key, unique } = profileKey(subjects, podOnlyApplies);
+    let profile = profiles.get(key);
+    if (!profile) {
+      profile = buildProfile(unique, version, serverMinor, podOnlyApplies, registryOf);
+      profiles.set(key, profile);
+    }
+    return profile;
+  };
+  const registryOf = (registry: string) => {
+    let reg = registries.get(registry);
+    if (!reg) {
+      reg = { images: new Set(), workloads: new Set() };
+      registries.set(registry, reg);
+    }
+    return reg;
+  };
+  const saUnknown = unknownIndex(snapshot.unknown, ['serviceaccounts']);
+  const anyExceptions = activeByNs.size > 0;
 
   for (const w of snapshot.workloads) {
-    const subjects: PodTemplateLite[] = [];
-    const seen = new Set<PodTemplateLite>();
-    for (const s of [w.template, ...w.pods.map((p) => p.pod)]) {
-      if (s && !seen.has(s)) {
-        seen.add(s);
-        subjects.push(s);
-      }
-    }
+    const subjects = subjectsOf(w);
     const primary = subjects[0];
     if (!primary) continue;
     const target: Target = { kind: w.kind, namespace: w.namespace, name: w.name };
-    const results = {
-      baseline: mergeResults(subjects.map((s) => evaluateCached(s, 'baseline', version, serverMinor))),
-      restricted: mergeResults(subjects.map((s) => evaluateCached(s, 'restricted', version, serverMinor))),
-    };
+    const profile = profileOf(w, subjects);
+    const { results } = profile;
+    const active = anyExceptions ? exceptionsFor(target) : NO_EXCEPTIONS;
     const ev: WorkloadEval = {
       w,
       target,
       subjects,
       results,
       covered: {
-        baseline: coverChecks(
-          exceptionsFor(target),
-          target,
-          subjects,
-          'baseline',
-          results.baseline,
-          version,
-          serverMinor,
-        ),
+        baseline: coverChecks(active, target, subjects, 'baseline', results.baseline, version, serverMinor),
         restricted: coverChecks(
-          exceptionsFor(target),
+          active,
           target,
           subjects,
           'restricted',
@@ -346,14 +330,12 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     };
     evals.push(ev);
 
-    const facts = subjects.map(specFacts);
-    const primaryFacts = facts[0] as SpecFacts;
+    const primaryFacts = profile.primary;
     const token = tokenDecision(
       primaryFacts,
       saIndex.get(`${w.namespace}/${primaryFacts.serviceAccount}`),
-      unknownFor(['serviceaccounts'], w.namespace),
+      saUnknown(w.namespace),
     );
-    const images = [...new Set(facts.flatMap((f) => f.images.map((i) => i.image)))].sort(cmp);
     const wa: WorkloadAssessment = {
       kind: w.kind,
       namespace: w.namespace,
@@ -361,7 +343,7 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
       serviceAccount: primaryFacts.serviceAccount,
       automountToken: token.value,
       automountReason: token.reason,
-      images,
+      images: [...profile.images],
       pods: w.pods.length,
       hasTemplate: w.template !== undefined,
       pss: results,
@@ -370,87 +352,56 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     workloads.push(wa);
 
     // Pod Security: baseline, then what restricted adds.
-    const baselineChecks = new Set(results.baseline.violations.map((v) => v.check));
-    pssFindings(
-      findings,
-      'KH-PSS-BASELINE',
-      'fails baseline',
-      target,
-      results.baseline.violations,
-      ev.covered.baseline,
-      podOnlyChecks(w, version, serverMinor),
-    );
-    pssFindings(
-      findings,
-      'KH-PSS-RESTRICTED',
-      baselineChecks.size > 0 ? 'also fails restricted' : 'fails restricted',
-      target,
-      results.restricted.violations.filter((v) => !baselineChecks.has(v.check)),
-      ev.covered.restricted,
-    );
+    if (ev.covered.baseline.size === 0) {
+      const t = profile.pssText.baseline;
+      if (t) findings.push(makeFinding('KH-PSS-BASELINE', target, t.message, { checks: [...t.checks] }));
+    } else {
+      pssFindings(
+        findings,
+        'KH-PSS-BASELINE',
+        'fails baseline',
+        target,
+        results.baseline.violations,
+        ev.covered.baseline,
+        profile.podOnly,
+      );
+    }
+    if (ev.covered.restricted.size === 0) {
+      const t = profile.pssText.restricted;
+      if (t) findings.push(makeFinding('KH-PSS-RESTRICTED', target, t.message, { checks: [...t.checks] }));
+    } else {
+      pssFindings(
+        findings,
+        'KH-PSS-RESTRICTED',
+        profile.baselineChecks.size > 0 ? 'also fails restricted' : 'fails restricted',
+        target,
+        profile.restrictedOnly,
+        ev.covered.restricted,
+      );
+    }
 
     // Container facts, merged over the template and live pods (first seen wins).
-    const rootSeen = new Set<string>();
-    const limitsSeen = new Set<string>();
-    const rootfsSeen = new Set<string>();
-    const imageSeen = new Set<string>();
-    for (const f of facts) {
-      for (const r of f.root) {
-        if (rootSeen.has(r.name)) continue;
-        rootSeen.add(r.name);
-        findings.push(
-          makeFinding(
-            'KH-POD-ROOT',
-            { ...target, container: r.name },
-            `${containerPrefix(r.list)}may run as root: ${r.reason}`,
-          ),
-        );
+    if (profile.containerFindings.length > 0) {
+      const targets: Target[] = profile.containers.map((container) => ({
+        kind: w.kind,
+        namespace: w.namespace,
+        name: w.name,
+        container,
+      }));
+      for (const c of profile.containerFindings) {
+        findings.push(makeFinding(c.control, targets[c.container] as Target, c.message));
       }
-      for (const r of f.noLimits) {
-        if (limitsSeen.has(r.name)) continue;
-        limitsSeen.add(r.name);
-        findings.push(
-          makeFinding(
-            'KH-POD-NO-LIMITS',
-            { ...target, container: r.name },
-            `${containerPrefix(r.list)}has no resources.limits`,
-          ),
-        );
-      }
-      for (const r of f.writableRoot) {
-        if (rootfsSeen.has(r.name)) continue;
-        rootfsSeen.add(r.name);
-        findings.push(
-          makeFinding(
-            'KH-POD-WRITABLE-ROOTFS',
-            { ...target, container: r.name },
-            `${containerPrefix(r.list)}has a writable root filesystem (readOnlyRootFilesystem is not true)`,
-          ),
-        );
-      }
-      for (const { container, image } of f.images) {
-        const key = `${container}\0${image}`;
-        if (imageSeen.has(key)) continue;
-        imageSeen.add(key);
-        const ref = parseImage(image);
-        let reg = registries.get(ref.registry);
-        if (!reg) {
-          reg = { images: new Set(), workloads: new Set() };
-          registries.set(ref.registry, reg);
-        }
-        reg.images.add(ref.normalized);
-        reg.workloads.add(`${w.kind}/${w.namespace}/${w.name}`);
-        const mutable = mutableTagReason(ref);
-        if (mutable) {
-          findings.push(
-            makeFinding('KH-IMAGE-LATEST', { ...target, container }, `image ${image} ${mutable}`),
-          );
-        }
+    }
+    if (profile.registries.length > 0) {
+      const key = `${w.kind}/${w.namespace}/${w.name}`;
+      for (const r of profile.registries) {
+        r.reg.images.add(r.normalized);
+        r.reg.workloads.add(key);
       }
     }
 
     // Phase 4's evidence decides between "remove it" (KH-SA-TOKEN-AUTOMOUNT) and "kept: it uses the API".
-    const apiUse = evidence.evidence(w, primaryFacts.serviceAccount);
+    const apiUse = evidence.apiUse(w, primaryFacts.serviceAccount);
     wa.apiUse = { use: apiUse.use, evidence: apiUse.summary };
     const tokenFinding = workloadTokenFinding(target, primaryFacts.serviceAccount, token, apiUse);
     if (tokenFinding) findings.push(tokenFinding);
@@ -500,10 +451,15 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
       baseline: blockersAt(nsEvals, 'baseline', true),
       restricted: blockersAt(nsEvals, 'restricted', true),
     };
+    // Without exceptions, the same unless one covers a check here.
+    const anyCovered = nsEvals.some((ev) => ev.covered.baseline.size > 0 || ev.covered.restricted.size > 0);
     const strictest = (withExceptions: boolean): Level | 'unknown' => {
       if (unknownWorkloads) return 'unknown';
-      if (blockersAt(nsEvals, 'restricted', withExceptions).length === 0) return 'restricted';
-      if (blockersAt(nsEvals, 'baseline', withExceptions).length === 0) return 'baseline';
+      const counted = withExceptions || !anyCovered;
+      if ((counted ? blockers.restricted : blockersAt(nsEvals, 'restricted', false)).length === 0)
+        return 'restricted';
+      if ((counted ? blockers.baseline : blockersAt(nsEvals, 'baseline', false)).length === 0)
+        return 'baseline';
       return 'privileged';
     };
     const posture: NamespacePosture = {
@@ -706,24 +662,34 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
     );
   }
 
+  // The message depends on the namespace (its other workloads) and the checks: one per pair.
+  const privilegedMessages = new Map<string, string>();
   for (const s of sharedPrivileged(namespaces, workloads)) {
     const target: Target = { kind: s.kind, namespace: s.namespace, name: s.name };
-    findings.push(makeFinding('KH-PSS-PRIVILEGED-IN-APP-NS', target, sharedPrivilegedMessage(s)));
+    const key = `${s.namespace}\0${s.checks.join('\0')}`;
+    let message = privilegedMessages.get(key);
+    if (message === undefined) {
+      message = sharedPrivilegedMessage(s);
+      privilegedMessages.set(key, message);
+    }
+    findings.push(makeFinding('KH-PSS-PRIVILEGED-IN-APP-NS', target, message));
   }
   rankPodSecurityByTier(findings, new Map(namespaces.map((n) => [n.name, n.tier])));
 
   // ---- Exceptions on everything but Pod Security (already split by coverage) -------------------------------
-  for (const f of findings) {
-    if (f.checks || f.excepted || !control(f.control).exceptable) continue;
-    const ids = exceptionsFor(f.target)
-      .filter((e) => e.controls.includes(f.control) && scopeMatches(e.scope, f.target))
-      .map((e) => e.id);
-    if (ids.length > 0) {
-      f.excepted = true;
-      f.exceptedBy = ids.sort(cmp);
+  if (anyExceptions) {
+    for (const f of findings) {
+      if (f.checks || f.excepted || !control(f.control).exceptable) continue;
+      const ids = exceptionsFor(f.target)
+        .filter((e) => e.controls.includes(f.control) && scopeMatches(e.scope, f.target))
+        .map((e) => e.id);
+      if (ids.length > 0) {
+        f.excepted = true;
+        f.exceptedBy = ids.sort(cmp);
+      }
     }
   }
-  findings.sort(compareFindings);
+  sortFindings(findings);
 
   workloads.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.kind, b.kind) || cmp(a.name, b.name));
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
@@ -770,11 +736,6 @@ export function assess(snapshot: Snapshot, options: AssessOptions): Assessment {
   return assessment;
 }
 
-function containerPrefix(list: 'initContainers' | 'containers' | 'ephemeralContainers'): string {
-  if (list === 'initContainers') return 'init container ';
-  return list === 'ephemeralContainers' ? 'ephemeral container ' : '';
-}
-
 /**
  * Which violated checks valid exceptions cover. An exception without a container covers a check for the whole
  * workload; container-scoped exceptions cover it when the check passes on every pod spec once their containers
@@ -788,14 +749,14 @@ function coverChecks(
   result: PssResult,
   version: PolicyVersionString,
   serverMinor: number | undefined,
-): Map<string, string[]> {
-  const covered = new Map<string, string[]>();
-  if (active.length === 0 || result.allowed) return covered;
+): ReadonlyMap<string, string[]> {
+  if (active.length === 0 || result.allowed) return NOT_COVERED;
   const relevant = active.filter((e) => {
     const { container: _, ...scope } = e.scope;
     return scopeMatches(scope, target);
   });
-  if (relevant.length === 0) return covered;
+  if (relevant.length === 0) return NOT_COVERED;
+  const covered = new Map<string, string[]>();
   const without = new Map<string, PssResult[]>();
   for (const v of result.violations) {
     const direct = relevant.filter((e) => e.scope.container === undefined && coversCheck(e, v.check, level));
@@ -857,39 +818,16 @@ function pssFindings(
   }
 }
 
-/**
- * Checks that a workload's Pods fail but its template does not, as the API server sees them: the server defaults
- * Pods, not templates (with hostNetwork, each hostPort := containerPort), so Pod Security warns about hostPorts on
- * the Pods of a DaemonSet, not on the DaemonSet. Empty for Pods and templates without hostNetwork.
- */
-function podOnlyChecks(
-  w: Snapshot['workloads'][number],
-  version: PolicyVersionString,
-  serverMinor: number | undefined,
-): Set<string> {
-  // Only hostNetwork templates differ (hostPort defaulting); the others are not evaluated twice.
-  if (!w.template || w.kind === 'Pod' || w.template.spec.hostNetwork !== true) return new Set();
-  const asTemplate = evaluateCached(w.template, 'baseline', version, serverMinor, true);
-  const asPod = evaluateCached(w.template, 'baseline', version, serverMinor);
-  const own = new Set(asTemplate.violations.map((v) => v.check));
-  return new Set(asPod.violations.filter((v) => !own.has(v.check)).map((v) => v.check));
-}
-
-/** The template's own violations, then, as a note, those only its Pods will show (see `podOnlyChecks`). */
-function describeSplit(violations: readonly CheckViolation[], podOnly: ReadonlySet<string>): string {
-  const own = violations.filter((v) => !podOnly.has(v.check));
-  const pods = violations.filter((v) => podOnly.has(v.check));
-  if (pods.length === 0) return describeViolations(own);
-  const note = `its Pods will show ${describeViolations(pods)}: the API server sets each hostPort to the containerPort on Pods with hostNetwork, not on templates, so it warns on the Pods`;
-  return own.length > 0 ? `${describeViolations(own)} (note: ${note})` : `not the template itself; ${note}`;
-}
-
 function blockersAt(evals: readonly WorkloadEval[], level: PssLevel, withExceptions: boolean): Blocker[] {
   const out: Blocker[] = [];
   for (const ev of evals) {
-    const checks = ev.results[level].violations
-      .map((v) => v.check)
-      .filter((c) => !(withExceptions && ev.covered[level].has(c)));
+    const { violations } = ev.results[level];
+    if (violations.length === 0) continue;
+    const covered = ev.covered[level];
+    const checks =
+      withExceptions && covered.size > 0
+        ? violations.filter((v) => !covered.has(v.check)).map((v) => v.check)
+        : violations.map((v) => v.check);
     if (checks.length > 0) out.push({ kind: ev.w.kind, name: ev.w.name, checks });
   }
   return out.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.name, b.name));

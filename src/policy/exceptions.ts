@@ -325,7 +325,9 @@ export function review(
         ? exceptions
         : (exceptions as ExceptionRegister).exceptions;
   const used = new Map<string, number>();
-  for (const f of findings) for (const id of f.exceptedBy ?? []) used.set(id, (used.get(id) ?? 0) + 1);
+  for (const f of findings) {
+    if (f.exceptedBy) for (const id of f.exceptedBy) used.set(id, (used.get(id) ?? 0) + 1);
+  }
   const entries = [...list]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((e): ExceptionStatus => {

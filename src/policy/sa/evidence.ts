@@ -59,7 +59,7 @@ export function isDefaultBinding(b: BindingInfo): boolean {
   return b.labels[BOOTSTRAP_LABEL] === 'rbac-defaults' || b.name.startsWith('system:');
 }
 
-function bindingText(b: BindingInfo): string {
+export function bindingText(b: BindingInfo): string {
   const role =
     b.roleRef.kind === 'Role'
       ? `Role ${b.namespace ?? '?'}/${b.roleRef.name}`
@@ -120,7 +120,7 @@ interface TokenVolumeFacts {
   notes: string[];
 }
 
-function tokenVolumes(w: Workload): TokenVolumeFacts {
+export function tokenVolumes(w: Workload): TokenVolumeFacts {
   const out: TokenVolumeFacts = { evidence: [], notes: [] };
   const spec = (w.template ?? w.pods[0]?.pod)?.spec;
   if (!spec) return out;
@@ -148,7 +148,7 @@ function tokenVolumes(w: Workload): TokenVolumeFacts {
   return out;
 }
 
-function imagesOf(w: Workload): string[] {
+export function imagesOf(w: Workload): string[] {
   const spec = (w.template ?? w.pods[0]?.pod)?.spec;
   if (!spec) return [];
   return [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) => (c.image ? [c.image] : []));
