@@ -27,57 +27,14 @@ import {
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
 import { tokenKubeconfig } from '../support/identities.js';
+import { patchedBackShape } from '../support/objects.js';
+import { accountCan, hasTokenVolume, podsOf, podWhere } from '../support/service-accounts.js';
 
 const STEP = 'sa-dedicated';
 
 interface PodJson {
   metadata: { name: string; creationTimestamp: string };
   spec: { serviceAccountName?: string; volumes?: Array<{ name: string }> };
-}
-
-const hasTokenVolume = (p: PodJson) =>
-  (p.spec.volumes ?? []).some((v) => v.name.startsWith('kube-api-access-'));
-
-async function pods(ns: string, app: string): Promise<PodJson[]> {
-  return (await kubectlJson<{ items: PodJson[] }>(['get', 'pods', '-n', ns, '-l', `app=${app}`])).items;
-}
-
-async function podWhere(
-  ns: string,
-  app: string,
-  pred: (p: PodJson) => boolean,
-  what: string,
-): Promise<PodJson> {
-  return waitFor(async () => (await pods(ns, app)).find(pred), { what, timeoutMs: 60_000 });
-}
-
-/** The fields a restore must bring back, without what the server changes on every write. */
-function shape(o: KubeObject): unknown {
-  const { metadata, status: _status, ...rest } = o as KubeObject & { status?: unknown };
-  const {
-    resourceVersion: _rv,
-    managedFields: _mf,
-    generation: _g,
-    annotations,
-    ...meta
-  } = metadata as Record<string, unknown> & { annotations?: Record<string, string> };
-  const kept = Object.fromEntries(
-    Object.entries(annotations ?? {}).filter(([k]) => k !== 'deployment.kubernetes.io/revision'),
-  );
-  return { ...rest, metadata: { ...meta, ...(Object.keys(kept).length ? { annotations: kept } : {}) } };
-}
-
-async function canI(ns: string, account: string, verb: string, resource: string): Promise<string> {
-  const r = await kubectlRaw([
-    'auth',
-    'can-i',
-    verb,
-    resource,
-    '-n',
-    ns,
-    `--as=system:serviceaccount:${ns}:${account}`,
-  ]);
-  return r.stdout.trim();
 }
 
 async function exists(args: string[]): Promise<boolean> {
@@ -145,7 +102,7 @@ spec:
 `,
       ns,
     );
-    const first = await podWhere(ns, 'operator', () => true, 'a pod of operator');
+    const first = await podWhere<PodJson>(ns, 'operator', () => true, 'a pod of operator');
     expect(first.spec.serviceAccountName).toBe('default');
     const before = await kubectlJson<KubeObject>(['get', 'deployment', 'operator', '-n', ns]);
 
@@ -175,9 +132,9 @@ spec:
     const asDefault = tokenKubeconfig(token);
     for (let i = 0; i < 3; i++) await kubectl(['get', 'pods', '-n', ns], { kubeconfig: asDefault });
     const canBefore = {
-      list: await canI(ns, 'default', 'list', 'pods'),
-      get: await canI(ns, 'default', 'get', 'pods'),
-      secrets: await canI(ns, 'default', 'get', 'secrets'),
+      list: await accountCan(ns, 'default', 'list', 'pods'),
+      get: await accountCan(ns, 'default', 'get', 'pods'),
+      secrets: await accountCan(ns, 'default', 'get', 'secrets'),
     };
     expect(canBefore).toEqual({ list: 'yes', get: 'yes', secrets: 'yes' });
 
@@ -217,7 +174,7 @@ spec:
     expect(applied.code, applied.stdout + applied.stderr).toBe(ExitCode.ok);
 
     // The admission plugin: the new pods run as the new account (which exists) and mount its token.
-    const pod = await podWhere(
+    const pod = await podWhere<PodJson>(
       ns,
       'operator',
       (p) => p.spec.serviceAccountName === 'operator',
@@ -225,7 +182,8 @@ spec:
     );
     expect(hasTokenVolume(pod)).toBe(true);
     await waitFor(
-      async () => (await pods(ns, 'operator')).every((p) => p.spec.serviceAccountName === 'operator'),
+      async () =>
+        (await podsOf<PodJson>(ns, 'operator')).every((p) => p.spec.serviceAccountName === 'operator'),
       { what: 'every pod of operator on its own account', timeoutMs: 60_000 },
     );
     const account = await kubectlJson<KubeObject>(['get', 'serviceaccount', 'operator', '-n', ns]);
@@ -233,17 +191,17 @@ spec:
     expect(account.metadata.annotations?.['kube-harden.io/dedicated-for']).toBe('Deployment/operator');
     // auth can-i: the new account may do what default did (list/get pods), not what default could but did not.
     expect({
-      list: await canI(ns, 'operator', 'list', 'pods'),
-      get: await canI(ns, 'operator', 'get', 'pods'),
-      secrets: await canI(ns, 'operator', 'get', 'secrets'),
+      list: await accountCan(ns, 'operator', 'list', 'pods'),
+      get: await accountCan(ns, 'operator', 'get', 'pods'),
+      secrets: await accountCan(ns, 'operator', 'get', 'secrets'),
     }).toEqual({ list: canBefore.list, get: canBefore.get, secrets: 'no' });
     // The old bindings are still there, and default keeps what it had.
     for (const b of ['operator-reads-pods', 'default-reads-secrets'])
       expect(await exists(['rolebinding', b, '-n', ns])).toBe(true);
     expect({
-      list: await canI(ns, 'default', 'list', 'pods'),
-      get: await canI(ns, 'default', 'get', 'pods'),
-      secrets: await canI(ns, 'default', 'get', 'secrets'),
+      list: await accountCan(ns, 'default', 'list', 'pods'),
+      get: await accountCan(ns, 'default', 'get', 'pods'),
+      secrets: await accountCan(ns, 'default', 'get', 'secrets'),
     }).toEqual(canBefore);
 
     // Plan again: the workload runs as its own account now, nothing to do.
@@ -258,16 +216,17 @@ spec:
       timeoutMs: 180_000,
     });
     expect(undone.code, undone.stdout + undone.stderr).toBe(ExitCode.ok);
-    expect(shape(await kubectlJson<KubeObject>(['get', 'deployment', 'operator', '-n', ns]))).toEqual(
-      shape(before),
-    );
+    expect(
+      patchedBackShape(await kubectlJson<KubeObject>(['get', 'deployment', 'operator', '-n', ns])),
+    ).toEqual(patchedBackShape(before));
     expect(await exists(['serviceaccount', 'operator', '-n', ns])).toBe(false);
     expect(await exists(['rolebinding', 'operator-reads-pods-operator', '-n', ns])).toBe(false);
     for (const b of ['operator-reads-pods', 'default-reads-secrets'])
       expect(await exists(['rolebinding', b, '-n', ns])).toBe(true);
     // The pods roll back to default: the new ReplicaSet is scaled down, its pod (never scheduled) is gone.
     await waitFor(
-      async () => (await pods(ns, 'operator')).every((p) => p.spec.serviceAccountName === 'default'),
+      async () =>
+        (await podsOf<PodJson>(ns, 'operator')).every((p) => p.spec.serviceAccountName === 'default'),
       {
         what: 'every pod of operator back on default',
         timeoutMs: 60_000,
