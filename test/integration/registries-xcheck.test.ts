@@ -27,6 +27,7 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
+import { bindingActions } from '../support/registry-binding.js';
 
 interface PlanJson {
   changes: Array<{ id: string; reason: string; desired?: { spec: Record<string, unknown> } }>;
@@ -204,30 +205,14 @@ describeCluster('registries-enforce: the Snapshot cross-checked by the API serve
     expect(refused.code, refused.stderr + refused.stdout).toBe(ExitCode.refused);
     expect(refused.stderr).toContain(`Deployment ${ns}/late: container app uses evil.example/late:1`);
     expect(refused.stderr).toContain("the API server's dry-run would deny");
-    expect(
-      (
-        await kubectlJson<{ spec: { validationActions: string[] } }>([
-          'get',
-          'validatingadmissionpolicybinding',
-          POLICY_NAME,
-        ])
-      ).spec.validationActions,
-    ).toEqual(['Warn', 'Audit']);
+    expect(await bindingActions()).toEqual(['Warn', 'Audit']);
     await kubectl(['delete', 'deployment', 'late', '-n', ns, '--cascade=foreground']);
     const enforced = await runCli(['apply', '--plan', dir2, '--yes', '--kubeconfig', kubeconfig], {
       env: env(),
       timeoutMs: 120_000,
     });
     expect(enforced.code, enforced.stderr + enforced.stdout).toBe(ExitCode.ok);
-    expect(
-      (
-        await kubectlJson<{ spec: { validationActions: string[] } }>([
-          'get',
-          'validatingadmissionpolicybinding',
-          POLICY_NAME,
-        ])
-      ).spec.validationActions,
-    ).toEqual(['Deny', 'Audit']);
+    expect(await bindingActions()).toEqual(['Deny', 'Audit']);
     await waitFor(
       async () =>
         (await kubectlRaw(['run', 'x', '-n', ns, '--image=evil.example/x', '--dry-run=server'])).exitCode !==

@@ -28,6 +28,7 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
+import { bindingActions } from '../support/registry-binding.js';
 import { IMAGE_TABLE, TABLE_ALLOW } from '../support/registry-images.js';
 
 const NAME = 'kh-test-allowed-registries';
@@ -453,15 +454,7 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
       timeoutMs: 120_000,
     });
     expect(undone2.code, undone2.stderr).toBe(ExitCode.ok);
-    expect(
-      (
-        await kubectlJson<{ spec: { validationActions: string[] } }>([
-          'get',
-          'validatingadmissionpolicybinding',
-          POLICY_NAME,
-        ])
-      ).spec.validationActions,
-    ).toEqual(['Warn', 'Audit']);
+    expect(await bindingActions()).toEqual(['Warn', 'Audit']);
 
     const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', kubeconfig], {
       env: env(),
