@@ -10,7 +10,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { readPlanDir } from '../../src/engine/plan-file.js';
 import { ExitCode } from '../../src/errors.js';
@@ -26,6 +26,7 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
+import { cliSession } from '../support/cli-session.js';
 import { tokenKubeconfig } from '../support/identities.js';
 import { patchedBackShape } from '../support/objects.js';
 import { accountCan, hasTokenVolume, podsOf, podWhere } from '../support/service-accounts.js';
@@ -43,14 +44,7 @@ async function exists(args: string[]): Promise<boolean> {
 }
 
 describeCluster('sa-dedicated on the real control plane', () => {
-  let state: string;
-  let kubeconfig: string;
-  const env = () => ({ XDG_STATE_HOME: state });
-
-  beforeAll(() => {
-    state = mkdtempSync(join(tmpdir(), 'kh-state-'));
-    kubeconfig = clusterInfo().adminKubeconfig;
-  });
+  const cli = cliSession();
 
   it('plan → apply: the new pods run as the workload’s own account with the permissions it used; old bindings stay; undo restores', async () => {
     const auditLog = clusterInfo().auditLog;
@@ -109,8 +103,8 @@ spec:
     const plan = async (extra: string[]) => {
       const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
       const r = await runCli(
-        ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', kubeconfig, ...extra],
-        { env: env() },
+        ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', cli.kubeconfig, ...extra],
+        { env: cli.env() },
       );
       expect(r.code, r.stdout + r.stderr).toBe(ExitCode.ok);
       return { dir, saved: readPlanDir(dir) };
@@ -167,8 +161,8 @@ spec:
       `RoleBinding ${ns}/default-reads-secrets (Role ${ns}/secret-reader) allowed none of the requests`,
     );
 
-    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 180_000,
     });
     expect(applied.code, applied.stdout + applied.stderr).toBe(ExitCode.ok);
@@ -206,13 +200,13 @@ spec:
 
     // Plan again: the workload runs as its own account now, nothing to do.
     const again = await runCli(
-      ['plan', '-n', ns, '--step', STEP, '--detailed-exitcode', '--kubeconfig', kubeconfig],
-      { env: env() },
+      ['plan', '-n', ns, '--step', STEP, '--detailed-exitcode', '--kubeconfig', cli.kubeconfig],
+      { env: cli.env() },
     );
     expect(again.code, again.stdout + again.stderr).toBe(ExitCode.ok);
 
-    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 180_000,
     });
     expect(undone.code, undone.stdout + undone.stderr).toBe(ExitCode.ok);

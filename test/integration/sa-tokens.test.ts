@@ -10,7 +10,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { readPlanDir } from '../../src/engine/plan-file.js';
 import { ExitCode } from '../../src/errors.js';
@@ -26,6 +26,7 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
+import { cliSession } from '../support/cli-session.js';
 import { tokenKubeconfig } from '../support/identities.js';
 import { patchedBackShape } from '../support/objects.js';
 import { accountCan, hasTokenVolume, podsOf, podWhere } from '../support/service-accounts.js';
@@ -55,14 +56,7 @@ ${serviceAccount ? `      serviceAccountName: ${serviceAccount}\n` : ''}      co
 }
 
 describeCluster('sa-tokens on the real control plane', () => {
-  let state: string;
-  let kubeconfig: string;
-  const env = () => ({ XDG_STATE_HOME: state });
-
-  beforeAll(() => {
-    state = mkdtempSync(join(tmpdir(), 'kh-state-'));
-    kubeconfig = clusterInfo().adminKubeconfig;
-  });
+  const cli = cliSession();
 
   it('plan → apply: tokens gone where no evidence, kept where the account is bound; plan again: none; undo restores', async () => {
     const ns = await freshNamespace('sat');
@@ -104,9 +98,9 @@ ${deployment('web', 'web')}`,
 
     const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     const planned = await runCli(
-      ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', kubeconfig],
+      ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', cli.kubeconfig],
       {
-        env: env(),
+        env: cli.env(),
       },
     );
     expect(planned.code, planned.stderr).toBe(ExitCode.ok);
@@ -127,8 +121,8 @@ ${deployment('web', 'web')}`,
     const webChange = saved.changes.find((c) => c.id.endsWith('/web'));
     expect(webChange?.reason).toContain('shows no API use (no binding');
 
-    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 180_000,
     });
     expect(applied.code, applied.stdout + applied.stderr).toBe(ExitCode.ok);
@@ -158,13 +152,13 @@ ${deployment('web', 'web')}`,
     ]).toEqual(canBefore);
 
     const again = await runCli(
-      ['plan', '-n', ns, '--step', STEP, '--detailed-exitcode', '--kubeconfig', kubeconfig],
-      { env: env() },
+      ['plan', '-n', ns, '--step', STEP, '--detailed-exitcode', '--kubeconfig', cli.kubeconfig],
+      { env: cli.env() },
     );
     expect(again.code, again.stdout + again.stderr).toBe(ExitCode.ok);
 
-    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 180_000,
     });
     expect(undone.code, undone.stdout + undone.stderr).toBe(ExitCode.ok);
@@ -211,8 +205,8 @@ ${deployment('web', 'web')}`,
     const plan = async (extra: string[]) => {
       const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
       const r = await runCli(
-        ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', kubeconfig, ...extra],
-        { env: env() },
+        ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', cli.kubeconfig, ...extra],
+        { env: cli.env() },
       );
       expect(r.code, r.stderr).toBe(ExitCode.ok);
       return readPlanDir(dir);
@@ -261,9 +255,9 @@ ${deployment('web', 'web')}`,
         '--out',
         reviewDir,
         '--kubeconfig',
-        kubeconfig,
+        cli.kubeconfig,
       ],
-      { env: env() },
+      { env: cli.env() },
     );
     expect(reviewed.code, reviewed.stderr).toBe(ExitCode.ok);
     const review = readPlanDir(reviewDir);
@@ -288,11 +282,11 @@ ${deployment('web', 'web')}`,
         '--step',
         STEP,
         '--audit-log',
-        join(state, 'missing.log'),
+        join(cli.state, 'missing.log'),
         '--kubeconfig',
-        kubeconfig,
+        cli.kubeconfig,
       ],
-      { env: env() },
+      { env: cli.env() },
     );
     expect(bad.code, bad.stderr).toBe(ExitCode.input);
     expect(bad.stderr).toContain('missing.log: does not exist');
