@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { outsideTargets } from '../../../src/engine/targets.js';
 import type { Change } from '../../../src/engine/types.js';
-import type { BindingInfo, PodSpecLite, Snapshot } from '../../../src/inventory/types.js';
+import type { BindingInfo, Snapshot } from '../../../src/inventory/types.js';
 import type { KubeObject, ObjectRef } from '../../../src/k8s/types.js';
 import { summarizeAuditLines } from '../../../src/policy/sa/audit-log.js';
 import {
@@ -23,23 +23,11 @@ import {
 } from '../../../src/policy/sa/dedicated.js';
 import { STEPS } from '../../../steps/index.js';
 import { saDedicated } from '../../../steps/sa-dedicated.js';
-import {
-  binding,
-  ns,
-  restrictedSpec,
-  role,
-  sa,
-  snapshot,
-  workload,
-} from '../../fixtures/snapshots/builder.js';
+import { binding, ns, role, sa, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { asDefault } from '../../support/pod-specs.js';
 import { offlinePlanned, runStep } from '../../support/step-run.js';
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function asDefault(extra: Partial<PodSpecLite> = {}): PodSpecLite {
-  const { serviceAccountName: _s, automountServiceAccountToken: _a, ...spec } = restrictedSpec();
-  return { ...spec, ...extra };
-}
 
 const SA_DEFAULT = { kind: 'ServiceAccount', name: 'default', namespace: 'payments' };
 const ledger = binding(

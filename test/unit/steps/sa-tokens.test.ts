@@ -7,25 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { outsideTargets } from '../../../src/engine/targets.js';
 import type { Change } from '../../../src/engine/types.js';
-import type { PodSpecLite, Snapshot } from '../../../src/inventory/types.js';
+import type { Snapshot } from '../../../src/inventory/types.js';
 import { saTokens } from '../../../steps/sa-tokens.js';
-import {
-  binding,
-  NOW,
-  ns,
-  restrictedSpec,
-  sa,
-  snapshot,
-  workload,
-} from '../../fixtures/snapshots/builder.js';
+import { binding, NOW, ns, sa, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { asDefault } from '../../support/pod-specs.js';
 import { offlinePlanned, runStep } from '../../support/step-run.js';
 
 const run = (snap: Snapshot, settings: Record<string, unknown> = {}) => runStep(saTokens, snap, { settings });
-
-function asDefault(extra: Partial<PodSpecLite> = {}): PodSpecLite {
-  const { serviceAccountName: _s, automountServiceAccountToken: _a, ...spec } = restrictedSpec();
-  return { ...spec, ...extra };
-}
 
 const planned = (change: Change, operation: 'create' | 'update' = 'update') =>
   offlinePlanned(change, { step: 'sa-tokens', phase: 4, operation });
