@@ -28,6 +28,7 @@ import {
   PROVIDER_AUDIT_COMMAND,
   platformLine,
 } from './kit/control-plane.js';
+import { manualChanges } from './kit/manual.js';
 import { parseChoice, settingOf } from './kit/settings.js';
 import { renderTemplate, renderYamlTemplate } from './kit/templates.js';
 
@@ -125,24 +126,7 @@ function nodeSteps(verdict: ControlPlaneVerdict): string {
   }
 }
 
-function manual(
-  id: string,
-  path: string,
-  content: string,
-  reason: string,
-  instructions: string,
-  notes: string[] = [],
-): Change {
-  return {
-    kind: 'manual',
-    id: `audit-logging/${id}`,
-    risk: 'manual',
-    reason,
-    notes,
-    artifact: { path, content },
-    instructions,
-  };
-}
+const manual = manualChanges('audit-logging');
 
 const SHIPPER_NAME: Record<AuditShipper, string> = { 'fluent-bit': 'Fluent Bit', vector: 'Vector' };
 

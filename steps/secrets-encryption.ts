@@ -23,6 +23,7 @@ import {
   PROVIDER_ENCRYPTION_COMMAND,
   platformLine,
 } from './kit/control-plane.js';
+import { manualChanges } from './kit/manual.js';
 import { parseChoice, settingOf } from './kit/settings.js';
 import { renderTemplate } from './kit/templates.js';
 
@@ -110,17 +111,7 @@ export function encryptionConfig(opts: {
   return text;
 }
 
-function manual(id: string, path: string, content: string, reason: string, instructions: string): Change {
-  return {
-    kind: 'manual',
-    id: `secrets-encryption/${id}`,
-    risk: 'manual',
-    reason,
-    notes: [],
-    artifact: { path, content },
-    instructions,
-  };
-}
+const manual = manualChanges('secrets-encryption');
 
 const REWRITE = 'kubectl get secrets --all-namespaces -o json | kubectl replace -f -';
 const ETCD_CHECK = `sudo ETCDCTL_API=3 etcdctl --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key get /registry/secrets/default/SOME_SECRET | hexdump -C | head`;

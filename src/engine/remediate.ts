@@ -9,7 +9,7 @@ import {
 } from '../cluster/manifest-writer.js';
 import { isWithin, type ManifestSource, realPathNearest } from '../cluster/manifests.js';
 import { UsageError } from '../errors.js';
-import type { KubeObject, ObjectRef } from '../k8s/types.js';
+import { type KubeObject, type ObjectRef, refKey } from '../k8s/types.js';
 import { withoutBookkeeping } from './bookkeeping.js';
 import { mergeApply } from './fields.js';
 import { type StagingOptions, writeStaged } from './staging.js';
@@ -31,7 +31,7 @@ export async function remediatedChanges(
   for (const c of changes) {
     const desired = c.kind === 'apply' ? c.desired : undefined;
     if (!c.target || (c.kind === 'apply' && !desired) || c.kind === 'manual') continue;
-    const key = `${c.target.apiVersion}/${c.target.kind}/${c.target.namespace ?? ''}/${c.target.name}`;
+    const key = refKey(c.target);
     let entry = merged.get(key);
     if (!entry) {
       const file = (await source.get(c.target)).value;

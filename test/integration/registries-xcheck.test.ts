@@ -18,7 +18,6 @@ import { readPlanDir } from '../../src/engine/plan-file.js';
 import { ExitCode } from '../../src/errors.js';
 import { POLICY_NAME } from '../../steps/kit/registries.js';
 import {
-  clusterInfo,
   describeCluster,
   freshNamespace,
   kubectl,
@@ -27,6 +26,8 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
+import { cliSession } from '../support/cli-session.js';
+import { bindingActions } from '../support/registry-binding.js';
 
 interface PlanJson {
   changes: Array<{ id: string; reason: string; desired?: { spec: Record<string, unknown> } }>;
@@ -51,10 +52,8 @@ const deployment = (namespace: string, name: string, image: string) =>
   });
 
 describeCluster('registries-enforce: the Snapshot cross-checked by the API server (live)', () => {
-  let state: string;
-  let kubeconfig: string;
+  const cli = cliSession();
   let ns: string;
-  const env = () => ({ XDG_STATE_HOME: state });
   const ALLOW = ['--allow-registry', 'ghcr.io/acme'];
 
   const planEnforce = async (): Promise<PlanJson> => {
@@ -69,17 +68,15 @@ describeCluster('registries-enforce: the Snapshot cross-checked by the API serve
         '--format',
         'json',
         '--kubeconfig',
-        kubeconfig,
+        cli.kubeconfig,
       ],
-      { env: env() },
+      { env: cli.env() },
     );
     return JSON.parse(r.stdout) as PlanJson;
   };
   const findingsOf = (p: PlanJson) => p.steps.find((s) => s.id === 'registries-enforce')?.findings ?? [];
 
   beforeAll(async () => {
-    state = mkdtempSync(join(tmpdir(), 'kh-state-'));
-    kubeconfig = clusterInfo().adminKubeconfig;
     ns = await freshNamespace('reg-xcheck');
     await kubectl(['create', '-f', '-'], { input: deployment(ns, 'api', 'ghcr.io/acme/api:1') });
   }, 60_000);
@@ -106,12 +103,12 @@ describeCluster('registries-enforce: the Snapshot cross-checked by the API serve
     // 2. registries-warn applied with the allow-list; wait until the policy acts.
     const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     const planned = await runCli(
-      ['plan', '-n', ns, '--step', 'registries-warn', ...ALLOW, '--out', dir, '--kubeconfig', kubeconfig],
-      { env: env() },
+      ['plan', '-n', ns, '--step', 'registries-warn', ...ALLOW, '--out', dir, '--kubeconfig', cli.kubeconfig],
+      { env: cli.env() },
     );
     expect([ExitCode.ok, ExitCode.incomplete], planned.stderr).toContain(planned.code);
-    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 120_000,
     });
     expect(applied.code, applied.stderr + applied.stdout).toBe(ExitCode.ok);
@@ -189,45 +186,40 @@ describeCluster('registries-enforce: the Snapshot cross-checked by the API serve
     );
     const dir2 = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     await runCli(
-      ['plan', '-n', ns, '--step', 'registries-enforce', ...ALLOW, '--out', dir2, '--kubeconfig', kubeconfig],
+      [
+        'plan',
+        '-n',
+        ns,
+        '--step',
+        'registries-enforce',
+        ...ALLOW,
+        '--out',
+        dir2,
+        '--kubeconfig',
+        cli.kubeconfig,
+      ],
       {
-        env: env(),
+        env: cli.env(),
       },
     );
     expect(readPlanDir(dir2).changes.map((c) => c.id)).toEqual(['registries-enforce/binding']);
     // A bad workload added after the plan was made: apply --plan re-runs the gate and refuses the deny binding.
     await kubectlRaw(['create', '-f', '-'], { input: deployment(ns, 'late', 'evil.example/late:1') });
-    const refused = await runCli(['apply', '--plan', dir2, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const refused = await runCli(['apply', '--plan', dir2, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 120_000,
     });
     expect(refused.code, refused.stderr + refused.stdout).toBe(ExitCode.refused);
     expect(refused.stderr).toContain(`Deployment ${ns}/late: container app uses evil.example/late:1`);
     expect(refused.stderr).toContain("the API server's dry-run would deny");
-    expect(
-      (
-        await kubectlJson<{ spec: { validationActions: string[] } }>([
-          'get',
-          'validatingadmissionpolicybinding',
-          POLICY_NAME,
-        ])
-      ).spec.validationActions,
-    ).toEqual(['Warn', 'Audit']);
+    expect(await bindingActions()).toEqual(['Warn', 'Audit']);
     await kubectl(['delete', 'deployment', 'late', '-n', ns, '--cascade=foreground']);
-    const enforced = await runCli(['apply', '--plan', dir2, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const enforced = await runCli(['apply', '--plan', dir2, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 120_000,
     });
     expect(enforced.code, enforced.stderr + enforced.stdout).toBe(ExitCode.ok);
-    expect(
-      (
-        await kubectlJson<{ spec: { validationActions: string[] } }>([
-          'get',
-          'validatingadmissionpolicybinding',
-          POLICY_NAME,
-        ])
-      ).spec.validationActions,
-    ).toEqual(['Deny', 'Audit']);
+    expect(await bindingActions()).toEqual(['Deny', 'Audit']);
     await waitFor(
       async () =>
         (await kubectlRaw(['run', 'x', '-n', ns, '--image=evil.example/x', '--dry-run=server'])).exitCode !==

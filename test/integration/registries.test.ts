@@ -28,6 +28,8 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
+import { cliSession } from '../support/cli-session.js';
+import { bindingActions } from '../support/registry-binding.js';
 import { IMAGE_TABLE, TABLE_ALLOW } from '../support/registry-images.js';
 
 const NAME = 'kh-test-allowed-registries';
@@ -300,14 +302,10 @@ describeCluster('registries policy against the API server (oracle)', () => {
 });
 
 describeCluster('registries-warn and registries-enforce through the CLI (live)', () => {
-  let state: string;
-  let kubeconfig: string;
+  const cli = cliSession();
   let ns: string;
-  const env = () => ({ XDG_STATE_HOME: state });
 
   beforeAll(async () => {
-    state = mkdtempSync(join(tmpdir(), 'kh-state-'));
-    kubeconfig = clusterInfo().adminKubeconfig;
     ns = await freshNamespace('reg-cli');
     const [deployment] = workloads(ns, 'ghcr.io/acme/api:1', 'busybox:1.36');
     await kubectl(['create', '-f', '-'], { input: JSON.stringify(deployment) });
@@ -326,9 +324,9 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
   it('plan → the policy and a [Warn, Audit] binding on the namespace; apply; enforce gated; undo removes both', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     const planned = await runCli(
-      ['plan', '-n', ns, '--step', 'registries-warn', '--out', dir, '--kubeconfig', kubeconfig],
+      ['plan', '-n', ns, '--step', 'registries-warn', '--out', dir, '--kubeconfig', cli.kubeconfig],
       {
-        env: env(),
+        env: cli.env(),
       },
     );
     expect([ExitCode.ok, ExitCode.incomplete], planned.stderr).toContain(planned.code);
@@ -343,8 +341,8 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
     // The default allow-list: the registry hosts in use in the namespace.
     expect(policy.spec.variables[0]?.expression).toBe("['docker.io', 'ghcr.io', 'quay.io']");
 
-    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 120_000,
     });
     expect(applied.code, applied.stderr + applied.stdout).toBe(ExitCode.ok);
@@ -384,9 +382,9 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
         '--format',
         'json',
         '--kubeconfig',
-        kubeconfig,
+        cli.kubeconfig,
       ],
-      { env: env() },
+      { env: cli.env() },
     );
     const blockedPlan = JSON.parse(blocked.stdout) as {
       changes: unknown[];
@@ -402,9 +400,9 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
 
     // Without --allow-registry: the live policy's list, which everything passes → [Deny, Audit] proposed.
     const enforcing = await runCli(
-      ['plan', '-n', ns, '--step', 'registries-enforce', '--format', 'json', '--kubeconfig', kubeconfig],
+      ['plan', '-n', ns, '--step', 'registries-enforce', '--format', 'json', '--kubeconfig', cli.kubeconfig],
       {
-        env: env(),
+        env: cli.env(),
       },
     );
     const enforcePlan = JSON.parse(enforcing.stdout) as {
@@ -419,13 +417,13 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
     // Apply the enforce step: an untrusted pod is now refused; undoing it turns the binding back to warn.
     const dir2 = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     const planned2 = await runCli(
-      ['plan', '-n', ns, '--step', 'registries-enforce', '--out', dir2, '--kubeconfig', kubeconfig],
-      { env: env() },
+      ['plan', '-n', ns, '--step', 'registries-enforce', '--out', dir2, '--kubeconfig', cli.kubeconfig],
+      { env: cli.env() },
     );
     expect([ExitCode.ok, ExitCode.incomplete], planned2.stderr).toContain(planned2.code);
     const enforceRun = readPlanDir(dir2).id;
-    const applied2 = await runCli(['apply', '--plan', dir2, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const applied2 = await runCli(['apply', '--plan', dir2, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 120_000,
     });
     expect(applied2.code, applied2.stderr + applied2.stdout).toBe(ExitCode.ok);
@@ -448,23 +446,15 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
       '--dry-run=server',
     ]);
     expect(trusted.exitCode, trusted.stderr).toBe(0);
-    const undone2 = await runCli(['undo', enforceRun, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const undone2 = await runCli(['undo', enforceRun, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 120_000,
     });
     expect(undone2.code, undone2.stderr).toBe(ExitCode.ok);
-    expect(
-      (
-        await kubectlJson<{ spec: { validationActions: string[] } }>([
-          'get',
-          'validatingadmissionpolicybinding',
-          POLICY_NAME,
-        ])
-      ).spec.validationActions,
-    ).toEqual(['Warn', 'Audit']);
+    expect(await bindingActions()).toEqual(['Warn', 'Audit']);
 
-    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 120_000,
     });
     expect(undone.code, undone.stderr).toBe(ExitCode.ok);

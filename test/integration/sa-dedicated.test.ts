@@ -10,7 +10,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { readPlanDir } from '../../src/engine/plan-file.js';
 import { ExitCode } from '../../src/errors.js';
@@ -26,7 +26,10 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
+import { cliSession } from '../support/cli-session.js';
 import { tokenKubeconfig } from '../support/identities.js';
+import { patchedBackShape } from '../support/objects.js';
+import { accountCan, hasTokenVolume, podsOf, podWhere } from '../support/service-accounts.js';
 
 const STEP = 'sa-dedicated';
 
@@ -35,65 +38,13 @@ interface PodJson {
   spec: { serviceAccountName?: string; volumes?: Array<{ name: string }> };
 }
 
-const hasTokenVolume = (p: PodJson) =>
-  (p.spec.volumes ?? []).some((v) => v.name.startsWith('kube-api-access-'));
-
-async function pods(ns: string, app: string): Promise<PodJson[]> {
-  return (await kubectlJson<{ items: PodJson[] }>(['get', 'pods', '-n', ns, '-l', `app=${app}`])).items;
-}
-
-async function podWhere(
-  ns: string,
-  app: string,
-  pred: (p: PodJson) => boolean,
-  what: string,
-): Promise<PodJson> {
-  return waitFor(async () => (await pods(ns, app)).find(pred), { what, timeoutMs: 60_000 });
-}
-
-/** The fields a restore must bring back, without what the server changes on every write. */
-function shape(o: KubeObject): unknown {
-  const { metadata, status: _status, ...rest } = o as KubeObject & { status?: unknown };
-  const {
-    resourceVersion: _rv,
-    managedFields: _mf,
-    generation: _g,
-    annotations,
-    ...meta
-  } = metadata as Record<string, unknown> & { annotations?: Record<string, string> };
-  const kept = Object.fromEntries(
-    Object.entries(annotations ?? {}).filter(([k]) => k !== 'deployment.kubernetes.io/revision'),
-  );
-  return { ...rest, metadata: { ...meta, ...(Object.keys(kept).length ? { annotations: kept } : {}) } };
-}
-
-async function canI(ns: string, account: string, verb: string, resource: string): Promise<string> {
-  const r = await kubectlRaw([
-    'auth',
-    'can-i',
-    verb,
-    resource,
-    '-n',
-    ns,
-    `--as=system:serviceaccount:${ns}:${account}`,
-  ]);
-  return r.stdout.trim();
-}
-
 async function exists(args: string[]): Promise<boolean> {
   const r = await kubectlRaw(['get', ...args, '-o', 'name', '--ignore-not-found']);
   return r.stdout.trim() !== '';
 }
 
 describeCluster('sa-dedicated on the real control plane', () => {
-  let state: string;
-  let kubeconfig: string;
-  const env = () => ({ XDG_STATE_HOME: state });
-
-  beforeAll(() => {
-    state = mkdtempSync(join(tmpdir(), 'kh-state-'));
-    kubeconfig = clusterInfo().adminKubeconfig;
-  });
+  const cli = cliSession();
 
   it('plan → apply: the new pods run as the workload’s own account with the permissions it used; old bindings stay; undo restores', async () => {
     const auditLog = clusterInfo().auditLog;
@@ -145,15 +96,15 @@ spec:
 `,
       ns,
     );
-    const first = await podWhere(ns, 'operator', () => true, 'a pod of operator');
+    const first = await podWhere<PodJson>(ns, 'operator', () => true, 'a pod of operator');
     expect(first.spec.serviceAccountName).toBe('default');
     const before = await kubectlJson<KubeObject>(['get', 'deployment', 'operator', '-n', ns]);
 
     const plan = async (extra: string[]) => {
       const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
       const r = await runCli(
-        ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', kubeconfig, ...extra],
-        { env: env() },
+        ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', cli.kubeconfig, ...extra],
+        { env: cli.env() },
       );
       expect(r.code, r.stdout + r.stderr).toBe(ExitCode.ok);
       return { dir, saved: readPlanDir(dir) };
@@ -175,9 +126,9 @@ spec:
     const asDefault = tokenKubeconfig(token);
     for (let i = 0; i < 3; i++) await kubectl(['get', 'pods', '-n', ns], { kubeconfig: asDefault });
     const canBefore = {
-      list: await canI(ns, 'default', 'list', 'pods'),
-      get: await canI(ns, 'default', 'get', 'pods'),
-      secrets: await canI(ns, 'default', 'get', 'secrets'),
+      list: await accountCan(ns, 'default', 'list', 'pods'),
+      get: await accountCan(ns, 'default', 'get', 'pods'),
+      secrets: await accountCan(ns, 'default', 'get', 'secrets'),
     };
     expect(canBefore).toEqual({ list: 'yes', get: 'yes', secrets: 'yes' });
 
@@ -210,14 +161,14 @@ spec:
       `RoleBinding ${ns}/default-reads-secrets (Role ${ns}/secret-reader) allowed none of the requests`,
     );
 
-    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 180_000,
     });
     expect(applied.code, applied.stdout + applied.stderr).toBe(ExitCode.ok);
 
     // The admission plugin: the new pods run as the new account (which exists) and mount its token.
-    const pod = await podWhere(
+    const pod = await podWhere<PodJson>(
       ns,
       'operator',
       (p) => p.spec.serviceAccountName === 'operator',
@@ -225,7 +176,8 @@ spec:
     );
     expect(hasTokenVolume(pod)).toBe(true);
     await waitFor(
-      async () => (await pods(ns, 'operator')).every((p) => p.spec.serviceAccountName === 'operator'),
+      async () =>
+        (await podsOf<PodJson>(ns, 'operator')).every((p) => p.spec.serviceAccountName === 'operator'),
       { what: 'every pod of operator on its own account', timeoutMs: 60_000 },
     );
     const account = await kubectlJson<KubeObject>(['get', 'serviceaccount', 'operator', '-n', ns]);
@@ -233,41 +185,42 @@ spec:
     expect(account.metadata.annotations?.['kube-harden.io/dedicated-for']).toBe('Deployment/operator');
     // auth can-i: the new account may do what default did (list/get pods), not what default could but did not.
     expect({
-      list: await canI(ns, 'operator', 'list', 'pods'),
-      get: await canI(ns, 'operator', 'get', 'pods'),
-      secrets: await canI(ns, 'operator', 'get', 'secrets'),
+      list: await accountCan(ns, 'operator', 'list', 'pods'),
+      get: await accountCan(ns, 'operator', 'get', 'pods'),
+      secrets: await accountCan(ns, 'operator', 'get', 'secrets'),
     }).toEqual({ list: canBefore.list, get: canBefore.get, secrets: 'no' });
     // The old bindings are still there, and default keeps what it had.
     for (const b of ['operator-reads-pods', 'default-reads-secrets'])
       expect(await exists(['rolebinding', b, '-n', ns])).toBe(true);
     expect({
-      list: await canI(ns, 'default', 'list', 'pods'),
-      get: await canI(ns, 'default', 'get', 'pods'),
-      secrets: await canI(ns, 'default', 'get', 'secrets'),
+      list: await accountCan(ns, 'default', 'list', 'pods'),
+      get: await accountCan(ns, 'default', 'get', 'pods'),
+      secrets: await accountCan(ns, 'default', 'get', 'secrets'),
     }).toEqual(canBefore);
 
     // Plan again: the workload runs as its own account now, nothing to do.
     const again = await runCli(
-      ['plan', '-n', ns, '--step', STEP, '--detailed-exitcode', '--kubeconfig', kubeconfig],
-      { env: env() },
+      ['plan', '-n', ns, '--step', STEP, '--detailed-exitcode', '--kubeconfig', cli.kubeconfig],
+      { env: cli.env() },
     );
     expect(again.code, again.stdout + again.stderr).toBe(ExitCode.ok);
 
-    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 180_000,
     });
     expect(undone.code, undone.stdout + undone.stderr).toBe(ExitCode.ok);
-    expect(shape(await kubectlJson<KubeObject>(['get', 'deployment', 'operator', '-n', ns]))).toEqual(
-      shape(before),
-    );
+    expect(
+      patchedBackShape(await kubectlJson<KubeObject>(['get', 'deployment', 'operator', '-n', ns])),
+    ).toEqual(patchedBackShape(before));
     expect(await exists(['serviceaccount', 'operator', '-n', ns])).toBe(false);
     expect(await exists(['rolebinding', 'operator-reads-pods-operator', '-n', ns])).toBe(false);
     for (const b of ['operator-reads-pods', 'default-reads-secrets'])
       expect(await exists(['rolebinding', b, '-n', ns])).toBe(true);
     // The pods roll back to default: the new ReplicaSet is scaled down, its pod (never scheduled) is gone.
     await waitFor(
-      async () => (await pods(ns, 'operator')).every((p) => p.spec.serviceAccountName === 'default'),
+      async () =>
+        (await podsOf<PodJson>(ns, 'operator')).every((p) => p.spec.serviceAccountName === 'default'),
       {
         what: 'every pod of operator back on default',
         timeoutMs: 60_000,

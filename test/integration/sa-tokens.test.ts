@@ -10,7 +10,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { readPlanDir } from '../../src/engine/plan-file.js';
 import { ExitCode } from '../../src/errors.js';
@@ -26,30 +26,16 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
+import { cliSession } from '../support/cli-session.js';
 import { tokenKubeconfig } from '../support/identities.js';
+import { patchedBackShape } from '../support/objects.js';
+import { accountCan, hasTokenVolume, podsOf, podWhere } from '../support/service-accounts.js';
 
 const STEP = 'sa-tokens';
 
 interface PodJson {
   metadata: { name: string; creationTimestamp: string; labels?: Record<string, string> };
   spec: { automountServiceAccountToken?: boolean; volumes?: Array<{ name: string }> };
-}
-
-const hasTokenVolume = (p: PodJson) =>
-  (p.spec.volumes ?? []).some((v) => v.name.startsWith('kube-api-access-'));
-
-async function pods(ns: string, app: string): Promise<PodJson[]> {
-  return (await kubectlJson<{ items: PodJson[] }>(['get', 'pods', '-n', ns, '-l', `app=${app}`])).items;
-}
-
-/** Waits for a Pod of `app` that matches `pred` and returns it. */
-async function podWhere(
-  ns: string,
-  app: string,
-  pred: (p: PodJson) => boolean,
-  what: string,
-): Promise<PodJson> {
-  return waitFor(async () => (await pods(ns, app)).find(pred), { what, timeoutMs: 60_000 });
 }
 
 function deployment(name: string, serviceAccount?: string): string {
@@ -69,56 +55,8 @@ ${serviceAccount ? `      serviceAccountName: ${serviceAccount}\n` : ''}      co
 `;
 }
 
-/** The fields a restore must bring back, without what the server changes on every write. */
-function shape(o: KubeObject): unknown {
-  const { metadata, status: _status, ...rest } = o as KubeObject & { status?: unknown };
-  const {
-    resourceVersion: _rv,
-    managedFields: _mf,
-    generation: _g,
-    annotations,
-    ...meta
-  } = metadata as Record<string, unknown> & { annotations?: Record<string, string> };
-  const kept = Object.fromEntries(
-    Object.entries(annotations ?? {}).filter(([k]) => k !== 'deployment.kubernetes.io/revision'),
-  );
-  return { ...rest, metadata: { ...meta, ...(Object.keys(kept).length ? { annotations: kept } : {}) } };
-}
-
-async function canI(ns: string, account: string): Promise<string> {
-  const r = await kubectlRaw([
-    'auth',
-    'can-i',
-    'list',
-    'pods',
-    '-n',
-    ns,
-    `--as=system:serviceaccount:${ns}:${account}`,
-  ]);
-  return r.stdout.trim();
-}
-
-async function canIDo(ns: string, account: string, what: [string, string]): Promise<string> {
-  const r = await kubectlRaw([
-    'auth',
-    'can-i',
-    ...what,
-    '-n',
-    ns,
-    `--as=system:serviceaccount:${ns}:${account}`,
-  ]);
-  return r.stdout.trim();
-}
-
 describeCluster('sa-tokens on the real control plane', () => {
-  let state: string;
-  let kubeconfig: string;
-  const env = () => ({ XDG_STATE_HOME: state });
-
-  beforeAll(() => {
-    state = mkdtempSync(join(tmpdir(), 'kh-state-'));
-    kubeconfig = clusterInfo().adminKubeconfig;
-  });
+  const cli = cliSession();
 
   it('plan → apply: tokens gone where no evidence, kept where the account is bound; plan again: none; undo restores', async () => {
     const ns = await freshNamespace('sat');
@@ -146,8 +84,11 @@ ${deployment('web', 'web')}`,
       ns,
     );
     for (const app of ['operator', 'web'])
-      expect(hasTokenVolume(await podWhere(ns, app, () => true, `a pod of ${app}`))).toBe(true);
-    const canBefore = [await canI(ns, 'default'), await canI(ns, 'web')];
+      expect(hasTokenVolume(await podWhere<PodJson>(ns, app, () => true, `a pod of ${app}`))).toBe(true);
+    const canBefore = [
+      await accountCan(ns, 'default', 'list', 'pods'),
+      await accountCan(ns, 'web', 'list', 'pods'),
+    ];
     expect(canBefore).toEqual(['yes', 'no']);
     const before = {
       sa: await kubectlJson<KubeObject>(['get', 'serviceaccount', 'default', '-n', ns]),
@@ -157,9 +98,9 @@ ${deployment('web', 'web')}`,
 
     const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     const planned = await runCli(
-      ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', kubeconfig],
+      ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', cli.kubeconfig],
       {
-        env: env(),
+        env: cli.env(),
       },
     );
     expect(planned.code, planned.stderr).toBe(ExitCode.ok);
@@ -180,21 +121,21 @@ ${deployment('web', 'web')}`,
     const webChange = saved.changes.find((c) => c.id.endsWith('/web'));
     expect(webChange?.reason).toContain('shows no API use (no binding');
 
-    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 180_000,
     });
     expect(applied.code, applied.stdout + applied.stderr).toBe(ExitCode.ok);
 
     // The admission plugin decides at Pod creation: the new Pods show the result.
-    const webPod = await podWhere(
+    const webPod = await podWhere<PodJson>(
       ns,
       'web',
       (p) => p.spec.automountServiceAccountToken === false,
       'a new pod of web (automount false)',
     );
     expect(hasTokenVolume(webPod)).toBe(false);
-    const opPod = await podWhere(
+    const opPod = await podWhere<PodJson>(
       ns,
       'operator',
       (p) => p.spec.automountServiceAccountToken === true,
@@ -203,18 +144,21 @@ ${deployment('web', 'web')}`,
     expect(hasTokenVolume(opPod)).toBe(true);
     // A new bare Pod under `default` (no opinion of its own) gets no token now.
     await kubectl(['run', 'probe', '-n', ns, '--image=registry.example.com/probe:1', '--labels=app=probe']);
-    expect(hasTokenVolume(await podWhere(ns, 'probe', () => true, 'the probe pod'))).toBe(false);
+    expect(hasTokenVolume(await podWhere<PodJson>(ns, 'probe', () => true, 'the probe pod'))).toBe(false);
     // No binding was touched.
-    expect([await canI(ns, 'default'), await canI(ns, 'web')]).toEqual(canBefore);
+    expect([
+      await accountCan(ns, 'default', 'list', 'pods'),
+      await accountCan(ns, 'web', 'list', 'pods'),
+    ]).toEqual(canBefore);
 
     const again = await runCli(
-      ['plan', '-n', ns, '--step', STEP, '--detailed-exitcode', '--kubeconfig', kubeconfig],
-      { env: env() },
+      ['plan', '-n', ns, '--step', STEP, '--detailed-exitcode', '--kubeconfig', cli.kubeconfig],
+      { env: cli.env() },
     );
     expect(again.code, again.stdout + again.stderr).toBe(ExitCode.ok);
 
-    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 180_000,
     });
     expect(undone.code, undone.stdout + undone.stderr).toBe(ExitCode.ok);
@@ -223,14 +167,14 @@ ${deployment('web', 'web')}`,
       operator: await kubectlJson<KubeObject>(['get', 'deployment', 'operator', '-n', ns]),
       web: await kubectlJson<KubeObject>(['get', 'deployment', 'web', '-n', ns]),
     };
-    expect(shape(after.sa)).toEqual(shape(before.sa));
-    expect(shape(after.operator)).toEqual(shape(before.operator));
-    expect(shape(after.web)).toEqual(shape(before.web));
+    expect(patchedBackShape(after.sa)).toEqual(patchedBackShape(before.sa));
+    expect(patchedBackShape(after.operator)).toEqual(patchedBackShape(before.operator));
+    expect(patchedBackShape(after.web)).toEqual(patchedBackShape(before.web));
 
     // New Pods get the token volume again (the ReplicaSet re-creates a deleted Pod; a new bare Pod).
     await kubectl(['delete', 'pods', '-n', ns, '-l', 'app in (web,probe)', '--wait=false']);
     const since = Date.now() - 1000;
-    const back = await podWhere(
+    const back = await podWhere<PodJson>(
       ns,
       'web',
       (p) =>
@@ -239,10 +183,15 @@ ${deployment('web', 'web')}`,
       'a re-created pod of web',
     );
     expect(hasTokenVolume(back)).toBe(true);
-    await waitFor(async () => (await pods(ns, 'probe')).length === 0, { what: 'the probe pod gone' });
+    await waitFor(async () => (await podsOf<PodJson>(ns, 'probe')).length === 0, {
+      what: 'the probe pod gone',
+    });
     await kubectl(['run', 'probe', '-n', ns, '--image=registry.example.com/probe:1', '--labels=app=probe']);
-    expect(hasTokenVolume(await podWhere(ns, 'probe', () => true, 'the new probe pod'))).toBe(true);
-    expect([await canI(ns, 'default'), await canI(ns, 'web')]).toEqual(canBefore);
+    expect(hasTokenVolume(await podWhere<PodJson>(ns, 'probe', () => true, 'the new probe pod'))).toBe(true);
+    expect([
+      await accountCan(ns, 'default', 'list', 'pods'),
+      await accountCan(ns, 'web', 'list', 'pods'),
+    ]).toEqual(canBefore);
   }, 600_000);
 
   it('--audit-log: requests a ServiceAccount made (the control plane audit log) keep its token', async () => {
@@ -256,8 +205,8 @@ ${deployment('web', 'web')}`,
     const plan = async (extra: string[]) => {
       const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
       const r = await runCli(
-        ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', kubeconfig, ...extra],
-        { env: env() },
+        ['plan', '-n', ns, '--step', STEP, '--out', dir, '--kubeconfig', cli.kubeconfig, ...extra],
+        { env: cli.env() },
       );
       expect(r.code, r.stderr).toBe(ExitCode.ok);
       return readPlanDir(dir);
@@ -306,9 +255,9 @@ ${deployment('web', 'web')}`,
         '--out',
         reviewDir,
         '--kubeconfig',
-        kubeconfig,
+        cli.kubeconfig,
       ],
-      { env: env() },
+      { env: cli.env() },
     );
     expect(reviewed.code, reviewed.stderr).toBe(ExitCode.ok);
     const review = readPlanDir(reviewDir);
@@ -319,8 +268,8 @@ ${deployment('web', 'web')}`,
     await kubectl(['apply', '--dry-run=server', '-f', artifact]);
     await kubectl(['apply', '-f', artifact]);
     await kubectl(['delete', 'rolebinding', 'talker-edit', '-n', ns]);
-    expect(await canIDo(ns, 'talker', ['list', 'configmaps'])).toBe('yes');
-    expect(await canIDo(ns, 'talker', ['get', 'secrets'])).toBe('no');
+    expect(await accountCan(ns, 'talker', 'list', 'configmaps')).toBe('yes');
+    expect(await accountCan(ns, 'talker', 'get', 'secrets')).toBe('no');
     // Nothing was written by kube-harden: the only binding of talker is the one applied by hand above.
     expect(review.changes.every((c) => c.kind === 'manual')).toBe(true);
 
@@ -333,11 +282,11 @@ ${deployment('web', 'web')}`,
         '--step',
         STEP,
         '--audit-log',
-        join(state, 'missing.log'),
+        join(cli.state, 'missing.log'),
         '--kubeconfig',
-        kubeconfig,
+        cli.kubeconfig,
       ],
-      { env: env() },
+      { env: cli.env() },
     );
     expect(bad.code, bad.stderr).toBe(ExitCode.input);
     expect(bad.stderr).toContain('missing.log: does not exist');

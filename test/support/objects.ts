@@ -12,20 +12,37 @@ const CONTROLLER_ANNOTATIONS = new Set(['deployment.kubernetes.io/revision']);
 
 /** The fields a restore must bring back (see the file comment). */
 export function restorableShape(o: KubeObject): unknown {
+  return shapeOf(o, { identity: false });
+}
+
+/**
+ * The fields an undo that patches an object back (never deletes and re-creates it) must bring back: as
+ * restorableShape, and the object's identity too (uid, creationTimestamp).
+ */
+export function patchedBackShape(o: KubeObject): unknown {
+  return shapeOf(o, { identity: true });
+}
+
+function shapeOf(o: KubeObject, keep: { identity: boolean }): unknown {
   const { metadata, status: _status, ...rest } = o as KubeObject & { status?: unknown };
   const {
     resourceVersion: _rv,
     managedFields: _mf,
     generation: _g,
-    uid: _uid,
-    creationTimestamp: _ct,
     annotations,
     ...meta
   } = metadata as Record<string, unknown> & { annotations?: Record<string, string> };
+  const { uid: _uid, creationTimestamp: _ct, ...anonymous } = meta;
   const kept = Object.fromEntries(
     Object.entries(annotations ?? {}).filter(([k]) => !CONTROLLER_ANNOTATIONS.has(k)),
   );
-  return { ...rest, metadata: { ...meta, ...(Object.keys(kept).length ? { annotations: kept } : {}) } };
+  return {
+    ...rest,
+    metadata: {
+      ...(keep.identity ? meta : anonymous),
+      ...(Object.keys(kept).length ? { annotations: kept } : {}),
+    },
+  };
 }
 
 /** What to snapshot: resources (kubectl names) in some namespaces, cluster-scoped resources, named objects. */

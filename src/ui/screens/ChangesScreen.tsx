@@ -1,9 +1,9 @@
-import { Box, Text } from 'ink';
+import { Text } from 'ink';
 import { useMemo } from 'react';
 import type { PlannedChange } from '../../engine/types.js';
 import { describeRef } from '../../k8s/types.js';
 import { Frame } from '../components/Frame.js';
-import { VirtualList } from '../components/VirtualList.js';
+import { ListPane } from '../components/ListPane.js';
 import { useList } from '../hooks/use-list.js';
 import { usePhaseStepIds } from '../hooks/use-phase-steps.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
@@ -165,57 +165,46 @@ export function ChangesScreen({ phase }: { phase: number }) {
         {clip(`Phase ${phase} changes · ${summary}`, width)}
       </Text>
       {whyLines.length ? <Text color={c('gray')}>{whyLines.join('\n')}</Text> : null}
-      <Text bold wrap="truncate-end">
-        {clip(head, width)}
-      </Text>
-      <Box height={listHeight} flexDirection="column">
-        <VirtualList
-          items={changes}
-          start={list.start}
-          end={list.end}
-          cursor={list.state.cursor}
-          empty={
-            s.plan
-              ? `nothing to change in this phase${noops ? `: ${plural(noops, 'change')} already in place` : ''}`
-              : 'not previewed yet'
-          }
-          renderRow={(ch, _i, sel) => {
-            const on = s.selected.includes(ch.id);
-            const note = [
-              ch.warnings.length ? `⚠${ch.warnings.length}` : '',
-              ch.conflicts?.length ? 'conflict' : ch.preview === 'unavailable' ? 'no preview' : '',
-              ch.optional ? 'optional' : '',
-            ]
-              .filter(Boolean)
-              .join(' ');
-            return (
-              <Text wrap="truncate-end" bold={sel}>
-                {sel ? '› ' : '  '}
-                {selectable ? (
-                  <Text color={on ? c('green') : undefined}>
-                    {ch.kind === 'manual' ? '[-] ' : on ? '[x] ' : '[ ] '}
-                  </Text>
-                ) : null}
-                <Text
-                  color={ch.risk === 'disruptive' ? c('red') : ch.risk === 'low' ? c('green') : undefined}
-                >
-                  {cell(ch.risk, 10)}
-                </Text>{' '}
-                <Text color={ch.operation === 'delete' ? c('red') : undefined}>{cell(ch.operation, 6)}</Text>{' '}
-                <Text color={sel ? c('cyan') : undefined}>{cell(changeTarget(ch), targetWidth)}</Text>{' '}
-                {cell(ch.kind === 'manual' ? 'artifact' : `+${ch.diff.added} -${ch.diff.removed}`, 11)}{' '}
-                <Text color={c('yellow')}>{note}</Text>
-              </Text>
-            );
-          }}
-        />
-      </Box>
-      <Text color={c('gray')}>
-        {detail
-          .slice(0, detailLines)
-          .map((line) => clip(line, width) || ' ')
-          .join('\n')}
-      </Text>
+      <ListPane
+        head={head}
+        items={changes}
+        list={list}
+        height={listHeight}
+        empty={
+          s.plan
+            ? `nothing to change in this phase${noops ? `: ${plural(noops, 'change')} already in place` : ''}`
+            : 'not previewed yet'
+        }
+        renderRow={(ch, sel) => {
+          const on = s.selected.includes(ch.id);
+          const note = [
+            ch.warnings.length ? `⚠${ch.warnings.length}` : '',
+            ch.conflicts?.length ? 'conflict' : ch.preview === 'unavailable' ? 'no preview' : '',
+            ch.optional ? 'optional' : '',
+          ]
+            .filter(Boolean)
+            .join(' ');
+          return (
+            <>
+              {selectable ? (
+                <Text color={on ? c('green') : undefined}>
+                  {ch.kind === 'manual' ? '[-] ' : on ? '[x] ' : '[ ] '}
+                </Text>
+              ) : null}
+              <Text color={ch.risk === 'disruptive' ? c('red') : ch.risk === 'low' ? c('green') : undefined}>
+                {cell(ch.risk, 10)}
+              </Text>{' '}
+              <Text color={ch.operation === 'delete' ? c('red') : undefined}>{cell(ch.operation, 6)}</Text>{' '}
+              <Text color={sel ? c('cyan') : undefined}>{cell(changeTarget(ch), targetWidth)}</Text>{' '}
+              {cell(ch.kind === 'manual' ? 'artifact' : `+${ch.diff.added} -${ch.diff.removed}`, 11)}{' '}
+              <Text color={c('yellow')}>{note}</Text>
+            </>
+          );
+        }}
+        detail={detail}
+        detailLines={detailLines}
+        width={width}
+      />
     </Frame>
   );
 }

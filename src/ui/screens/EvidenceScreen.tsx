@@ -1,7 +1,7 @@
-import { Box, Text } from 'ink';
+import { Text } from 'ink';
 import { useMemo } from 'react';
 import { Frame } from '../components/Frame.js';
-import { VirtualList } from '../components/VirtualList.js';
+import { ListPane } from '../components/ListPane.js';
 import { useList } from '../hooks/use-list.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
@@ -86,34 +86,25 @@ export function EvidenceScreen({ phase }: { phase: number }) {
       <Text color={c('gray')} wrap="truncate-end">
         {clip('f flips a decision (remove token ↔ keep token) and previews the phase again.', width)}
       </Text>
-      <Text bold wrap="truncate-end">
-        {clip(head, width)}
-      </Text>
-      <Box height={listHeight} flexDirection="column">
-        <VirtualList
-          items={rows}
-          start={list.start}
-          end={list.end}
-          cursor={list.state.cursor}
-          empty="no token decisions: preview phase 4 first"
-          renderRow={(r, _i, sel) => (
-            <Text wrap="truncate-end" bold={sel}>
-              {sel ? '› ' : '  '}
-              <Text color={sel ? c('cyan') : undefined}>
-                {cell(`${r.kind.toLowerCase()}/${r.namespace}/${r.name}`, nameWidth)}
-              </Text>{' '}
-              <Text color={r.keeps ? c('yellow') : c('green')}>{cell(decisionText(r), decisionWidth)}</Text>{' '}
-              {clip(r.evidence, evidenceWidth)}
-            </Text>
-          )}
-        />
-      </Box>
-      <Text color={c('gray')}>
-        {detail
-          .slice(0, detailLines)
-          .map((line) => clip(line, width) || ' ')
-          .join('\n')}
-      </Text>
+      <ListPane
+        head={head}
+        items={rows}
+        list={list}
+        height={listHeight}
+        empty="no token decisions: preview phase 4 first"
+        renderRow={(r, sel) => (
+          <>
+            <Text color={sel ? c('cyan') : undefined}>
+              {cell(`${r.kind.toLowerCase()}/${r.namespace}/${r.name}`, nameWidth)}
+            </Text>{' '}
+            <Text color={r.keeps ? c('yellow') : c('green')}>{cell(decisionText(r), decisionWidth)}</Text>{' '}
+            {clip(r.evidence, evidenceWidth)}
+          </>
+        )}
+        detail={detail}
+        detailLines={detailLines}
+        width={width}
+      />
     </Frame>
   );
 }

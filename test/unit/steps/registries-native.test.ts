@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ClusterError } from '../../../src/cluster/errors.js';
 import type { ClusterReader, Page } from '../../../src/cluster/types.js';
 import { outsideTargets } from '../../../src/engine/targets.js';
-import type { Change, PlannedChange, Step, StepContext, StepOptions } from '../../../src/engine/types.js';
+import type { Change, Step } from '../../../src/engine/types.js';
 import {
   type AdmissionEngineFacts,
   collectAdmissionEngines,
@@ -16,7 +16,6 @@ import {
 } from '../../../src/inventory/admission-engines.js';
 import type { Snapshot } from '../../../src/inventory/types.js';
 import type { KubeObject } from '../../../src/k8s/types.js';
-import { assess } from '../../../src/policy/assess.js';
 import { registryPolicy } from '../../../steps/kit/registries.js';
 import {
   chooseEngine,
@@ -32,6 +31,7 @@ import { registriesEnforce } from '../../../steps/registries-enforce.js';
 import { registriesSignatures } from '../../../steps/registries-signatures.js';
 import { registriesWarn } from '../../../steps/registries-warn.js';
 import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { offlinePlanned, runStep } from '../../support/step-run.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: generated objects, read by path in assertions
 type Obj = Record<string, any>;
@@ -347,37 +347,10 @@ const reader = (crds: string[] = []) =>
     }),
   }) as unknown as ClusterReader;
 
-async function run(step: Step<never>, snap: Snapshot, settings: Record<string, unknown> = {}, r = reader()) {
-  const options: StepOptions = { namespaces: [], exclude: [], settings, now: NOW };
-  const ctx: StepContext = {
-    snapshot: snap,
-    assessment: assess(snap, { now: NOW }),
-    reader: r,
-    options,
-    signal: new AbortController().signal,
-  };
-  const { facts, findings } = await step.detect(ctx);
-  const changes = step.propose(facts, options);
-  return { facts, findings, changes, explanation: step.explain(facts, changes) };
-}
+const run = (step: Step<never>, snap: Snapshot, settings: Record<string, unknown> = {}, r = reader()) =>
+  runStep(step, snap, { settings, reader: r });
 
-function planned(step: string, change: Change): PlannedChange {
-  return {
-    id: change.id,
-    step,
-    phase: 5,
-    kind: change.kind,
-    operation: change.kind === 'manual' ? 'manual' : 'create',
-    ...(change.kind === 'apply' ? { target: change.target, desired: change.desired } : {}),
-    risk: change.risk,
-    reason: change.reason,
-    notes: change.notes ?? [],
-    baseResourceVersion: null,
-    diff: { text: '', added: 0, removed: 0 },
-    warnings: [],
-    preview: 'offline',
-  };
-}
+const planned = (step: string, change: Change) => offlinePlanned(change, { step, phase: 5 });
 
 const warn = registriesWarn as unknown as Step<never>;
 const enforce = registriesEnforce as unknown as Step<never>;

@@ -7,9 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ClusterReader } from '../../../src/cluster/types.js';
-import type { Step, StepContext, StepOptions } from '../../../src/engine/types.js';
+import type { Step } from '../../../src/engine/types.js';
 import type { Snapshot } from '../../../src/inventory/types.js';
-import { assess } from '../../../src/policy/assess.js';
 import {
   CONTROL_CONTAINER,
   CONTROL_IMAGE,
@@ -20,8 +19,9 @@ import {
   registryProbes,
 } from '../../../src/policy/registries/index.js';
 import { registriesEnforce } from '../../../steps/registries-enforce.js';
-import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { container, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
 import { fakePolicyServer } from '../../support/registries-xcheck-server.js';
+import { OFFLINE_READER, runStep } from '../../support/step-run.js';
 
 const img = (name: string, image: string) => container(name, { image });
 const LIST = ['ghcr.io/acme'];
@@ -62,20 +62,8 @@ function cluster(): Snapshot {
   });
 }
 
-async function run(snap: Snapshot, reader: ClusterReader, settings: Record<string, unknown> = {}) {
-  const options: StepOptions = { namespaces: [], exclude: [], settings, now: NOW };
-  const ctx: StepContext = {
-    snapshot: snap,
-    assessment: assess(snap, { now: NOW }),
-    reader,
-    options,
-    signal: new AbortController().signal,
-  };
-  const step = registriesEnforce as unknown as Step<never>;
-  const { facts, findings } = await step.detect(ctx);
-  const changes = step.propose(facts, options);
-  return { facts, findings, changes, explanation: step.explain(facts, changes) };
-}
+const run = (snap: Snapshot, reader: ClusterReader, settings: Record<string, unknown> = {}) =>
+  runStep(registriesEnforce as unknown as Step<never>, snap, { settings, reader });
 
 describe('registryProbes', () => {
   it('one dry-run Deployment per top-level workload (identical ones share it), never per pod, with a control container', () => {
@@ -227,8 +215,7 @@ describe('registries-enforce with the cross-check', () => {
   });
 
   it('offline: not run, not blocking; the change says so', async () => {
-    const offline = { capabilities: { dryRun: false, reviews: false } } as unknown as ClusterReader;
-    const { changes } = await run(cluster(), offline, settings);
+    const { changes } = await run(cluster(), OFFLINE_READER, settings);
     expect(changes[1]?.kind === 'apply' && changes[1].reason).toMatch(/cross-check was not run: offline/);
   });
 

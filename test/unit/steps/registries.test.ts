@@ -5,10 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterReader } from '../../../src/cluster/types.js';
 import { outsideTargets } from '../../../src/engine/targets.js';
-import type { Change, PlannedChange, Step, StepContext, StepOptions } from '../../../src/engine/types.js';
+import type { Change, PlannedChange, Step, StepOptions } from '../../../src/engine/types.js';
 import type { Snapshot } from '../../../src/inventory/types.js';
 import type { KubeObject } from '../../../src/k8s/types.js';
-import { assess } from '../../../src/policy/assess.js';
 import {
   allowListOfPolicy,
   mergeSelector,
@@ -18,13 +17,12 @@ import {
 } from '../../../steps/kit/registries.js';
 import { registriesEnforce } from '../../../steps/registries-enforce.js';
 import { registriesWarn } from '../../../steps/registries-warn.js';
-import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { container, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
 import { fakePolicyServer } from '../../support/registries-xcheck-server.js';
+import { offlinePlanned, runStep } from '../../support/step-run.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: generated objects, read by path in assertions
 type Obj = Record<string, any>;
-
-const offline = { capabilities: { dryRun: false, reviews: false } } as unknown as ClusterReader;
 
 /** A reader whose live objects are `objects` (by kind). */
 const liveReader = (objects: Record<string, KubeObject | undefined>) =>
@@ -33,24 +31,9 @@ const liveReader = (objects: Record<string, KubeObject | undefined>) =>
     get: async (ref: { kind: string }) => ({ value: objects[ref.kind], warnings: [] }),
   }) as unknown as ClusterReader;
 
-async function run(
-  step: Step<never>,
-  snap: Snapshot,
-  opts: Partial<StepOptions> = {},
-  reader: ClusterReader = offline,
-) {
-  const options: StepOptions = { namespaces: [], exclude: [], settings: {}, now: NOW, ...opts };
-  const ctx: StepContext = {
-    snapshot: snap,
-    assessment: assess(snap, { now: NOW }),
-    reader,
-    options,
-    signal: new AbortController().signal,
-  };
-  const { facts, findings } = await step.detect(ctx);
-  const changes = step.propose(facts, options);
-  return { facts, findings, changes, explanation: step.explain(facts, changes) };
-}
+const run = (step: Step<never>, snap: Snapshot, opts: Partial<StepOptions> = {}, reader?: ClusterReader) =>
+  runStep(step, snap, { ...opts, ...(reader ? { reader } : {}) });
+
 const warn = registriesWarn as unknown as Step<never>;
 const enforce = registriesEnforce as unknown as Step<never>;
 
@@ -92,25 +75,8 @@ function cluster(extra: Partial<Snapshot> = {}): Snapshot {
 const applies = (changes: Change[]) =>
   changes.map((c) => (c.kind === 'apply' ? c.desired : undefined)) as unknown as Array<Obj>;
 
-function planned(step: string, change: Change, operation: 'create' | 'update' = 'create'): PlannedChange {
-  if (change.kind !== 'apply') throw new Error('not an apply');
-  return {
-    id: change.id,
-    step,
-    phase: 5,
-    kind: 'apply',
-    operation,
-    target: change.target,
-    desired: change.desired,
-    risk: change.risk,
-    reason: change.reason,
-    notes: change.notes ?? [],
-    baseResourceVersion: null,
-    diff: { text: '', added: 0, removed: 0 },
-    warnings: [],
-    preview: 'offline',
-  };
-}
+const planned = (step: string, change: Change, operation: 'create' | 'update' = 'create') =>
+  offlinePlanned(change, { step, phase: 5, operation });
 
 describe('registries-warn', () => {
   it('defaults the allow-list to the registry hosts in use outside system namespaces; binds [Warn, Audit] everywhere but system namespaces', async () => {

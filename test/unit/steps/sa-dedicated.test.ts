@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { outsideTargets } from '../../../src/engine/targets.js';
-import type { Change, PlannedChange, StepContext, StepOptions } from '../../../src/engine/types.js';
-import type { BindingInfo, PodSpecLite, Snapshot } from '../../../src/inventory/types.js';
+import type { Change } from '../../../src/engine/types.js';
+import type { BindingInfo, Snapshot } from '../../../src/inventory/types.js';
 import type { KubeObject, ObjectRef } from '../../../src/k8s/types.js';
-import { assess } from '../../../src/policy/assess.js';
 import { summarizeAuditLines } from '../../../src/policy/sa/audit-log.js';
 import {
   accountNames,
@@ -24,23 +23,11 @@ import {
 } from '../../../src/policy/sa/dedicated.js';
 import { STEPS } from '../../../steps/index.js';
 import { saDedicated } from '../../../steps/sa-dedicated.js';
-import {
-  binding,
-  NOW,
-  ns,
-  restrictedSpec,
-  role,
-  sa,
-  snapshot,
-  workload,
-} from '../../fixtures/snapshots/builder.js';
+import { binding, ns, role, sa, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { asDefault } from '../../support/pod-specs.js';
+import { offlinePlanned, runStep } from '../../support/step-run.js';
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function asDefault(extra: Partial<PodSpecLite> = {}): PodSpecLite {
-  const { serviceAccountName: _s, automountServiceAccountToken: _a, ...spec } = restrictedSpec();
-  return { ...spec, ...extra };
-}
 
 const SA_DEFAULT = { kind: 'ServiceAccount', name: 'default', namespace: 'payments' };
 const ledger = binding(
@@ -345,39 +332,18 @@ describe('RBAC rule matching (upstream evaluation_helpers.go)', () => {
 
 // ---- The step ----------------------------------------------------------------------------------------------------
 
-async function run(snap: Snapshot, settings: Record<string, unknown> = {}) {
-  const options: StepOptions = { namespaces: [], exclude: [], settings, now: NOW };
-  const ctx: StepContext = {
-    snapshot: snap,
-    assessment: assess(snap, { now: NOW }),
-    reader: { get: async () => ({ value: undefined, warnings: [] }) } as never,
-    options,
-    signal: new AbortController().signal,
-  };
-  const { facts, findings } = await saDedicated.detect(ctx);
-  const changes = saDedicated.propose(facts, options);
-  return { facts, findings, changes, explanation: saDedicated.explain(facts, changes) };
-}
+/** A live reader that finds nothing (no ServiceAccount or RoleBinding of the plan exists yet). */
+const noneLive = { get: async () => ({ value: undefined, warnings: [] }) } as never;
 
-function planned(change: Change): PlannedChange {
-  if (change.kind !== 'apply') throw new Error('not an apply');
-  return {
-    id: change.id,
+const run = (snap: Snapshot, settings: Record<string, unknown> = {}) =>
+  runStep(saDedicated, snap, { settings, reader: noneLive });
+
+const planned = (change: Change) =>
+  offlinePlanned(change, {
     step: 'sa-dedicated',
     phase: 4,
-    kind: 'apply',
-    operation: change.target.kind === 'Deployment' ? 'update' : 'create',
-    target: change.target,
-    desired: change.desired,
-    risk: change.risk,
-    reason: change.reason,
-    notes: change.notes ?? [],
-    baseResourceVersion: null,
-    diff: { text: '', added: 0, removed: 0 },
-    warnings: [],
-    preview: 'offline',
-  };
-}
+    operation: change.kind === 'apply' && change.target.kind === 'Deployment' ? 'update' : 'create',
+  });
 
 describe('sa-dedicated step', () => {
   it('is opt-in, phase 4, registered', () => {

@@ -6,58 +6,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { outsideTargets } from '../../../src/engine/targets.js';
-import type { Change, PlannedChange, StepContext, StepOptions } from '../../../src/engine/types.js';
-import type { PodSpecLite, Snapshot } from '../../../src/inventory/types.js';
-import { assess } from '../../../src/policy/assess.js';
+import type { Change } from '../../../src/engine/types.js';
+import type { Snapshot } from '../../../src/inventory/types.js';
 import { saTokens } from '../../../steps/sa-tokens.js';
-import {
-  binding,
-  NOW,
-  ns,
-  restrictedSpec,
-  sa,
-  snapshot,
-  workload,
-} from '../../fixtures/snapshots/builder.js';
+import { binding, NOW, ns, sa, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { asDefault } from '../../support/pod-specs.js';
+import { offlinePlanned, runStep } from '../../support/step-run.js';
 
-async function run(snap: Snapshot, settings: Record<string, unknown> = {}) {
-  const options: StepOptions = { namespaces: [], exclude: [], settings, now: NOW };
-  const ctx: StepContext = {
-    snapshot: snap,
-    assessment: assess(snap, { now: NOW }),
-    reader: { capabilities: { dryRun: false, reviews: false } } as never,
-    options,
-    signal: new AbortController().signal,
-  };
-  const { facts, findings } = await saTokens.detect(ctx);
-  const changes = saTokens.propose(facts, options);
-  return { facts, findings, changes, explanation: saTokens.explain(facts, changes) };
-}
+const run = (snap: Snapshot, settings: Record<string, unknown> = {}) => runStep(saTokens, snap, { settings });
 
-function asDefault(extra: Partial<PodSpecLite> = {}): PodSpecLite {
-  const { serviceAccountName: _s, automountServiceAccountToken: _a, ...spec } = restrictedSpec();
-  return { ...spec, ...extra };
-}
-
-function planned(change: Change, operation: 'create' | 'update' = 'update'): PlannedChange {
-  if (change.kind !== 'apply') throw new Error('not an apply');
-  return {
-    id: change.id,
-    step: 'sa-tokens',
-    phase: 4,
-    kind: 'apply',
-    operation,
-    target: change.target,
-    desired: change.desired,
-    risk: change.risk,
-    reason: change.reason,
-    notes: change.notes ?? [],
-    baseResourceVersion: null,
-    diff: { text: '', added: 0, removed: 0 },
-    warnings: [],
-    preview: 'offline',
-  };
-}
+const planned = (change: Change, operation: 'create' | 'update' = 'update') =>
+  offlinePlanned(change, { step: 'sa-tokens', phase: 4, operation });
 
 const template = (c: Change | undefined) =>
   c?.kind === 'apply'

@@ -4,25 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { StepContext, StepOptions } from '../../../../src/engine/types.js';
-import type { PodSpecLite, Snapshot } from '../../../../src/inventory/types.js';
+import type { Snapshot } from '../../../../src/inventory/types.js';
 import { assess } from '../../../../src/policy/assess.js';
 import { flipOverride, overridesMap, parseOverrides } from '../../../../src/policy/sa/overrides.js';
 import { planTokens, readEvidenceMessage } from '../../../../src/policy/sa/tokens.js';
 import { saTokens } from '../../../../steps/sa-tokens.js';
-import {
-  binding,
-  NOW,
-  ns,
-  restrictedSpec,
-  sa,
-  snapshot,
-  workload,
-} from '../../../fixtures/snapshots/builder.js';
-
-function asDefault(extra: Partial<PodSpecLite> = {}): PodSpecLite {
-  const { serviceAccountName: _s, automountServiceAccountToken: _a, ...spec } = restrictedSpec();
-  return { ...spec, ...extra };
-}
+import { binding, NOW, ns, sa, snapshot, workload } from '../../../fixtures/snapshots/builder.js';
+import { asDefault } from '../../../support/pod-specs.js';
 
 function shop(): Snapshot {
   return snapshot({
