@@ -11,7 +11,7 @@ export async function runFromExecutable(executable: string | undefined): Promise
     process.stdout.write(`kube-harden ${version()}\n`);
     return;
   }
-  const { main } = await import('../cli.js');
+  const { main } = await import('./main.js');
   const onStreamError = (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
