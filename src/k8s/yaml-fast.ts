@@ -45,6 +45,22 @@ const OTHER_NUMBER =
 /** A plain key: starts with a letter, digit or `_`, no spaces, `:` only as the indicator. */
 const KEY = /^[A-Za-z0-9_][A-Za-z0-9_./$-]*(?=:(?: |$))/;
 
+/** The spaces at `from` (YAML's white space here: tabs never reach the fast path; other Unicode spaces are content). */
+function spacesAt(text: string, from: number): number {
+  let i = from;
+  while (text.charCodeAt(i) === 0x20) i++;
+  return i - from;
+}
+
+/** `s` without leading and trailing spaces (not `String#trim`: that also strips U+00A0, U+3000, …). */
+function trimSpaces(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (s.charCodeAt(start) === 0x20) start++;
+  while (end > start && s.charCodeAt(end - 1) === 0x20) end--;
+  return s.slice(start, end);
+}
+
 function plainScalar(s: string): unknown {
   if (NULL.test(s)) return null;
   if (BOOL_TRUE.test(s)) return true;
@@ -68,7 +84,8 @@ interface Line {
  * subset. `maxDepth`: nesting over it leaves the fast path (the full loader refuses it).
  */
 export function parseFast(text: string, maxDepth: number): FastDocument[] | undefined {
-  if (text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) return undefined;
+  // Tabs, CR and the line breaks of YAML 1.1 (NEL, LS, PS): the library's rules, not ours.
+  if (/[\t\r\u0085\u2028\u2029]/.test(text) || text.charCodeAt(0) === 0xfeff) return undefined;
   try {
     return parseStream(text, maxDepth);
   } catch (error) {
@@ -83,12 +100,12 @@ function parseStream(text: string, maxDepth: number): FastDocument[] {
   for (let n = 0; n < raw.length; n++) {
     const t = raw[n] as string;
     if (t.startsWith('---')) {
-      if (t.trimEnd() !== '---') unsupported();
+      if (trimSpaces(t) !== '---') unsupported();
       segments.push([]);
       continue;
     }
     if (t.startsWith('...') || t.startsWith('%')) unsupported();
-    const indent = t.length - t.trimStart().length;
+    const indent = spacesAt(t, 0);
     const insignificant = indent === t.length || t[indent] === '#';
     (segments[segments.length - 1] as Line[]).push({ number: n, text: t, indent, insignificant });
   }
@@ -173,7 +190,7 @@ function parseDocument(lines: Line[], maxDepth: number): FastDocument {
       if (c === undefined || '>&*!%@`,]}#'.includes(c)) unsupported();
       if ((c === '?' || c === ':' || c === '-') && (rest.length === 1 || rest[1] === ' ')) unsupported();
       const hash = rest.indexOf(' #');
-      const s = (hash < 0 ? rest : rest.slice(0, hash)).trimEnd();
+      const s = trimSpaces(hash < 0 ? rest : rest.slice(0, hash));
       if (s.includes(': ') || s.endsWith(':')) unsupported();
       value = plainScalar(s);
       after = '';
@@ -187,10 +204,10 @@ function parseDocument(lines: Line[], maxDepth: number): FastDocument {
   };
 
   const flowSequence = (body: string): unknown[] => {
-    if (body.trim() === '') return [];
+    if (trimSpaces(body) === '') return [];
     if (/[[\]{}#]/.test(body)) unsupported();
     return body.split(',').map((part) => {
-      const s = part.trim();
+      const s = trimSpaces(part);
       if (s === '') return unsupported();
       if (s[0] === '"') {
         if (s.length < 2 || !s.endsWith('"') || s.slice(1, -1).includes('"') || s.includes('\\'))
@@ -227,7 +244,7 @@ function parseDocument(lines: Line[], maxDepth: number): FastDocument {
     if (indent < 0) return unsupported();
     // Whitespace-only lines longer than the indentation are content (or, leading, an error): leave to the library.
     const out = body.map((t) => {
-      if (t.trim() === '') {
+      if (trimSpaces(t) === '') {
         if (t.length > indent) unsupported();
         return '';
       }
@@ -249,7 +266,7 @@ function parseDocument(lines: Line[], maxDepth: number): FastDocument {
       if (key === undefined || FORBIDDEN_KEYS.has(key) || Object.hasOwn(map, key)) return unsupported();
       if (key.length > 1000) unsupported();
       const col = indent + key.length + 1;
-      const valueCol = col + (l.text.slice(col).length - l.text.slice(col).trimStart().length);
+      const valueCol = col + spacesAt(l.text, col);
       if (valueCol === l.text.length || l.text[valueCol] === '#') {
         i++;
         const next = current();
@@ -280,8 +297,7 @@ function parseDocument(lines: Line[], maxDepth: number): FastDocument {
     const lineOfItem = new Map<string | number, number | undefined>();
     childLines.set(seq, lineOfItem);
     for (let l = current(); l && l.indent === indent && isSeqItem(l); l = current()) {
-      const valueCol =
-        l.indent + 1 + (l.text.slice(l.indent + 1).length - l.text.slice(l.indent + 1).trimStart().length);
+      const valueCol = l.indent + 1 + spacesAt(l.text, l.indent + 1);
       const index = seq.length;
       if (valueCol === l.text.length || l.text[valueCol] === '#') {
         i++;

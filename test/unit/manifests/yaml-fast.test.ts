@@ -111,6 +111,12 @@ const EDGE_CASES: Record<string, string> = {
   'deep nesting': `${Array.from({ length: 70 }, (_, i) => `${' '.repeat(i * 2)}k${i}:`).join('\n')} 1\n`,
   'nesting at the limit': `${Array.from({ length: 64 }, (_, i) => `${' '.repeat(i * 2)}k${i}:`).join('\n')} 1\n`,
   'nesting over the limit by a flow sequence': `${Array.from({ length: 64 }, (_, i) => `${' '.repeat(i * 2)}k${i}:`).join('\n')} [1]\n`,
+  'unicode spaces are content': 'a: x\u00a0\nb: \u3000y\u3000 # c\nc: [\u00a0z]\nd: |\n  \u00a0w\n',
+  'a unicode space before a key': '\u00a0e: 1\n',
+  'unicode line breaks': 'a: x\u2028y\nb: x\u0085y\nc: x\u2029\n',
+  'non-ASCII keys and values': 'ключ: значение\nk: 値 # コメント\n',
+  'list kind in block style':
+    'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n-\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: b\n  data:\n    k:\n',
   'list kind':
     'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n-\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b}\n',
 };
@@ -154,6 +160,15 @@ describe('the YAML fast path', () => {
   test('leaves what it does not handle to the full loader', () => {
     for (const name of ['anchors', 'tags', 'tabs', 'duplicate keys', 'forbidden keys', 'deep nesting'])
       expect(parseFast(EDGE_CASES[name] as string, 64), name).toBeUndefined();
-    expect(parseFast('a: 1\nb: [x, y]\nc: |\n  z\n', 64)).toBeDefined();
+    // …and takes what it handles (else the comparisons above would compare the full loader with itself).
+    for (const name of [
+      'plain mapping',
+      'compact sequences',
+      'literals',
+      'unicode spaces are content',
+      'literal in a sequence',
+      'list kind in block style',
+    ])
+      expect(parseFast(EDGE_CASES[name] as string, 64), name).toBeDefined();
   });
 });
