@@ -180,6 +180,11 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
   const { options } = deps;
   const loadSteps = async (): Promise<readonly Step<never>[]> =>
     deps.steps ?? (await import('../../steps/index.js')).STEPS;
+  let applying:
+    | Promise<[typeof import('../engine/apply.js'), typeof import('../engine/verify.js')]>
+    | undefined;
+  const loadApplying = () =>
+    (applying ??= Promise.all([import('../engine/apply.js'), import('../engine/verify.js')]));
   let opened: OpenedSource | undefined;
   let inputs: Inputs | undefined;
 
@@ -273,10 +278,10 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       async planSteps(stepIds, signal) {
         const { snapshot, assessment } = get();
         if (!snapshot || !assessment) throw new Error('inventory first');
+        const [steps, { buildPlan }] = await Promise.all([loadSteps(), import('../engine/plan.js')]);
+        const chosen = steps.filter((s) => stepIds.includes(s.id));
         set({ status: 'planning', progress: { label: 'planning' }, error: undefined });
         try {
-          const [steps, { buildPlan }] = await Promise.all([loadSteps(), import('../engine/plan.js')]);
-          const chosen = steps.filter((s) => stepIds.includes(s.id));
           const src = await ensureOpen(signal);
           const plan = await buildPlan(src.reader, snapshot, {
             steps: chosen as Step[],
@@ -286,6 +291,8 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             onProgress: (p: PlanProgress) =>
               set({ progress: { label: `${p.step}: ${p.stage}`, done: p.done, total: p.total } }),
           });
+          // An apply may follow: its modules load now, while the operator reviews the plan.
+          if (src.writer && !options.readOnly) loadApplying().catch(() => {});
           // Nothing is selected by default: the operator opts in (no destructive default).
           set({
             plan,
@@ -347,9 +354,11 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             ),
           );
         }
+        // Loaded before the state changes (already with the plan, see planSteps): the first event follows
+        // 'applying' at once.
+        const [[{ applyPlan }, { verifyRun }], steps] = await Promise.all([loadApplying(), loadSteps()]);
         set({ status: 'applying', applyEvents: [], error: undefined });
         try {
-          const { applyPlan } = await import('../engine/apply.js');
           const report = await applyPlan(src.writer, plan, {
             confirmed: new Set(selected),
             takeOver: new Set(takeOver),
@@ -366,18 +375,13 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           const { snapshot, assessment } = get();
           const verifications =
             snapshot && assessment
-              ? await (await import('../engine/verify.js')).verifyRun(
-                  await loadSteps(),
-                  plan,
-                  report.outcomes,
-                  {
-                    snapshot,
-                    assessment,
-                    reader: src.reader,
-                    options: stepOptions(),
-                    ...(signal ? { signal } : {}),
-                  },
-                )
+              ? await verifyRun(steps, plan, report.outcomes, {
+                  snapshot,
+                  assessment,
+                  reader: src.reader,
+                  options: stepOptions(),
+                  ...(signal ? { signal } : {}),
+                })
               : {};
           set({ verifications });
           return report;
@@ -412,9 +416,9 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             ),
           );
         }
+        const { planUndo } = await import('../engine/undo.js');
         set({ status: 'undoing', progress: { label: `previewing undo of ${run.runId}` } });
         try {
-          const { planUndo } = await import('../engine/undo.js');
           const plan = await planUndo(src.writer, run.path, opts);
           set({ undo: { plan }, progress: undefined });
           return plan;
@@ -464,6 +468,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             ),
           );
         }
+        const { writeRemediated } = await import('../engine/remediate.js');
         const chosen = plan.changes.filter((c) => selected.includes(c.id) && c.kind !== 'manual');
         const out = resolve(outDir);
         const earlier = manifestWrite?.outDir === out ? manifestWrite.changes : [];
@@ -474,7 +479,6 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           error: undefined,
         });
         try {
-          const { writeRemediated } = await import('../engine/remediate.js');
           const copy = await writeRemediated(source, all, out, {
             replace: manifestWrite?.outDir === out,
             display: `--out ${outDir}`,
