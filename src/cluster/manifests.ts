@@ -191,7 +191,10 @@ export class ManifestSource implements ClusterReader {
       for (const doc of documents) {
         const docLayout: ManifestDocumentLayout = {
           index: doc.index,
-          range: doc.range,
+          // Read by the writer only: on the YAML fast path, ranges come from a full parse of the file.
+          get range() {
+            return doc.range;
+          },
           list: doc.list,
           value: doc.list ? deepFreeze(doc.value) : undefined,
           entries: [],

@@ -22,7 +22,9 @@ import {
   type YAMLError,
 } from 'yaml';
 import { InputError } from '../errors.js';
+import { grouped } from './numbers.js';
 import type { KubeObject } from './types.js';
+import { parseFast } from './yaml-fast.js';
 
 /** The API server's request size limit; larger input is refused before parsing. */
 export const MAX_YAML_BYTES = 3 * 1024 * 1024;
@@ -43,6 +45,11 @@ export interface YamlParseOptions {
   maxDepth?: number;
   /** @default MAX_YAML_ALIASES (10); 0 refuses every alias. */
   maxAliasCount?: number;
+  /**
+   * @internal `false`: always the full loader (tests compare it with the fast path of yaml-fast.ts, which the
+   * default tries first for plain manifests and which leaves anything else to the full loader).
+   */
+  fastPath?: boolean;
 }
 
 /** Offsets into the decoded text (see `decodeYaml`) of one document. */
@@ -117,7 +124,7 @@ export function decodeYaml(input: string | Uint8Array, file: string, maxBytes = 
 
 /** The error for input over the size limit (also raised from a file's size before it is read). */
 export function tooLargeError(file: string, size: number, maxBytes = MAX_YAML_BYTES): InputError {
-  const bytes = (n: number) => n.toLocaleString('en-US');
+  const bytes = grouped;
   const mib = maxBytes / (1024 * 1024);
   const limit = Number.isInteger(mib) ? `${mib} MiB (${bytes(maxBytes)} bytes)` : `${bytes(maxBytes)} bytes`;
   return new InputError(`is ${bytes(size)} bytes, over the ${limit} limit`, {
@@ -146,6 +153,40 @@ export function parseYamlDocuments(
   options: YamlParseOptions = {},
 ): YamlDocument[] {
   const text = decodeYaml(input, file, options.maxBytes ?? MAX_YAML_BYTES);
+  const full = () => parseFull(text, file, options);
+  if (options.fastPath === false) return full();
+  const fast = parseFast(text, options.maxDepth ?? MAX_YAML_DEPTH);
+  if (!fast) return full();
+  // What the fast path does not know (document ranges, the line of an empty value) comes from the full parse
+  // of the same text, done once if ever asked.
+  let parsed: YamlDocument[] | undefined;
+  const fullDoc = (index: number): YamlDocument => {
+    parsed ??= full();
+    const doc = parsed[index];
+    if (!doc || parsed.length !== fast.length)
+      throw new Error(`${file}: the YAML fast path disagrees on documents`);
+    return doc;
+  };
+  return fast.map((doc, index): YamlDocument => {
+    const result: YamlDocument = {
+      index,
+      value: doc.value,
+      line: doc.line,
+      lineOf: (path) => {
+        const line = doc.lineOf(path);
+        return line === 'unknown' ? fullDoc(index).lineOf(path) : line;
+      },
+      get range() {
+        return fullDoc(index).range;
+      },
+    };
+    if (doc.value === null) Object.defineProperty(result, 'line', { get: () => fullDoc(index).line });
+    return result;
+  });
+}
+
+function parseFull(input: string, file: string, options: YamlParseOptions): YamlDocument[] {
+  const text = input;
   const lines = new LineCounter();
   const lineOfOffset = (offset: number): number => lines.linePos(offset).line;
   try {
@@ -519,12 +560,23 @@ export function parseManifestDocuments(text: string | Uint8Array, file: string):
           line: doc.lineOf(['items', i]),
         };
       });
-      result.push({ index: doc.index, range: doc.range, value: doc.value, list: true, objects });
+      result.push({
+        index: doc.index,
+        // Read when asked (the writer): on the fast path, ranges come from a full parse.
+        get range() {
+          return doc.range;
+        },
+        value: doc.value,
+        list: true,
+        objects,
+      });
     } else {
       const object = asKubeObject(doc.value, [], doc, file);
       result.push({
         index: doc.index,
-        range: doc.range,
+        get range() {
+          return doc.range;
+        },
         value: doc.value,
         list: false,
         objects: [{ object, line: doc.line }],

@@ -5,20 +5,19 @@
  */
 import { resolve } from 'node:path';
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { STEPS } from '../../steps/index.js';
-import { type ApplyEvent, type ApplyReport, applyPlan } from '../engine/apply.js';
-import { type SaveArtifactResult, saveArtifact } from '../engine/artifact.js';
-import { planDrift } from '../engine/drift.js';
+// The steps and the engine's plan/apply/undo/verify are loaded when an action needs them (dynamic imports below):
+// `report` never plans, and loading them costs a start-up a hundred modules.
+import type { ApplyEvent, ApplyReport } from '../engine/apply.js';
+import type { SaveArtifactResult } from '../engine/artifact.js';
 import { listRuns, type RunSummary } from '../engine/journal.js';
 import type { LiveReads } from '../engine/live-reads.js';
-import { buildPlan, type PlanProgress } from '../engine/plan.js';
-import { writeRemediated } from '../engine/remediate.js';
+import type { PlanProgress } from '../engine/plan.js';
 import type { Plan, PlannedChange, Step, StepOptions, Verification } from '../engine/types.js';
-import { applyUndo, planUndo, type UndoOutcome, type UndoPlan } from '../engine/undo.js';
-import { verifyRun } from '../engine/verify.js';
+import type { UndoOutcome, UndoPlan } from '../engine/undo.js';
 import { AbortError, UsageError } from '../errors.js';
 import type { InventoryProgress } from '../inventory/build.js';
 import type { Snapshot } from '../inventory/types.js';
+import { grouped } from '../k8s/numbers.js';
 import type { AccessDecision, Identity, ServerVersion, SourceInfo } from '../k8s/types.js';
 import type { Assessment } from '../policy/assess.js';
 import {
@@ -159,6 +158,8 @@ export interface StoreDeps {
 
 export type HardenStore = StoreApi<HardenState>;
 
+export { grouped };
+
 /** Progress of a long inventory: objects and pods listed, pages read, elapsed time, and the list in flight. */
 export function describeProgress(
   p: InventoryProgress,
@@ -176,14 +177,20 @@ export function describeProgress(
   const pods = counts.get('pods')?.items ?? 0;
   const elapsed = ((now - startedAt) / 1000).toFixed(1);
   return {
-    label: `listed ${total.toLocaleString('en-US')} objects (${pods.toLocaleString('en-US')} pods) in ${pages.toLocaleString('en-US')} page(s), ${elapsed} s; ${p.resource}…`,
+    label: `listed ${grouped(total)} objects (${grouped(pods)} pods) in ${grouped(pages)} page(s), ${elapsed} s; ${p.resource}…`,
     done: total,
   };
 }
 
 export function createHardenStore(deps: StoreDeps): HardenStore {
   const { options } = deps;
-  const steps = deps.steps ?? STEPS;
+  const loadSteps = async (): Promise<readonly Step<never>[]> =>
+    deps.steps ?? (await import('../../steps/index.js')).STEPS;
+  let applying:
+    | Promise<[typeof import('../engine/apply.js'), typeof import('../engine/verify.js')]>
+    | undefined;
+  const loadApplying = () =>
+    (applying ??= Promise.all([import('../engine/apply.js'), import('../engine/verify.js')]));
   let opened: OpenedSource | undefined;
   let inputs: Inputs | undefined;
 
@@ -259,6 +266,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           });
           const permissions: Record<string, AccessDecision[]> = {};
           if (src.reader.capabilities.reviews && deps.stepPermissions !== false) {
+            const steps = await loadSteps();
             const so = stepOptions();
             await Promise.all(
               steps.map(async (s) => {
@@ -276,6 +284,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       async planSteps(stepIds, signal) {
         const { snapshot, assessment } = get();
         if (!snapshot || !assessment) throw new Error('inventory first');
+        const [steps, { buildPlan }] = await Promise.all([loadSteps(), import('../engine/plan.js')]);
         const chosen = steps.filter((s) => stepIds.includes(s.id));
         set({ status: 'planning', progress: { label: 'planning' }, error: undefined });
         try {
@@ -288,6 +297,8 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             onProgress: (p: PlanProgress) =>
               set({ progress: { label: `${p.step}: ${p.stage}`, done: p.done, total: p.total } }),
           });
+          // An apply may follow: its modules load now, while the operator reviews the plan.
+          if (src.writer && !options.readOnly) loadApplying().catch(() => {});
           // Nothing is selected by default: the operator opts in (no destructive default).
           set({
             plan,
@@ -349,6 +360,9 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             ),
           );
         }
+        // Loaded before the state changes (already with the plan, see planSteps): the first event follows
+        // 'applying' at once.
+        const [[{ applyPlan }, { verifyRun }], steps] = await Promise.all([loadApplying(), loadSteps()]);
         set({ status: 'applying', applyEvents: [], error: undefined });
         try {
           const report = await applyPlan(src.writer, plan, {
@@ -384,6 +398,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
 
       async drift(plan, signal, live) {
         const src = await ensureOpen(signal);
+        const { planDrift } = await import('../engine/drift.js');
         return planDrift(src.reader, plan, signal, live);
       },
 
@@ -407,6 +422,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             ),
           );
         }
+        const { planUndo } = await import('../engine/undo.js');
         set({ status: 'undoing', progress: { label: `previewing undo of ${run.runId}` } });
         try {
           const plan = await planUndo(src.writer, run.path, opts);
@@ -422,6 +438,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
         const src = await ensureOpen(signal);
         if (!undo || !src.writer) throw new Error('plan the undo first');
         try {
+          const { applyUndo } = await import('../engine/undo.js');
           const outcomes = await applyUndo(src.writer, undo.plan, signal ? { signal } : {});
           set({ undo: { ...undo, outcomes }, status: 'ready', progress: undefined });
           get().loadRuns();
@@ -457,6 +474,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             ),
           );
         }
+        const { writeRemediated } = await import('../engine/remediate.js');
         const chosen = plan.changes.filter((c) => selected.includes(c.id) && c.kind !== 'manual');
         const out = resolve(outDir);
         const earlier = manifestWrite?.outDir === out ? manifestWrite.changes : [];
@@ -494,6 +512,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             'only manual changes carry an artifact',
           );
         }
+        const { saveArtifact } = await import('../engine/artifact.js');
         return saveArtifact(change.artifact.content, path, { overwrite: opts.overwrite === true });
       },
 
