@@ -9,7 +9,13 @@ import { STEPS } from '../../steps/index.js';
 import { type ApplyEvent, type ApplyReport, applyPlan } from '../engine/apply.js';
 import { type SaveArtifactResult, saveArtifact } from '../engine/artifact.js';
 import { planDrift } from '../engine/drift.js';
-import { listRuns, type RunSummary } from '../engine/journal.js';
+import {
+  listRunRecords,
+  listRuns,
+  type RunRecord,
+  type RunSummary,
+  readClusterIdentity,
+} from '../engine/journal.js';
 import type { LiveReads } from '../engine/live-reads.js';
 import { buildPlan, type PlanProgress } from '../engine/plan.js';
 import { writeRemediated } from '../engine/remediate.js';
@@ -80,6 +86,16 @@ export interface HardenState {
   report?: ApplyReport;
   verifications: Record<string, Verification>;
   runs: RunSummary[];
+  /**
+   * Every run recorded for this cluster, with what each left in place per step (the phases' status): read at
+   * connect, and again after each apply and undo (`loadRuns`). Matched like `runs` and `undo`: by the cluster's
+   * identity (read at connect), plus journals of the earlier per-context layout.
+   */
+  journal: RunRecord[];
+  /** The cluster's identity (UID of kube-system), when it could be read at connect. */
+  clusterId?: string;
+  /** The session's clock (SessionOptions.now): ages such as "applied 3 days ago" are counted from it. */
+  now: () => Date;
   undo?: { plan: UndoPlan; outcomes?: UndoOutcome[] };
   /** Whether any write path exists (false offline and with --read-only). */
   canWrite: boolean;
@@ -147,6 +163,7 @@ export interface StoreDeps {
       | 'permissions'
       | 'status'
       | 'runs'
+      | 'journal'
     >
   >;
 }
@@ -209,6 +226,8 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       verifications: {},
       settings,
       runs: [],
+      journal: [],
+      now: options.now,
       canWrite: false,
       abortController: new AbortController(),
       ...deps.initial,
@@ -228,7 +247,18 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             const identity = await reader.whoAmI(signal);
             if (identity) update.identity = identity;
           }
+          // The cluster's identity finds its runs under any server URL or context (as `runs` and `undo` do);
+          // unreadable (forbidden, or any error reading it): the identity recorded for this context is used.
+          if (reader.source.kind === 'cluster') {
+            try {
+              const clusterId = await readClusterIdentity(reader, signal);
+              if (clusterId) update.clusterId = clusterId;
+            } catch (error) {
+              if (signal?.aborted) throw error;
+            }
+          }
           set(update);
+          get().loadRuns();
         } catch (error) {
           fail(error);
         }
@@ -357,6 +387,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
               }),
           });
           set({ report, status: 'applied', progress: undefined });
+          get().loadRuns();
           // Verify each step that changed something (read-only checks, e.g. FailedCreate after enforce).
           const { snapshot, assessment } = get();
           const verifications =
@@ -372,6 +403,12 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           set({ verifications });
           return report;
         } catch (error) {
+          // A run that stopped part-way journaled what it wrote: the phases count it.
+          try {
+            get().loadRuns();
+          } catch {
+            // the journal is read again after the next apply or undo
+          }
           return fail(error);
         }
       },
@@ -382,14 +419,16 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       },
 
       loadRuns() {
-        const source = get().source;
-        if (source) set({ runs: listRuns(source, options.env) });
+        const { source, clusterId } = get();
+        if (source?.kind !== 'cluster') return;
+        const journal = listRunRecords(source, options.env, clusterId);
+        set({ runs: journal.map(({ byStep: _b, ...run }) => run), journal });
       },
 
       async planUndo(runId, opts = {}) {
         const src = await ensureOpen(opts.signal);
         if (!src.writer) return fail(new UsageError('undo needs a live cluster without --read-only'));
-        const runs = listRuns(src.reader.source, options.env);
+        const runs = listRuns(src.reader.source, options.env, get().clusterId);
         const run = runId ? runs.find((r) => r.runId === runId) : runs[0];
         if (!run) {
           return fail(

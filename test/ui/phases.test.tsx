@@ -23,7 +23,8 @@ describe('phases screen', () => {
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(/› {3}0 Inventory privilege exceptions +findings +103 open +read-only/);
     expect(rows[1]).toMatch(/ {2}★ 1 Pod Security warn \+ audit +findings +7 open +-/);
-    expect(rows[2]).toMatch(/ {4}2 Pod Security enforce by tier +findings +54 open +-/);
+    // Enforce waits for warn (Step.needs): blocked until phase 1 is in place, and the detail says by what.
+    expect(rows[2]).toMatch(/ {4}2 Pod Security enforce by tier +blocked +54 open +-/);
     // Risk shows from 100 columns on.
     expect(rows[2]).toMatch(/disruptive/);
     expect(frame).toContain('phase 0: Inventory privilege exceptions · risk none');

@@ -6,7 +6,7 @@ import { useList } from '../hooks/use-list.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { cell, clip, count, wrapText } from '../model/format.js';
-import { derivePhases, type PhaseRow, type PhaseStatus } from '../model/phases.js';
+import { derivePhases, describePhaseState, type PhaseRow, type PhaseStatus } from '../model/phases.js';
 import { useHardenShallow } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
 
@@ -14,7 +14,9 @@ const STATUS_COLOR: Record<PhaseStatus, string> = {
   'not started': 'gray',
   findings: 'yellow',
   planned: 'cyan',
-  applied: 'green',
+  'in progress': 'cyan',
+  blocked: 'red',
+  'not applicable': 'gray',
   verified: 'green',
   'no effect': 'red',
   skipped: 'gray',
@@ -40,6 +42,8 @@ export function PhasesScreen() {
     assessment: st.assessment,
     plan: st.plan,
     permissions: st.permissions,
+    journal: st.journal,
+    now: st.now,
   }));
   const rows = useMemo(
     () =>
@@ -50,6 +54,8 @@ export function PhasesScreen() {
         planStale: state.planStale,
         permissions: s.permissions,
         history: state.history,
+        journal: s.journal,
+        now: s.now(),
         skipped: state.skipped,
         reviews: state.reviews,
       }),
@@ -58,6 +64,8 @@ export function PhasesScreen() {
       s.assessment,
       s.plan,
       s.permissions,
+      s.journal,
+      s.now,
       state.planStale,
       state.history,
       state.skipped,
@@ -87,9 +95,9 @@ export function PhasesScreen() {
   const { width } = layout;
   // Marker, star, number (6) + status, findings, changes (+ risk from 100 columns).
   const showRisk = width >= 100;
-  const fixed = 6 + 12 + 17 + 12 + (showRisk ? 12 : 0);
+  const fixed = 6 + 15 + 17 + 12 + (showRisk ? 12 : 0);
   const titleWidth = Math.max(10, width - fixed);
-  const head = `    # ${'PHASE'.padEnd(titleWidth)} ${'STATUS'.padEnd(11)} ${'FINDINGS'.padEnd(16)} ${'CHANGES'.padEnd(11)}${showRisk ? ' RISK' : ''}`;
+  const head = `    # ${'PHASE'.padEnd(titleWidth)} ${'STATUS'.padEnd(14)} ${'FINDINGS'.padEnd(16)} ${'CHANGES'.padEnd(11)}${showRisk ? ' RISK' : ''}`;
   const detail: string[] = [];
   // Said loudly, in red, above the rest: the phase's changes have no effect yet (and so it is not done).
   const warn = row?.noEffect ? wrapText(`! ${row.noEffect}`, width - 2, 2).map((l) => `  ${l}`) : [];
@@ -97,10 +105,12 @@ export function PhasesScreen() {
     detail.push(
       `phase ${row.phase}: ${row.title} · risk ${row.risk}${row.recommended ? ' · ★ recommended next' : ''}${row.status === 'skipped' ? ' (skipped)' : ''}`,
     );
-    detail.push(...wrapText(row.summary, width - 2, 2).map((l) => `  ${l}`));
+    const said = describePhaseState(row);
+    if (said) detail.push(...wrapText(said, width - 2, 2).map((l) => `  ${l}`));
     if (row.denied.length) detail.push(`  ✗ cannot apply: you may not ${row.denied.join(', ')}`);
     else if (row.phase !== 0 && !caps.canApply)
       detail.push('  read-only session: changes can be previewed, not applied');
+    detail.push(...wrapText(row.summary, width - 2, 2).map((l) => `  ${l}`));
   }
   return (
     <Frame bindings={bindings}>
@@ -118,7 +128,7 @@ export function PhasesScreen() {
               {selected ? '› ' : '  '}
               <Text color={r.recommended ? c('yellow') : undefined}>{r.recommended ? '★' : ' '}</Text>
               {` ${r.phase} `}
-              {cell(r.title, titleWidth)} <Text color={c(STATUS_COLOR[r.status])}>{cell(r.status, 11)}</Text>{' '}
+              {cell(r.title, titleWidth)} <Text color={c(STATUS_COLOR[r.status])}>{cell(r.status, 14)}</Text>{' '}
               {cell(phaseCounts(r), 16)} {cell(phaseChanges(r), 10)}
               {r.denied.length ? <Text color={c('red')}>✗</Text> : ' '}
               {showRisk ? (
