@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type JournalEntry, stepWrites } from '../../src/engine/journal.js';
-import type { Step } from '../../src/engine/types.js';
+import type { Plan, Step } from '../../src/engine/types.js';
 import type { Assessment } from '../../src/policy/assess.js';
 import {
   ago,
@@ -30,16 +30,16 @@ const step = (id: string, phase: number, risk: Step['risk'], title: string, extr
   ...extra,
 });
 const STEPS: S[] = [
-  step('warn', 1, 'low', 'Warn'),
-  step('enforce', 2, 'disruptive', 'Enforce', { needs: ['warn'] }),
-  step('migrate', 2, 'disruptive', 'Migrate', { optIn: true, needs: ['warn'] }),
-  step('netpol', 3, 'disruptive', 'Default deny', {
+  step('psa-warn-audit', 1, 'low', 'Warn'),
+  step('psa-enforce', 2, 'disruptive', 'Enforce', { needs: ['psa-warn-audit'] }),
+  step('psa-migrate', 2, 'disruptive', 'Migrate', { optIn: true, needs: ['psa-warn-audit'] }),
+  step('network-default-deny', 3, 'disruptive', 'Default deny', {
     noEffect: (a) =>
       (a as unknown as { cniOff?: boolean }).cniOff ? 'no CNI enforces NetworkPolicy' : undefined,
   }),
-  step('reg-warn', 5, 'low', 'Registries: warn'),
-  step('reg-enforce', 5, 'disruptive', 'Registries: enforce', { needs: ['reg-warn'] }),
-  step('review', 7, 'none', 'Review'),
+  step('registries-warn', 5, 'low', 'Registries: warn'),
+  step('registries-enforce', 5, 'disruptive', 'Registries: enforce', { needs: ['registries-warn'] }),
+  step('exceptions-review', 7, 'none', 'Review'),
 ];
 
 const finding = (control: string, namespace = 'shop') => ({
@@ -88,7 +88,7 @@ describe('phase status from the journal', () => {
   it('warn applied 3 days ago, nothing left in phase 1: done; phase 2 in progress (warn live, enforce to do), recommended', () => {
     const rows = rowsOf({
       assessment: assessmentOf(['KH-PSA-NOT-ENFORCED', 'KH-IMAGE-REGISTRY-UNRESTRICTED']),
-      journal: [run('r1', { warn: [4, daysAgo(3)] })],
+      journal: [run('r1', { 'psa-warn-audit': [4, daysAgo(3)] })],
     });
     expect(rowOf(rows, 1)).toMatchObject({
       status: 'done',
@@ -112,7 +112,10 @@ describe('phase status from the journal', () => {
   it('registries in warn, enforce still to do: in progress, with each step’s age', () => {
     const rows = rowsOf({
       assessment: assessmentOf([]),
-      journal: [run('r1', { warn: [1, daysAgo(9)] }), run('r2', { 'reg-warn': [1, daysAgo(2)] })],
+      journal: [
+        run('r1', { 'psa-warn-audit': [1, daysAgo(9)] }),
+        run('r2', { 'registries-warn': [1, daysAgo(2)] }),
+      ],
     });
     expect(rowOf(rows, 5)).toMatchObject({
       status: 'in progress',
@@ -124,30 +127,55 @@ describe('phase status from the journal', () => {
   it('applied to some namespaces only (findings of the phase left): in progress; the age is the last write', () => {
     const rows = rowsOf({
       assessment: assessmentOf(['KH-PSA-NO-WARN-AUDIT']),
-      journal: [run('r2', { warn: [1, daysAgo(1)] }), run('r1', { warn: [2, daysAgo(5)] })],
+      journal: [
+        run('r2', { 'psa-warn-audit': [1, daysAgo(1)] }),
+        run('r1', { 'psa-warn-audit': [2, daysAgo(5)] }),
+      ],
     });
     expect(rowOf(rows, 1)).toMatchObject({
       status: 'in progress',
       applied: 3,
       when: 'applied 1 day ago',
-      progress: 'applied 1 day ago; 1 open finding left',
+      progress: 'applied 1 day ago; 1 open finding left to fix',
       recommended: true,
     });
   });
 
+  it('findings fixed by hand, by opt-in steps or only informational do not keep an applied phase in progress', () => {
+    const rows = rowsOf({
+      assessment: assessmentOf(['KH-POD-NO-LIMITS', 'KH-PSS-RESTRICTED', 'KH-NS-UNDECLARED']),
+      journal: [run('r1', { 'psa-warn-audit': [1, daysAgo(8)], 'psa-enforce': [1, daysAgo(1)] })],
+    });
+    expect(rowOf(rows, 1)).toMatchObject({ status: 'done', left: 0, open: 1 });
+    expect(rowOf(rows, 2)).toMatchObject({ status: 'done', left: 0, open: 2, when: 'applied 1 day ago' });
+    // An unknown is never done.
+    const unknown = rowsOf({
+      assessment: assessmentOf([]),
+      plan: {
+        steps: [{ id: 'psa-warn-audit', findings: [{ ...finding('KH-UNKNOWN'), severity: 'info' }] }],
+        changes: [],
+      } as unknown as Plan,
+      journal: [run('r1', { 'psa-warn-audit': [1, daysAgo(8)] })],
+    });
+    expect(rowOf(unknown, 1)).toMatchObject({ status: 'in progress', left: 1 });
+  });
+
   it('undone runs do not count; a partly undone run counts what is still in place', () => {
     const assessment = assessmentOf(['KH-PSA-NO-WARN-AUDIT']);
-    let rows = rowsOf({ assessment, journal: [run('r1', { warn: [3, daysAgo(3)] }, 'undone')] });
+    let rows = rowsOf({ assessment, journal: [run('r1', { 'psa-warn-audit': [3, daysAgo(3)] }, 'undone')] });
     expect(rowOf(rows, 1)).toMatchObject({ status: 'findings', recommended: true });
     expect(rowOf(rows, 1)?.applied).toBeUndefined();
-    rows = rowsOf({ assessment, journal: [run('r1', { warn: [1, daysAgo(3)] }, 'partially undone')] });
+    rows = rowsOf({
+      assessment,
+      journal: [run('r1', { 'psa-warn-audit': [1, daysAgo(3)] }, 'partially undone')],
+    });
     expect(rowOf(rows, 1)).toMatchObject({ status: 'in progress', applied: 1 });
     // Undone in this session (the journal not read again yet): not counted either.
     const session: SessionRun = {
       runId: 'r9',
       target: 'cluster',
       state: 'complete',
-      appliedByStep: { warn: 2 },
+      appliedByStep: { 'psa-warn-audit': 2 },
       verified: {},
       undone: true,
     };
@@ -160,21 +188,21 @@ describe('phase status from the journal', () => {
       runId: 'r1',
       target: 'cluster',
       state: 'complete',
-      appliedByStep: { warn: 4 },
-      verified: { warn: true },
+      appliedByStep: { 'psa-warn-audit': 4 },
+      verified: { 'psa-warn-audit': true },
       undone: false,
     };
     const rows = rowsOf({
       assessment: assessmentOf([]),
       history: [session],
-      journal: [run('r1', { warn: [4, daysAgo(0)] })],
+      journal: [run('r1', { 'psa-warn-audit': [4, daysAgo(0)] })],
     });
     expect(rowOf(rows, 1)).toMatchObject({ status: 'verified', applied: 4, when: 'applied just now' });
     // A failed verification leaves it in progress, and says why.
     const failed = rowsOf({
       assessment: assessmentOf([]),
-      history: [{ ...session, verified: { warn: false } }],
-      journal: [run('r1', { warn: [4, daysAgo(0)] })],
+      history: [{ ...session, verified: { 'psa-warn-audit': false } }],
+      journal: [run('r1', { 'psa-warn-audit': [4, daysAgo(0)] })],
     });
     expect(rowOf(failed, 1)?.status).toBe('in progress');
     expect(rowOf(failed, 1)?.progress).toContain('the verification failed');
@@ -201,7 +229,9 @@ describe('phase status from the journal', () => {
     expect(rowOf(rows, 1)).toMatchObject({ status: 'findings', recommended: true, blockedBy: [] });
     rows = rowsOf({
       assessment,
-      permissions: { warn: [{ verb: 'patch', group: '', resource: 'namespaces', allowed: false }] },
+      permissions: {
+        'psa-warn-audit': [{ verb: 'patch', group: '', resource: 'namespaces', allowed: false }],
+      },
     });
     expect(rowOf(rows, 1)).toMatchObject({
       status: 'blocked',
@@ -209,7 +239,7 @@ describe('phase status from the journal', () => {
       recommended: true, // still the next thing to do: what blocks it is what to fix
     });
     // Once applied, a phase whose changes have no effect says so (never done).
-    rows = rowsOf({ assessment, journal: [run('r1', { netpol: [2, daysAgo(1)] })] });
+    rows = rowsOf({ assessment, journal: [run('r1', { 'network-default-deny': [2, daysAgo(1)] })] });
     expect(rowOf(rows, 3)).toMatchObject({ status: 'no effect', noEffect: 'no CNI enforces NetworkPolicy' });
   });
 
@@ -233,7 +263,7 @@ describe('phase status from the journal', () => {
   });
 
   it('before the inventory nothing is blocked or not applicable, and phase 0 is next', () => {
-    const rows = rowsOf({ journal: [run('r1', { warn: [1, daysAgo(3)] })] });
+    const rows = rowsOf({ journal: [run('r1', { 'psa-warn-audit': [1, daysAgo(3)] })] });
     expect(rows.map((r) => [r.status, r.recommended])).toEqual([
       ['not started', true],
       ['in progress', false],
@@ -260,13 +290,13 @@ describe('ago', () => {
 describe('select all', () => {
   it('leaves out manual and optional changes, and those of opt-in steps', () => {
     const steps = [
-      { id: 'enforce', optIn: false },
-      { id: 'migrate', optIn: true },
+      { id: 'psa-enforce', optIn: false },
+      { id: 'psa-migrate', optIn: true },
     ];
-    expect(selectedByAll({ kind: 'apply', step: 'enforce' }, steps)).toBe(true);
-    expect(selectedByAll({ kind: 'apply', step: 'migrate' }, steps)).toBe(false);
-    expect(selectedByAll({ kind: 'apply', step: 'enforce', optional: true }, steps)).toBe(false);
-    expect(selectedByAll({ kind: 'manual', step: 'enforce' }, steps)).toBe(false);
+    expect(selectedByAll({ kind: 'apply', step: 'psa-enforce' }, steps)).toBe(true);
+    expect(selectedByAll({ kind: 'apply', step: 'psa-migrate' }, steps)).toBe(false);
+    expect(selectedByAll({ kind: 'apply', step: 'psa-enforce', optional: true }, steps)).toBe(false);
+    expect(selectedByAll({ kind: 'manual', step: 'psa-enforce' }, steps)).toBe(false);
   });
 });
 
@@ -296,15 +326,15 @@ describe('stepWrites', () => {
       outcome,
     });
     const entries: JournalEntry[] = [
-      intent(1, 'warn', ref('shop')),
+      intent(1, 'psa-warn-audit', ref('shop')),
       result(1, 'applied'),
-      intent(2, 'warn', ref('ci')),
+      intent(2, 'psa-warn-audit', ref('ci')),
       result(2, 'applied'),
-      intent(3, 'warn', ref('data')),
+      intent(3, 'psa-warn-audit', ref('data')),
       result(3, 'failed'),
-      intent(4, 'netpol', ref('deny', 'NetworkPolicy', 'shop')),
+      intent(4, 'network-default-deny', ref('deny', 'NetworkPolicy', 'shop')),
       { type: 'sent', seq: 4, at: t(4) },
-      intent(5, 'netpol', ref('deny', 'NetworkPolicy', 'ci')),
+      intent(5, 'network-default-deny', ref('deny', 'NetworkPolicy', 'ci')),
       result(5, 'applied'),
       { type: 'end', at: t(6), state: 'complete' },
       // An undo restored the write to ci (seq 2) and deleted the NetworkPolicy (seq 5).
@@ -315,12 +345,12 @@ describe('stepWrites', () => {
       { type: 'undone', at: t(9), complete: false },
     ];
     expect(stepWrites(entries)).toEqual({
-      warn: { applied: 1, firstAt: t(1), lastAt: t(1), namespaces: ['shop'] },
+      'psa-warn-audit': { applied: 1, firstAt: t(1), lastAt: t(1), namespaces: ['shop'] },
     });
     // Before the undo: both steps, each with its namespaces and times.
     expect(stepWrites(entries.slice(0, 11))).toEqual({
-      warn: { applied: 2, firstAt: t(1), lastAt: t(2), namespaces: ['ci', 'shop'] },
-      netpol: { applied: 1, firstAt: t(5), lastAt: t(5), namespaces: ['ci'] },
+      'psa-warn-audit': { applied: 2, firstAt: t(1), lastAt: t(2), namespaces: ['ci', 'shop'] },
+      'network-default-deny': { applied: 1, firstAt: t(5), lastAt: t(5), namespaces: ['ci'] },
     });
   });
 });

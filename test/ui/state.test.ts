@@ -229,7 +229,7 @@ describe('phase status', () => {
       applied: 3,
       recommended: true,
       when: 'applied in this session',
-      progress: 'applied in this session; 3 open findings left',
+      progress: 'applied in this session; 3 open findings left to fix',
     });
     expect(rows[2]?.blockedBy).toEqual(['you may not patch namespaces']);
     rows = derivePhases({

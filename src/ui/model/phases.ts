@@ -18,17 +18,20 @@
  *    - no effect: a step says its changes have no effect yet (`Step.noEffect`, e.g. no CNI enforces
  *      NetworkPolicy): never done, the reason is shown;
  *    - in progress: a required step has applied nothing yet (e.g. phase 5: registries in warn, enforce still to
- *      do), or the phase's controls still have open findings (applied to some namespaces only), or there is no
- *      assessment to tell, or this session's verification of one of its steps failed;
+ *      do), or findings are left that its required steps fix (`left`: open, not informational, of a control whose
+ *      `stepsFixing` names one of them, or an unknown; e.g. applied to some namespaces only), or there is no
+ *      assessment to tell, or this session's verification of one of its steps failed. Findings fixed by hand or
+ *      by opt-in steps (psa-migrate, resource-limits) are listed but do not keep a phase in progress;
  *    - verified: nothing left, and this session's verification passed; done: nothing left.
  * 3. A phase that writes nothing (manual or review steps only), by what its preview found (the current plan, or
  *    the last preview remembered in `reviews`): unknown (it could not see what it checks, e.g. the API server's
  *    flags: never done), planned (manual changes proposed), findings (a review with open findings), done.
- * 4. blocked: the phase writes, and the operator may not do it (`denied`: missing permissions), or every required
+ * 4. blocked (once there is an assessment: before the inventory every phase not applied is "not started"): the
+ *    phase writes, and the operator may not do it (`denied`: missing permissions), or every required
  *    step waits for a step of an earlier phase it builds on (`Step.needs`, e.g. enforce waits for warn) that is
- *    neither applied nor done, or its changes would have no effect (`noEffect`). `blockedBy` says by what.
+ *    neither applied nor in place (its phase done, or nothing left to fix), or its changes would have no effect (`noEffect`). `blockedBy` says by what.
  * 5. planned: the current plan (not stale) covers the phase; done instead when that preview proposes no change
- *    and the phase has no open finding (detection sees everything in place).
+ *    and nothing is left to fix (detection sees everything in place).
  * 6. in progress: nothing of the phase applied yet, but a step it builds on (in an earlier phase) is in place:
  *    the rollout of that control is under way (phase 1 warn applied 3 days ago, phase 2 enforce not yet).
  * 7. not applicable: the phase writes, nothing of it was applied, its controls have no finding at all (open or
@@ -48,8 +51,9 @@ import type { RunRecord } from '../../engine/journal.js';
 import type { Plan, PlannedChange, Risk, Step } from '../../engine/types.js';
 import type { AccessDecision } from '../../k8s/types.js';
 import type { Assessment } from '../../policy/assess.js';
+import { isControlId, stepsFixing } from '../../policy/controls.js';
 import type { SessionRun } from '../state/wizard.js';
-import { countFindings, phaseFindings } from './findings.js';
+import { countFindings, type FindingRow, phaseFindings } from './findings.js';
 
 export type PhaseStatus =
   | 'not started'
@@ -88,6 +92,11 @@ export interface PhaseRow {
   status: PhaseStatus;
   open: number;
   excepted: number;
+  /**
+   * Open findings its required steps fix (`stepsFixing`), not informational, plus unknowns: what keeps a phase
+   * applied from being done. Findings fixed by hand, by opt-in steps or only informational do not.
+   */
+  left: number;
   /** Changes in the current plan (when planned). */
   changes?: number;
   /** Changes in place: applied by runs of the journal (any session) or of this session, not undone. */
@@ -245,6 +254,18 @@ function inPlace(history: readonly SessionRun[], journal: readonly JournalRun[])
   return by;
 }
 
+/** Of the findings a row lists, those that keep it from done (see `PhaseRow.left`). */
+function leftToFix(findings: readonly FindingRow[], requiredIds: readonly string[]): number {
+  return findings.filter(
+    (f) =>
+      !f.excepted &&
+      (isUnknownControl(f.control) ||
+        (f.severity !== 'info' &&
+          isControlId(f.control) &&
+          (stepsFixing(f.control) ?? []).some((id) => requiredIds.includes(id)))),
+  ).length;
+}
+
 const DONE: readonly PhaseStatus[] = ['done', 'verified', 'not applicable'];
 
 export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
@@ -255,6 +276,7 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
   const all = countFindings(phaseFindings(assessment, undefined, 0, []));
   rows.push({
     phase: 0,
+    left: 0,
     title: INVENTORY_PHASE.title,
     summary: INVENTORY_PHASE.summary,
     risk: 'none',
@@ -277,12 +299,13 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
   const satisfied = (id: string): boolean => {
     if ((placed.get(id)?.applied ?? 0) > 0) return true;
     const row = rows.find((r) => r.stepIds.includes(id));
-    return !!row && (DONE.includes(row.status) || (!!assessment && row.open === 0));
+    return !!row && (DONE.includes(row.status) || (!!assessment && row.left === 0));
   };
   for (const { phase, steps } of stepPhases(inputs.steps)) {
     const stepIds = steps.map((s) => s.id);
     // The findings its detail lists: its controls', and its steps' own once the current plan covers them.
-    const counts = countFindings(phaseFindings(assessment, current, phase, stepIds));
+    const listed = phaseFindings(assessment, current, phase, stepIds);
+    const counts = countFindings(listed);
     const applied = stepIds.reduce((n, id) => n + (placed.get(id)?.applied ?? 0), 0);
     const appliedAt = stepIds
       .map((id) => placed.get(id)?.at)
@@ -309,6 +332,10 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
     const required = steps.filter((s) => writes(s) && !s.optIn);
     const isApplied = (s: Pick<Step, 'id'>) => (placed.get(s.id)?.applied ?? 0) > 0;
     const pending = required.filter((s) => !isApplied(s));
+    const left = leftToFix(
+      listed,
+      required.map((s) => s.id),
+    );
     const appliedSteps = steps.filter(isApplied);
     // Steps of earlier phases its required steps build on (Step.needs), and whether they are in place.
     const needs = [
@@ -364,11 +391,11 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
     let progress: string | undefined;
     if (skipped.includes(phase)) status = 'skipped';
     else if (applied > 0) {
-      const left: string[] = [];
-      if (pending.length) left.push(`${pending.map((s) => s.title).join(', ')} still to do`);
-      if (counts.open > 0) left.push(`${counts.open} open finding${counts.open === 1 ? '' : 's'} left`);
-      if (!assessment) left.push('not assessed yet');
-      if (failedVerification) left.push('the verification failed (see the run summary)');
+      const todo: string[] = [];
+      if (pending.length) todo.push(`${pending.map((s) => s.title).join(', ')} still to do`);
+      if (left > 0) todo.push(`${left} open finding${left === 1 ? '' : 's'} left to fix`);
+      if (!assessment) todo.push('not assessed yet');
+      if (failedVerification) todo.push('the verification failed (see the run summary)');
       const done =
         required.length > 1 || appliedSteps.length > 1
           ? appliedSteps
@@ -377,15 +404,15 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
           : when(appliedAt, written);
       status = noEffect
         ? 'no effect'
-        : left.length
+        : todo.length
           ? 'in progress'
           : verifiedSteps.length > 0
             ? 'verified'
             : 'done';
-      if (status === 'in progress') progress = `${done}; ${left.join('; ')}`;
+      if (status === 'in progress') progress = `${done}; ${todo.join('; ')}`;
     } else if (reviewed) status = reviewed;
     else if (assessment && blockedBy.length) status = 'blocked';
-    else if (planned) status = plannedChanges === 0 && counts.open === 0 && assessment ? 'done' : 'planned';
+    else if (planned) status = plannedChanges === 0 && left === 0 && assessment ? 'done' : 'planned';
     else if (needs.some((n) => (placed.get(n)?.applied ?? 0) > 0)) {
       status = 'in progress';
       const ready = needs.filter((n) => (placed.get(n)?.applied ?? 0) > 0);
@@ -413,6 +440,7 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
       status,
       open: counts.open,
       excepted: counts.excepted,
+      left,
       ...(planned && current ? { changes: plannedChanges } : review ? { changes: review.changes } : {}),
       ...(applied > 0 ? { applied, when: when(appliedAt, written) } : {}),
       ...(appliedAt && applied > 0 ? { appliedAt } : {}),

@@ -24,6 +24,9 @@ const STATUS_COLOR: Record<PhaseStatus, string> = {
   unknown: 'red',
 };
 
+/** The STATUS column (11 wide): "not applicable" reads n/a there, in full in the detail below. */
+export const statusLabel = (status: PhaseStatus): string => (status === 'not applicable' ? 'n/a' : status);
+
 export function phaseCounts(row: PhaseRow): string {
   return `${count(row.open)} open${row.excepted ? ` +${count(row.excepted)} exc` : ''}`;
 }
@@ -95,9 +98,9 @@ export function PhasesScreen() {
   const { width } = layout;
   // Marker, star, number (6) + status, findings, changes (+ risk from 100 columns).
   const showRisk = width >= 100;
-  const fixed = 6 + 15 + 17 + 12 + (showRisk ? 12 : 0);
+  const fixed = 6 + 12 + 17 + 12 + (showRisk ? 12 : 0);
   const titleWidth = Math.max(10, width - fixed);
-  const head = `    # ${'PHASE'.padEnd(titleWidth)} ${'STATUS'.padEnd(14)} ${'FINDINGS'.padEnd(16)} ${'CHANGES'.padEnd(11)}${showRisk ? ' RISK' : ''}`;
+  const head = `    # ${'PHASE'.padEnd(titleWidth)} ${'STATUS'.padEnd(11)} ${'FINDINGS'.padEnd(16)} ${'CHANGES'.padEnd(11)}${showRisk ? ' RISK' : ''}`;
   const detail: string[] = [];
   // Said loudly, in red, above the rest: the phase's changes have no effect yet (and so it is not done).
   const warn = row?.noEffect ? wrapText(`! ${row.noEffect}`, width - 2, 2).map((l) => `  ${l}`) : [];
@@ -128,7 +131,8 @@ export function PhasesScreen() {
               {selected ? '› ' : '  '}
               <Text color={r.recommended ? c('yellow') : undefined}>{r.recommended ? '★' : ' '}</Text>
               {` ${r.phase} `}
-              {cell(r.title, titleWidth)} <Text color={c(STATUS_COLOR[r.status])}>{cell(r.status, 14)}</Text>{' '}
+              {cell(r.title, titleWidth)}{' '}
+              <Text color={c(STATUS_COLOR[r.status])}>{cell(statusLabel(r.status), 11)}</Text>{' '}
               {cell(phaseCounts(r), 16)} {cell(phaseChanges(r), 10)}
               {r.denied.length ? <Text color={c('red')}>✗</Text> : ' '}
               {showRisk ? (
