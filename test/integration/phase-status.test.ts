@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import type { SessionOptions } from '../../src/store/session.js';
 import { createHardenStore, type HardenStore } from '../../src/store/store.js';
