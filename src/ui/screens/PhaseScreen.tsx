@@ -83,6 +83,7 @@ export function PhaseScreen({ phase }: { phase: number }) {
       derivePhases({
         steps,
         ...(s.assessment ? { assessment: s.assessment } : {}),
+        ...(s.plan ? { plan: s.plan } : {}),
         planStale: state.planStale,
         permissions: s.permissions,
         history: state.history,
@@ -94,6 +95,7 @@ export function PhaseScreen({ phase }: { phase: number }) {
     [
       steps,
       s.assessment,
+      s.plan,
       s.permissions,
       s.journal,
       s.now,
