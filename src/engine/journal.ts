@@ -712,3 +712,80 @@ export function listRuns(
   }
   return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// What each run left in place, per step (read-only: the wizard's phase status)
+
+/** What one run's writes of one step left in place: confirmed writes not undone since. */
+export interface StepWrites {
+  /** Confirmed writes not undone. */
+  applied: number;
+  /** When the first and the last of them were confirmed (ISO). */
+  firstAt: string;
+  lastAt: string;
+  /** Namespaces written (a Namespace's own name for Namespace objects), sorted; cluster-scoped objects add none. */
+  namespaces: string[];
+}
+
+/** A run and what it left in place per step id (steps whose writes were all undone, or never confirmed, absent). */
+export interface RunRecord extends RunSummary {
+  byStep: Record<string, StepWrites>;
+}
+
+/**
+ * Per step, the writes of a run that are in place: confirmed (`result` applied) and not undone by an undo of the
+ * run (an `undo-result` restored, deleted or unchanged for the `undo-intent` that names it).
+ */
+export function stepWrites(entries: JournalEntry[]): Record<string, StepWrites> {
+  const undone = new Set<number>();
+  const undoIntents = new Map<number, number[]>();
+  const intents = new Map<number, Extract<JournalEntry, { type: 'intent' }>>();
+  const confirmedAt = new Map<number, string>();
+  for (const e of entries) {
+    if (e.type === 'intent') intents.set(e.seq, e);
+    else if (e.type === 'result' && e.outcome === 'applied') confirmedAt.set(e.seq, e.at);
+    else if (e.type === 'undo-intent') undoIntents.set(e.seq, e.undoes);
+    else if (e.type === 'undo-result' && ['restored', 'deleted', 'unchanged'].includes(e.outcome)) {
+      for (const seq of undoIntents.get(e.seq) ?? []) undone.add(seq);
+    }
+  }
+  const out: Record<string, StepWrites & { ns: Set<string> }> = {};
+  for (const [seq, at] of confirmedAt) {
+    const intent = intents.get(seq);
+    if (!intent || undone.has(seq)) continue;
+    const w = out[intent.step] ?? {
+      applied: 0,
+      firstAt: at,
+      lastAt: at,
+      namespaces: [],
+      ns: new Set<string>(),
+    };
+    out[intent.step] = w;
+    w.applied += 1;
+    if (at < w.firstAt) w.firstAt = at;
+    if (at > w.lastAt) w.lastAt = at;
+    const ns = intent.target.kind === 'Namespace' ? intent.target.name : intent.target.namespace;
+    if (ns) w.ns.add(ns);
+  }
+  const result: Record<string, StepWrites> = {};
+  for (const [step, { ns, ...w }] of Object.entries(out)) result[step] = { ...w, namespaces: [...ns].sort() };
+  return result;
+}
+
+/** `listRuns`, each run with what it left in place per step (`stepWrites`). */
+export function listRunRecords(
+  source: SourceInfo,
+  env: NodeJS.ProcessEnv = process.env,
+  clusterId?: string,
+): RunRecord[] {
+  const records: RunRecord[] = [];
+  for (const run of listRuns(source, env, clusterId)) {
+    try {
+      records.push({ ...run, byStep: stepWrites(readJournal(run.path)) });
+    } catch (error) {
+      if (error instanceof InputError) continue;
+      throw error;
+    }
+  }
+  return records;
+}

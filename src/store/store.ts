@@ -9,7 +9,13 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 // `report` never plans, and loading them costs a start-up a hundred modules.
 import type { ApplyEvent, ApplyReport } from '../engine/apply.js';
 import type { SaveArtifactResult } from '../engine/artifact.js';
-import { listRuns, type RunSummary } from '../engine/journal.js';
+import {
+  listRunRecords,
+  listRuns,
+  type RunRecord,
+  type RunSummary,
+  readClusterIdentity,
+} from '../engine/journal.js';
 import type { LiveReads } from '../engine/live-reads.js';
 import type { PlanProgress } from '../engine/plan.js';
 import type { Plan, PlannedChange, Step, StepOptions, Verification } from '../engine/types.js';
@@ -79,6 +85,16 @@ export interface HardenState {
   report?: ApplyReport;
   verifications: Record<string, Verification>;
   runs: RunSummary[];
+  /**
+   * Every run recorded for this cluster, with what each left in place per step (the phases' status): read at
+   * connect, and again after each apply and undo (`loadRuns`). Matched like `runs` and `undo`: by the cluster's
+   * identity (read at connect), plus journals of the earlier per-context layout.
+   */
+  journal: RunRecord[];
+  /** The cluster's identity (UID of kube-system), when it could be read at connect. */
+  clusterId?: string;
+  /** The session's clock (SessionOptions.now): ages such as "applied 3 days ago" are counted from it. */
+  now: () => Date;
   undo?: { plan: UndoPlan; outcomes?: UndoOutcome[] };
   /** Whether any write path exists (false offline and with --read-only). */
   canWrite: boolean;
@@ -152,6 +168,7 @@ export interface StoreDeps {
       | 'permissions'
       | 'status'
       | 'runs'
+      | 'journal'
     >
   >;
 }
@@ -222,6 +239,8 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       verifications: {},
       settings,
       runs: [],
+      journal: [],
+      now: options.now,
       canWrite: false,
       abortController: new AbortController(),
       ...deps.initial,
@@ -241,7 +260,18 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
             const identity = await reader.whoAmI(signal);
             if (identity) update.identity = identity;
           }
+          // The cluster's identity finds its runs under any server URL or context (as `runs` and `undo` do);
+          // unreadable (forbidden, or any error reading it): the identity recorded for this context is used.
+          if (reader.source.kind === 'cluster') {
+            try {
+              const clusterId = await readClusterIdentity(reader, signal);
+              if (clusterId) update.clusterId = clusterId;
+            } catch (error) {
+              if (signal?.aborted) throw error;
+            }
+          }
           set(update);
+          get().loadRuns();
         } catch (error) {
           fail(error);
         }
@@ -377,6 +407,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
               }),
           });
           set({ report, status: 'applied', progress: undefined });
+          get().loadRuns();
           // Verify each step that changed something (read-only checks, e.g. FailedCreate after enforce).
           const { snapshot, assessment } = get();
           const verifications =
@@ -392,6 +423,12 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           set({ verifications });
           return report;
         } catch (error) {
+          // A run that stopped part-way journaled what it wrote: the phases count it.
+          try {
+            get().loadRuns();
+          } catch {
+            // the journal is read again after the next apply or undo
+          }
           return fail(error);
         }
       },
@@ -403,14 +440,16 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       },
 
       loadRuns() {
-        const source = get().source;
-        if (source) set({ runs: listRuns(source, options.env) });
+        const { source, clusterId } = get();
+        if (source?.kind !== 'cluster') return;
+        const journal = listRunRecords(source, options.env, clusterId);
+        set({ runs: journal.map(({ byStep: _b, ...run }) => run), journal });
       },
 
       async planUndo(runId, opts = {}) {
         const src = await ensureOpen(opts.signal);
         if (!src.writer) return fail(new UsageError('undo needs a live cluster without --read-only'));
-        const runs = listRuns(src.reader.source, options.env);
+        const runs = listRuns(src.reader.source, options.env, get().clusterId);
         const run = runId ? runs.find((r) => r.runId === runId) : runs[0];
         if (!run) {
           return fail(

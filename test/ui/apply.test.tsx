@@ -74,11 +74,13 @@ describe('confirm (low risk: y/N)', () => {
     expect(frame).toContain('u undo');
     expect(label(cluster, 'ci', 'pod-security.kubernetes.io/warn')).toBe('restricted');
     expect(cluster.writes).toEqual(['apply namespace/cert-manager', 'apply namespace/ci']);
-    // And the phases show phase 1 applied, phase 2 recommended next
+    // And the phases show phase 1 in progress (2 of its namespaces, just now: the rest is left), still recommended;
+    // phase 2 in progress too: the warn it builds on is live
     await ui?.press('enter');
     frame = await ui!.waitFor('PHASE');
-    expect(frame).toMatch(/1 Pod Security warn \+ audit +applied .*2 applied/);
-    expect(frame).toMatch(/★ 2 Pod Security enforce by tier/);
+    expect(frame).toMatch(/★ 1 Pod Security warn \+ audit +in progress .*2 applied/);
+    expect(frame).toMatch(/in progress: applied just now; \d+ open findings left/);
+    expect(frame).toMatch(/ {2}2 Pod Security enforce by tier +in progress /);
   });
 });
 

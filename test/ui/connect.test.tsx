@@ -5,9 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterError } from '../../src/cluster/errors.js';
 import { createHardenStore } from '../../src/store/store.js';
+import { FakeCluster } from './support/fake-cluster.js';
 import {
   clusterStore,
   type Driven,
+  LEGACY,
   manifestStore,
   PSA_STEPS,
   renderWizard,
@@ -89,5 +91,37 @@ describe('connect screen', () => {
     expect(frame).toContain('offline, read-only: pass --out DIR to write remediated manifests');
     expect(frame).toContain('none needed: a manifest source has no API server');
     expect(frame).toMatch(/kube-harden › Connect .*offline, read-only/);
+  });
+});
+
+describe('connect screen, coming back', () => {
+  it('says how many runs the journal holds for this cluster, and when the last one was', async () => {
+    // Given one run applied on this cluster in an earlier session
+    const cluster = await FakeCluster.fromManifests(LEGACY);
+    const options = sessionOptions();
+    const open = async () => ({ reader: cluster, writer: cluster, close() {} });
+    const first = createHardenStore({ options, steps: PSA_STEPS, open });
+    await first.getState().connect();
+    await first.getState().inventory();
+    const plan = await first.getState().planSteps(['psa-warn-audit']);
+    first.getState().toggle(plan.changes[0]?.id as string);
+    await first.getState().apply();
+    // When the wizard opens again two days later
+    const later = createHardenStore({
+      options: { ...options, now: () => new Date(Date.now() + 2 * 86_400_000 + 60_000) },
+      steps: PSA_STEPS,
+      open,
+    });
+    ui = renderWizard(later);
+    // Then the connection says so
+    const frame = await ui.waitFor('Press Enter to continue');
+    expect(frame).toContain('runs     1 run recorded on this cluster (1 not undone), last 2 days ago');
+  });
+
+  it('says nothing of runs when none is recorded', async () => {
+    const { store } = await clusterStore();
+    ui = renderWizard(store);
+    const frame = await ui.waitFor('Press Enter to continue');
+    expect(frame).not.toContain('recorded on this cluster');
   });
 });

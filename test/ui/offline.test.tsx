@@ -52,10 +52,11 @@ describe('offline with --out', () => {
     expect(written).toContain('pod-security.kubernetes.io/warn: restricted');
     expect(written).not.toContain('kube-harden.io/run-id');
     expect(readFileSync(join(source, 'shop', '00-namespace.yaml'), 'utf8')).toBe(before);
-    // The phases count it as applied (its findings stay those of the source: DIR is not read back)
+    // The phases count it as applied, in progress: its findings stay those of the source (DIR is not read back)
     await ui.press('enter');
     frame = await ui.waitFor('PHASE');
-    expect(frame).toMatch(/1 Pod Security warn \+ audit +applied +7 open +8 applied/);
+    expect(frame).toMatch(/1 Pod Security warn \+ audit +in progress +7 open +8 applied/);
+    expect(frame).toContain('in progress: written in this session; 7 open findings left');
   });
 
   it('a later phase layers on the earlier write in the same DIR', async () => {

@@ -24,7 +24,10 @@ const base = {
 };
 const planOf = (changes: string[]) =>
   ({
-    steps: [{ id: 'audit-logging' }, { id: 'secrets-encryption' }],
+    steps: [
+      { id: 'audit-logging', findings: [] },
+      { id: 'secrets-encryption', findings: [] },
+    ],
     changes: changes.map((step) => ({ step, kind: 'manual' })),
   }) as unknown as Plan;
 
@@ -41,7 +44,7 @@ describe('phase 6 status', () => {
       derivePhases({ ...base, plan: planOf([]), planStale: true }).find((r) => r.phase === 6)?.status,
     ).not.toBe('done');
     // A phase of API changes with nothing planned is not "done" by this rule.
-    const psa = { steps: [{ id: 'psa-warn-audit' }], changes: [] } as unknown as Plan;
+    const psa = { steps: [{ id: 'psa-warn-audit', findings: [] }], changes: [] } as unknown as Plan;
     expect(derivePhases({ ...base, plan: psa }).find((r) => r.phase === 1)?.status).toBe('planned');
   });
 });

@@ -192,18 +192,23 @@ describe('phase status', () => {
     expect(rows.map((r) => [r.phase, r.status, r.recommended])).toEqual([
       [0, 'findings', false],
       [1, 'findings', true],
-      [2, 'findings', false],
+      [2, 'blocked', false],
     ]);
     // kube-system's audit label "strict" is invalid, and two namespaces neither warn nor audit: phase-1 controls.
     expect(rows[1]).toMatchObject({ open: 3, excepted: 0 });
     expect((rows[0]?.open ?? 0) + (rows[0]?.excepted ?? 0)).toBe(assessment.findings.length);
     expect(rows[0]?.excepted).toBe(assessment.summary.excepted);
     expect(rows[2]?.denied).toEqual(['patch namespaces']);
+    // Blocked by the permission, and by the step it builds on (enforce waits for warn, phase 1, not in place).
+    expect(rows[2]?.blockedBy).toEqual([
+      'you may not patch namespaces',
+      'waits for Pod Security warn + audit (phase 1): apply it first',
+    ]);
   });
 
-  it('planned › applied › verified; skipped wins; undone runs do not count', () => {
+  it('planned › in progress; skipped wins; undone runs do not count', () => {
     const plan = {
-      steps: [{ id: 'psa-warn-audit' }],
+      steps: [{ id: 'psa-warn-audit', findings: [] }],
       changes: [{ step: 'psa-warn-audit' }],
     } as unknown as Plan;
     expect(derivePhases({ ...base, plan })[1]).toMatchObject({ status: 'planned', changes: 1 });
@@ -216,14 +221,22 @@ describe('phase status', () => {
       verified: {},
       undone: false,
     };
+    // Applied in this session, with phase-1 findings still open (this assessment predates the run): in progress,
+    // and still the one to finish; phase 2 is no longer blocked by it.
     let rows = derivePhases({ ...base, history: [run] });
-    expect(rows[1]).toMatchObject({ status: 'applied', applied: 3, recommended: false });
-    expect(rows[2]?.recommended).toBe(true);
+    expect(rows[1]).toMatchObject({
+      status: 'in progress',
+      applied: 3,
+      recommended: true,
+      when: 'applied in this session',
+      progress: 'applied in this session; 3 open findings left to fix',
+    });
+    expect(rows[2]?.blockedBy).toEqual(['you may not patch namespaces']);
     rows = derivePhases({
       ...base,
       history: [{ ...run, appliedByStep: { 'psa-enforce': 1 }, verified: { 'psa-enforce': true } }],
     });
-    expect(rows[2]?.status).toBe('verified');
+    expect(rows[2]?.status).toBe('in progress');
     rows = derivePhases({ ...base, history: [{ ...run, undone: true }], skipped: [2] });
     expect(rows.map((r) => r.status)).toEqual(['findings', 'findings', 'skipped']);
     expect(derivePhases({ ...base, assessment: undefined }).map((r) => [r.status, r.recommended])).toEqual([

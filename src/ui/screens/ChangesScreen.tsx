@@ -9,6 +9,7 @@ import { usePhaseStepIds } from '../hooks/use-phase-steps.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { cell, clip, count, plural, wrapText } from '../model/format.js';
+import { selectedByAll } from '../model/phases.js';
 import { evidenceRows } from '../model/sa-evidence.js';
 import { useHardenShallow, useHardenStore } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
@@ -33,7 +34,7 @@ export function chosenChanges(
 
 /** The proposed changes of a phase: select them (all / none), with risk, reason, preview and warnings. */
 export function ChangesScreen({ phase }: { phase: number }) {
-  const { layout, caps, intents, dispatch } = useWizard();
+  const { layout, caps, intents, dispatch, steps } = useWizard();
   const c = useColor();
   const store = useHardenStore();
   const s = useHardenShallow((st) => ({
@@ -75,11 +76,11 @@ export function ChangesScreen({ phase }: { phase: number }) {
         store.getState().toggle(change.id);
         list.act({ type: 'down' });
       },
-      // All, except the optional changes: those are opt-in, one at a time with space (as --include-optional).
+      // All, except optional changes and those of opt-in steps: picked one at a time with space.
       selectAll: () => {
         const { selected, toggle } = store.getState();
         for (const ch of changes) {
-          if (ch.kind !== 'manual' && !ch.optional && !selected.includes(ch.id)) toggle(ch.id);
+          if (selectedByAll(ch, steps) && !selected.includes(ch.id)) toggle(ch.id);
         }
       },
       selectNone: () => {

@@ -5,7 +5,7 @@ import { Frame } from '../components/Frame.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { clip, count, plural } from '../model/format.js';
-import { describeAccess, stepPhases } from '../model/phases.js';
+import { ago, describeAccess, stepPhases } from '../model/phases.js';
 import { useHardenShallow } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
 
@@ -21,6 +21,8 @@ export function ConnectScreen() {
     snapshot: st.snapshot,
     permissions: st.permissions,
     status: st.status,
+    journal: st.journal,
+    now: st.now,
   }));
   // Failed (or stopped): nothing in flight, no assessment, and the store says why.
   const failed = !state.busy && !s.assessment && s.status === 'error';
@@ -59,6 +61,17 @@ export function ConnectScreen() {
     );
   } else {
     lines.push(field('source', `manifests ${src.path} (offline: no API server, no dry-run)`));
+  }
+  // Runs recorded for this cluster (any session): the phases' status comes from them.
+  const newest = s.journal[0];
+  if (src?.kind === 'cluster' && newest) {
+    const inPlace = s.journal.filter((r) => r.state !== 'undone').length;
+    lines.push(
+      field(
+        'runs',
+        `${plural(s.journal.length, 'run')} recorded on this cluster (${count(inPlace)} not undone), last ${ago(newest.startedAt, s.now())}`,
+      ),
+    );
   }
   if (src) {
     lines.push(

@@ -27,7 +27,7 @@ import {
   severityChoices,
 } from '../model/findings.js';
 import { clip, count, wrapText } from '../model/format.js';
-import { derivePhases, INVENTORY_PHASE } from '../model/phases.js';
+import { derivePhases, describePhaseState, INVENTORY_PHASE } from '../model/phases.js';
 import { useHardenShallow } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
 
@@ -80,6 +80,8 @@ export function PhaseScreen({ phase }: { phase: number }) {
     assessment: st.assessment,
     plan: st.plan,
     permissions: st.permissions,
+    journal: st.journal,
+    now: st.now,
   }));
   const stepIds = usePhaseStepIds(phase);
   const rows = useMemo(
@@ -107,13 +109,28 @@ export function PhaseScreen({ phase }: { phase: number }) {
       derivePhases({
         steps,
         ...(s.assessment ? { assessment: s.assessment } : {}),
+        ...(s.plan ? { plan: s.plan } : {}),
         planStale: state.planStale,
         permissions: s.permissions,
         history: state.history,
+        journal: s.journal,
+        now: s.now(),
         skipped: state.skipped,
         reviews: state.reviews,
       }).find((r) => r.phase === phase),
-    [steps, s.assessment, s.permissions, state.planStale, state.history, state.skipped, state.reviews, phase],
+    [
+      steps,
+      s.assessment,
+      s.plan,
+      s.permissions,
+      s.journal,
+      s.now,
+      state.planStale,
+      state.history,
+      state.skipped,
+      state.reviews,
+      phase,
+    ],
   );
   const { width, bodyHeight } = layout;
   // Said loudly, under the title: the phase's changes have no effect yet, so it is not done.
@@ -182,6 +199,8 @@ export function PhaseScreen({ phase }: { phase: number }) {
     phase === 0
       ? `Phase 0 · ${INVENTORY_PHASE.title} · read-only`
       : `Phase ${phase} · ${info?.title ?? ''} · risk ${info?.risk ?? ''}${info?.denied.length ? ` · ✗ cannot apply: you may not ${info.denied.join(', ')}` : ''}`;
+  // What is in place and when ("done: applied 3 days ago"), in front of the summary.
+  const stateLine = info ? describePhaseState(info) : undefined;
   const summary = phase === 0 ? INVENTORY_PHASE.summary : (info?.summary ?? '');
   const selected = shown[list.state.cursor];
   const detail: string[] = [];
@@ -203,7 +222,7 @@ export function PhaseScreen({ phase }: { phase: number }) {
         {clip(title, width)}
       </Text>
       <Text color={c('gray')} wrap="truncate-end">
-        {clip(summary, width)}
+        {clip(stateLine ? `${stateLine} · ${summary}` : summary, width)}
       </Text>
       {noEffectLines.length ? (
         <Text color={c('red')} bold>

@@ -6,7 +6,7 @@ import { useList } from '../hooks/use-list.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { cell, clip, count, wrapText } from '../model/format.js';
-import { derivePhases, type PhaseRow, type PhaseStatus } from '../model/phases.js';
+import { derivePhases, describePhaseState, type PhaseRow, type PhaseStatus } from '../model/phases.js';
 import { useHardenShallow } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
 
@@ -14,13 +14,18 @@ const STATUS_COLOR: Record<PhaseStatus, string> = {
   'not started': 'gray',
   findings: 'yellow',
   planned: 'cyan',
-  applied: 'green',
+  'in progress': 'cyan',
+  blocked: 'red',
+  'not applicable': 'gray',
   verified: 'green',
   'no effect': 'red',
   skipped: 'gray',
   done: 'green',
   unknown: 'red',
 };
+
+/** The STATUS column (11 wide): "not applicable" reads n/a there, in full in the detail below. */
+export const statusLabel = (status: PhaseStatus): string => (status === 'not applicable' ? 'n/a' : status);
 
 export function phaseCounts(row: PhaseRow): string {
   return `${count(row.open)} open${row.excepted ? ` +${count(row.excepted)} exc` : ''}`;
@@ -40,6 +45,8 @@ export function PhasesScreen() {
     assessment: st.assessment,
     plan: st.plan,
     permissions: st.permissions,
+    journal: st.journal,
+    now: st.now,
   }));
   const rows = useMemo(
     () =>
@@ -50,6 +57,8 @@ export function PhasesScreen() {
         planStale: state.planStale,
         permissions: s.permissions,
         history: state.history,
+        journal: s.journal,
+        now: s.now(),
         skipped: state.skipped,
         reviews: state.reviews,
       }),
@@ -58,6 +67,8 @@ export function PhasesScreen() {
       s.assessment,
       s.plan,
       s.permissions,
+      s.journal,
+      s.now,
       state.planStale,
       state.history,
       state.skipped,
@@ -97,10 +108,12 @@ export function PhasesScreen() {
     detail.push(
       `phase ${row.phase}: ${row.title} · risk ${row.risk}${row.recommended ? ' · ★ recommended next' : ''}${row.status === 'skipped' ? ' (skipped)' : ''}`,
     );
-    detail.push(...wrapText(row.summary, width - 2, 2).map((l) => `  ${l}`));
+    const said = describePhaseState(row);
+    if (said) detail.push(...wrapText(said, width - 2, 2).map((l) => `  ${l}`));
     if (row.denied.length) detail.push(`  ✗ cannot apply: you may not ${row.denied.join(', ')}`);
     else if (row.phase !== 0 && !caps.canApply)
       detail.push('  read-only session: changes can be previewed, not applied');
+    detail.push(...wrapText(row.summary, width - 2, 2).map((l) => `  ${l}`));
   }
   return (
     <Frame bindings={bindings}>
@@ -118,7 +131,8 @@ export function PhasesScreen() {
               {selected ? '› ' : '  '}
               <Text color={r.recommended ? c('yellow') : undefined}>{r.recommended ? '★' : ' '}</Text>
               {` ${r.phase} `}
-              {cell(r.title, titleWidth)} <Text color={c(STATUS_COLOR[r.status])}>{cell(r.status, 11)}</Text>{' '}
+              {cell(r.title, titleWidth)}{' '}
+              <Text color={c(STATUS_COLOR[r.status])}>{cell(statusLabel(r.status), 11)}</Text>{' '}
               {cell(phaseCounts(r), 16)} {cell(phaseChanges(r), 10)}
               {r.denied.length ? <Text color={c('red')}>✗</Text> : ' '}
               {showRisk ? (

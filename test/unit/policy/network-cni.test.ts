@@ -109,19 +109,23 @@ describe('the wizard: phase 3 is never done while the CNI does not enforce', () 
     expect(row?.noEffect).toBe(a.cni.noEffect);
   });
 
-  test('planned: stays "planned", with the reason', () => {
+  test('previewed but not applied: blocked by it, with the reason', () => {
     const a = assessWith([]);
-    const plan = { steps: [{ id: 'network-default-deny' }], changes: [{ step: 'network-default-deny' }] };
+    const plan = {
+      steps: [{ id: 'network-default-deny', findings: [] }],
+      changes: [{ step: 'network-default-deny' }],
+    };
     const row = derivePhases({ ...base, assessment: a, plan: plan as unknown as Plan, history: [] }).find(
       (r) => r.phase === 3,
     );
-    expect(row).toMatchObject({ status: 'planned', noEffect: a.cni.noEffect });
+    expect(row).toMatchObject({ status: 'blocked', noEffect: a.cni.noEffect, blockedBy: [a.cni.noEffect] });
   });
 
-  test('an enforcing CNI: verified as usual, no reason', () => {
+  test('an enforcing CNI: no reason; in progress while namespaces without default deny are left', () => {
     const a = assessWith([CALICO]);
     const row = derivePhases({ ...base, assessment: a, history: [run(true)] }).find((r) => r.phase === 3);
-    expect(row?.status).toBe('verified');
+    // This assessment predates the run: its namespaces still lack the policies (verified once none is left).
+    expect(row?.status).toBe('in progress');
     expect(row?.noEffect).toBeUndefined();
   });
 });
