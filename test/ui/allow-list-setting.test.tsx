@@ -82,7 +82,9 @@ describe('phase 5: the allow-list editor before the preview', () => {
     await ui.press('enter');
     await ui.waitFor(`› ${second}/team`);
 
-    // Enter previews phase 5 with the edited list.
+    // Enter asks phase 5's next question (registries-enforce's soak); Enter there previews with the edited list.
+    await ui.press('enter');
+    await ui.waitFor('after how many days of warnings');
     await ui.press('enter');
     const plan = await waitUntil(() => store.getState().plan);
     const expected = [`${second}/team`, ...proposed.slice(2), 'ghcr.io/acme'].sort();
@@ -97,7 +99,9 @@ describe('phase 5: the allow-list editor before the preview', () => {
         .join(', ')}]`,
     );
 
-    // Back (Esc) to the list: it shows the setting in effect.
+    // Back (Esc, through the soak question) to the list: it shows the setting in effect.
+    await ui.press('esc');
+    await ui.waitFor('after how many days of warnings');
     await ui.press('esc');
     frame = await ui.waitFor('Registries allowed');
     expect(frame).toMatch(new RegExp(`^ +${second}/team`, 'm'));
