@@ -66,6 +66,9 @@ describeCluster('registries-enforce: the Snapshot cross-checked by the API serve
         '--step',
         'registries-enforce',
         ...ALLOW,
+        // Right after warn: no soak (test/integration/registries-soak.test.ts).
+        '--registries-soak',
+        '0',
         '--format',
         'json',
         '--kubeconfig',
@@ -189,7 +192,20 @@ describeCluster('registries-enforce: the Snapshot cross-checked by the API serve
     );
     const dir2 = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     await runCli(
-      ['plan', '-n', ns, '--step', 'registries-enforce', ...ALLOW, '--out', dir2, '--kubeconfig', kubeconfig],
+      [
+        'plan',
+        '-n',
+        ns,
+        '--step',
+        'registries-enforce',
+        ...ALLOW,
+        '--registries-soak',
+        '0',
+        '--out',
+        dir2,
+        '--kubeconfig',
+        kubeconfig,
+      ],
       {
         env: env(),
       },

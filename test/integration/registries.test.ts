@@ -402,7 +402,20 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
 
     // Without --allow-registry: the live policy's list, which everything passes → [Deny, Audit] proposed.
     const enforcing = await runCli(
-      ['plan', '-n', ns, '--step', 'registries-enforce', '--format', 'json', '--kubeconfig', kubeconfig],
+      // Right after warn: no soak (test/integration/registries-soak.test.ts).
+      [
+        'plan',
+        '-n',
+        ns,
+        '--step',
+        'registries-enforce',
+        '--registries-soak',
+        '0',
+        '--format',
+        'json',
+        '--kubeconfig',
+        kubeconfig,
+      ],
       {
         env: env(),
       },
@@ -419,7 +432,19 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
     // Apply the enforce step: an untrusted pod is now refused; undoing it turns the binding back to warn.
     const dir2 = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     const planned2 = await runCli(
-      ['plan', '-n', ns, '--step', 'registries-enforce', '--out', dir2, '--kubeconfig', kubeconfig],
+      [
+        'plan',
+        '-n',
+        ns,
+        '--step',
+        'registries-enforce',
+        '--registries-soak',
+        '0',
+        '--out',
+        dir2,
+        '--kubeconfig',
+        kubeconfig,
+      ],
       { env: env() },
     );
     expect([ExitCode.ok, ExitCode.incomplete], planned2.stderr).toContain(planned2.code);
