@@ -100,15 +100,17 @@ export const REGISTRIES_SOAK: SettingSpec<number> = {
   type: 'DAYS',
   description:
     'days the registries policy must have been warning with this allow-list before deny is proposed (0: as soon as the API server agrees)',
-  default: '7',
+  default: '7d',
   parse: parseDays,
-  // Asked in the wizard after the allow-list, before phase 5 is previewed.
+  // Asked in the wizard after the allow-list, before phase 5 is previewed. The recommended value first (the
+  // picker's cursor starts on the first choice), the one without warnings last; `7d` rather than `7` keeps this
+  // order (integer-like keys of an object are listed first, in ascending order).
   ask: {
     title: 'Deny images outside the allow-list after how many days of warnings?',
     choices: {
-      '0': 'as soon as the API server agrees (no time of warnings from real traffic)',
-      '7': 'after a week of warnings (recommended: weekly CronJobs, upgrades and operators show up)',
-      '30': 'after a month of warnings (monthly jobs too)',
+      '7d': 'after a week of warnings (recommended: weekly CronJobs, upgrades and operators show up)',
+      '30d': 'after a month of warnings (monthly jobs too)',
+      '0d': 'as soon as the API server agrees (no time of warnings from real traffic)',
     },
   },
 };

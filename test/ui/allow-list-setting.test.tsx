@@ -84,11 +84,15 @@ describe('phase 5: the allow-list editor before the preview', () => {
 
     // Enter asks phase 5's next question (registries-enforce's soak); Enter there previews with the edited list.
     await ui.press('enter');
-    await ui.waitFor('after how many days of warnings');
+    frame = await ui.waitFor('after how many days of warnings');
+    // The recommended soak first, marked as the value in effect (the default); Enter takes it.
+    expect(frame).toMatch(/› • 7d +after a week of warnings/);
+    expect(frame).toContain('(2/2)');
     await ui.press('enter');
     const plan = await waitUntil(() => store.getState().plan);
     const expected = [`${second}/team`, ...proposed.slice(2), 'ghcr.io/acme'].sort();
     expect(store.getState().settings[KEY]).toEqual(expected);
+    expect(store.getState().settings['registries-enforce.soak']).toBe(7);
     const policy = plan.changes.find((c) => c.id === 'registries-warn/policy')?.desired as unknown as {
       spec: { variables: Array<{ expression: string }> };
     };

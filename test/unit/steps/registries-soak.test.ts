@@ -11,7 +11,7 @@ import { warnSinceOf } from '../../../src/engine/warnings-xcheck.js';
 import type { Snapshot } from '../../../src/inventory/types.js';
 import type { KubeObject, ManagedFieldsEntry } from '../../../src/k8s/types.js';
 import { assess } from '../../../src/policy/assess.js';
-import { KYVERNO_POLICY, POLICY_NAME } from '../../../steps/kit/registries.js';
+import { KYVERNO_POLICY, POLICY_NAME, REGISTRIES_SOAK } from '../../../steps/kit/registries.js';
 import { kyvernoPolicy } from '../../../steps/kit/registries-native.js';
 import { registriesEnforce, soakGate } from '../../../steps/registries-enforce.js';
 import { container, NOW, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
@@ -97,6 +97,22 @@ const warnInPlace = (policyDays: number, bindingDays: number, action: 'Warn' | '
     ValidatingAdmissionPolicy: { managedFields: [entry('kube-harden', ago(policyDays))] },
     ValidatingAdmissionPolicyBinding: { managedFields: [entry('kube-harden', ago(bindingDays))] },
   });
+
+describe('--registries-soak', () => {
+  it('days as --within takes them, 7 by default; the wizard asks 7d (first: the cursor starts there), 30d, 0d', () => {
+    expect(REGISTRIES_SOAK.default).toBe('7d');
+    expect(REGISTRIES_SOAK.parse('2w')).toEqual({ ok: true, value: 14 });
+    expect(REGISTRIES_SOAK.parse('0')).toEqual({ ok: true, value: 0 });
+    expect(REGISTRIES_SOAK.parse('soon').ok).toBe(false);
+    const choices = Object.keys(REGISTRIES_SOAK.ask?.choices ?? {});
+    expect(choices).toEqual(['7d', '30d', '0d']);
+    expect(choices.map((c) => REGISTRIES_SOAK.parse(c))).toEqual([
+      { ok: true, value: 7 },
+      { ok: true, value: 30 },
+      { ok: true, value: 0 },
+    ]);
+  });
+});
 
 describe('warnSinceOf', () => {
   it("the latest time of kube-harden's entries over the objects; other managers and subresources do not count", () => {
