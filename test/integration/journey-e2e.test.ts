@@ -250,14 +250,18 @@ describeCluster('the whole journey in the wizard (tmux, examples/fresh-cluster)'
     // previewed twice.
     const soak = async () => {
       const question = await t.waitFor('after how many days of warnings', '(2/2)');
-      expect(question).toMatch(/• 7d/); // the value in effect: the default
+      expect(question).toMatch(/› [• ] 7d +after a week of warnings/); // the cursor on the recommended one
       await t.keys('G');
       await t.waitFor(/› +0d +as soon as the API server agrees/);
       await settle();
       await t.keys('Enter');
     };
     await t.keys('Down', 'p');
-    let list = await t.capture('journey-phase5-allow-list', /entries proposed by the step/);
+    // (The header, now `(1/2)`, is clipped at 80 columns before "proposed by the step".)
+    let list = await t.capture(
+      'journey-phase5-allow-list',
+      /phase 5 \(1\/2\): --allow-registry, \d+ entries proposed/,
+    );
     expect(list).toMatch(/› docker\.io/);
     await t.keys('Enter');
     await soak();

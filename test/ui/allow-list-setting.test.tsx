@@ -85,8 +85,8 @@ describe('phase 5: the allow-list editor before the preview', () => {
     // Enter asks phase 5's next question (registries-enforce's soak); Enter there previews with the edited list.
     await ui.press('enter');
     frame = await ui.waitFor('after how many days of warnings');
-    // The recommended soak first, marked as the value in effect (the default); Enter takes it.
-    expect(frame).toMatch(/› • 7d +after a week of warnings/);
+    // The recommended soak first, under the cursor; Enter takes it.
+    expect(frame).toMatch(/› [• ] 7d +after a week of warnings/);
     expect(frame).toContain('(2/2)');
     await ui.press('enter');
     const plan = await waitUntil(() => store.getState().plan);
