@@ -74,10 +74,52 @@ export async function dryRunProbes(
 
 // ---- Phase 5: the registries policy in place, asked about each workload's images -----------------------------
 
+/**
+ * How the policy in place acts, and since when it has been acting so with this allow-list (registries-enforce's
+ * soak: deny follows a time of warnings from real traffic). Absent when the policy in place was not read.
+ */
+export interface WarnState {
+  /** How kube-harden's binding (or the engine's policy) acts now. */
+  action?: 'Warn' | 'Deny';
+  /** Since when (RFC 3339) kube-harden's objects have been as they are (warnSinceOf); absent when not known. */
+  warnSince?: string;
+}
+
 /** The cross-check with the API server: what it answered, or why it was not run (and whether that blocks). */
-export type RegistryServerCheck =
+export type RegistryServerCheck = (
   | ({ ran: true } & CrossCheck)
-  | { ran: false; reason: string; blocks: boolean };
+  | { ran: false; reason: string; blocks: boolean }
+) &
+  WarnState;
+
+/** The field manager whose writes start the soak (src/engine/apply.ts writes as it). */
+const MANAGER = 'kube-harden';
+
+/**
+ * Since when the objects kube-harden wrote have been as they are, read from the live objects (not the journal,
+ * which another machine may hold): for each object, the latest `time` of kube-harden's managedFields entries
+ * (the server moves it only when kube-harden's apply changes something: a no-op apply keeps it), else its
+ * creationTimestamp; then the latest over the objects. Undefined when none of them says.
+ */
+export function warnSinceOf(objects: readonly (KubeObject | undefined)[]): string | undefined {
+  let latest: { at: number; text: string } | undefined;
+  for (const o of objects) {
+    if (!o) continue;
+    const times = (o.metadata.managedFields ?? [])
+      .filter((e) => e.manager === MANAGER && !e.subresource && typeof e.time === 'string')
+      .map((e) => e.time as string);
+    const candidates = times.length
+      ? times
+      : o.metadata.creationTimestamp
+        ? [o.metadata.creationTimestamp]
+        : [];
+    for (const text of candidates) {
+      const at = Date.parse(text);
+      if (Number.isFinite(at) && (!latest || at > latest.at)) latest = { at, text };
+    }
+  }
+  return latest?.text;
+}
 
 const sameList = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
@@ -160,6 +202,7 @@ export async function crossCheckRegistries(
           : 'put the new list in place in warn mode first (undo the enforce run, then apply registries-warn with it)'
       }`,
     };
+  const warnSince = warnSinceOf([policy, binding]);
   const probes = registryProbes(snapshot, new Set(namespaces));
   const answers = await dryRunProbes(
     reader,
@@ -168,6 +211,8 @@ export async function crossCheckRegistries(
   );
   return {
     ran: true,
+    action,
+    ...(warnSince ? { warnSince } : {}),
     ...compareProbes(
       probes,
       answers.map((a) =>

@@ -404,6 +404,14 @@ const CATALOG: readonly Control[] = [
     'Fix or allow the images listed, then plan registries-enforce again.',
   ),
   c(
+    'KH-IMAGE-REGISTRY-SOAKING',
+    'info',
+    5,
+    'Trusted registries are warning, not yet denying (soak period)',
+    'Watch the warnings of real traffic (the audit log, kubectl output, CI); registries-enforce is proposed once the soak has passed (--registries-soak DAYS; 0 to enforce as soon as the API server agrees).',
+    false,
+  ),
+  c(
     'KH-EXCEPTION-EXPIRED',
     'medium',
     7,
@@ -532,6 +540,7 @@ const FIXED_BY: Readonly<Record<string, readonly string[]>> = {
   'KH-IMAGE-REGISTRY-UNRESTRICTED': ['registries-warn', 'registries-enforce'],
   'KH-IMAGE-UNTRUSTED-REGISTRY': ['registries-warn', 'registries-enforce'],
   'KH-IMAGE-REGISTRY-ENFORCE-BLOCKED': ['registries-enforce'],
+  'KH-IMAGE-REGISTRY-SOAKING': ['registries-enforce'],
   'KH-EXCEPTION-EXPIRED': ['exceptions-review'],
   'KH-EXCEPTION-EXPIRING': ['exceptions-review'],
   'KH-EXCEPTION-UNUSED': ['exceptions-review'],

@@ -6,6 +6,7 @@
 import type { ClusterReader } from '../../src/cluster/types.js';
 import type { ObjectRule, ValueRule } from '../../src/engine/targets.js';
 import type { Change, SettingSpec, StepContext, StepOptions, Verification } from '../../src/engine/types.js';
+import { type WarnState, warnSinceOf } from '../../src/engine/warnings-xcheck.js';
 import { inScope } from '../../src/inventory/scope.js';
 import type { Snapshot } from '../../src/inventory/types.js';
 import { isMap } from '../../src/k8s/json.js';
@@ -41,13 +42,14 @@ import {
   nativeTargets,
   type RegistryEngine,
 } from './registries-native.js';
-import { parseChoice, settingOf } from './settings.js';
+import { parseChoice, parseDays, settingOf } from './settings.js';
 import { renderObjectTemplate } from './templates.js';
 
 export {
   type Action,
   chooseEngine,
   type EngineChoice,
+  GK_CONSTRAINT,
   KYVERNO_POLICY,
   REGISTRY_ENGINE,
   type RegistryEngine,
@@ -83,6 +85,32 @@ export const ALLOW_REGISTRY: SettingSpec<string[]> = {
       return out.length
         ? `not allowed: ${out.map((r) => `${r.registry} (${r.images} image(s), ${r.workloads} workload(s))`).join(', ')}`
         : undefined;
+    },
+  },
+};
+
+/**
+ * registries-enforce's soak: how long the policy must have been warning with this allow-list before deny is
+ * proposed, so that the warnings of real traffic (weekly CronJobs, Helm upgrades, operators creating pods) have
+ * been seen first. Since when is read from the live objects (src/engine/warnings-xcheck.ts warnSinceOf).
+ */
+export const REGISTRIES_SOAK: SettingSpec<number> = {
+  key: 'registries-enforce.soak',
+  flag: 'registries-soak',
+  type: 'DAYS',
+  description:
+    'days the registries policy must have been warning with this allow-list before deny is proposed (0: as soon as the API server agrees)',
+  default: '7d',
+  parse: parseDays,
+  // Asked in the wizard after the allow-list, before phase 5 is previewed. The recommended value first (the
+  // picker's cursor starts on the first choice), the one without warnings last; `7d` rather than `7` keeps this
+  // order (integer-like keys of an object are listed first, in ascending order).
+  ask: {
+    title: 'Deny images outside the allow-list after how many days of warnings?',
+    choices: {
+      '7d': 'after a week of warnings (recommended: weekly CronJobs, upgrades and operators show up)',
+      '30d': 'after a month of warnings (monthly jobs too)',
+      '0d': 'as soon as the API server agrees (no time of warnings from real traffic)',
     },
   },
 };
@@ -197,6 +225,40 @@ async function liveNative(
     if ((error as { reason?: unknown }).reason === 'NotFound') return { state: {} };
     return { unknown: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/**
+ * How kube-harden's Kyverno ClusterPolicy or Gatekeeper Constraint acts and since when its objects (the
+ * ClusterPolicy; the ConstraintTemplate and the Constraint) have been as they are (warnSinceOf): the soak of
+ * registries-enforce with a native engine. `unknown`: they could not be read. Offline: nothing (not read).
+ */
+export async function nativeWarnState(
+  reader: ClusterReader,
+  engine: 'kyverno' | 'gatekeeper',
+  signal: AbortSignal,
+): Promise<WarnState & { unknown?: string }> {
+  if (!reader.capabilities.dryRun) return {};
+  const read = async (ref: { apiVersion: string; kind: string; name: string }) => {
+    try {
+      return { value: (await reader.get(ref, signal)).value };
+    } catch (error) {
+      if ((error as { reason?: unknown }).reason === 'NotFound') return { value: undefined };
+      return { unknown: error instanceof Error ? error.message : String(error) };
+    }
+  };
+  const main = await read(
+    engine === 'kyverno' ? { ...KYVERNO_POLICY, name: POLICY_NAME } : { ...GK_CONSTRAINT, name: POLICY_NAME },
+  );
+  if (main.unknown !== undefined) return { unknown: main.unknown };
+  const action = main.value ? nativeState(engine, main.value).action : undefined;
+  const objects = [main.value];
+  if (engine === 'gatekeeper' && main.value) {
+    const template = await read({ ...GK_TEMPLATE });
+    if (template.unknown !== undefined) return { unknown: template.unknown };
+    objects.push(template.value);
+  }
+  const warnSince = warnSinceOf(objects);
+  return { ...(action ? { action } : {}), ...(warnSince ? { warnSince } : {}) };
 }
 
 /** kube-harden's policy or binding as it is now; `unreadable` offline or when it cannot be read. */

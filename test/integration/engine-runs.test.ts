@@ -147,7 +147,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
     ]);
   });
 
-  it('the documented workflow on the legacy example: plan -A --out, apply --plan --yes applies every change (two steps write one Namespace), plan again: none, undo restores every Namespace byte for byte', async () => {
+  it('the documented workflow on the legacy example: plan -A --out, apply --plan --yes applies every change (two steps write one Namespace), plan again: none (registries-enforce waits for its soak; with --registries-soak 0 it is next), undo restores every Namespace byte for byte', async () => {
     await loadExample();
     const before = await namespaceMeta();
     const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
@@ -199,14 +199,50 @@ describeCluster('the engine over a whole rollout (live)', () => {
       ['plan', '-A', '--detailed-exitcode', '--format', 'json', '--kubeconfig', kubeconfig],
       { env: env() },
     );
-    // Nothing left to apply but registries-enforce, now that the warn binding is in place and the API server's
-    // cross-check agrees (exit 2: changes); the manual changes of phase 6 (files for the control-plane nodes) stay
-    // listed until done by hand, and are not counted by --detailed-exitcode.
-    const remaining = (JSON.parse(again.stdout) as { changes: Array<{ kind: string; id: string }> }).changes;
-    expect(remaining.filter((c) => c.kind !== 'manual').map((c) => c.id)).toEqual([
-      'registries-enforce/binding',
+    // Nothing left to apply (exit 0): registries-enforce follows the warn binding only after its soak
+    // (--registries-soak, 7 days of warnings by default), which a finding says (findings are not changes); the
+    // manual changes of phase 6 (files for the control-plane nodes) stay listed until done by hand, and are not
+    // counted by --detailed-exitcode.
+    const second = JSON.parse(again.stdout) as {
+      changes: Array<{ kind: string; id: string }>;
+      steps: Array<{ id: string; findings: Array<{ control: string; message: string }> }>;
+    };
+    expect(second.changes.filter((c) => c.kind !== 'manual').map((c) => c.id)).toEqual([]);
+    expect(
+      second.steps
+        .find((s) => s.id === 'registries-enforce')
+        ?.findings.filter((f) => f.control === 'KH-IMAGE-REGISTRY-SOAKING')
+        .map((f) => f.message),
+    ).toEqual([
+      expect.stringMatching(
+        /^warn has been in place for 0 day\(s\) \(since .*\): deny is proposed after 7 days/,
+      ),
     ]);
-    expect(again.code, again.stdout + again.stderr).toBe(ExitCode.usage);
+    expect(again.code, again.stdout + again.stderr).toBe(ExitCode.ok);
+    // Without the soak, enforce is next: the warn binding is in place and the API server's cross-check agrees
+    // (exit 2: changes).
+    const noSoak = await runCli(
+      [
+        'plan',
+        '-A',
+        '--step',
+        'registries-enforce',
+        '--registries-soak',
+        '0',
+        '--detailed-exitcode',
+        '--format',
+        'json',
+        '--kubeconfig',
+        kubeconfig,
+      ],
+      { env: env() },
+    );
+    expect(
+      (JSON.parse(noSoak.stdout) as { changes: Array<{ kind: string; id: string }> }).changes
+        .filter((c) => c.kind !== 'manual')
+        .map((c) => c.id),
+    ).toEqual(['registries-enforce/binding']);
+    expect(noSoak.code, noSoak.stdout + noSoak.stderr).toBe(ExitCode.usage);
 
     const undone = await runCli(['undo', saved.id, '--yes', '--kubeconfig', kubeconfig], {
       env: env(),
@@ -216,7 +252,7 @@ describeCluster('the engine over a whole rollout (live)', () => {
     const after = await namespaceMeta();
     for (const name of Object.keys(before)) expect(after[name], name).toEqual(before[name]);
     console.log(
-      `[workflow] plan --detailed-exitcode after apply: exit ${again.code}; undo: exit ${undone.code}; ${Object.keys(before).length} Namespaces compared`,
+      `[workflow] plan --detailed-exitcode after apply: exit ${again.code} (--registries-soak 0: exit ${noSoak.code}); undo: exit ${undone.code}; ${Object.keys(before).length} Namespaces compared`,
     );
   });
 

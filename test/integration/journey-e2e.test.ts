@@ -2,7 +2,8 @@
  * The whole journey (issue 15, "a fresh cluster, hardened end to end"): examples/fresh-cluster on the real control
  * plane, the built wizard in tmux driven through every phase 0 → 7 in order — each phase previewed, every proposed
  * change selected (`a`) and confirmed (y, or the context name typed for disruptive ones), the settings the wizard
- * asks answered (phase 3: same-namespace traffic `namespace`, the default), phase 5's allow-list as proposed,
+ * asks answered (phase 3: same-namespace traffic `namespace`, the default), phase 5's allow-list as proposed and
+ * its soak `0d` (deny as soon as the API server agrees, so that enforce follows warn in the same session),
  * phase 6's artifacts saved — then `kube-harden report -o json` free of every finding phases 1–7 fix, then every
  * run undone from the wizard's runs list in reverse order, and every object back to its pre-wizard state, field for
  * field (test/support/objects.ts). Around 1–2 minutes.
@@ -248,12 +249,27 @@ describeCluster('the whole journey in the wizard (tmux, examples/fresh-cluster)'
     expect(p.screen).toContain('deployment shop/api');
     await applyAll(4, p.n, true, true); // with sa-dedicated's accounts (opt-in: one by one)
 
-    // Phase 5: the allow-list editor first (kept as proposed: the registries in use), then warn; enforce is
-    // proposed once warn's binding is live (the API server cross-checks it), so phase 5 is previewed twice.
+    // Phase 5: the allow-list editor first (kept as proposed: the registries in use), then the soak (0d, the last
+    // choice: deny as soon as the API server agrees; the default 7d would leave enforce for a week later), then
+    // warn; enforce is proposed once warn's binding is live (the API server cross-checks it), so phase 5 is
+    // previewed twice.
+    const soak = async () => {
+      const question = await t.waitFor('after how many days of warnings', '(2/2)');
+      expect(question).toMatch(/› [• ] 7d +after a week of warnings/); // the cursor on the recommended one
+      await t.keys('G');
+      await t.waitFor(/› +0d +as soon as the API server agrees/);
+      await settle();
+      await t.keys('Enter');
+    };
     await t.keys('Down', 'p');
-    let list = await t.capture('journey-phase5-allow-list', /entries proposed by the step/);
+    // (The header, now `(1/2)`, is clipped at 80 columns before "proposed by the step".)
+    let list = await t.capture(
+      'journey-phase5-allow-list',
+      /phase 5 \(1\/2\): --allow-registry, \d+ entries proposed/,
+    );
     expect(list).toMatch(/› docker\.io/);
     await t.keys('Enter');
+    await soak();
     screen = await t.capture('journey-phase5-changes', /Phase 5 changes · \d+ change/);
     const warn = Number(/Phase 5 changes · (\d+) change/.exec(screen)?.[1]);
     expect(screen.replace(/\s+/g, ' ')).toContain('images from: docker.io, ghcr.io, registry.k8s.io');
@@ -261,6 +277,11 @@ describeCluster('the whole journey in the wizard (tmux, examples/fresh-cluster)'
     await applyAll(5, warn, false);
     await t.keys('p');
     list = await t.capture('journey-phase5-allow-list-again', /Before the preview of phase 5/);
+    await t.keys('Enter');
+    await t.waitFor('after how many days of warnings', '(2/2)');
+    await t.keys('G');
+    await t.waitFor(/› +0d +as soon as the API server agrees/);
+    await settle();
     await t.keys('Enter');
     screen = await t.capture('journey-phase5-enforce', /Phase 5 changes · \d+ change/);
     const enforce = Number(/Phase 5 changes · (\d+) change/.exec(screen)?.[1]);

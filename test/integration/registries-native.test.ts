@@ -540,6 +540,9 @@ describeCluster(
           'registries-enforce',
           '--registry-engine',
           'gatekeeper',
+          // No Constraint in warn is in place here: no soak.
+          '--registries-soak',
+          '0',
           '--format',
           'json',
           '--kubeconfig',

@@ -65,6 +65,9 @@ describeCluster('registries-enforce: the Snapshot cross-checked by the API serve
         '--step',
         'registries-enforce',
         ...ALLOW,
+        // Right after warn: no soak (test/integration/registries-soak.test.ts).
+        '--registries-soak',
+        '0',
         '--format',
         'json',
         '--kubeconfig',
@@ -193,6 +196,8 @@ describeCluster('registries-enforce: the Snapshot cross-checked by the API serve
         '--step',
         'registries-enforce',
         ...ALLOW,
+        '--registries-soak',
+        '0',
         '--out',
         dir2,
         '--kubeconfig',

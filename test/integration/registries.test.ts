@@ -400,7 +400,20 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
 
     // Without --allow-registry: the live policy's list, which everything passes → [Deny, Audit] proposed.
     const enforcing = await runCli(
-      ['plan', '-n', ns, '--step', 'registries-enforce', '--format', 'json', '--kubeconfig', cli.kubeconfig],
+      // Right after warn: no soak (test/integration/registries-soak.test.ts).
+      [
+        'plan',
+        '-n',
+        ns,
+        '--step',
+        'registries-enforce',
+        '--registries-soak',
+        '0',
+        '--format',
+        'json',
+        '--kubeconfig',
+        cli.kubeconfig,
+      ],
       {
         env: cli.env(),
       },
@@ -417,7 +430,19 @@ describeCluster('registries-warn and registries-enforce through the CLI (live)',
     // Apply the enforce step: an untrusted pod is now refused; undoing it turns the binding back to warn.
     const dir2 = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     const planned2 = await runCli(
-      ['plan', '-n', ns, '--step', 'registries-enforce', '--out', dir2, '--kubeconfig', cli.kubeconfig],
+      [
+        'plan',
+        '-n',
+        ns,
+        '--step',
+        'registries-enforce',
+        '--registries-soak',
+        '0',
+        '--out',
+        dir2,
+        '--kubeconfig',
+        cli.kubeconfig,
+      ],
       { env: cli.env() },
     );
     expect([ExitCode.ok, ExitCode.incomplete], planned2.stderr).toContain(planned2.code);

@@ -82,11 +82,17 @@ describe('phase 5: the allow-list editor before the preview', () => {
     await ui.press('enter');
     await ui.waitFor(`› ${second}/team`);
 
-    // Enter previews phase 5 with the edited list.
+    // Enter asks phase 5's next question (registries-enforce's soak); Enter there previews with the edited list.
+    await ui.press('enter');
+    frame = await ui.waitFor('after how many days of warnings');
+    // The recommended soak first, under the cursor; Enter takes it.
+    expect(frame).toMatch(/› [• ] 7d +after a week of warnings/);
+    expect(frame).toContain('(2/2)');
     await ui.press('enter');
     const plan = await waitUntil(() => store.getState().plan);
     const expected = [`${second}/team`, ...proposed.slice(2), 'ghcr.io/acme'].sort();
     expect(store.getState().settings[KEY]).toEqual(expected);
+    expect(store.getState().settings['registries-enforce.soak']).toBe(7);
     const policy = plan.changes.find((c) => c.id === 'registries-warn/policy')?.desired as unknown as {
       spec: { variables: Array<{ expression: string }> };
     };
@@ -97,7 +103,9 @@ describe('phase 5: the allow-list editor before the preview', () => {
         .join(', ')}]`,
     );
 
-    // Back (Esc) to the list: it shows the setting in effect.
+    // Back (Esc, through the soak question) to the list: it shows the setting in effect.
+    await ui.press('esc');
+    await ui.waitFor('after how many days of warnings');
     await ui.press('esc');
     frame = await ui.waitFor('Registries allowed');
     expect(frame).toMatch(new RegExp(`^ +${second}/team`, 'm'));

@@ -364,7 +364,8 @@ describe('registries-warn and registries-enforce with an engine installed', () =
     const policy = (w.changes[0] as { desired: Obj }).desired;
     expect(policy.spec.validationFailureAction).toBe('Audit');
     expect(policy.spec.rules[0].validate.cel.variables[0].expression).toBe("['docker.io', 'ghcr.io']");
-    const e = await run(enforce, snap);
+    // No soak: no warn policy is in place here (the soak: test/unit/steps/registries-soak.test.ts).
+    const e = await run(enforce, snap, { 'registries-enforce.soak': 0 });
     expect((e.changes[0] as { desired: Obj }).desired.spec.validationFailureAction).toBe('Enforce');
     for (const [id, step, changes] of [
       ['registries-warn', warn, w.changes],
@@ -416,7 +417,7 @@ describe('registries-warn and registries-enforce with an engine installed', () =
     const constraint = (later.changes[1] as { desired: Obj }).desired;
     expect(constraint.spec.enforcementAction).toBe('warn');
     expect(constraint.spec.parameters.repos).toEqual(['docker.io', 'ghcr.io']);
-    const e = await run(enforce, snap, {}, reader([GK_CONSTRAINT_CRD]));
+    const e = await run(enforce, snap, { 'registries-enforce.soak': 0 }, reader([GK_CONSTRAINT_CRD]));
     expect((e.changes[1] as { desired: Obj }).desired.spec.enforcementAction).toBe('deny');
     for (const c of later.changes)
       expect(outsideTargets(planned('registries-warn', c), warn.targets, undefined)).toBeUndefined();

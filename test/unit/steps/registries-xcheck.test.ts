@@ -179,7 +179,8 @@ describe('compareProbes', () => {
 });
 
 describe('registries-enforce with the cross-check', () => {
-  const settings = { 'registries-warn.allow': LIST };
+  // No soak here (test/unit/steps/registries-soak.test.ts): the fake server's objects carry no times.
+  const settings = { 'registries-warn.allow': LIST, 'registries-enforce.soak': 0 };
 
   it('warn in place with the same list and the server agreeing: proposed, the reason says cross-checked', async () => {
     const server = fakePolicyServer(LIST, 'Warn');

@@ -312,7 +312,8 @@ describe('a run limited with -n never narrows the binding in place', () => {
     // Over the namespaces it covers, enforce is proposed again (the server's cross-check agreeing).
     const inUse = ((await run(warn, cluster())).facts as { allow: { entries: string[] } }).allow.entries;
     const server = fakePolicyServer(inUse, 'Warn', { selector: notIn });
-    expect((await run(enforce, cluster(), {}, server.reader)).changes).toHaveLength(2);
+    const noSoak = { settings: { 'registries-enforce.soak': 0 } };
+    expect((await run(enforce, cluster(), noSoak, server.reader)).changes).toHaveLength(2);
   });
 });
 

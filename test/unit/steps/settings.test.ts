@@ -38,6 +38,7 @@ describe('the declarations', () => {
       'registries-warn.allow',
       'registries-warn.includeSystemNamespaces',
       'registries-warn.engine',
+      'registries-enforce.soak',
       'registries-signatures.subject',
       'registries-signatures.issuer',
       'registries-signatures.images',
@@ -123,6 +124,7 @@ describe('parsing', () => {
       'secrets-encryption.provider': 'secretbox',
       'secrets-encryption.configmaps': 'no',
       'registries-warn.includeSystemNamespaces': 'no',
+      'registries-enforce.soak': 7,
     };
     expect(parseSettingFlags({}, specs)).toEqual({
       'psa-enforce.staleAfterDays': 30,
