@@ -271,6 +271,9 @@ export function fixTemplate(
         });
       } else if (choice && !block) {
         setUid.set(p.v.name, { uid: choice.uid, why: p.why });
+      } else if (p.state === 'unknown' && policy.agent && block) {
+        // An agent's user is left exactly as it is: runAsNonRoot would stop a root image from starting.
+        staysRoot.set(p.v.name, `container ${name} ${p.why}: not changed — ${block}`);
       } else if (p.state === 'unknown') {
         // No choice: runAsNonRoot alone (as before); the image must run as a non-root numeric user.
       } else {
@@ -307,9 +310,20 @@ export function fixTemplate(
     const done: string[] = [];
     const adds: string[] = [];
     const kept: string[] = [];
+    // An agent's container that runs as a non-root UID and adds no capability holds none (a non-root process has no
+    // effective capabilities without ambient ones): drop ALL takes nothing from it.
+    const holdsNone = (v: ContainerView) => {
+      const uid = uidOf(v);
+      return (
+        typeof uid === 'number' &&
+        uid > 0 &&
+        strings(map(v.sc.capabilities).add).length === 0 &&
+        !staysRoot.has(v.name)
+      );
+    };
     for (const v of all) {
       if (privileged(v)) continue;
-      if (policy.agent || staysRoot.has(v.name)) {
+      if ((policy.agent && !holdsNone(v)) || staysRoot.has(v.name)) {
         kept.push(v.name);
         continue;
       }

@@ -7,20 +7,10 @@
  * structural diff of each object before and after.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { ExitCode } from '../../src/errors.js';
 import { parseExceptions } from '../../src/policy/exceptions.js';
 import { classifyNamespace, TIER_TARGET_LEVEL } from '../../src/policy/tiers.js';
@@ -29,93 +19,20 @@ import {
   clusterInfo,
   describeCluster,
   freshNamespace,
-  kubectl,
   kubectlJson,
   kubectlRaw,
 } from '../cluster/harness.js';
 import { repoRoot, runCli } from '../support/cli.js';
-
-type Obj = Record<string, unknown> & {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-};
-
-const TEMPLATE: Record<string, string> = {
-  Deployment: 'spec.template',
-  StatefulSet: 'spec.template',
-  DaemonSet: 'spec.template',
-  ReplicaSet: 'spec.template',
-  ReplicationController: 'spec.template',
-  Job: 'spec.template',
-  CronJob: 'spec.jobTemplate.spec.template',
-  Pod: '',
-};
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) return yamlFiles(p);
-    return /\.ya?ml$/.test(f) ? [p] : [];
-  });
-}
-
-function load(dir: string): Obj[] {
-  return yamlFiles(dir).flatMap((f) =>
-    parseAllDocuments(readFileSync(f, 'utf8'))
-      .map((d) => d.toJS() as Obj | null)
-      .filter((o): o is Obj => !!o && typeof o === 'object' && typeof o.kind === 'string'),
-  );
-}
-
-const keyOf = (o: Obj) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
-
-/** The paths where two JSON values differ; list items with a `name` are matched by name (`containers[web]`). */
-function structuralDiff(a: unknown, b: unknown, path = ''): string[] {
-  if (JSON.stringify(a) === JSON.stringify(b)) return [];
-  const isObj = (x: unknown): x is Record<string, unknown> =>
-    !!x && typeof x === 'object' && !Array.isArray(x);
-  if (isObj(a) && isObj(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].flatMap((k) => structuralDiff(a[k], b[k], path ? `${path}.${k}` : k));
-  }
-  // An absent list and a new one (e.g. the first volumeMount) compare item by item.
-  if (Array.isArray(a) && b === undefined) return structuralDiff(a, [], path);
-  if (a === undefined && Array.isArray(b)) return structuralDiff([], b, path);
-  if (Array.isArray(a) && Array.isArray(b)) {
-    const named = [...a, ...b].every((x) => isObj(x) && typeof x.name === 'string');
-    if (named) {
-      const byName = (l: unknown[]) => new Map(l.map((x) => [String((x as { name: string }).name), x]));
-      const ma = byName(a);
-      const mb = byName(b);
-      const order = [...a, ...b].map((x) => String((x as { name: string }).name));
-      const orderA = a.map((x) => String((x as { name: string }).name));
-      const orderB = b.map((x) => String((x as { name: string }).name)).filter((n) => ma.has(n));
-      // Items kept must keep their order (a reordered list is a change too).
-      const moved = JSON.stringify(orderA.filter((n) => mb.has(n))) !== JSON.stringify(orderB) ? [path] : [];
-      return [
-        ...moved,
-        ...[...new Set(order)].flatMap((n) => structuralDiff(ma.get(n), mb.get(n), `${path}[${n}]`)),
-      ];
-    }
-    if (a.length !== b.length) return [path];
-    return a.flatMap((x, i) => structuralDiff(x, b[i], `${path}[${i}]`));
-  }
-  return [path];
-}
-
-/** Whether a changed path is one the fix may change: securityContexts, the /tmp emptyDir and its mounts. */
-function allowedPath(kind: string, path: string): boolean {
-  const t = TEMPLATE[kind];
-  const spec = `${t ? `${t}.` : ''}spec`.replace(/\./g, '\\.');
-  const tmp = '(tmp|kube-harden-tmp(-\\d+)?)';
-  return [
-    new RegExp(`^${spec}\\.securityContext(\\.|$)`),
-    new RegExp(`^${spec}\\.(initContainers|containers)\\[[^\\]]+\\]\\.securityContext(\\.|$)`),
-    new RegExp(`^${spec}\\.volumes\\[${tmp}\\]`),
-    new RegExp(`^${spec}\\.(initContainers|containers)\\[[^\\]]+\\]\\.volumeMounts\\[${tmp}\\]`),
-  ].some((r) => r.test(path));
-}
+import {
+  admitted as admittedBy,
+  allowedPath,
+  judgeNamespaces,
+  keyOf,
+  load,
+  type Obj,
+  structuralDiff,
+  TEMPLATE,
+} from '../support/remediation-judge.js';
 
 interface Case {
   example: string;
@@ -153,39 +70,25 @@ const CASES: Case[] = [
     passRestricted: 8,
     keptRoot: ['orders/Deployment/web/nginx'],
   },
+  {
+    // The explicit choice to go past the infrastructure tier's level: kube-state-metrics (non-root, no capability
+    // added) gets drop ALL; the agents that hold capabilities or run as root keep them.
+    example: 'examples/legacy-apps',
+    args: ['--target', 'restricted', '--run-as-user', '65532', '--run-as-user', 'orders/web=keep-root'],
+    workloads: 13,
+    passRestricted: 9,
+    keptRoot: ['orders/Deployment/web/nginx'],
+  },
 ];
 
 describeCluster('remediation coverage (real API server)', () => {
-  const judges: Record<string, string> = {};
+  let judges: Record<'restricted' | 'baseline', string>;
 
   beforeAll(async () => {
-    for (const level of ['restricted', 'baseline'] as const) {
-      const ns = await freshNamespace(`cov-${level}`);
-      await kubectl([
-        'label',
-        'namespace',
-        ns,
-        `pod-security.kubernetes.io/enforce=${level}`,
-        'pod-security.kubernetes.io/enforce-version=latest',
-      ]);
-      judges[level] = ns;
-    }
+    judges = await judgeNamespaces(freshNamespace);
   });
 
-  /** Whether the API server admits the object at `level`: a Pod is created, a workload gets no PSA warning. */
-  async function admitted(o: Obj, level: 'restricted' | 'baseline' | 'privileged'): Promise<string | true> {
-    if (level === 'privileged') return true;
-    const ns = judges[level] as string;
-    const copy = { ...o, metadata: { ...o.metadata, namespace: ns } };
-    const sa = o.kind === 'Pod' ? (o.spec as { serviceAccountName?: string }).serviceAccountName : undefined;
-    if (sa) await kubectlRaw(['create', 'serviceaccount', sa, '-n', ns]);
-    const r = await kubectlRaw(['create', '--dry-run=server', '-o', 'name', '-f', '-'], {
-      input: JSON.stringify(copy),
-    });
-    if (r.exitCode !== 0) return r.stderr.trim();
-    const warning = r.stderr.split('\n').find((l) => l.includes('would violate PodSecurity'));
-    return warning ?? true;
-  }
+  const admitted = (o: Obj, level: 'restricted' | 'baseline' | 'privileged') => admittedBy(judges, o, level);
 
   it('the structural diff sees what the fix must never touch (ports, probes, replicas, resources, other volumes)', () => {
     const before = {
