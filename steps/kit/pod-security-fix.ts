@@ -191,9 +191,16 @@ export function fixTemplate(
   if (!windows && failing.has('allowPrivilegeEscalation')) {
     const done: string[] = [];
     const sysAdmin: string[] = [];
+    const fileCaps: string[] = [];
     for (const v of all) {
       if (v.sc.allowPrivilegeEscalation === false || privileged(v)) continue;
       if (addsSysAdmin(v)) sysAdmin.push(v.name);
+      else if (
+        v.sc.allowPrivilegeEscalation === true &&
+        strings(map(v.sc.capabilities).add).length > 0 &&
+        (v.sc.runAsUser ?? podSc.runAsUser) !== 0
+      )
+        fileCaps.push(v.name);
       else {
         setC(v, { allowPrivilegeEscalation: false });
         done.push(v.name);
@@ -202,6 +209,12 @@ export function fixTemplate(
     if (done.length) {
       fixed.push(`allowPrivilegeEscalation: false (${quoteNames(done)})`);
       fixedChecks.add('allowPrivilegeEscalation');
+    }
+    if (fileCaps.length) {
+      explained.add('allowPrivilegeEscalation');
+      notes.push(
+        `${quoteNames(fileCaps)}: allowPrivilegeEscalation: true is left as it is — ${fileCaps.length === 1 ? 'it adds' : 'they add'} capabilities without running as root, which a process gains only through file capabilities on its binary (e.g. nginx binding port 80 as UID 101), and allowPrivilegeEscalation: false blocks exactly that; set it to false once the image no longer needs them (e.g. the app listens on a port above 1023)`,
+      );
     }
     if (sysAdmin.length) {
       explained.add('allowPrivilegeEscalation');

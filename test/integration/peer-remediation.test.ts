@@ -94,6 +94,21 @@ async function judge(
       .filter((cap) => !now.includes(cap))
       .map((cap) => `containers[${String(c.name)}] capability ${cap} removed`);
   });
+  // allowPrivilegeEscalation turned off where a non-root container adds capabilities: it gains them only through
+  // file capabilities (nginx on port 80 as UID 101), which no_new_privs blocks.
+  const podUid = (podSpec(before).securityContext as { runAsUser?: number } | undefined)?.runAsUser;
+  const fileCaps = containers(before).flatMap((c) => {
+    const sc = (c.securityContext ?? {}) as { allowPrivilegeEscalation?: boolean; runAsUser?: number };
+    const now = containers(after).find((x) => x.name === c.name)?.securityContext as
+      | { allowPrivilegeEscalation?: boolean }
+      | undefined;
+    return sc.allowPrivilegeEscalation === true &&
+      adds(c).length &&
+      (sc.runAsUser ?? podUid) !== 0 &&
+      now?.allowPrivilegeEscalation === false
+      ? [`containers[${String(c.name)}] allowPrivilegeEscalation turned off (file capabilities)`]
+      : [];
+  });
   const prefix = TEMPLATE[before.kind] ? `${TEMPLATE[before.kind]}.` : '';
   const short = (p: string) => (p.startsWith(prefix) ? p.slice(prefix.length) : p);
   return {
@@ -102,6 +117,7 @@ async function judge(
       ...outside,
       ...agentChanges.map((p) => `${p} (${agent(before)})`),
       ...(agentChanges.length ? [] : removedCaps),
+      ...fileCaps,
     ].map(short),
   };
 }

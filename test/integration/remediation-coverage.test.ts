@@ -21,6 +21,7 @@ import {
   freshNamespace,
   kubectlJson,
   kubectlRaw,
+  waitFor,
 } from '../cluster/harness.js';
 import { repoRoot, runCli } from '../support/cli.js';
 import {
@@ -203,6 +204,113 @@ spec:
     ]);
     expect(enforce.exitCode, enforce.stderr).toBe(0);
     expect(enforce.stderr).not.toContain('violate');
+  });
+
+  it('live: a Job gets a manual, disruptive re-create whose exact commands, run as written, give a Job the API server accepts and whose pods are admitted under enforce=restricted; its undo line re-creates the old Job', async () => {
+    const ns = await freshNamespace('cov-job');
+    await applyYaml(
+      `apiVersion: batch/v1
+kind: Job
+metadata: {name: report}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: report, image: registry.example.com/tools/report:1.0, command: [sleep, "3600"], resources: {requests: {cpu: 10m}}}
+`,
+      ns,
+    );
+    type Job = Obj & {
+      metadata: { uid: string; labels?: Record<string, string> };
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        template: { spec: Record<string, unknown> };
+      };
+    };
+    const before = await kubectlJson<Job>(['get', 'job', 'report', '-n', ns]);
+    const out = mkdtempSync(join(tmpdir(), 'kh-recreate-job-'));
+    const { adminKubeconfig, kubectl: kubectlBin } = clusterInfo();
+    const r = await runCli(['migrate', '-n', ns, '--out', out, '--kubeconfig', adminKubeconfig], {
+      env: { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'kh-state-')) },
+    });
+    expect(r.code, r.stderr).toBe(ExitCode.ok);
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as {
+      changes: Array<{ id: string; kind: string; risk: string; instructions?: string }>;
+    };
+    const change = plan.changes.find((c) => c.id === `psa-migrate/job/${ns}/report/recreate`);
+    expect(change).toMatchObject({ kind: 'manual', risk: 'disruptive' });
+    const commands = /```sh\n([\s\S]*?)\n```/.exec(change?.instructions ?? '')?.[1] ?? '';
+    expect(commands).not.toContain('#');
+    const undo = /To undo: `([^`]+)`/.exec(change?.instructions ?? '')?.[1] ?? '';
+    expect(undo).toBe('kubectl replace --force -f report-original.yaml');
+    const work = mkdtempSync(join(tmpdir(), 'kh-recreate-job-work-'));
+    const file = `job-${ns}-report.patch.yaml`;
+    copyFileSync(join(out, 'artifacts', 'psa-migrate', file), join(work, file));
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'kubectl'),
+      `#!/bin/sh\nexec ${JSON.stringify(kubectlBin)} --kubeconfig=${JSON.stringify(adminKubeconfig)} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const sh = (script: string) =>
+      execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
+        cwd: work,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        stdio: 'pipe',
+        timeout: 120_000,
+      });
+    // From here on the namespace enforces restricted: the new Job's pods must be admitted.
+    await kubectlRaw([
+      'label',
+      'namespace',
+      ns,
+      'pod-security.kubernetes.io/enforce=restricted',
+      'pod-security.kubernetes.io/enforce-version=latest',
+    ]);
+    sh(commands);
+    const after = await kubectlJson<Job>(['get', 'job', 'report', '-n', ns]);
+    expect(after.metadata.uid).not.toBe(before.metadata.uid);
+    // The API server generated the selector again, for the new uid; nothing else of the spec changed but the fix.
+    expect(after.spec.selector.matchLabels).toEqual({
+      'batch.kubernetes.io/controller-uid': after.metadata.uid,
+    });
+    expect(after.spec.template.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    const report = (after.spec.template.spec.containers as Array<Record<string, unknown>>)[0];
+    expect(report?.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(report?.resources).toEqual({ requests: { cpu: '10m' } });
+    expect(report?.command).toEqual(['sleep', '3600']);
+    // The Job controller's pod for it is admitted under enforce=restricted.
+    await waitFor(
+      async () =>
+        (
+          await kubectlJson<{ items: unknown[] }>([
+            'get',
+            'pods',
+            '-n',
+            ns,
+            '-l',
+            `batch.kubernetes.io/controller-uid=${after.metadata.uid}`,
+          ])
+        ).items.length > 0,
+      { what: 'a pod of the re-created Job', timeoutMs: 60_000 },
+    );
+    // Undo, as the instructions give it: the old Job again (a new uid, the old template).
+    sh(undo);
+    const restored = await kubectlJson<Job>(['get', 'job', 'report', '-n', ns]);
+    expect(restored.metadata.uid).not.toBe(after.metadata.uid);
+    expect(restored.spec.template.spec.securityContext ?? {}).toEqual(
+      before.spec.template.spec.securityContext ?? {},
+    );
+    expect(restored.spec.template.spec.containers).toEqual(before.spec.template.spec.containers);
   });
 
   for (const c of CASES) {

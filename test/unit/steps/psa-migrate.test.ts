@@ -334,6 +334,28 @@ describe('fixTemplate', () => {
       );
   });
 
+  test('allowPrivilegeEscalation: true on a non-root container that adds capabilities (file capabilities) is left as it is, and said so', () => {
+    const t = bare({ securityContext: { runAsNonRoot: true, runAsUser: 101 } });
+    (t.spec.containers as J[])[0] = {
+      name: 'controller',
+      image: 'registry.k8s.io/ingress-nginx/controller:v1.8.1',
+      securityContext: {
+        allowPrivilegeEscalation: true,
+        capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+    };
+    const tf = fixTemplate(t, RESTRICTED);
+    expect(tf.fix).toBeUndefined();
+    expect(tf.notes.join('\n')).toContain(
+      'container "controller": allowPrivilegeEscalation: true is left as it is',
+    );
+    // Running as root, the capabilities are its own: allowPrivilegeEscalation: false takes nothing.
+    const root = JSON.parse(JSON.stringify(t)) as typeof t;
+    (root.spec.securityContext as J).runAsUser = 0;
+    expect(JSON.stringify(fixTemplate(root, RESTRICTED).fix)).toContain('"allowPrivilegeEscalation":false');
+  });
+
   test('a conflicting deprecated seccomp annotation keeps the field unset (the API server requires them to match)', () => {
     const t = {
       ...bare(),
