@@ -5,8 +5,10 @@
  *   (a) admitted at restricted: server-side dry-run create in a namespace that enforces restricted (latest); and
  *   (b) not broken: nothing changed outside the securityContexts, the /tmp emptyDir and its mounts (and the pod
  *       template's AppArmor/seccomp annotations) — so host namespaces, hostPath, ports, probes, replicas,
- *       resources and the ServiceAccount token stay as they were — and, for system and infrastructure agents
- *       (host access, privileged, or kube-system), capabilities and privileged unchanged too.
+ *       resources and the ServiceAccount token stay as they were; no added capability removed; no
+ *       allowPrivilegeEscalation turned off where a non-root container adds capabilities; no runAsNonRoot on an
+ *       image known to run as root without a runAsUser (the kubelet would not start it); and, for system and
+ *       infrastructure agents (host access, privileged, or kube-system), capabilities and privileged unchanged.
  * Empty maps and lists (`resources: {}`) count as absent. The table goes to KH_PEER_OUT (markdown) and the log.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
+import { knownRootImage } from '../../steps/kit/nonroot-images.js';
 import { describeCluster, freshNamespace } from '../cluster/harness.js';
 import { repoRoot, runCli } from '../support/cli.js';
 import {
@@ -109,6 +112,18 @@ async function judge(
       ? [`containers[${String(c.name)}] allowPrivilegeEscalation turned off (file capabilities)`]
       : [];
   });
+  // runAsNonRoot on an image known to run as root, without a runAsUser: the kubelet refuses to start it
+  // (CreateContainerConfigError "container has runAsNonRoot and image will run as root").
+  const podSc = (podSpec(after).securityContext ?? {}) as { runAsNonRoot?: boolean; runAsUser?: number };
+  const noStart = containers(after).flatMap((c) => {
+    const sc = (c.securityContext ?? {}) as { runAsNonRoot?: boolean; runAsUser?: number };
+    const nonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
+    const uid = sc.runAsUser ?? podSc.runAsUser;
+    const root = knownRootImage(typeof c.image === 'string' ? c.image : undefined);
+    return nonRoot === true && uid === undefined && root
+      ? [`containers[${String(c.name)}] would not start: runAsNonRoot on ${String(c.image)} (${root})`]
+      : [];
+  });
   const prefix = TEMPLATE[before.kind] ? `${TEMPLATE[before.kind]}.` : '';
   const short = (p: string) => (p.startsWith(prefix) ? p.slice(prefix.length) : p);
   return {
@@ -118,6 +133,7 @@ async function judge(
       ...agentChanges.map((p) => `${p} (${agent(before)})`),
       ...(agentChanges.length ? [] : removedCaps),
       ...fileCaps,
+      ...noStart,
     ].map(short),
   };
 }

@@ -94,7 +94,7 @@ export function structuralDiff(a: unknown, b: unknown, path = '', leaves = false
 
 /**
  * The same object without what means nothing to the API server when it is created: empty maps and lists
- * (`resources: {}`, `strategy: {}`), `creationTimestamp: null`, `minReadySeconds: 0` (the default) and `status`,
+ * (`resources: {}`, `strategy: {}`), null values (`metadata:` with nothing, `creationTimestamp: null`), `minReadySeconds: 0` (the default) and `status`,
  * which some tools write where the source had nothing, or drop.
  */
 export function semantic(x: unknown, top = true): unknown {
@@ -102,7 +102,7 @@ export function semantic(x: unknown, top = true): unknown {
   if (!x || typeof x !== 'object') return x;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(x)) {
-    if (v === null && k === 'creationTimestamp') continue;
+    if (v === null) continue;
     if (v === 0 && k === 'minReadySeconds') continue;
     if (top && k === 'status') continue;
     const s = semantic(v, false);
