@@ -436,6 +436,31 @@ function leftAfterFixes(
   facts.keptRoot = kept;
 }
 
+/** A JSON merge patch that removes what the API server generated for a Job from its uid (selector, labels). */
+const JOB_GENERATED = {
+  metadata: {
+    labels: {
+      'controller-uid': null,
+      'batch.kubernetes.io/controller-uid': null,
+      'job-name': null,
+      'batch.kubernetes.io/job-name': null,
+    },
+  },
+  spec: {
+    selector: null,
+    template: {
+      metadata: {
+        labels: {
+          'controller-uid': null,
+          'batch.kubernetes.io/controller-uid': null,
+          'job-name': null,
+          'batch.kubernetes.io/job-name': null,
+        },
+      },
+    },
+  },
+};
+
 /**
  * A bare Pod or a Job in a cluster cannot take the fix in place (a Pod's securityContext and a Job's template are
  * immutable): a manual re-create, disruptive (the Pod's containers stop; a Job runs again), with the fix as a patch
@@ -447,16 +472,21 @@ function recreate(w: MigrateWorkload, tf: TemplateFix, level: FixLevel): Change 
   const resource = w.kind === 'Pod' ? 'pod' : 'job';
   const patch = workloadConfig(w.ref, w.kind, tf.fix);
   const file = `${resource}-${namespace}-${name}.patch.yaml`;
+  // A Job's selector and its controller-uid / job-name labels were generated from its uid: a new Job with them is
+  // refused ("`selector` not auto-generated"). They go, and nothing else changes; the API server generates them again.
+  const job = w.kind === 'Job';
+  const original = job ? `${name}-original.yaml` : `${name}.yaml`;
   const commands = [
     `kubectl get ${resource} ${name} -n ${namespace} -o yaml > ${name}.yaml`,
-    `kubectl patch --local -f ${name}.yaml --type strategic --patch-file ${file} -o yaml > ${name}-fixed.yaml`,
-    ...(w.kind === 'Job'
+    ...(job
       ? [
-          `# remove spec.selector and the controller-uid labels of spec.template.metadata.labels from ${name}-fixed.yaml (the API server generates them)`,
+          `kubectl patch --local -f ${name}.yaml --type merge --patch '${JSON.stringify(JOB_GENERATED)}' -o yaml > ${original}`,
         ]
       : []),
+    `kubectl patch --local -f ${original} --type strategic --patch-file ${file} -o yaml > ${name}-fixed.yaml`,
     `kubectl replace --force -f ${name}-fixed.yaml`,
   ];
+  const undo = `To undo: \`kubectl replace --force -f ${original}\` re-creates the ${w.kind} as it was${job ? ' (it runs again)' : ''}.`;
   return {
     kind: 'manual',
     id: `${changeId(w)}/recreate`,
@@ -466,13 +496,15 @@ function recreate(w: MigrateWorkload, tf: TemplateFix, level: FixLevel): Change 
       ...tf.notes,
       ...(w.kind === 'Pod'
         ? ['better: run it from a Deployment or a Job, so that the next fix is a rolling change']
-        : []),
+        : [
+            'the merge patch removes only the selector and the controller-uid / job-name labels the API server generated from the old uid (it generates them again); a Job with spec.manualSelector: true keeps its own: skip that line',
+          ]),
     ],
     artifact: {
       path: file,
       content: `# strategic-merge patch: the fix of ${describeWorkload(w)}\n${toYaml(patch)}`,
     },
-    instructions: `Re-create it with the fix (\`kubectl replace --force\` deletes it, then creates it again):\n\n\`\`\`sh\n${commands.join('\n')}\n\`\`\``,
+    instructions: `Re-create it with the fix (\`kubectl replace --force\` deletes it, then creates it again):\n\n\`\`\`sh\n${commands.join('\n')}\n\`\`\`\n\n${undo}`,
   };
 }
 

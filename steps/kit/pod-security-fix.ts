@@ -191,9 +191,16 @@ export function fixTemplate(
   if (!windows && failing.has('allowPrivilegeEscalation')) {
     const done: string[] = [];
     const sysAdmin: string[] = [];
+    const fileCaps: string[] = [];
     for (const v of all) {
       if (v.sc.allowPrivilegeEscalation === false || privileged(v)) continue;
       if (addsSysAdmin(v)) sysAdmin.push(v.name);
+      else if (
+        v.sc.allowPrivilegeEscalation === true &&
+        strings(map(v.sc.capabilities).add).length > 0 &&
+        (v.sc.runAsUser ?? podSc.runAsUser) !== 0
+      )
+        fileCaps.push(v.name);
       else {
         setC(v, { allowPrivilegeEscalation: false });
         done.push(v.name);
@@ -202,6 +209,12 @@ export function fixTemplate(
     if (done.length) {
       fixed.push(`allowPrivilegeEscalation: false (${quoteNames(done)})`);
       fixedChecks.add('allowPrivilegeEscalation');
+    }
+    if (fileCaps.length) {
+      explained.add('allowPrivilegeEscalation');
+      notes.push(
+        `${quoteNames(fileCaps)}: allowPrivilegeEscalation: true is left as it is — ${fileCaps.length === 1 ? 'it adds' : 'they add'} capabilities without running as root, which a process gains only through file capabilities on its binary (e.g. nginx binding port 80 as UID 101), and allowPrivilegeEscalation: false blocks exactly that; set it to false once the image no longer needs them (e.g. the app listens on a port above 1023)`,
+      );
     }
     if (sysAdmin.length) {
       explained.add('allowPrivilegeEscalation');
@@ -271,6 +284,9 @@ export function fixTemplate(
         });
       } else if (choice && !block) {
         setUid.set(p.v.name, { uid: choice.uid, why: p.why });
+      } else if (p.state === 'unknown' && policy.agent && block) {
+        // An agent's user is left exactly as it is: runAsNonRoot would stop a root image from starting.
+        staysRoot.set(p.v.name, `container ${name} ${p.why}: not changed — ${block}`);
       } else if (p.state === 'unknown') {
         // No choice: runAsNonRoot alone (as before); the image must run as a non-root numeric user.
       } else {
@@ -307,9 +323,20 @@ export function fixTemplate(
     const done: string[] = [];
     const adds: string[] = [];
     const kept: string[] = [];
+    // An agent's container that runs as a non-root UID and adds no capability holds none (a non-root process has no
+    // effective capabilities without ambient ones): drop ALL takes nothing from it.
+    const holdsNone = (v: ContainerView) => {
+      const uid = uidOf(v);
+      return (
+        typeof uid === 'number' &&
+        uid > 0 &&
+        strings(map(v.sc.capabilities).add).length === 0 &&
+        !staysRoot.has(v.name)
+      );
+    };
     for (const v of all) {
       if (privileged(v)) continue;
-      if (policy.agent || staysRoot.has(v.name)) {
+      if ((policy.agent && !holdsNone(v)) || staysRoot.has(v.name)) {
         kept.push(v.name);
         continue;
       }

@@ -363,9 +363,11 @@ describe('kube-harden migrate (offline and usage)', () => {
     expect(ingress.code, ingress.stderr).toBe(ExitCode.ok);
     expect(ingress.stdout).toContain('target:  restricted (--target)');
     expect(ingress.stdout).toContain('exported as a patch for Helm release ingress-nginx/ingress-nginx');
-    // Only what the failing check needs: allowPrivilegeEscalation is the one restricted check it fails.
-    expect(ingress.stdout).toMatch(
-      /set allowPrivilegeEscalation: false \(container "controller"\)\. With it, the template passes restricted/,
+    // allowPrivilegeEscalation is the one restricted check it fails, and the one it needs: the non-root nginx binds
+    // ports 80/443 through file capabilities, which allowPrivilegeEscalation: false blocks. Left as it is, and said so.
+    expect(ingress.stdout).not.toContain('set allowPrivilegeEscalation: false');
+    expect(ingress.stdout).toContain(
+      'container "controller": allowPrivilegeEscalation: true is left as it is — it adds capabilities without running as root',
     );
   });
 

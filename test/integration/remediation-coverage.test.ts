@@ -7,20 +7,10 @@
  * structural diff of each object before and after.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { ExitCode } from '../../src/errors.js';
 import { parseExceptions } from '../../src/policy/exceptions.js';
 import { classifyNamespace, TIER_TARGET_LEVEL } from '../../src/policy/tiers.js';
@@ -29,93 +19,21 @@ import {
   clusterInfo,
   describeCluster,
   freshNamespace,
-  kubectl,
   kubectlJson,
   kubectlRaw,
+  waitFor,
 } from '../cluster/harness.js';
 import { repoRoot, runCli } from '../support/cli.js';
-
-type Obj = Record<string, unknown> & {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-};
-
-const TEMPLATE: Record<string, string> = {
-  Deployment: 'spec.template',
-  StatefulSet: 'spec.template',
-  DaemonSet: 'spec.template',
-  ReplicaSet: 'spec.template',
-  ReplicationController: 'spec.template',
-  Job: 'spec.template',
-  CronJob: 'spec.jobTemplate.spec.template',
-  Pod: '',
-};
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) return yamlFiles(p);
-    return /\.ya?ml$/.test(f) ? [p] : [];
-  });
-}
-
-function load(dir: string): Obj[] {
-  return yamlFiles(dir).flatMap((f) =>
-    parseAllDocuments(readFileSync(f, 'utf8'))
-      .map((d) => d.toJS() as Obj | null)
-      .filter((o): o is Obj => !!o && typeof o === 'object' && typeof o.kind === 'string'),
-  );
-}
-
-const keyOf = (o: Obj) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
-
-/** The paths where two JSON values differ; list items with a `name` are matched by name (`containers[web]`). */
-function structuralDiff(a: unknown, b: unknown, path = ''): string[] {
-  if (JSON.stringify(a) === JSON.stringify(b)) return [];
-  const isObj = (x: unknown): x is Record<string, unknown> =>
-    !!x && typeof x === 'object' && !Array.isArray(x);
-  if (isObj(a) && isObj(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].flatMap((k) => structuralDiff(a[k], b[k], path ? `${path}.${k}` : k));
-  }
-  // An absent list and a new one (e.g. the first volumeMount) compare item by item.
-  if (Array.isArray(a) && b === undefined) return structuralDiff(a, [], path);
-  if (a === undefined && Array.isArray(b)) return structuralDiff([], b, path);
-  if (Array.isArray(a) && Array.isArray(b)) {
-    const named = [...a, ...b].every((x) => isObj(x) && typeof x.name === 'string');
-    if (named) {
-      const byName = (l: unknown[]) => new Map(l.map((x) => [String((x as { name: string }).name), x]));
-      const ma = byName(a);
-      const mb = byName(b);
-      const order = [...a, ...b].map((x) => String((x as { name: string }).name));
-      const orderA = a.map((x) => String((x as { name: string }).name));
-      const orderB = b.map((x) => String((x as { name: string }).name)).filter((n) => ma.has(n));
-      // Items kept must keep their order (a reordered list is a change too).
-      const moved = JSON.stringify(orderA.filter((n) => mb.has(n))) !== JSON.stringify(orderB) ? [path] : [];
-      return [
-        ...moved,
-        ...[...new Set(order)].flatMap((n) => structuralDiff(ma.get(n), mb.get(n), `${path}[${n}]`)),
-      ];
-    }
-    if (a.length !== b.length) return [path];
-    return a.flatMap((x, i) => structuralDiff(x, b[i], `${path}[${i}]`));
-  }
-  return [path];
-}
-
-/** Whether a changed path is one the fix may change: securityContexts, the /tmp emptyDir and its mounts. */
-function allowedPath(kind: string, path: string): boolean {
-  const t = TEMPLATE[kind];
-  const spec = `${t ? `${t}.` : ''}spec`.replace(/\./g, '\\.');
-  const tmp = '(tmp|kube-harden-tmp(-\\d+)?)';
-  return [
-    new RegExp(`^${spec}\\.securityContext(\\.|$)`),
-    new RegExp(`^${spec}\\.(initContainers|containers)\\[[^\\]]+\\]\\.securityContext(\\.|$)`),
-    new RegExp(`^${spec}\\.volumes\\[${tmp}\\]`),
-    new RegExp(`^${spec}\\.(initContainers|containers)\\[[^\\]]+\\]\\.volumeMounts\\[${tmp}\\]`),
-  ].some((r) => r.test(path));
-}
+import {
+  admitted as admittedBy,
+  allowedPath,
+  judgeNamespaces,
+  keyOf,
+  load,
+  type Obj,
+  structuralDiff,
+  TEMPLATE,
+} from '../support/remediation-judge.js';
 
 interface Case {
   example: string;
@@ -153,39 +71,25 @@ const CASES: Case[] = [
     passRestricted: 8,
     keptRoot: ['orders/Deployment/web/nginx'],
   },
+  {
+    // The explicit choice to go past the infrastructure tier's level: kube-state-metrics (non-root, no capability
+    // added) gets drop ALL; the agents that hold capabilities or run as root keep them.
+    example: 'examples/legacy-apps',
+    args: ['--target', 'restricted', '--run-as-user', '65532', '--run-as-user', 'orders/web=keep-root'],
+    workloads: 13,
+    passRestricted: 9,
+    keptRoot: ['orders/Deployment/web/nginx'],
+  },
 ];
 
 describeCluster('remediation coverage (real API server)', () => {
-  const judges: Record<string, string> = {};
+  let judges: Record<'restricted' | 'baseline', string>;
 
   beforeAll(async () => {
-    for (const level of ['restricted', 'baseline'] as const) {
-      const ns = await freshNamespace(`cov-${level}`);
-      await kubectl([
-        'label',
-        'namespace',
-        ns,
-        `pod-security.kubernetes.io/enforce=${level}`,
-        'pod-security.kubernetes.io/enforce-version=latest',
-      ]);
-      judges[level] = ns;
-    }
+    judges = await judgeNamespaces(freshNamespace);
   });
 
-  /** Whether the API server admits the object at `level`: a Pod is created, a workload gets no PSA warning. */
-  async function admitted(o: Obj, level: 'restricted' | 'baseline' | 'privileged'): Promise<string | true> {
-    if (level === 'privileged') return true;
-    const ns = judges[level] as string;
-    const copy = { ...o, metadata: { ...o.metadata, namespace: ns } };
-    const sa = o.kind === 'Pod' ? (o.spec as { serviceAccountName?: string }).serviceAccountName : undefined;
-    if (sa) await kubectlRaw(['create', 'serviceaccount', sa, '-n', ns]);
-    const r = await kubectlRaw(['create', '--dry-run=server', '-o', 'name', '-f', '-'], {
-      input: JSON.stringify(copy),
-    });
-    if (r.exitCode !== 0) return r.stderr.trim();
-    const warning = r.stderr.split('\n').find((l) => l.includes('would violate PodSecurity'));
-    return warning ?? true;
-  }
+  const admitted = (o: Obj, level: 'restricted' | 'baseline' | 'privileged') => admittedBy(judges, o, level);
 
   it('the structural diff sees what the fix must never touch (ports, probes, replicas, resources, other volumes)', () => {
     const before = {
@@ -300,6 +204,113 @@ spec:
     ]);
     expect(enforce.exitCode, enforce.stderr).toBe(0);
     expect(enforce.stderr).not.toContain('violate');
+  });
+
+  it('live: a Job gets a manual, disruptive re-create whose exact commands, run as written, give a Job the API server accepts and whose pods are admitted under enforce=restricted; its undo line re-creates the old Job', async () => {
+    const ns = await freshNamespace('cov-job');
+    await applyYaml(
+      `apiVersion: batch/v1
+kind: Job
+metadata: {name: report}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: report, image: registry.example.com/tools/report:1.0, command: [sleep, "3600"], resources: {requests: {cpu: 10m}}}
+`,
+      ns,
+    );
+    type Job = Obj & {
+      metadata: { uid: string; labels?: Record<string, string> };
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        template: { spec: Record<string, unknown> };
+      };
+    };
+    const before = await kubectlJson<Job>(['get', 'job', 'report', '-n', ns]);
+    const out = mkdtempSync(join(tmpdir(), 'kh-recreate-job-'));
+    const { adminKubeconfig, kubectl: kubectlBin } = clusterInfo();
+    const r = await runCli(['migrate', '-n', ns, '--out', out, '--kubeconfig', adminKubeconfig], {
+      env: { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'kh-state-')) },
+    });
+    expect(r.code, r.stderr).toBe(ExitCode.ok);
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as {
+      changes: Array<{ id: string; kind: string; risk: string; instructions?: string }>;
+    };
+    const change = plan.changes.find((c) => c.id === `psa-migrate/job/${ns}/report/recreate`);
+    expect(change).toMatchObject({ kind: 'manual', risk: 'disruptive' });
+    const commands = /```sh\n([\s\S]*?)\n```/.exec(change?.instructions ?? '')?.[1] ?? '';
+    expect(commands).not.toContain('#');
+    const undo = /To undo: `([^`]+)`/.exec(change?.instructions ?? '')?.[1] ?? '';
+    expect(undo).toBe('kubectl replace --force -f report-original.yaml');
+    const work = mkdtempSync(join(tmpdir(), 'kh-recreate-job-work-'));
+    const file = `job-${ns}-report.patch.yaml`;
+    copyFileSync(join(out, 'artifacts', 'psa-migrate', file), join(work, file));
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'kubectl'),
+      `#!/bin/sh\nexec ${JSON.stringify(kubectlBin)} --kubeconfig=${JSON.stringify(adminKubeconfig)} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const sh = (script: string) =>
+      execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
+        cwd: work,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        stdio: 'pipe',
+        timeout: 120_000,
+      });
+    // From here on the namespace enforces restricted: the new Job's pods must be admitted.
+    await kubectlRaw([
+      'label',
+      'namespace',
+      ns,
+      'pod-security.kubernetes.io/enforce=restricted',
+      'pod-security.kubernetes.io/enforce-version=latest',
+    ]);
+    sh(commands);
+    const after = await kubectlJson<Job>(['get', 'job', 'report', '-n', ns]);
+    expect(after.metadata.uid).not.toBe(before.metadata.uid);
+    // The API server generated the selector again, for the new uid; nothing else of the spec changed but the fix.
+    expect(after.spec.selector.matchLabels).toEqual({
+      'batch.kubernetes.io/controller-uid': after.metadata.uid,
+    });
+    expect(after.spec.template.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    const report = (after.spec.template.spec.containers as Array<Record<string, unknown>>)[0];
+    expect(report?.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(report?.resources).toEqual({ requests: { cpu: '10m' } });
+    expect(report?.command).toEqual(['sleep', '3600']);
+    // The Job controller's pod for it is admitted under enforce=restricted.
+    await waitFor(
+      async () =>
+        (
+          await kubectlJson<{ items: unknown[] }>([
+            'get',
+            'pods',
+            '-n',
+            ns,
+            '-l',
+            `batch.kubernetes.io/controller-uid=${after.metadata.uid}`,
+          ])
+        ).items.length > 0,
+      { what: 'a pod of the re-created Job', timeoutMs: 60_000 },
+    );
+    // Undo, as the instructions give it: the old Job again (a new uid, the old template).
+    sh(undo);
+    const restored = await kubectlJson<Job>(['get', 'job', 'report', '-n', ns]);
+    expect(restored.metadata.uid).not.toBe(after.metadata.uid);
+    expect(restored.spec.template.spec.securityContext ?? {}).toEqual(
+      before.spec.template.spec.securityContext ?? {},
+    );
+    expect(restored.spec.template.spec.containers).toEqual(before.spec.template.spec.containers);
   });
 
   for (const c of CASES) {

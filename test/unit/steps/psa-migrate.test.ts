@@ -301,10 +301,59 @@ describe('fixTemplate', () => {
 
   test('a system or infrastructure agent: users and capabilities are left alone', () => {
     const tf = fixTemplate(bare(), { ...RESTRICTED, user: { uid: 65532 }, agent: 'a node agent' });
-    expect(JSON.stringify(tf.fix)).not.toMatch(/runAsUser|capabilities/);
+    // Not even runAsNonRoot: its image's user is unknown, and a root agent would no longer start.
+    expect(JSON.stringify(tf.fix)).not.toMatch(/runAsUser|runAsNonRoot|capabilities/);
+    expect(tf.notes.join('\n')).toContain(
+      'container "app" image registry.example.com/app:1.0: its user is unknown: not changed — a node agent: its user is left as it is',
+    );
+    expect(JSON.stringify(fixTemplate(bare(), { ...RESTRICTED, agent: 'a node agent' }).fix)).not.toMatch(
+      /runAsNonRoot/,
+    );
     expect(tf.notes.join('\n')).toContain(
       'capabilities of container "app" are left as they are: a node agent',
     );
+  });
+
+  test('an agent that runs as a non-root UID and adds no capability holds none: it gets drop ALL and passes restricted', () => {
+    const t = bare({ securityContext: { runAsNonRoot: true, runAsUser: 65534 } });
+    const tf = fixTemplate(t, { ...RESTRICTED, agent: 'an infrastructure agent' });
+    expect(specOf(tf.fix).containers).toEqual([
+      { name: 'app', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } },
+    ]);
+    expect(tf.remaining).toEqual([]);
+    // One that adds a capability, or runs as root, keeps its capabilities.
+    const adds = bare({ securityContext: { runAsNonRoot: true, runAsUser: 65534 } });
+    (adds.spec.containers as J[])[0] = {
+      name: 'app',
+      image: 'registry.example.com/app:1.0',
+      securityContext: { capabilities: { add: ['NET_BIND_SERVICE'] } },
+    };
+    for (const x of [adds, bare({ securityContext: { runAsUser: 0 } })])
+      expect(JSON.stringify(fixTemplate(x, { ...RESTRICTED, agent: 'an agent' }).fix ?? {})).not.toMatch(
+        /capabilities/,
+      );
+  });
+
+  test('allowPrivilegeEscalation: true on a non-root container that adds capabilities (file capabilities) is left as it is, and said so', () => {
+    const t = bare({ securityContext: { runAsNonRoot: true, runAsUser: 101 } });
+    (t.spec.containers as J[])[0] = {
+      name: 'controller',
+      image: 'registry.k8s.io/ingress-nginx/controller:v1.8.1',
+      securityContext: {
+        allowPrivilegeEscalation: true,
+        capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+    };
+    const tf = fixTemplate(t, RESTRICTED);
+    expect(tf.fix).toBeUndefined();
+    expect(tf.notes.join('\n')).toContain(
+      'container "controller": allowPrivilegeEscalation: true is left as it is',
+    );
+    // Running as root, the capabilities are its own: allowPrivilegeEscalation: false takes nothing.
+    const root = JSON.parse(JSON.stringify(t)) as typeof t;
+    (root.spec.securityContext as J).runAsUser = 0;
+    expect(JSON.stringify(fixTemplate(root, RESTRICTED).fix)).toContain('"allowPrivilegeEscalation":false');
   });
 
   test('a conflicting deprecated seccomp annotation keeps the field unset (the API server requires them to match)', () => {
