@@ -21,7 +21,8 @@ async function diff(color: boolean) {
   await ui.press('enter');
   await ui.waitFor('PHASE');
   await ui.press('down', 'p');
-  await ui.waitFor('RISK');
+  // The changes screen (the phases list may show a RISK column too).
+  await ui.waitFor('Phase 1 changes');
   await ui.press('enter');
   return ui.waitFor('--- live/v1/Namespace/cert-manager');
 }
