@@ -86,7 +86,8 @@ describe('phase 5: the allow-list editor before the preview', () => {
     await ui.press('enter');
     frame = await ui.waitFor('after how many days of warnings');
     // The recommended soak first, under the cursor; Enter takes it.
-    expect(frame).toMatch(/› [• ] 7d +after a week of warnings/);
+    // … marked as the value in effect (the setting holds the parsed 7, the choice reads 7d).
+    expect(frame).toMatch(/› • 7d +after a week of warnings/);
     expect(frame).toContain('(2/2)');
     await ui.press('enter');
     const plan = await waitUntil(() => store.getState().plan);

@@ -78,9 +78,6 @@ function ChoiceSetting({ phase, spec, at }: { phase: number; spec: SettingSpec |
     const r = spec?.parse(text);
     return r?.ok ? r.value : text;
   };
-  const current = spec
-    ? String(Object.hasOwn(settings, spec.key) ? settings[spec.key] : (spec.default ?? ''))
-    : undefined;
   const choices = useMemo(
     (): Choice[] =>
       Object.entries(spec?.ask?.choices ?? {}).map(([value, line]) => ({
@@ -89,6 +86,19 @@ function ChoiceSetting({ phase, spec, at }: { phase: number; spec: SettingSpec |
       })),
     [spec],
   );
+  // The value in effect is held parsed (`--registries-soak 7d` is 7): the marked choice is the one that parses to it.
+  const effective = spec
+    ? Object.hasOwn(settings, spec.key)
+      ? settings[spec.key]
+      : spec.default !== undefined
+        ? parsed(String(spec.default))
+        : undefined
+    : undefined;
+  const current =
+    effective === undefined
+      ? undefined
+      : (choices.find((ch) => JSON.stringify(parsed(ch.value ?? '')) === JSON.stringify(effective))?.value ??
+        String(effective));
   const list = useList(`setting:${phase}:${at.index}`, choices.length, Math.max(1, layout.bodyHeight - 4));
   const bindings = keymap('picker', caps);
   useScreenKeys({
