@@ -8,6 +8,7 @@ import { Picker } from '../components/Picker.js';
 import { VirtualList } from '../components/VirtualList.js';
 import { useList } from '../hooks/use-list.js';
 import { usePersistentState } from '../hooks/use-persistent-state.js';
+import { usePhaseRows } from '../hooks/use-phase-rows.js';
 import { usePhaseStepIds } from '../hooks/use-phase-steps.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
@@ -27,7 +28,7 @@ import {
   severityChoices,
 } from '../model/findings.js';
 import { clip, count, wrapText } from '../model/format.js';
-import { derivePhases, describePhaseState, INVENTORY_PHASE } from '../model/phases.js';
+import { describePhaseState, INVENTORY_PHASE } from '../model/phases.js';
 import { useHardenShallow } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
 
@@ -76,13 +77,7 @@ const FindingLine = memo(function FindingLine({
 export function PhaseScreen({ phase }: { phase: number }) {
   const { layout, caps, steps, state, intents } = useWizard();
   const c = useColor();
-  const s = useHardenShallow((st) => ({
-    assessment: st.assessment,
-    plan: st.plan,
-    permissions: st.permissions,
-    journal: st.journal,
-    now: st.now,
-  }));
+  const s = useHardenShallow((st) => ({ assessment: st.assessment, plan: st.plan }));
   const stepIds = usePhaseStepIds(phase);
   const rows = useMemo(
     () => phaseFindings(s.assessment, state.planStale ? undefined : s.plan, phase, stepIds),
@@ -104,34 +99,7 @@ export function PhaseScreen({ phase }: { phase: number }) {
     () => (phase === 0 ? '' : describeSettings(steps.filter((st) => st.phase === phase))),
     [steps, phase],
   );
-  const info = useMemo(
-    () =>
-      derivePhases({
-        steps,
-        ...(s.assessment ? { assessment: s.assessment } : {}),
-        ...(s.plan ? { plan: s.plan } : {}),
-        planStale: state.planStale,
-        permissions: s.permissions,
-        history: state.history,
-        journal: s.journal,
-        now: s.now(),
-        skipped: state.skipped,
-        reviews: state.reviews,
-      }).find((r) => r.phase === phase),
-    [
-      steps,
-      s.assessment,
-      s.plan,
-      s.permissions,
-      s.journal,
-      s.now,
-      state.planStale,
-      state.history,
-      state.skipped,
-      state.reviews,
-      phase,
-    ],
-  );
+  const info = usePhaseRows().find((r) => r.phase === phase);
   const { width, bodyHeight } = layout;
   // Said loudly, under the title: the phase's changes have no effect yet, so it is not done.
   const noEffectLines = info?.noEffect ? wrapText(`! ${info.noEffect}`, width, 2) : [];

@@ -1,13 +1,12 @@
 import { Box, Text } from 'ink';
-import { useMemo } from 'react';
 import { Frame } from '../components/Frame.js';
 import { VirtualList } from '../components/VirtualList.js';
 import { useList } from '../hooks/use-list.js';
+import { usePhaseRows } from '../hooks/use-phase-rows.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { cell, clip, count, wrapText } from '../model/format.js';
-import { derivePhases, describePhaseState, type PhaseRow, type PhaseStatus } from '../model/phases.js';
-import { useHardenShallow } from '../store-context.js';
+import { describePhaseState, type PhaseRow, type PhaseStatus } from '../model/phases.js';
 import { useColor, useWizard } from '../wizard-context.js';
 
 const STATUS_COLOR: Record<PhaseStatus, string> = {
@@ -41,40 +40,7 @@ export function phaseChanges(row: PhaseRow): string {
 export function PhasesScreen() {
   const { layout, caps, steps, state, intents } = useWizard();
   const c = useColor();
-  const s = useHardenShallow((st) => ({
-    assessment: st.assessment,
-    plan: st.plan,
-    permissions: st.permissions,
-    journal: st.journal,
-    now: st.now,
-  }));
-  const rows = useMemo(
-    () =>
-      derivePhases({
-        steps,
-        ...(s.assessment ? { assessment: s.assessment } : {}),
-        ...(s.plan ? { plan: s.plan } : {}),
-        planStale: state.planStale,
-        permissions: s.permissions,
-        history: state.history,
-        journal: s.journal,
-        now: s.now(),
-        skipped: state.skipped,
-        reviews: state.reviews,
-      }),
-    [
-      steps,
-      s.assessment,
-      s.plan,
-      s.permissions,
-      s.journal,
-      s.now,
-      state.planStale,
-      state.history,
-      state.skipped,
-      state.reviews,
-    ],
-  );
+  const rows = usePhaseRows();
   const detailLines = 5;
   const listHeight = Math.max(1, layout.bodyHeight - 2 - detailLines);
   const list = useList('phases', rows.length, listHeight);
