@@ -38,7 +38,7 @@ export function phaseChanges(row: PhaseRow): string {
 
 /** The rollout in order: status and counts per phase, the recommended next one marked ★. */
 export function PhasesScreen() {
-  const { layout, caps, steps, state, intents } = useWizard();
+  const { layout, caps, intents } = useWizard();
   const c = useColor();
   const rows = usePhaseRows();
   const detailLines = 5;
