@@ -257,7 +257,7 @@ describeCluster('the whole journey in the wizard (tmux, examples/fresh-cluster)'
       const question = await t.waitFor('after how many days of warnings', '(2/2)');
       expect(question).toMatch(/› [• ] 7d +after a week of warnings/); // the cursor on the recommended one
       await t.keys('G');
-      await t.waitFor(/› +0d +as soon as the API server agrees/);
+      await t.waitFor(/› [• ] 0d +as soon as the API server agrees/);
       await settle();
       await t.keys('Enter');
     };
@@ -280,7 +280,7 @@ describeCluster('the whole journey in the wizard (tmux, examples/fresh-cluster)'
     await t.keys('Enter');
     await t.waitFor('after how many days of warnings', '(2/2)');
     await t.keys('G');
-    await t.waitFor(/› +0d +as soon as the API server agrees/);
+    await t.waitFor(/› [• ] 0d +as soon as the API server agrees/);
     await settle();
     await t.keys('Enter');
     screen = await t.capture('journey-phase5-enforce', /Phase 5 changes · \d+ change/);
