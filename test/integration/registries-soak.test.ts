@@ -23,7 +23,6 @@ import { assess } from '../../src/policy/assess.js';
 import { POLICY_NAME } from '../../steps/kit/registries.js';
 import { registriesEnforce } from '../../steps/registries-enforce.js';
 import {
-  clusterInfo,
   describeCluster,
   freshNamespace,
   kubectl,
@@ -32,6 +31,7 @@ import {
   waitFor,
 } from '../cluster/harness.js';
 import { runCli } from '../support/cli.js';
+import { cliSession } from '../support/cli-session.js';
 
 interface PlanJson {
   changes: Array<{ id: string; kind: string; reason: string }>;
@@ -44,11 +44,9 @@ interface PlanJson {
 const DAY = 86_400_000;
 
 describeCluster('registries-enforce: the soak, timed by the API server (live)', () => {
-  let state: string;
-  let kubeconfig: string;
+  const cli = cliSession();
   let ns: string;
   let admin: LiveCluster;
-  const env = () => ({ XDG_STATE_HOME: state });
   const ALLOW = ['--allow-registry', 'ghcr.io/acme'];
 
   const planEnforce = async (extra: string[] = []) => {
@@ -65,17 +63,15 @@ describeCluster('registries-enforce: the soak, timed by the API server (live)', 
         '--format',
         'json',
         '--kubeconfig',
-        kubeconfig,
+        cli.kubeconfig,
       ],
-      { env: env() },
+      { env: cli.env() },
     );
     return { code: r.code, plan: JSON.parse(r.stdout) as PlanJson, stderr: r.stderr };
   };
 
   beforeAll(async () => {
-    state = mkdtempSync(join(tmpdir(), 'kh-state-'));
-    kubeconfig = clusterInfo().adminKubeconfig;
-    admin = connect({ kubeconfig });
+    admin = connect({ kubeconfig: cli.kubeconfig });
     ns = await freshNamespace('reg-soak');
     await kubectl(['create', 'deployment', 'api', '-n', ns, '--image=ghcr.io/acme/api:1']);
   }, 60_000);
@@ -88,12 +84,12 @@ describeCluster('registries-enforce: the soak, timed by the API server (live)', 
   it('right after warn: not proposed, the finding says 0 days (exit 0); --registries-soak 0 or 8 days later: proposed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kh-plan-'));
     const planned = await runCli(
-      ['plan', '-n', ns, '--step', 'registries-warn', ...ALLOW, '--out', dir, '--kubeconfig', kubeconfig],
-      { env: env() },
+      ['plan', '-n', ns, '--step', 'registries-warn', ...ALLOW, '--out', dir, '--kubeconfig', cli.kubeconfig],
+      { env: cli.env() },
     );
     expect([ExitCode.ok, ExitCode.incomplete], planned.stderr).toContain(planned.code);
-    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', kubeconfig], {
-      env: env(),
+    const applied = await runCli(['apply', '--plan', dir, '--yes', '--kubeconfig', cli.kubeconfig], {
+      env: cli.env(),
       timeoutMs: 120_000,
     });
     expect(applied.code, applied.stderr + applied.stdout).toBe(ExitCode.ok);
