@@ -693,21 +693,34 @@ export function listRuns(
   env: NodeJS.ProcessEnv = process.env,
   clusterId?: string,
 ): RunSummary[] {
-  const runs: RunSummary[] = [];
+  return eachRun(source, env, clusterId, summarize);
+}
+
+/**
+ * Every run of this cluster, newest first, each journal read once and given to `make` (undefined: left out). A
+ * corrupt journal must not hide the others.
+ */
+function eachRun<T extends RunSummary>(
+  source: SourceInfo,
+  env: NodeJS.ProcessEnv,
+  clusterId: string | undefined,
+  make: (path: string, entries: JournalEntry[]) => T | undefined,
+): T[] {
+  const runs: T[] = [];
   const seen = new Set<string>();
   for (const dir of journalDirs(source, env, clusterId ?? knownClusterId(source, env))) {
     for (const file of fs.readdirSync(dir)) {
       if (!file.endsWith('.jsonl') || seen.has(file)) continue;
       seen.add(file);
       const path = join(dir, file);
-      let summary: RunSummary | undefined;
+      let run: T | undefined;
       try {
-        summary = summarize(path, readJournal(path));
+        run = make(path, readJournal(path));
       } catch (error) {
-        if (error instanceof InputError) continue; // a corrupt journal must not hide the others
+        if (error instanceof InputError) continue;
         throw error;
       }
-      if (summary) runs.push(summary);
+      if (run) runs.push(run);
     }
   }
   return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
@@ -778,14 +791,8 @@ export function listRunRecords(
   env: NodeJS.ProcessEnv = process.env,
   clusterId?: string,
 ): RunRecord[] {
-  const records: RunRecord[] = [];
-  for (const run of listRuns(source, env, clusterId)) {
-    try {
-      records.push({ ...run, byStep: stepWrites(readJournal(run.path)) });
-    } catch (error) {
-      if (error instanceof InputError) continue;
-      throw error;
-    }
-  }
-  return records;
+  return eachRun(source, env, clusterId, (path, entries) => {
+    const run = summarize(path, entries);
+    return run && { ...run, byStep: stepWrites(entries) };
+  });
 }
