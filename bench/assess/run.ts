@@ -13,7 +13,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -22,7 +21,7 @@ import { buildSnapshot } from '../../src/inventory/build.js';
 import { assess } from '../../src/policy/assess.js';
 import { renderReport } from '../../src/report/index.js';
 import { repoRoot } from '../../test/cluster/control-plane.js';
-import { median, round, toJson } from '../inventory/measure.js';
+import { loadAverage, machineInfo, median, round, toJson } from '../inventory/measure.js';
 import { benchClusterObjects, MemoryCluster } from './cluster.js';
 
 setFlagsFromString('--expose-gc');
@@ -58,7 +57,7 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const started = new Date();
-  const loadAtStart = loadavg().map((x) => round(x, 2));
+  const loadAtStart = loadAverage();
   const cluster = new MemoryCluster(benchClusterObjects({ namespaces: nsCount, pods: podCount }));
   const profiler = args['cpu-prof'] ? new Session() : undefined;
   if (profiler) {
@@ -109,14 +108,7 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'assess',
     date: started.toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryGb: round(totalmem() / 1024 ** 3, 1),
-      loadAverage: { start: loadAtStart, end: loadavg().map((x) => round(x, 2)) },
-      node: process.version,
-      platform: `${process.platform}/${process.arch}`,
-    },
+    machine: machineInfo(loadAtStart),
     cluster: { kind: 'in memory (bench/assess/cluster.ts)', namespaces: nsCount, pods: podCount },
     runs,
     goal: { podsPerSecond: GOAL_PODS_PER_SECOND },

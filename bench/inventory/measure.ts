@@ -1,7 +1,7 @@
 /** Timing helpers: a child process's wall time and peak RSS, medians. */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 export interface ProcessRun {
@@ -111,4 +111,22 @@ export function toJson(value: unknown): string {
       return inline.length + 1 <= 110 ? inline : all;
     },
   );
+}
+
+/** The machine a result was measured on; `loadAtStart` from `loadAverage()` when the run began. */
+export function machineInfo(loadAtStart: number[]) {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: round(totalmem() / 1024 ** 3, 1),
+    // 1/5/15-minute load averages: the machine may be shared; above the CPU count, expect noisy figures.
+    loadAverage: { start: loadAtStart, end: loadAverage() },
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+  };
+}
+
+/** The 1/5/15-minute load averages, rounded. */
+export function loadAverage(): number[] {
+  return loadavg().map((x) => round(x, 2));
 }

@@ -15,7 +15,7 @@
  * Prints a table and writes bench/results/inventory-<date>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -33,7 +33,16 @@ import {
   repoRoot,
   startControlPlane,
 } from '../../test/cluster/control-plane.js';
-import { hasGnuTime, median, type ProcessRun, round, runMeasured, toJson } from './measure.js';
+import {
+  hasGnuTime,
+  loadAverage,
+  machineInfo,
+  median,
+  type ProcessRun,
+  round,
+  runMeasured,
+  toJson,
+} from './measure.js';
 import { seed } from './seed.js';
 
 // A full GC before each timed in-process step (the flag must be set before it is first needed).
@@ -116,7 +125,7 @@ const stats = (xs: number[], digits = 0) => ({
 
 async function main(): Promise<void> {
   const started = new Date();
-  const loadAtStart = loadavg().map((x) => round(x, 2));
+  const loadAtStart = loadAverage();
   let cp: ControlPlane | undefined;
   let kubeconfig = args.kubeconfig;
   let kubectlBin = args.kubectl ?? join(defaultBinDir(), 'kubectl');
@@ -270,13 +279,7 @@ async function main(): Promise<void> {
       benchmark: 'inventory',
       date: started.toISOString(),
       machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        memoryGb: round(totalmem() / 1024 ** 3, 1),
-        // 1/5/15-minute load averages: the machine may be shared; above the CPU count, expect noisy figures.
-        loadAverage: { start: loadAtStart, end: loadavg().map((x) => round(x, 2)) },
-        node: process.version,
-        platform: `${process.platform}/${process.arch}`,
+        ...machineInfo(loadAtStart),
         peakRssSource: hasGnuTime() ? 'GNU time %M (wait4 ru_maxrss)' : '/proc/<pid>/status VmHWM (polled)',
       },
       cluster: {
