@@ -17,6 +17,7 @@ import type {
 } from '../k8s/types.js';
 import { ClusterError, isClusterError } from './errors.js';
 import { type KubeconfigOptions, resolveKubeconfig } from './kubeconfig.js';
+import type { ListItems } from './list-body.js';
 import { type RequestSpec, Transport, type TransportOptions } from './transport.js';
 import type {
   ApplyOptions,
@@ -161,10 +162,12 @@ export class LiveCluster implements ClusterWriter {
     try {
       for (;;) {
         let body: { items?: KubeObject[]; metadata?: { continue?: string } };
+        let lazyItems: ListItems | undefined;
         let warnings: string[];
         try {
           const res = await inFlight;
           body = res.body as typeof body;
+          lazyItems = res.items;
           warnings = res.warnings;
         } catch (error) {
           // An expired continue token: restart this kind's list once from the beginning (client-go's pager does
@@ -183,7 +186,10 @@ export class LiveCluster implements ClusterWriter {
         index++;
         token = body.metadata?.continue || undefined;
         if (token) inFlight = request(token);
-        const items = (body.items ?? []).map((item) => withKind(item, info));
+        // Items read one by one (the next page is on its way meanwhile); a body that did not split, parsed whole.
+        const items = lazyItems
+          ? lazyItems.map((item) => withKind(item as KubeObject, info))
+          : (body.items ?? []).map((item) => withKind(item, info));
         yield { items, warnings, index, restarted };
         if (!token) return;
       }
@@ -458,9 +464,11 @@ function collectionPath(info: KindInfo, namespace: string | undefined): string {
 }
 
 /** List items come back without apiVersion/kind; put them back so every object is self-describing. */
+/** The item of a list, with the kind the list's items omit (set in place: the object is this read's own). */
 function withKind(object: KubeObject, info: KindInfo): KubeObject {
   if (object && (!object.apiVersion || !object.kind)) {
-    return { ...object, apiVersion: info.apiVersion, kind: info.kind };
+    object.apiVersion = info.apiVersion;
+    object.kind = info.kind;
   }
   return object;
 }

@@ -14,6 +14,7 @@ import { ClusterError, type ClusterErrorReason, type FieldConflict } from './err
 import { type ExecConfig, type ExecCredential, pluginName, runExecPlugin } from './exec-credential.js';
 import type { ResolvedKubeconfig } from './kubeconfig.js';
 import { backoffMs, Semaphore, sleep, TokenBucket } from './limits.js';
+import { type ListItems, splitList } from './list-body.js';
 import { parseWarnings } from './warnings.js';
 
 export interface TransportOptions {
@@ -55,7 +56,10 @@ export interface RequestSpec {
 
 export interface Response {
   status: number;
+  /** The parsed body; of a list read item by item (`items` set), the list without its items. */
   body: unknown;
+  /** A list's items, parsed one by one as they are iterated (see list-body.ts). */
+  items?: ListItems;
   warnings: string[];
 }
 
@@ -226,10 +230,20 @@ export class Transport {
           continue;
         }
       }
-      // The body is parsed once (a page of 500 pods is megabytes of JSON).
-      const { foreign, body } = readAnswer(outcome);
+      // The body is parsed once (a page of 500 pods is megabytes of JSON); a list's items one by one.
+      const { foreign, body, items } = readAnswer(outcome, { list: spec.isList === true });
       if (foreign) throw this.notKubernetesError(foreign, status, spec, warnings);
-      if (status >= 200 && status < 300) return { status, body, warnings };
+      if (status >= 200 && status < 300) {
+        if (!items) return { status, body, warnings };
+        const invalid = (index: number, error: Error) =>
+          this.notKubernetesError(
+            `a list whose item ${index + 1} is not valid JSON (${error.message})`,
+            status,
+            spec,
+            warnings,
+          );
+        return { status, body, items: items.onInvalid(invalid), warnings };
+      }
       throw this.httpError(status, body, spec, warnings);
     }
   }
@@ -738,10 +752,18 @@ export function foreignAnswer(outcome: {
   return readAnswer(outcome).foreign;
 }
 
-/** `foreignAnswer`, and the parsed body (JSON parsed once; undefined when empty or not JSON). */
-export function readAnswer(outcome: { status: number; headers: http.IncomingHttpHeaders; body: Buffer }): {
+/**
+ * `foreignAnswer`, and the parsed body (JSON parsed once; undefined when empty or not JSON). With `list`, a
+ * successful list body is split instead (list-body.ts): `body` is the list without its items, `items` parses them
+ * one by one; a body that does not split is parsed whole.
+ */
+export function readAnswer(
+  outcome: { status: number; headers: http.IncomingHttpHeaders; body: Buffer },
+  options: { list?: boolean } = {},
+): {
   foreign: string | undefined;
   body: unknown;
+  items?: ListItems;
 } {
   const { status, headers, body } = outcome;
   const type = String(headers['content-type'] ?? '')
@@ -763,6 +785,8 @@ export function readAnswer(outcome: { status: number; headers: http.IncomingHttp
     return { foreign: `an HTML page (HTTP ${status}${type ? `, ${type}` : ''})`, body: undefined };
   }
   if (status >= 200 && status < 300 && body.length > 0) {
+    const split = options.list ? splitList(body) : undefined;
+    if (split) return { foreign: undefined, body: split.envelope, items: split.items };
     let value: unknown;
     try {
       value = JSON.parse(body.toString('utf8'));

@@ -26,8 +26,14 @@ export interface ListOptions {
 }
 
 /** One page of a list, processed as it arrives. */
+/**
+ * The items of one page. Iterate them: a live cluster parses each item only when it is reached (list-body.ts), so
+ * an item not kept dies young; iterating again parses again.
+ */
+export type PageItems = Iterable<KubeObject> & { readonly length: number };
+
 export interface Page {
-  items: KubeObject[];
+  items: PageItems;
   /** Parsed `Warning` headers of the response that carried this page. */
   warnings: string[];
   /** 1 for the first page; restarts after 410 Gone begin again at 1 with `restarted: true`. */

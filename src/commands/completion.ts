@@ -182,7 +182,9 @@ export async function clusterNamespaces(
     });
     try {
       for await (const page of cluster.list(Kinds.Namespace, { limit: NAMESPACE_LIMIT, signal })) {
-        return page.items.map((n) => n.metadata?.name).filter((n): n is string => typeof n === 'string');
+        return Array.from(page.items, (n) => n.metadata?.name).filter(
+          (n): n is string => typeof n === 'string',
+        );
       }
       return [];
     } finally {

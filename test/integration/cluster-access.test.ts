@@ -50,7 +50,7 @@ async function collect(
   const names: string[] = [];
   for await (const page of cluster.list(kind, { namespace, limit })) {
     pages.push(page.items.length);
-    names.push(...page.items.map((i) => i.metadata.name));
+    names.push(...Array.from(page.items, (i) => i.metadata.name));
   }
   return { pages, names };
 }

@@ -4,8 +4,8 @@
  */
 import { expect, it } from 'vitest';
 import { connect } from '../../src/cluster/live.js';
+import type { PageItems } from '../../src/cluster/types.js';
 import { Kinds } from '../../src/k8s/kinds.js';
-import type { KubeObject } from '../../src/k8s/types.js';
 import { startControlPlane } from '../cluster/control-plane.js';
 import {
   applyYaml,
@@ -152,7 +152,7 @@ spec:
         body: JSON.stringify({ revision, physical: true }),
       });
       expect(compact.ok).toBe(true);
-      const pages: Array<{ index: number; restarted: boolean; items: KubeObject[] }> = [];
+      const pages: Array<{ index: number; restarted: boolean; items: PageItems }> = [];
       for (let r = await iterator.next(); !r.done; r = await iterator.next()) pages.push(r.value);
       // The page read ahead before the compaction may still arrive; the next request meets the expired token and
       // the list restarts from the beginning: consumers drop what they kept, and the restarted list is complete.
@@ -162,7 +162,7 @@ spec:
       expect(pages[restart]?.index).toBe(1);
       const names = pages
         .slice(restart)
-        .flatMap((p) => p.items.map((i) => i.metadata.name))
+        .flatMap((p) => Array.from(p.items, (i) => i.metadata.name))
         .filter((n) => n !== 'kube-root-ca.crt')
         .sort();
       expect(names).toEqual(['c-0', 'c-1', 'c-2', 'c-3', 'c-4', 'c-5', 'late']);

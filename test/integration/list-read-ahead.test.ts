@@ -1,9 +1,11 @@
 /**
  * Paginated lists read one page ahead (src/cluster/live.ts `list`): the next page is requested as soon as a page
  * arrives, before the consumer handles it, one request in flight at a time; a consumer that stops early aborts
- * the page read ahead, and nothing more is sent.
+ * the page read ahead, and nothing more is sent. Each page's items are parsed one by one as the consumer reaches
+ * them (src/cluster/list-body.ts), each with its kind.
  */
 import { expect, it } from 'vitest';
+import { ListItems } from '../../src/cluster/list-body.js';
 import { connect } from '../../src/cluster/live.js';
 import { Kinds } from '../../src/k8s/kinds.js';
 import { clusterInfo, describeCluster, freshNamespace, kubectl } from '../cluster/harness.js';
@@ -35,8 +37,17 @@ describeCluster('paginated lists read one page ahead', () => {
       // All pages of a complete list, in order, nothing twice.
       const names: string[] = [];
       for await (const page of cluster.list(Kinds.ConfigMap, { namespace: ns, limit: 2 }))
-        names.push(...page.items.map((c) => c.metadata.name));
+        names.push(...Array.from(page.items, (c) => c.metadata.name));
       expect(names.filter((n) => n.startsWith('c-'))).toEqual(['c-0', 'c-1', 'c-2', 'c-3', 'c-4', 'c-5']);
+      // Read item by item (not one array parsed at once), each item with the kind the list omits, in the order
+      // the server wrote them.
+      for await (const page of cluster.list(Kinds.ConfigMap, { namespace: ns, limit: 3 })) {
+        expect(page.items).toBeInstanceOf(ListItems);
+        for (const item of page.items) {
+          expect(Object.keys(item).slice(-2)).toEqual(['apiVersion', 'kind']);
+          expect(item).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: ns } });
+        }
+      }
     } finally {
       cluster.close();
     }

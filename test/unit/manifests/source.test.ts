@@ -19,7 +19,7 @@ async function pages(reader: ClusterReader, kind: KindRef, options?: ListOptions
 
 async function names(reader: ClusterReader, kind: KindRef, options?: ListOptions): Promise<string[]> {
   return (await pages(reader, kind, options)).flatMap((p) =>
-    p.items.map((o) =>
+    Array.from(p.items, (o) =>
       o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name,
     ),
   );
@@ -57,7 +57,7 @@ describe('ManifestSource over a tree of manifests', () => {
 
   test('namespaces that objects live in but no manifest declares are synthesized and marked', async () => {
     const source = await ManifestSource.load(BASIC);
-    const namespaces = (await pages(source, Kinds.Namespace)).flatMap((p) => p.items);
+    const namespaces = (await pages(source, Kinds.Namespace)).flatMap((p) => [...p.items]);
     expect(namespaces.map((n) => n.metadata.name)).toEqual(['payments', 'batch', 'default']);
     expect(namespaces[0]?.metadata.annotations).toBeUndefined();
     expect(namespaces[1]?.metadata.annotations).toEqual({ [SYNTHESIZED_ANNOTATION]: 'true' });
@@ -135,7 +135,7 @@ metadata: {name: p}
       [2, 3, false],
       [3, 1, false],
     ]);
-    expect(result.flatMap((p) => p.items.map((o) => o.metadata.name))).toEqual(
+    expect(result.flatMap((p) => Array.from(p.items, (o) => o.metadata.name))).toEqual(
       Array.from({ length: 7 }, (_, i) => `cm-${i}`),
     );
     expect((await pages(source, Kinds.ConfigMap)).map((p) => p.items.length)).toEqual([7]);
@@ -148,7 +148,7 @@ metadata: {name: p}
     first.metadata.name = 'changed';
     (first.metadata.labels as Record<string, string>).app = 'changed';
     const [page] = await pages(source, Kinds.Deployment);
-    page!.items[0]!.metadata.labels!.tier = 'changed';
+    [...page!.items][0]!.metadata.labels!.tier = 'changed';
 
     const again = (await source.get(ref)).value;
     expect(again?.metadata.name).toBe('web');

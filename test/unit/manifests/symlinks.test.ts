@@ -78,7 +78,7 @@ describe('symbolic links inside the manifests tree', () => {
     const source = await ManifestSource.load(k8s);
     const names: string[] = [];
     for await (const page of source.list(Kinds.ConfigMap))
-      names.push(...page.items.map((o) => o.metadata.name));
+      names.push(...Array.from(page.items, (o) => o.metadata.name));
     expect(names.sort()).toEqual(['db', 'web']);
     const out = path.join(dir, 'hardened');
     await writeRemediatedCopy(source, out, []);

@@ -225,7 +225,7 @@ metadata:
     const copy = await ManifestSource.load(out);
     const names = [];
     for await (const page of copy.list({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' })) {
-      names.push(...page.items.map((o) => o.metadata.name));
+      names.push(...Array.from(page.items, (o) => o.metadata.name));
     }
     expect(names).toEqual(['one', 'two', 'three']);
   });
