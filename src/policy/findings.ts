@@ -25,13 +25,35 @@ export interface Finding {
   checks?: string[];
 }
 
+/**
+ * One string per distinct message text. Messages are built per workload (`fails baseline: …`), but workloads of one
+ * template say the same thing: at 10,000 pods, 52,811 findings had 1,239 distinct messages, and each one built on
+ * its own kept ~3 MB of concatenated strings alive (~50 MB at 160,000 pods). Bounded: cleared when full.
+ */
+const messages = new Map<string, string>();
+const MAX_MESSAGES = 50_000;
+
+function sharedMessage(message: string): string {
+  const known = messages.get(message);
+  if (known !== undefined) return known;
+  if (messages.size >= MAX_MESSAGES) messages.clear();
+  messages.set(message, message);
+  return message;
+}
+
 export function makeFinding(
   id: string,
   target: Target,
   message: string,
   extra: { checks?: string[] } = {},
 ): Finding {
-  const f: Finding = { control: id, severity: control(id).severity, target, message, excepted: false };
+  const f: Finding = {
+    control: id,
+    severity: control(id).severity,
+    target,
+    message: sharedMessage(message),
+    excepted: false,
+  };
   if (extra.checks) f.checks = extra.checks;
   return f;
 }
