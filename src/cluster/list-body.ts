@@ -26,40 +26,93 @@ function isSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-/** The items of one list response, parsed one at a time as they are iterated (each iteration parses again). */
+/** A body at least this large is released as soon as its items have been read (see `PageBody.release`). */
+const RELEASE_AT = 256 * 1024;
+
+/** The bytes of one page, read once: its items are parsed as they are reached, then its memory is given back. */
+class PageBody {
+  private read = false;
+
+  constructor(
+    private body: Buffer,
+    /** Start and end (exclusive) byte offset of each item, in pairs. */
+    readonly offsets: Int32Array,
+  ) {}
+
+  take(): Buffer {
+    if (this.read) {
+      // A programming error, never the user's: a second pass would find the page released (and parse it again).
+      throw new Error('the items of a list page can be read once (they are parsed as they are read)');
+    }
+    this.read = true;
+    return this.body;
+  }
+
+  /**
+   * Give the page's memory back now. It is outside the JS heap and was reachable while the page was read, long
+   * enough for the page to reach the old generation, where it would wait for a full GC: with lists read item by
+   * item full GCs are rare, and a 10,000-pod report carried ~40 MB of read pages. Moving the bytes out (a transfer
+   * to a clone nobody keeps) detaches this buffer and frees them at the next young GC.
+   */
+  release(): void {
+    const body = this.body;
+    this.body = Buffer.alloc(0);
+    const whole = body.buffer;
+    if (
+      whole instanceof ArrayBuffer &&
+      body.byteOffset === 0 &&
+      whole.byteLength >= RELEASE_AT &&
+      whole.byteLength <= body.length * 2
+    ) {
+      try {
+        structuredClone(whole, { transfer: [whole] });
+      } catch {
+        // Not transferable (a pooled buffer): the GC frees it as before.
+      }
+    }
+  }
+}
+
+/**
+ * The items of one list response, parsed one at a time as they are iterated. They can be read once: after the
+ * last item (or when the reader stops early) the page's bytes are released, and a second pass throws.
+ */
 export class ListItems<T = unknown> implements Iterable<T> {
   constructor(
-    private readonly body: Buffer,
-    /** Start and end (exclusive) byte offset of each item, in pairs. */
-    private readonly offsets: Int32Array,
+    private readonly page: PageBody,
     private readonly each: (item: unknown) => T = (item) => item as T,
     private readonly invalid: (index: number, error: Error) => Error = (_i, e) => e,
   ) {}
 
   get length(): number {
-    return this.offsets.length / 2;
+    return this.page.offsets.length / 2;
   }
 
-  /** The same items, each passed through `fn` when reached. */
+  /** The same items, each passed through `fn` when reached (the same page: read either this or that, once). */
   map<U>(fn: (item: T) => U): ListItems<U> {
-    return new ListItems(this.body, this.offsets, (item) => fn(this.each(item)), this.invalid);
+    return new ListItems(this.page, (item) => fn(this.each(item)), this.invalid);
   }
 
   /** The same items; an item that is not valid JSON throws what `invalid` makes of its parse error. */
   onInvalid(invalid: (index: number, error: Error) => Error): ListItems<T> {
-    return new ListItems(this.body, this.offsets, this.each, invalid);
+    return new ListItems(this.page, this.each, invalid);
   }
 
   *[Symbol.iterator](): Iterator<T> {
-    const { body, offsets } = this;
-    for (let k = 0; k < offsets.length; k += 2) {
-      let value: unknown;
-      try {
-        value = JSON.parse(body.toString('utf8', offsets[k], offsets[k + 1]));
-      } catch (error) {
-        throw this.invalid(k / 2, error as Error);
+    const body = this.page.take();
+    const { offsets } = this.page;
+    try {
+      for (let k = 0; k < offsets.length; k += 2) {
+        let value: unknown;
+        try {
+          value = JSON.parse(body.toString('utf8', offsets[k], offsets[k + 1]));
+        } catch (error) {
+          throw this.invalid(k / 2, error as Error);
+        }
+        yield this.each(value);
       }
-      yield this.each(value);
+    } finally {
+      this.page.release();
     }
   }
 }
@@ -152,6 +205,6 @@ export function splitList(body: Buffer): SplitList | undefined {
   if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) return undefined;
   return {
     envelope: envelope as Record<string, unknown>,
-    items: new ListItems(body, Int32Array.from(offsets)),
+    items: new ListItems(new PageBody(body, Int32Array.from(offsets))),
   };
 }

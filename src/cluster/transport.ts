@@ -363,6 +363,9 @@ export class Transport {
     return agent;
   }
 
+  /** The size of the last large body of each list (path and page size): the next page's buffer starts there. */
+  private readonly bodyHints = new Map<string, number>();
+
   private async once(spec: RequestSpec): Promise<Outcome> {
     const auth = await this.auth();
     const agent = this.getAgent(auth);
@@ -411,17 +414,15 @@ export class Transport {
         reject(Object.assign(error, { khElapsedMs: performance.now() - sentAt }));
       });
       req.on('response', (res: http.IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        const hintKey = spec.isList ? `${spec.path}?${spec.query?.limit ?? ''}` : undefined;
+        const body = new BodyBuffer(hintKey ? this.bodyHints.get(hintKey) : undefined);
+        res.on('data', (c: Buffer) => body.push(c));
         res.on('error', reject);
         res.on('end', () => {
           spec.signal?.removeEventListener('abort', onAbort);
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks),
-            epoch: auth.epoch,
-          });
+          const bytes = body.bytes();
+          if (hintKey && bytes.length > BodyBuffer.SMALL) this.bodyHints.set(hintKey, bytes.length);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes, epoch: auth.epoch });
         });
       });
       req.end(payload);
@@ -714,6 +715,47 @@ function injectedCrash(
 
 const WRITE_TIMEOUT_HINT =
   'admission webhooks on this object may be slow or down: their timeouts add up (mutating webhooks run one after another), even with failurePolicy Ignore. kube-harden does not resend writes; preview again to see whether it was applied, check `kubectl get mutatingwebhookconfigurations,validatingwebhookconfigurations`, or raise --request-timeout';
+
+/**
+ * A response body, copied into one buffer as it arrives. A page of 500 pods comes in ~40 socket chunks; kept until
+ * the end and then concatenated, they outlived the young generation while the page was read, and their memory
+ * (outside the JS heap) waited for a full GC: with lists read item by item full GCs are rare, and the report's RSS
+ * carried tens of MB of dead chunks. Copied at once, each chunk dies young; a large body takes one allocation when
+ * its size is known from the page before (`hint`), else it doubles as it grows.
+ */
+class BodyBuffer {
+  /** Up to this size, chunks are kept and joined at the end (most answers are a few KB). */
+  static readonly SMALL = 64 * 1024;
+  private chunks: Buffer[] | undefined = [];
+  private buffer: Buffer | undefined;
+  private length = 0;
+
+  constructor(private readonly hint: number | undefined) {}
+
+  push(chunk: Buffer): void {
+    const end = this.length + chunk.length;
+    if (this.chunks && end <= BodyBuffer.SMALL) {
+      this.chunks.push(chunk);
+      this.length = end;
+      return;
+    }
+    if (!this.buffer || end > this.buffer.length) {
+      const size = Math.max(end, this.buffer ? this.buffer.length * 2 : Math.ceil((this.hint ?? 0) * 1.1));
+      const next = Buffer.allocUnsafeSlow(size);
+      if (this.buffer) this.buffer.copy(next, 0, 0, this.length);
+      else if (this.chunks) Buffer.concat(this.chunks, this.length).copy(next);
+      this.buffer = next;
+      this.chunks = undefined;
+    }
+    chunk.copy(this.buffer, this.length);
+    this.length = end;
+  }
+
+  bytes(): Buffer {
+    if (this.buffer) return this.buffer.subarray(0, this.length);
+    return Buffer.concat(this.chunks ?? [], this.length);
+  }
+}
 
 /** A kubeconfig `*-data` (base64) or `*` (file path) value. */
 function material(file: string | undefined, data: string | undefined, what: string): Buffer | undefined {
