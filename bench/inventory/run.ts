@@ -69,6 +69,8 @@ const { values: args } = parseArgs({
     kubectl: { type: 'string' },
     'no-kubectl': { type: 'boolean' },
     'with-kubectl': { type: 'boolean' },
+    // Node options for the report runs, e.g. "--max-semi-space-size=4" (what NODE_OPTIONS would give a user).
+    'node-options': { type: 'string' },
   },
 });
 
@@ -176,7 +178,8 @@ async function main(): Promise<void> {
     const cwd = '/';
     const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
     const kubectlRun = () => runMeasured(kubectlBin, kubectlArgs, { cwd, env });
-    const khRun = () => runMeasured(process.execPath, khArgs, { cwd, env });
+    const nodeOptions = (args['node-options'] ?? '').split(/\s+/).filter(Boolean);
+    const khRun = () => runMeasured(process.execPath, [...nodeOptions, ...khArgs], { cwd, env });
     const check = (what: string, r: ProcessRun) => {
       if (r.exitCode !== 0) throw new Error(`${what} exited ${r.exitCode}: ${r.stderr.slice(-2000)}`);
       return r;
@@ -186,7 +189,7 @@ async function main(): Promise<void> {
     if (withKubectl) check('kubectl', await kubectlRun());
     const warm = check(
       'kube-harden',
-      await runMeasured(process.execPath, khArgs, { cwd, env, countStdout: true }),
+      await runMeasured(process.execPath, [...nodeOptions, ...khArgs], { cwd, env, countStdout: true }),
     );
     await listAllPods(cluster);
 
@@ -297,6 +300,7 @@ async function main(): Promise<void> {
         seedSeconds: round(seeded.durationMs / 1000, 1),
       },
       runs,
+      ...(nodeOptions.length > 0 ? { nodeOptions } : {}),
       goals: GOALS,
       results: {
         reportJsonMs: stats(khRuns.map((r) => r.wallMs)),
@@ -386,7 +390,7 @@ async function main(): Promise<void> {
     ];
     const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
     process.stdout.write(
-      `\ninventory benchmark: ${fmt(totalPods)} pods in ${seeded.namespaces.length} namespaces, ${runs} interleaved runs, ${cpus().length} CPUs\n\n`,
+      `\ninventory benchmark: ${fmt(totalPods)} pods in ${seeded.namespaces.length} namespaces, ${runs} interleaved runs, ${cpus().length} CPUs${nodeOptions.length > 0 ? `, report run with node ${nodeOptions.join(' ')}` : ''}\n\n`,
     );
     for (const row of rows) {
       process.stdout.write(
