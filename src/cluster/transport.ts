@@ -235,9 +235,10 @@ export class Transport {
       if (foreign) throw this.notKubernetesError(foreign, status, spec, warnings);
       if (status >= 200 && status < 300) {
         if (!items) return { status, body, warnings };
+        // Not the parser's message: it quotes the text around the error, which may be a Secret's data.
         const invalid = (index: number, error: Error) =>
           this.notKubernetesError(
-            `a list whose item ${index + 1} is not valid JSON (${error.message})`,
+            `a list whose item ${index + 1} is not valid JSON (${error.name})`,
             status,
             spec,
             warnings,
