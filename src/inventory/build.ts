@@ -201,7 +201,7 @@ function templateOf(
   if (!t.spec) return undefined;
   const meta = map(t.metadata);
   const tpl: PodTemplateLite = { metadata: {}, spec: projectPodSpec(t.spec) };
-  const labels = interner.shareValues(strMap(meta.labels));
+  const labels = interner.strings.shareValues(strMap(meta.labels));
   if (Object.keys(labels).length) tpl.metadata.labels = labels;
   const ann = securityAnnotations(meta.annotations);
   if (ann) tpl.metadata.annotations = ann;
@@ -338,8 +338,8 @@ export async function buildSnapshot(
       kind,
       namespace: ns,
       name: item.metadata.name,
-      labels: interner.shareValues(strMap(meta.labels)),
-      annotations: interner.shareValues(keptAnnotations(meta.annotations)),
+      labels: interner.strings.shareValues(strMap(meta.labels)),
+      annotations: interner.strings.shareValues(keptAnnotations(meta.annotations)),
       pods: [],
       ...managedByOf(meta),
     };
@@ -421,7 +421,7 @@ export async function buildSnapshot(
         if (!owner) addWorkload('Pod', item, template);
         const pod: PodLite = { name: item.metadata.name, pod: template };
         const phase = map(item.status).phase;
-        if (typeof phase === 'string') pod.phase = interner.share(phase);
+        if (typeof phase === 'string') pod.phase = interner.strings.share(phase);
         const raw: RawPod = { namespace: ns, pod };
         if (owner) raw.owner = owner;
         rawPods.push(raw);

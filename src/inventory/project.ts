@@ -3,6 +3,7 @@
  * projections are interned: 10,000 replicas of one template share one object.
  */
 import { createHash } from 'node:crypto';
+import { SharedStrings } from '../k8s/strings.js';
 import type { ContainerLite, PodSpecLite, PodTemplateLite } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -217,24 +218,8 @@ function digest(text: string): string {
 export class TemplateInterner {
   private readonly seen = new Map<string, PodTemplateLite>();
   private readonly specs = new Map<string, PodTemplateLite['spec']>();
-  private readonly strings = new Map<string, string>();
-
-  /**
-   * One string per distinct value: JSON.parse makes a new string for every value it reads, so 10,000 pods labelled
-   * `app.kubernetes.io/part-of: shop` kept 10,000 copies of `shop` (and of `true`, `Running`).
-   */
-  share(value: string): string {
-    const known = this.strings.get(value);
-    if (known !== undefined) return known;
-    this.strings.set(value, value);
-    return value;
-  }
-
-  /** A string mapping (labels, annotations) with its values shared; the keys are V8's own interned strings. */
-  shareValues(values: Record<string, string>): Record<string, string> {
-    for (const k of Object.keys(values)) values[k] = this.share(values[k] as string);
-    return values;
-  }
+  /** Label and annotation values and pod phases, one string each for the whole snapshot. */
+  readonly strings = new SharedStrings();
 
   intern(template: PodTemplateLite): PodTemplateLite {
     const specKey = digest(JSON.stringify(template.spec));

@@ -1,4 +1,5 @@
 /** What every evaluator returns: findings against a target, each naming its control. */
+import { SharedStrings } from '../k8s/strings.js';
 import { control, type Severity, severityRank } from './controls.js';
 
 /** What a finding is about. Workload findings name kind/namespace/name and, where relevant, the container. */
@@ -26,20 +27,10 @@ export interface Finding {
 }
 
 /**
- * One string per distinct message text. Messages are built per workload (`fails baseline: …`), but workloads of one
- * template say the same thing: at 10,000 pods, 52,811 findings had 1,239 distinct messages, and each one built on
- * its own kept ~3 MB of concatenated strings alive (~50 MB at 160,000 pods). Bounded: cleared when full.
+ * One string per distinct message: messages are built per workload (`fails baseline: …`), but workloads of one
+ * template say the same thing (~3 MB of copies at 10,000 pods, ~50 MB at 160,000). Process-wide, so bounded.
  */
-const messages = new Map<string, string>();
-const MAX_MESSAGES = 50_000;
-
-function sharedMessage(message: string): string {
-  const known = messages.get(message);
-  if (known !== undefined) return known;
-  if (messages.size >= MAX_MESSAGES) messages.clear();
-  messages.set(message, message);
-  return message;
-}
+const messages = new SharedStrings(50_000);
 
 export function makeFinding(
   id: string,
@@ -51,7 +42,7 @@ export function makeFinding(
     control: id,
     severity: control(id).severity,
     target,
-    message: sharedMessage(message),
+    message: messages.share(message),
     excepted: false,
   };
   if (extra.checks) f.checks = extra.checks;
