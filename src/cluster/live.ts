@@ -463,8 +463,7 @@ function collectionPath(info: KindInfo, namespace: string | undefined): string {
     : `${prefix}/${info.resource}`;
 }
 
-/** List items come back without apiVersion/kind; put them back so every object is self-describing. */
-/** The item of a list, with the kind the list's items omit (set in place: the object is this read's own). */
+/** List items come back without apiVersion/kind; put them back (in place: the object is this read's own). */
 function withKind(object: KubeObject, info: KindInfo): KubeObject {
   if (object && (!object.apiVersion || !object.kind)) {
     object.apiVersion = info.apiVersion;

@@ -25,13 +25,13 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
-/** One page of a list, processed as it arrives. */
 /**
- * The items of one page. Iterate them: a live cluster parses each item only when it is reached (list-body.ts), so
- * an item not kept dies young; iterating again parses again.
+ * The items of one page. Iterate them once: a live cluster parses each item only when it is reached and releases
+ * the page after (list-body.ts), so an item not kept dies young; a second pass throws.
  */
 export type PageItems = Iterable<KubeObject> & { readonly length: number };
 
+/** One page of a list, processed as it arrives. */
 export interface Page {
   items: PageItems;
   /** Parsed `Warning` headers of the response that carried this page. */
