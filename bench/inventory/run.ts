@@ -179,7 +179,8 @@ async function main(): Promise<void> {
     const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
     const kubectlRun = () => runMeasured(kubectlBin, kubectlArgs, { cwd, env });
     const nodeOptions = (args['node-options'] ?? '').split(/\s+/).filter(Boolean);
-    const khRun = () => runMeasured(process.execPath, [...nodeOptions, ...khArgs], { cwd, env });
+    const khRun = (extra: { countStdout?: boolean } = {}) =>
+      runMeasured(process.execPath, [...nodeOptions, ...khArgs], { cwd, env, ...extra });
     const check = (what: string, r: ProcessRun) => {
       if (r.exitCode !== 0) throw new Error(`${what} exited ${r.exitCode}: ${r.stderr.slice(-2000)}`);
       return r;
@@ -187,10 +188,7 @@ async function main(): Promise<void> {
 
     log('warm-up');
     if (withKubectl) check('kubectl', await kubectlRun());
-    const warm = check(
-      'kube-harden',
-      await runMeasured(process.execPath, [...nodeOptions, ...khArgs], { cwd, env, countStdout: true }),
-    );
+    const warm = check('kube-harden', await khRun({ countStdout: true }));
     await listAllPods(cluster);
 
     const kubectlRuns: ProcessRun[] = [];
@@ -215,16 +213,13 @@ async function main(): Promise<void> {
     if (args['cpu-prof']) {
       const dir = args['cpu-prof'];
       mkdirSync(dir, { recursive: true });
-      const [script, ...rest] = khArgs;
+      // The measured runs' node options too, so the profile is of the same run.
       check(
         'kube-harden --cpu-prof',
         await runMeasured(
           process.execPath,
-          ['--cpu-prof', `--cpu-prof-dir=${dir}`, script as string, ...rest],
-          {
-            cwd,
-            env,
-          },
+          [...nodeOptions, '--cpu-prof', `--cpu-prof-dir=${dir}`, ...khArgs],
+          { cwd, env },
         ),
       );
       log(`CPU profile of one report run written to ${dir}`);
