@@ -70,8 +70,12 @@ function timed(
   } as ClusterReader;
 }
 
-async function run(reader: ClusterReader, settings: Record<string, unknown> = {}, now = NOW) {
-  const snap = cluster();
+async function run(
+  reader: ClusterReader,
+  settings: Record<string, unknown> = {},
+  now = NOW,
+  snap: Snapshot = cluster(),
+) {
   const options: StepOptions = {
     namespaces: [],
     exclude: [],
@@ -255,27 +259,13 @@ describe('registries-enforce with the soak', () => {
         restrictedSpec({ containers: [container('a', { image: 'evil.example/x' })] }),
       ),
     );
-    const reader = warnInPlace(1, 1);
-    const options: StepOptions = {
-      namespaces: [],
-      exclude: [],
-      settings: { 'registries-warn.allow': LIST },
-      now: NOW,
-    };
-    const step = registriesEnforce as unknown as Step<never>;
-    const { facts, findings } = await step.detect({
-      snapshot: snap,
-      assessment: assess(snap, { now: NOW }),
-      reader,
-      options,
-      signal: new AbortController().signal,
-    });
-    expect(step.propose(facts, options)).toEqual([]);
+    const { changes, findings, explanation } = await run(warnInPlace(1, 1), {}, NOW, snap);
+    expect(changes).toEqual([]);
     expect(findings.map((f) => f.control).sort()).toEqual([
       'KH-IMAGE-REGISTRY-ENFORCE-BLOCKED',
       'KH-IMAGE-REGISTRY-SOAKING',
     ]);
-    expect(step.explain(facts, []).why).toMatch(/would be denied; .*warn has been in place for 1 day\(s\)/);
+    expect(explanation.why).toMatch(/would be denied; .*warn has been in place for 1 day\(s\)/);
   });
 });
 
@@ -300,25 +290,11 @@ describe('registries-enforce with Kyverno: the same soak, from the ClusterPolicy
       }),
     }) as unknown as ClusterReader;
 
-  async function runK(reader: ClusterReader, settings: Record<string, unknown> = {}) {
+  const runK = (reader: ClusterReader, settings: Record<string, unknown> = {}) => {
     const snap = cluster();
     snap.admissionEngines = engines;
-    const options: StepOptions = {
-      namespaces: [],
-      exclude: [],
-      settings: { 'registries-warn.allow': LIST, 'registries-warn.engine': 'kyverno', ...settings },
-      now: NOW,
-    };
-    const step = registriesEnforce as unknown as Step<never>;
-    const { facts, findings } = await step.detect({
-      snapshot: snap,
-      assessment: assess(snap, { now: NOW }),
-      reader,
-      options,
-      signal: new AbortController().signal,
-    });
-    return { findings, changes: step.propose(facts, options) };
-  }
+    return run(reader, { 'registries-warn.engine': 'kyverno', ...settings }, NOW, snap);
+  };
 
   it('Audit for 2 days: not proposed, the finding on the ClusterPolicy; 8 days: proposed; Enforce: not gated', async () => {
     const early = await runK(kyvernoReader('Warn', 2));
