@@ -34,6 +34,7 @@ import type {
 export interface ConnectOptions extends KubeconfigOptions, TransportOptions {}
 
 const DEFAULT_PAGE = 500;
+const noop = () => {};
 
 export class LiveCluster implements ClusterWriter {
   readonly source: SourceInfo;
@@ -135,7 +136,13 @@ export class LiveCluster implements ClusterWriter {
     const path = collectionPath(info, options.namespace);
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    /** Settles once the request last made is on its way (or has failed). */
+    let dispatched: Promise<void> = Promise.resolve();
     const request = (token: string | undefined) => {
+      let onSent = () => {};
+      const handedOver = new Promise<void>((resolve) => {
+        onSent = resolve;
+      });
       const sent = this.transport.send({
         method: 'GET',
         path,
@@ -150,9 +157,11 @@ export class LiveCluster implements ClusterWriter {
         },
         ...(options.namespace ? { namespace: options.namespace } : {}),
         signal,
+        onSent,
       });
       // Awaited below; until then a failure must not count as unhandled (the consumer may stop first).
       sent.catch(() => {});
+      dispatched = Promise.race([handedOver, sent.then(noop, noop)]);
       return sent;
     };
     let restarted = false;
@@ -185,7 +194,14 @@ export class LiveCluster implements ClusterWriter {
         }
         index++;
         token = body.metadata?.continue || undefined;
-        if (token) inFlight = request(token);
+        if (token) {
+          inFlight = request(token);
+          // The next page must be on the wire before this one is handed over: the consumer reads it synchronously
+          // (tens of ms for 500 pods), and a request still waiting for a rate-limit token or its socket write
+          // (a timer, a tick) would wait for the consumer, so the server would idle meanwhile.
+          await dispatched;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
         // Items read one by one (the next page is on its way meanwhile); a body that did not split, parsed whole.
         const items = lazyItems
           ? lazyItems.map((item) => withKind(item as KubeObject, info))

@@ -52,6 +52,8 @@ export interface RequestSpec {
   name?: string;
   isList?: boolean;
   signal?: AbortSignal;
+  /** Called when the request is handed to the socket (after the rate limiter and the list gate), per attempt. */
+  onSent?: () => void;
 }
 
 export interface Response {
@@ -427,6 +429,7 @@ export class Transport {
         });
       });
       req.end(payload);
+      spec.onSent?.();
     });
   }
 

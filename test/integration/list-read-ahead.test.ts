@@ -22,9 +22,8 @@ describeCluster('paginated lists read one page ahead', () => {
       const iterator = cluster.list(Kinds.ConfigMap, { namespace: ns, limit: 2 })[Symbol.asyncIterator]();
       const first = await iterator.next();
       expect(first.value?.items).toHaveLength(2);
-      // (The request leaves after the credential and the rate limiter, a few ticks later.)
-      await new Promise((r) => setTimeout(r, 100));
-      // Page 1 and the request for page 2, sent before the consumer asked for it.
+      // Page 1 and the request for page 2: on the wire before page 1 is handed over (a consumer reads a page
+      // synchronously, and would otherwise hold back a request still passing the rate limiter).
       expect(cluster.requestCount - before).toBe(2);
       const second = await iterator.next();
       expect(second.value?.index).toBe(2);
@@ -48,6 +47,31 @@ describeCluster('paginated lists read one page ahead', () => {
           expect(item).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: ns } });
         }
       }
+    } finally {
+      cluster.close();
+    }
+  });
+
+  it('a throttled client sends the next page before handing over this one, not after the consumer is done', async () => {
+    const ns = await freshNamespace('read-ahead-throttled');
+    // With kube-root-ca.crt, 4 ConfigMaps: 2 pages of 2.
+    for (let i = 0; i < 3; i++) await kubectl(['create', 'configmap', `c-${i}`, '-n', ns]);
+    // One token, then one every 250 ms: the request for page 2 waits for a timer.
+    const cluster = connect({ kubeconfig: clusterInfo().adminKubeconfig, qps: 4, burst: 1 });
+    try {
+      for await (const _ of cluster.list(Kinds.ConfigMap, { namespace: ns, limit: 100 })) break; // discovery
+      const before = cluster.requestCount;
+      const atHandover: number[] = [];
+      for await (const page of cluster.list(Kinds.ConfigMap, { namespace: ns, limit: 2 })) {
+        atHandover.push(cluster.requestCount - before);
+        // A consumer that reads its page synchronously for 400 ms (500 pods take tens of ms).
+        const until = performance.now() + 400;
+        while (performance.now() < until) {}
+        expect(page.items).toHaveLength(2);
+      }
+      // Page 1 was handed over with page 2 already sent; a request held back by the consumer would have left
+      // after the busy wait (counted 1 here).
+      expect(atHandover).toEqual([2, 2]);
     } finally {
       cluster.close();
     }
