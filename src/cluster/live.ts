@@ -203,6 +203,7 @@ export class LiveCluster implements ClusterWriter {
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         // Items read one by one (the next page is on its way meanwhile); a body that did not split, parsed whole.
+        if (lazyItems && options.omitFieldsV1) lazyItems = lazyItems.withoutFieldsV1();
         const items = lazyItems
           ? lazyItems.map((item) => withKind(item as KubeObject, info))
           : (body.items ?? []).map((item) => withKind(item, info));

@@ -23,6 +23,11 @@ export interface ListOptions {
   /** Page size (default 500). Never combined with resourceVersion=0. */
   limit?: number;
   signal?: AbortSignal;
+  /**
+   * Items may come with each `metadata.managedFields[].fieldsV1` read as `{}` (a live cluster leaves them out,
+   * other sources may not): for a reader that needs only the field managers' names, not their field sets.
+   */
+  omitFieldsV1?: boolean;
 }
 
 /**

@@ -255,6 +255,8 @@ export async function buildSnapshot(
       try {
         for await (const page of reader.list(info, {
           ...(namespace ? { namespace } : {}),
+          // Only the managers' names are read (managedByOf), not their field sets.
+          omitFieldsV1: true,
           ...(options.pageSize ? { limit: options.pageSize } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         })) {

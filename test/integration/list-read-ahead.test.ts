@@ -6,7 +6,8 @@
  */
 import { expect, it } from 'vitest';
 import { ListItems } from '../../src/cluster/list-body.js';
-import { connect } from '../../src/cluster/live.js';
+import { connect, readOnly } from '../../src/cluster/live.js';
+import { buildSnapshot } from '../../src/inventory/build.js';
 import { Kinds } from '../../src/k8s/kinds.js';
 import { clusterInfo, describeCluster, freshNamespace, kubectl } from '../cluster/harness.js';
 
@@ -72,6 +73,46 @@ describeCluster('paginated lists read one page ahead', () => {
       // Page 1 was handed over with page 2 already sent; a request held back by the consumer would have left
       // after the busy wait (counted 1 here).
       expect(atHandover).toEqual([2, 2]);
+    } finally {
+      cluster.close();
+    }
+  });
+
+  it('omitFieldsV1: field sets read as {}, managers kept; the inventory still names the field managers', async () => {
+    const ns = await freshNamespace('omit-fields');
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: ns },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'registry.example/web:1' }] },
+        },
+      },
+    };
+    await kubectl(['apply', '--server-side', '--field-manager=helm', '-f', '-'], {
+      input: JSON.stringify(deployment),
+    });
+    const cluster = connect({ kubeconfig: clusterInfo().adminKubeconfig });
+    try {
+      const read = async (omitFieldsV1: boolean) => {
+        const out: Array<{ manager?: string; fieldsV1?: unknown }> = [];
+        for await (const page of cluster.list(Kinds.Deployment, { namespace: ns, omitFieldsV1 }))
+          for (const item of page.items) out.push(...(item.metadata.managedFields ?? []));
+        return out;
+      };
+      const whole = await read(false);
+      expect(whole.map((e) => e.manager)).toContain('helm');
+      expect(Object.keys(whole[0]?.fieldsV1 ?? {})).not.toHaveLength(0);
+      const omitted = await read(true);
+      expect(omitted).toEqual(whole.map((e) => ({ ...e, fieldsV1: {} })));
+
+      const snapshot = await buildSnapshot(readOnly(cluster), { namespaces: [ns] });
+      const web = snapshot.workloads.find((w) => w.kind === 'Deployment' && w.name === 'web');
+      expect(web?.fieldManagers).toContain('helm');
+      expect(web?.managedBy).toContainEqual({ tool: 'helm', detail: 'field manager helm' });
     } finally {
       cluster.close();
     }

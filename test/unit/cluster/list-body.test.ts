@@ -187,4 +187,63 @@ describe('splitList: a list body read item by item', () => {
     expect([...(splitList(small)?.items ?? [])]).toEqual([{ a: 1 }]);
     expect(small.byteLength).toBeGreaterThan(0);
   });
+
+  test('withoutFieldsV1: each fieldsV1 object is read as {}, everything else as JSON.parse gives it', () => {
+    /** The reference: every `fieldsV1` key whose value is an object, at any depth, with `{}` instead. */
+    const strip = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(strip)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v).map(([k, x]) => [
+                k,
+                k === 'fieldsV1' && x && typeof x === 'object' && !Array.isArray(x) ? {} : strip(x),
+              ]),
+            )
+          : v;
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = rng(seed);
+      const entry = () => ({
+        manager: TRICKY[Math.floor(r() * TRICKY.length)],
+        operation: 'Update',
+        // Field sets whose keys look like structure, a nested key "fieldsV1", and a value that is not an object.
+        ...(r() < 0.85 ? { fieldsV1: { 'f:metadata': value(r, 1), '"fieldsV1":{': { fieldsV1: value(r, 2) } } } : {}),
+        ...(r() < 0.1 ? { fieldsV1: TRICKY[Math.floor(r() * TRICKY.length)] } : {}),
+      });
+      const items = Array.from({ length: Math.floor(r() * 5) }, () => ({
+        metadata: {
+          name: String(value(r, 3)),
+          annotations: { note: '"fieldsV1":{"x":{}}' },
+          ...(r() < 0.8 ? { managedFields: Array.from({ length: 1 + Math.floor(r() * 3) }, entry) } : {}),
+        },
+        spec: value(r, 1),
+      }));
+      const text = JSON.stringify({ kind: 'PodList', metadata: {}, items });
+      try {
+        const got = [...(splitList(buf(text))?.items.withoutFieldsV1() ?? [])];
+        expect(got).toEqual(strip(JSON.parse(text).items));
+      } catch (error) {
+        throw new Error(`seed ${seed}: ${(error as Error).message}\n${text}`);
+      }
+    }
+  });
+
+  test('withoutFieldsV1 reads only the compact form, keeps map and onInvalid, and still reads each item once', () => {
+    const item = { metadata: { managedFields: [{ manager: 'm', fieldsV1: { 'f:spec': {} } }] } };
+    // Indented (not as the API server writes it): parsed as it is.
+    const pretty = JSON.stringify({ items: [item] }, null, 1);
+    expect([...(splitList(buf(pretty))?.items.withoutFieldsV1() ?? [])]).toEqual([item]);
+    const compact = splitList(buf(JSON.stringify({ items: [item] }).replace(/\]\}$/, ',{"b":tru}]}')));
+    const view = compact?.items
+      .map((x) => ({ ...(x as object), kind: 'K' }))
+      .onInvalid((index, error) => new Error(`item ${index + 1}: ${error.name}`))
+      .withoutFieldsV1();
+    const seen: unknown[] = [];
+    expect(() => {
+      for (const x of view ?? []) seen.push(x);
+    }).toThrow('item 2: SyntaxError');
+    expect(seen).toEqual([{ metadata: { managedFields: [{ manager: 'm', fieldsV1: {} }] }, kind: 'K' }]);
+    expect(() => [...(compact?.items ?? [])]).toThrow('can be read once');
+  });
 });
+
