@@ -6,6 +6,7 @@
 import * as nodeModule from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import * as v8 from 'node:v8';
 import { isDebug } from '../errors.js';
 import { version } from '../version.js';
 
@@ -27,6 +28,25 @@ export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): void {
   }
 }
 
+/**
+ * Keep V8's young generation near its initial size. By default V8 grows it while many young objects survive, as
+ * they do while an inventory is built and assessed (up to 32 MB on Node 20, 128 MB on Node 24), and that memory
+ * stays committed to the end of the run. A 10,000-pod report peaked at ~165 MB RSS on Node 20 and ~228 MB on Node
+ * 24; with the growth factor at 1, ~135 and ~166 MB, for ~0.1 s more GC on Node 20 (bench/inventory). The
+ * size limit itself (`--max-semi-space-size`) can only be given when the process starts, and a launcher that
+ * passes it breaks on systems whose `env` has no `-S` (BusyBox); the growth factor is read at each growth, so it
+ * can be set here. Left alone when the user sizes the young generation in NODE_OPTIONS or on the command line.
+ */
+export function keepYoungGenerationSmall(
+  env: NodeJS.ProcessEnv = process.env,
+  execArgv: readonly string[] = process.execArgv,
+): boolean {
+  if (/semi[-_]space/.test(`${env.NODE_OPTIONS ?? ''} ${execArgv.join(' ')}`)) return false;
+  // A flag every V8 of Node 20-24 has (V8 prints an unknown one to stdout, which would corrupt a JSON report).
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  return true;
+}
+
 export async function runFromExecutable(executable: string | undefined): Promise<void> {
   // `--version` alone needs nothing but package.json: answer before the CLI (parser, commands, client) loads.
   if (process.argv.length === 3 && process.argv[2] === '--version') {
@@ -34,6 +54,7 @@ export async function runFromExecutable(executable: string | undefined): Promise
     return;
   }
   enableCompileCache();
+  keepYoungGenerationSmall();
   // Bug reports: stack traces through the bundle (bin/entry.js) name the TypeScript sources.
   if (isDebug()) process.setSourceMapsEnabled(true);
   const { main } = await import('./main.js');
