@@ -207,7 +207,9 @@ describe('splitList: a list body read item by item', () => {
         manager: TRICKY[Math.floor(r() * TRICKY.length)],
         operation: 'Update',
         // Field sets whose keys look like structure, a nested key "fieldsV1", and a value that is not an object.
-        ...(r() < 0.85 ? { fieldsV1: { 'f:metadata': value(r, 1), '"fieldsV1":{': { fieldsV1: value(r, 2) } } } : {}),
+        ...(r() < 0.85
+          ? { fieldsV1: { 'f:metadata': value(r, 1), '"fieldsV1":{': { fieldsV1: value(r, 2) } } }
+          : {}),
         ...(r() < 0.1 ? { fieldsV1: TRICKY[Math.floor(r() * TRICKY.length)] } : {}),
       });
       const items = Array.from({ length: Math.floor(r() * 5) }, () => ({
@@ -246,4 +248,3 @@ describe('splitList: a list body read item by item', () => {
     expect(() => [...(compact?.items ?? [])]).toThrow('can be read once');
   });
 });
-
