@@ -199,6 +199,14 @@ export function describeProgress(
   };
 }
 
+/** What "select all" selects: changes kube-harden applies, neither optional nor of an opt-in step. */
+export function selectedByAll(
+  change: Pick<PlannedChange, 'kind' | 'optional' | 'step'>,
+  steps: readonly Pick<Step, 'id' | 'optIn'>[],
+): boolean {
+  return change.kind !== 'manual' && !change.optional && !steps.some((s) => s.id === change.step && s.optIn);
+}
+
 export function createHardenStore(deps: StoreDeps): HardenStore {
   const { options } = deps;
   const loadSteps = async (): Promise<readonly Step<never>[]> =>
@@ -210,6 +218,8 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
     (applying ??= Promise.all([import('../engine/apply.js'), import('../engine/verify.js')]));
   let opened: OpenedSource | undefined;
   let inputs: Inputs | undefined;
+  /** The steps of the current plan (for "select all", which leaves opt-in steps to the operator). */
+  let plannedSteps: readonly Pick<Step, 'id' | 'optIn'>[] = [];
 
   const ensureOpen = async (signal?: AbortSignal) => {
     opened ??= deps.open ? await deps.open() : await openSource(options, signal);
@@ -329,6 +339,7 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           });
           // An apply may follow: its modules load now, while the operator reviews the plan.
           if (src.writer && !options.readOnly) loadApplying().catch(() => {});
+          plannedSteps = chosen;
           // Nothing is selected by default: the operator opts in (no destructive default).
           set({
             plan,
@@ -359,9 +370,9 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
       selectAll(stepId) {
         const plan = get().plan;
         if (!plan) return;
-        // Optional changes are never part of "all": the operator picks them one by one.
+        // Optional changes and those of opt-in steps are never part of "all": the operator picks them one by one.
         const ids = plan.changes
-          .filter((c) => c.kind !== 'manual' && !c.optional && (!stepId || c.step === stepId))
+          .filter((c) => selectedByAll(c, plannedSteps) && (!stepId || c.step === stepId))
           .map((c) => c.id);
         set({ selected: [...new Set([...get().selected, ...ids])] });
       },

@@ -154,4 +154,33 @@ describe('optional changes', () => {
     await ui!.waitFor('2 selected');
     expect(store.getState().selected).toEqual(['cm/needed', 'cm/extra']);
   });
+
+  it("of an opt-in step are left out by a too, in the wizard and in the store's select all", async () => {
+    const { fixedStep } = await import('../support/test-steps.js');
+    const cm = (name: string) => ({
+      kind: 'apply' as const,
+      id: `cm/${name}`,
+      target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name },
+      desired: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, namespace: 'shop' },
+        data: { a: '1' },
+      },
+      risk: 'low' as const,
+      reason: 'needed',
+    });
+    const steps = [
+      fixedStep('t-base', 1, [cm('base')]),
+      { ...fixedStep('t-picked', 1, [cm('picked')]), optIn: true },
+    ] as never[];
+    const { store } = await clusterStore({ steps });
+    await changes(store, 1, { steps });
+    await ui?.press('a');
+    await ui!.waitFor('1 selected');
+    expect(store.getState().selected).toEqual(['cm/base']);
+    store.getState().selectNone();
+    store.getState().selectAll();
+    expect(store.getState().selected).toEqual(['cm/base']);
+  });
 });

@@ -7,13 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { type JournalEntry, stepWrites } from '../../src/engine/journal.js';
 import type { Plan, Step } from '../../src/engine/types.js';
 import type { Assessment } from '../../src/policy/assess.js';
+import { selectedByAll } from '../../src/store/store.js';
 import {
   ago,
   derivePhases,
   describePhaseState,
   type JournalRun,
   type PhaseInputs,
-  selectedByAll,
 } from '../../src/ui/model/phases.js';
 import type { SessionRun } from '../../src/ui/state/wizard.js';
 

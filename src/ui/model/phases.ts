@@ -48,7 +48,7 @@
  */
 
 import type { RunRecord } from '../../engine/journal.js';
-import type { Plan, PlannedChange, Risk, Step } from '../../engine/types.js';
+import type { Plan, Risk, Step } from '../../engine/types.js';
 import type { AccessDecision } from '../../k8s/types.js';
 import type { Assessment } from '../../policy/assess.js';
 import { isControlId, stepsFixing } from '../../policy/controls.js';
@@ -196,14 +196,6 @@ export function describePhaseState(row: PhaseRow): string | undefined {
   if (row.waitsFor) return `blocked: waits for ${row.waitsFor}: apply it first`;
   if (row.when) return `${row.status}: ${row.when}`;
   return undefined;
-}
-
-/** What `a` (select all) selects: changes kube-harden applies, neither optional nor of an opt-in step. */
-export function selectedByAll(
-  change: Pick<PlannedChange, 'kind' | 'optional' | 'step'>,
-  steps: readonly Pick<Step, 'id' | 'optIn'>[],
-): boolean {
-  return change.kind !== 'manual' && !change.optional && !steps.some((s) => s.id === change.step && s.optIn);
 }
 
 /** "3 days ago", "5 hours ago", "just now": the age of `at` (ISO) at `now`. */

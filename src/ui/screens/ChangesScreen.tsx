@@ -9,7 +9,6 @@ import { usePhaseStepIds } from '../hooks/use-phase-steps.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 import { keymap } from '../keymap.js';
 import { cell, clip, count, plural, wrapText } from '../model/format.js';
-import { selectedByAll } from '../model/phases.js';
 import { evidenceRows } from '../model/sa-evidence.js';
 import { useHardenShallow, useHardenStore } from '../store-context.js';
 import { useColor, useWizard } from '../wizard-context.js';
@@ -34,7 +33,7 @@ export function chosenChanges(
 
 /** The proposed changes of a phase: select them (all / none), with risk, reason, preview and warnings. */
 export function ChangesScreen({ phase }: { phase: number }) {
-  const { layout, caps, intents, dispatch, steps } = useWizard();
+  const { layout, caps, intents, dispatch } = useWizard();
   const c = useColor();
   const store = useHardenStore();
   const s = useHardenShallow((st) => ({
@@ -78,10 +77,7 @@ export function ChangesScreen({ phase }: { phase: number }) {
       },
       // All, except optional changes and those of opt-in steps: picked one at a time with space.
       selectAll: () => {
-        const { selected, toggle } = store.getState();
-        for (const ch of changes) {
-          if (selectedByAll(ch, steps) && !selected.includes(ch.id)) toggle(ch.id);
-        }
+        for (const id of stepIds) store.getState().selectAll(id);
       },
       selectNone: () => {
         for (const id of stepIds) store.getState().selectNone(id);
