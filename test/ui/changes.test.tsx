@@ -124,22 +124,24 @@ describe('changes screen', () => {
 });
 
 describe('optional changes', () => {
+  /** A ConfigMap change in shop; an optional one comes with its source of truth. */
+  const cm = (name: string, optional = false) => ({
+    kind: 'apply' as const,
+    id: `cm/${name}`,
+    target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name },
+    desired: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: 'shop' },
+      data: { a: '1' },
+    },
+    risk: 'low' as const,
+    reason: optional ? 'nice to have' : 'needed',
+    ...(optional ? { optional: true, exportPatch: 'Helm release shop/web' } : {}),
+  });
+
   it('are offered but opt-in: a leaves them out, space selects one', async () => {
     const { fixedStep } = await import('../support/test-steps.js');
-    const cm = (name: string, optional: boolean) => ({
-      kind: 'apply' as const,
-      id: `cm/${name}`,
-      target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name },
-      desired: {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name, namespace: 'shop' },
-        data: { a: '1' },
-      },
-      risk: 'low' as const,
-      reason: optional ? 'nice to have' : 'needed',
-      ...(optional ? { optional: true, exportPatch: 'Helm release shop/web' } : {}),
-    });
     const steps = [fixedStep('t-opt', 1, [cm('needed', false), cm('extra', true)])] as never[];
     const { store } = await clusterStore({ steps });
     const frame = await changes(store, 1, { steps });
@@ -157,19 +159,6 @@ describe('optional changes', () => {
 
   it("of an opt-in step are left out by a too, in the wizard and in the store's select all", async () => {
     const { fixedStep } = await import('../support/test-steps.js');
-    const cm = (name: string) => ({
-      kind: 'apply' as const,
-      id: `cm/${name}`,
-      target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name },
-      desired: {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name, namespace: 'shop' },
-        data: { a: '1' },
-      },
-      risk: 'low' as const,
-      reason: 'needed',
-    });
     const steps = [
       fixedStep('t-base', 1, [cm('base')]),
       { ...fixedStep('t-picked', 1, [cm('picked')]), optIn: true },
