@@ -31,19 +31,24 @@ export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): void {
 
 /** V8's young generation (both semi-spaces) stops growing once it has reached this size. */
 export const YOUNG_GENERATION_CAP = 8 * 1024 * 1024;
+/** Past this much heap, the young generation may grow again (see capYoungGeneration). */
+const UNCAP_AT = 128 * 1024 * 1024;
 
 const youngGeneration = () =>
   v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 
 /**
- * Stop V8's young generation from growing past YOUNG_GENERATION_CAP. By default V8 grows it while many young
- * objects survive, as they do while an inventory is built and assessed (up to 32 MB on Node 20, 128 MB on Node
- * 24), and that memory stays committed to the end of the run: a 10,000-pod report peaked at ~165 MB RSS on Node
- * 20 and ~228 MB on Node 24, and ~130 and ~168 MB with this (bench/inventory), in the same time. The size limit
- * itself (`--max-semi-space-size`) can only be given when the process starts (a launcher that passes it breaks
- * where `env` has no `-S`, as on BusyBox); the growth factor is read at each growth, so it is set to 1 when a GC
- * observer sees the cap reached. Setting it at start instead keeps the young generation at 1 MB on Node 20, for
- * ~0.15 s more GC in that report. Left alone when the user sizes the young generation (NODE_OPTIONS, command line).
+ * Stop V8's young generation from growing past YOUNG_GENERATION_CAP while the heap is small. By default V8 grows
+ * it while many young objects survive, as they do while an inventory is built and assessed (up to 32 MB on Node
+ * 20, 128 MB on Node 24), and that memory stays committed to the end of the run: a 10,000-pod report peaked at
+ * ~165 MB RSS on Node 20 and ~228 MB on Node 24, and ~130 and ~168 MB with the cap (bench/inventory), in the same
+ * time. Past UNCAP_AT of heap it may grow again: at 160,000 pods a young generation held small for the whole run
+ * promoted more short-lived objects, for ~1 s more CPU and no less memory. The size limit itself
+ * (`--max-semi-space-size`) can only be given when the process starts (a launcher that passes it breaks where
+ * `env` has no `-S`, as on BusyBox); the growth factor is read at each growth, so a GC observer sets it to 1 when
+ * the cap is reached, and back to V8's 2 past UNCAP_AT. (Set to 1 at start, it kept the young generation at 1 MB
+ * on Node 20: ~0.15 s more GC at 10,000 pods.) Left alone when the user sizes the young generation (NODE_OPTIONS,
+ * command line).
  */
 export function capYoungGeneration(
   env: NodeJS.ProcessEnv = process.env,
@@ -56,10 +61,16 @@ export function capYoungGeneration(
     stop();
     return true;
   }
+  let capped = false;
   const observer = new PerformanceObserver(() => {
-    if (youngGeneration() < YOUNG_GENERATION_CAP) return;
-    stop();
-    observer.disconnect();
+    if (!capped) {
+      if (youngGeneration() < YOUNG_GENERATION_CAP) return;
+      stop();
+      capped = true;
+    } else if (v8.getHeapStatistics().used_heap_size > UNCAP_AT) {
+      v8.setFlagsFromString('--semi-space-growth-factor=2');
+      observer.disconnect();
+    }
   });
   observer.observe({ entryTypes: ['gc'] });
   return true;

@@ -1,6 +1,6 @@
 /**
- * The CLI stops V8's young generation from growing past 8 MB (src/cli/entry.ts capYoungGeneration), which took a
- * 10,000-pod report from ~165 to ~130 MB of peak RSS on Node 20. It sets a V8 flag at run time, which a later V8
+ * The CLI stops V8's young generation from growing past 8 MB while the heap is under 128 MB (src/cli/entry.ts
+ * capYoungGeneration), which took a 10,000-pod report from ~165 to ~130 MB of peak RSS on Node 20. It sets a V8 flag at run time, which a later V8
  * may stop honouring: this checks, on the Node that runs the tests (CI runs them on 20 and 24), that the young
  * generation really stays small under an allocation that keeps most of what it allocates, and that nothing is
  * printed (V8 writes an unknown flag's error to stdout).
@@ -15,8 +15,11 @@ import { repoRoot } from '../../support/cli.js';
 
 const entry = join(repoRoot, 'dist', 'src', 'cli', 'entry.js');
 
-/** The largest young generation seen while 1.2 million small objects are allocated and kept. */
-async function largestYoungGeneration(keepSmall: boolean): Promise<{ max: number; stdout: string }> {
+/** The largest young generation seen while `rounds` × 20,000 small objects are allocated and kept. */
+async function largestYoungGeneration(
+  keepSmall: boolean,
+  rounds = 30,
+): Promise<{ max: number; stdout: string }> {
   if (!existsSync(entry)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const script = `
     const v8 = await import('node:v8');
@@ -25,7 +28,7 @@ async function largestYoungGeneration(keepSmall: boolean): Promise<{ max: number
     const size = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
     const kept = [];
     let max = 0;
-    for (let round = 0; round < 60; round++) {
+    for (let round = 0; round < ${rounds}; round++) {
       for (let i = 0; i < 20000; i++) kept.push({ i, s: 'x' + i, a: [i, i + 1] });
       await new Promise((r) => setImmediate(r));
       max = Math.max(max, size());
@@ -41,10 +44,17 @@ describe(`V8's young generation, on Node ${process.versions.node}`, () => {
   it('stays a fraction of its default size, and nothing is printed', async () => {
     const grown = await largestYoungGeneration(false);
     const kept = await largestYoungGeneration(true);
-    expect(kept.stdout).toMatch(/^\{"max":\d+,"kept":1200000\}$/);
-    // Measured: Node 20 8 MB instead of 32; Node 24 ~23 MB instead of 128.
-    expect(kept.max * 3).toBeLessThanOrEqual(grown.max);
+    expect(kept.stdout).toMatch(/^\{"max":\d+,"kept":600000\}$/);
+    // Measured: Node 20 8 MB instead of 32; Node 24 ~26 MB instead of 64 (its V8 also grows the young generation
+    // by rules other than the growth factor).
+    expect(kept.max * 2).toBeLessThanOrEqual(grown.max);
     expect(kept.max).toBeLessThanOrEqual(32 * 1024 * 1024);
+  });
+
+  it('may grow again once the heap is large (past 128 MB)', async () => {
+    // 2.4 million objects: ~250 MB of heap.
+    const large = await largestYoungGeneration(true, 120);
+    expect(large.max).toBeGreaterThan(8 * 1024 * 1024);
   });
 
   it('is left alone when the user sizes it (NODE_OPTIONS or the command line)', () => {
