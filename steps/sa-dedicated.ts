@@ -17,7 +17,7 @@
 
 import { contains } from '../src/engine/fields.js';
 import type { ObjectRule } from '../src/engine/targets.js';
-import type { Change, Step, StepFinding, Verification } from '../src/engine/types.js';
+import type { Change, Step, Verification } from '../src/engine/types.js';
 import { inScope } from '../src/inventory/scope.js';
 import type { WorkloadKind } from '../src/inventory/types.js';
 import { Kinds } from '../src/k8s/kinds.js';
@@ -35,7 +35,7 @@ import { isSystemName, SYSTEM_NAMES } from '../src/policy/tiers.js';
 import { finding } from './kit/findings.js';
 import { renderObjectTemplate } from './kit/templates.js';
 import { templateOf, templatePath, workloadConfig } from './kit/workloads.js';
-import { accessChecks, accountsUnreadable, auditLogOf } from './sa-tokens.js';
+import { accessChecks, accountNamespaces, auditLogOf } from './sa-tokens.js';
 
 const STEP_ID = 'sa-dedicated';
 const TOOLS_WITH_SOURCE = new Set(['helm', 'argocd', 'flux']);
@@ -248,24 +248,9 @@ export const saDedicated: Step<SaDedicatedFacts> = {
   },
 
   async detect(ctx) {
-    const { assessment, snapshot, options, reader } = ctx;
+    const { snapshot, options, reader } = ctx;
     const audit = await auditLogOf(options, ctx.signal);
-    const findings: StepFinding[] = [];
-    const namespaces: string[] = [];
-    for (const posture of assessment.namespaces) {
-      if (!inScope(options, posture.name) || posture.terminating || posture.tier === 'system') continue;
-      if (accountsUnreadable(snapshot, posture)) {
-        findings.push(
-          finding(
-            'KH-UNKNOWN',
-            { kind: 'Namespace', name: posture.name },
-            `namespace ${posture.name}: it or its ServiceAccounts could not be read, so no dedicated account is proposed (unknown is not compliant)`,
-          ),
-        );
-        continue;
-      }
-      namespaces.push(posture.name);
-    }
+    const { namespaces, findings } = accountNamespaces(ctx, 'no dedicated account');
     const base = { snapshot, namespaces, ...(audit ? { audit } : {}) };
     // Accounts that exist with a name the plan wants: ours for this workload (a re-run), or someone else's.
     const accountOwners = new Map<string, string | null>();

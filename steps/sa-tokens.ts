@@ -13,7 +13,14 @@
 
 import { contains } from '../src/engine/fields.js';
 import type { ObjectRule } from '../src/engine/targets.js';
-import type { Change, SettingSpec, Step, StepFinding, Verification } from '../src/engine/types.js';
+import type {
+  Change,
+  SettingSpec,
+  Step,
+  StepContext,
+  StepFinding,
+  Verification,
+} from '../src/engine/types.js';
 import { inScope } from '../src/inventory/scope.js';
 import type { ManagedBy, Snapshot, Workload, WorkloadKind } from '../src/inventory/types.js';
 import { Kinds, resourceName } from '../src/k8s/kinds.js';
@@ -60,6 +67,32 @@ export function accountsUnreadable(
       (u) => u.resource === resource && (u.namespace === undefined || u.namespace === posture.name),
     )
   );
+}
+
+/**
+ * The namespaces in scope whose accounts a phase-4 step may change: not terminating, not a system namespace (those
+ * are listed in `system`), and readable. One that could not be read is a KH-UNKNOWN finding saying that `nothing`
+ * ("no token change") is proposed there (unknown is not compliant).
+ */
+export function accountNamespaces(
+  ctx: Pick<StepContext, 'assessment' | 'snapshot' | 'options'>,
+  nothing: string,
+): { namespaces: string[]; system: string[]; findings: StepFinding[] } {
+  const out = { namespaces: [] as string[], system: [] as string[], findings: [] as StepFinding[] };
+  for (const posture of ctx.assessment.namespaces) {
+    if (!inScope(ctx.options, posture.name) || posture.terminating) continue;
+    if (posture.tier === 'system') out.system.push(posture.name);
+    else if (accountsUnreadable(ctx.snapshot, posture)) {
+      out.findings.push(
+        finding(
+          'KH-UNKNOWN',
+          { kind: 'Namespace', name: posture.name },
+          `namespace ${posture.name}: it or its ServiceAccounts could not be read, so ${nothing} is proposed (unknown is not compliant)`,
+        ),
+      );
+    } else out.namespaces.push(posture.name);
+  }
+  return out;
 }
 
 export const AUDIT_LOG: SettingSpec<string> = {
@@ -194,29 +227,13 @@ export const saTokens: Step<SaTokensFacts> = {
   },
 
   async detect(ctx) {
-    const { assessment, snapshot, options } = ctx;
+    const { snapshot, options } = ctx;
     const audit = await auditLogOf(options, ctx.signal);
-    const findings: StepFinding[] = [];
-    const skipped: SaTokensFacts['skipped'] = [];
-    const namespaces: string[] = [];
-    for (const posture of assessment.namespaces) {
-      if (!inScope(options, posture.name) || posture.terminating) continue;
-      if (posture.tier === 'system') {
-        skipped.push({ namespace: posture.name, reason: 'system namespace: its accounts are never changed' });
-        continue;
-      }
-      if (accountsUnreadable(snapshot, posture)) {
-        findings.push(
-          finding(
-            'KH-UNKNOWN',
-            { kind: 'Namespace', name: posture.name },
-            `namespace ${posture.name}: it or its ServiceAccounts could not be read, so no token change is proposed (unknown is not compliant)`,
-          ),
-        );
-        continue;
-      }
-      namespaces.push(posture.name);
-    }
+    const { namespaces, system, findings } = accountNamespaces(ctx, 'no token change');
+    const skipped: SaTokensFacts['skipped'] = system.map((namespace) => ({
+      namespace,
+      reason: 'system namespace: its accounts are never changed',
+    }));
     const overrides = overridesMap(settingOf(TOKEN_OVERRIDE, options));
     const plans = planTokens({ snapshot, namespaces, overrides, ...(audit ? { audit } : {}) });
     const matched = new Set<string>();

@@ -217,3 +217,46 @@ describe('sa-tokens', () => {
     ]);
   });
 });
+
+describe('the namespaces both phase-4 steps may change (accountNamespaces)', () => {
+  it('an unreadable namespace is unknown, naming what is not proposed there; system namespaces are never changed', async () => {
+    const { saDedicated } = await import('../../../steps/sa-dedicated.js');
+    const snap = snapshot({
+      namespaces: [ns('payments'), ns('shop'), ns('kube-system')],
+      serviceAccounts: [sa('payments', 'default'), sa('kube-system', 'default')],
+      workloads: [
+        workload('Deployment', 'payments', 'web', asDefault()),
+        workload('Deployment', 'shop', 'cart', asDefault()),
+        workload('Deployment', 'kube-system', 'agent', asDefault()),
+      ],
+      unknown: [
+        { resource: 'serviceaccounts', namespace: 'shop', reason: 'Forbidden', message: 'forbidden' },
+      ],
+    });
+    const unknownOf = (findings: Array<{ control: string; target?: { name: string }; message: string }>) =>
+      findings.filter((f) => f.control === 'KH-UNKNOWN').map((f) => [f.target?.name, f.message]);
+
+    const tokens = await run(snap);
+    expect(unknownOf(tokens.findings)).toEqual([
+      [
+        'shop',
+        'namespace shop: it or its ServiceAccounts could not be read, so no token change is proposed (unknown is not compliant)',
+      ],
+    ]);
+    expect(tokens.facts.skipped).toEqual([
+      { namespace: 'kube-system', reason: 'system namespace: its accounts are never changed' },
+    ]);
+    const touched = new Set(tokens.changes.map((c) => ('target' in c ? c.target.namespace : undefined)));
+    expect([...touched]).toEqual(['payments']);
+
+    const dedicated = await runStep(saDedicated, snap);
+    expect(unknownOf(dedicated.findings)).toEqual([
+      [
+        'shop',
+        'namespace shop: it or its ServiceAccounts could not be read, so no dedicated account is proposed (unknown is not compliant)',
+      ],
+    ]);
+    expect(dedicated.changes.every((c) => 'target' in c && c.target.namespace === 'payments')).toBe(true);
+    expect(dedicated.changes.length).toBeGreaterThan(0);
+  });
+});
