@@ -56,19 +56,15 @@ export function capYoungGeneration(
 ): boolean {
   if (/semi[-_]space/.test(`${env.NODE_OPTIONS ?? ''} ${execArgv.join(' ')}`)) return false;
   // A flag every V8 of Node 20-24 has (V8 prints an unknown one to stdout, which would corrupt a JSON report).
-  const stop = () => v8.setFlagsFromString('--semi-space-growth-factor=1');
-  if (youngGeneration() >= YOUNG_GENERATION_CAP) {
-    stop();
-    return true;
-  }
+  const growthFactor = (factor: number) => v8.setFlagsFromString(`--semi-space-growth-factor=${factor}`);
   let capped = false;
   const observer = new PerformanceObserver(() => {
     if (!capped) {
       if (youngGeneration() < YOUNG_GENERATION_CAP) return;
-      stop();
+      growthFactor(1);
       capped = true;
     } else if (v8.getHeapStatistics().used_heap_size > UNCAP_AT) {
-      v8.setFlagsFromString('--semi-space-growth-factor=2');
+      growthFactor(2);
       observer.disconnect();
     }
   });

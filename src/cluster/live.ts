@@ -136,8 +136,7 @@ export class LiveCluster implements ClusterWriter {
     const path = collectionPath(info, options.namespace);
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-    /** Settles once the request last made is on its way (or has failed). */
-    let dispatched: Promise<void> = Promise.resolve();
+    /** One page's request: its answer, and `onWire`, which settles once it is on its way (or has failed). */
     const request = (token: string | undefined) => {
       let onSent = () => {};
       const handedOver = new Promise<void>((resolve) => {
@@ -161,13 +160,12 @@ export class LiveCluster implements ClusterWriter {
       });
       // Awaited below; until then a failure must not count as unhandled (the consumer may stop first).
       sent.catch(() => {});
-      dispatched = Promise.race([handedOver, sent.then(noop, noop)]);
-      return sent;
+      return { answer: sent, onWire: Promise.race([handedOver, sent.then(noop, noop)]) };
     };
     let restarted = false;
     let token: string | undefined;
     let index = 0;
-    let inFlight = request(undefined);
+    let inFlight = request(undefined).answer;
     try {
       for (;;) {
         let body: { items?: KubeObject[]; metadata?: { continue?: string } };
@@ -185,7 +183,7 @@ export class LiveCluster implements ClusterWriter {
             restarted = true;
             token = undefined;
             index = 0;
-            inFlight = request(undefined);
+            inFlight = request(undefined).answer;
             continue;
           }
           // Our own early stop is not an error of the list; the caller's abort keeps its reason.
@@ -195,11 +193,12 @@ export class LiveCluster implements ClusterWriter {
         index++;
         token = body.metadata?.continue || undefined;
         if (token) {
-          inFlight = request(token);
+          const next = request(token);
+          inFlight = next.answer;
           // The next page must be on the wire before this one is handed over: the consumer reads it synchronously
           // (tens of ms for 500 pods), and a request still waiting for a rate-limit token or its socket write
           // (a timer, a tick) would wait for the consumer, so the server would idle meanwhile.
-          await dispatched;
+          await next.onWire;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         // Items read one by one (the next page is on its way meanwhile); a body that did not split, parsed whole.
