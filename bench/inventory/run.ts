@@ -10,6 +10,7 @@
  *   runs, after one warm-up each), and the ratio of the medians;
  * - the peak RSS of the kube-harden process;
  * - the raw paginated LIST of all pods (limit 500) through kube-harden's client, as the floor;
+ * - the same LIST in protobuf, items counted but not decoded (a reference: how much of the floor is JSON);
  * - in-process: buildSnapshot, assess() and the JSON rendering (fresh snapshot each run, so the identity-keyed
  *   caches start cold), and raw `evaluatePod` over every pod object (no cache).
  * Prints a table and writes bench/results/inventory-<date>.json.
@@ -43,6 +44,7 @@ import {
   runMeasured,
   toJson,
 } from './measure.js';
+import { protobufLister } from './protobuf-list.js';
 import { seed } from './seed.js';
 
 // A full GC before each timed in-process step (the flag must be set before it is first needed).
@@ -194,6 +196,9 @@ async function main(): Promise<void> {
     const kubectlRuns: ProcessRun[] = [];
     const khRuns: ProcessRun[] = [];
     const listMs: number[] = [];
+    const protobuf = protobufLister(kubeconfig);
+    const protobufMs: number[] = [];
+    await protobuf.listAllPods(500); // warm-up
     for (let i = 0; i < runs; i++) {
       // Interleaved, alternating which goes first, so drift (etcd compaction, GC, other load) hits both alike.
       // The raw LIST next to each report run, alternating which goes first.
@@ -205,8 +210,12 @@ async function main(): Promise<void> {
         listMs.push((await listAllPods(cluster)).ms);
       }
       if (withKubectl) kubectlRuns.push(check('kubectl', await kubectlRun()));
+      const pb = await protobuf.listAllPods(500);
+      if (pb.count !== totalPods) throw new Error(`protobuf LIST counted ${pb.count} pods, not ${totalPods}`);
+      protobufMs.push(pb.ms);
+      if (i === runs - 1) protobuf.close();
       log(
-        `run ${i + 1}/${runs}: kube-harden ${khRuns[i]?.wallMs.toFixed(0)} ms (${khRuns[i]?.peakRssMb?.toFixed(0)} MB), LIST ${listMs[i]?.toFixed(0)} ms${withKubectl ? `, kubectl ${kubectlRuns[i]?.wallMs.toFixed(0)} ms` : ''}`,
+        `run ${i + 1}/${runs}: kube-harden ${khRuns[i]?.wallMs.toFixed(0)} ms (${khRuns[i]?.peakRssMb?.toFixed(0)} MB), LIST ${listMs[i]?.toFixed(0)} ms (protobuf ${protobufMs[i]?.toFixed(0)} ms)${withKubectl ? `, kubectl ${kubectlRuns[i]?.wallMs.toFixed(0)} ms` : ''}`,
       );
     }
 
@@ -309,6 +318,7 @@ async function main(): Promise<void> {
             }
           : {}),
         rawListMs: { pageSize: 500, ...stats(listMs) },
+        rawListProtobufMs: { pageSize: 500, itemsDecoded: false, ...stats(protobufMs) },
         inProcess: {
           buildSnapshotMs: stats(snapshotMs),
           assessMs: stats(assessMs, 1),
@@ -333,6 +343,12 @@ async function main(): Promise<void> {
     const fmt = (n: number) => n.toLocaleString('en-US');
     const rows: Array<[string, string, string, string]> = [
       ['raw paginated LIST of all pods, limit 500 (median)', `${fmt(r.rawListMs.median)} ms`, '', ''],
+      [
+        '  the same in protobuf, items not decoded (reference)',
+        `${fmt(r.rawListProtobufMs.median)} ms`,
+        '',
+        '',
+      ],
       ['kube-harden report --format json (median)', `${fmt(r.reportJsonMs.median)} ms`, '', ''],
       [
         'ratio report / raw LIST',
