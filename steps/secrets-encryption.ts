@@ -14,6 +14,7 @@ import {
   type ControlPlaneVerdict,
   KEY_COMMAND,
   KEY_PLACEHOLDER,
+  plaintextWrites,
   readEncryptionConfiguration,
 } from '../src/policy/control-plane/index.js';
 import {
@@ -214,7 +215,9 @@ export const secretsEncryption: Step<EncryptionFacts> = {
           `Check the provider setting; if it is off, turn it on: \`${PROVIDER_ENCRYPTION_COMMAND[verdict.platform] ?? ''}\`; then rewrite the Secrets if the provider does not.`,
         ),
       ];
-    if (verdict.encryption.state === 'on') return [];
+    // In place, unless the API server's metrics show Secrets written in plaintext (identity first): then the
+    // same file, with a real provider first, is the fix.
+    if (verdict.encryption.state === 'on' && plaintextWrites(verdict.encryption.observed) === 0) return [];
     const what = facts.provider === 'kms' ? `KMS v2 (${facts.kmsEndpoint})` : facts.provider;
     const changes: Change[] = [
       manual(
@@ -256,12 +259,15 @@ export const secretsEncryption: Step<EncryptionFacts> = {
 
   explain(facts, changes) {
     const e = facts.verdict.encryption;
+    const plaintext = plaintextWrites(e.observed);
     const state =
-      e.state === 'on'
-        ? `The API servers run with --encryption-provider-config (${e.configFile ?? 'a file'}). ${e.notes.join(' ')}`
-        : e.state === 'off'
-          ? `Secrets are stored in plaintext in etcd (${e.off.join(', ')} run without --encryption-provider-config).`
-          : 'Whether Secrets are encrypted at rest is unknown (the API server flags are not visible): unknown is not compliant.';
+      e.state === 'on' && plaintext > 0
+        ? `The API servers run with an EncryptionConfiguration (${e.configFile ?? 'a file'}) whose first provider is identity: ${plaintext} Secret write(s) since the API server started went to etcd in plaintext. ${e.notes.join(' ')}`
+        : e.state === 'on'
+          ? `The API servers run with --encryption-provider-config (${e.configFile ?? 'a file'}). ${e.notes.join(' ')}`
+          : e.state === 'off'
+            ? `Secrets are stored in plaintext in etcd (${e.off.join(', ')} run without --encryption-provider-config).`
+            : 'Whether Secrets are encrypted at rest is unknown (the API server flags are not visible): unknown is not compliant.';
     return {
       why: `Anyone who reads etcd or its backups reads every Secret unless they are encrypted at rest. Platform: ${platformLine(facts.verdict)}. ${state}`,
       impact: changes.length

@@ -388,6 +388,18 @@ export class LiveCluster implements ClusterWriter {
     }
   }
 
+  async apiServerMetrics(names: readonly string[], signal?: AbortSignal): Promise<string[]> {
+    const res = await this.transport.send({
+      method: 'GET',
+      path: '/metrics',
+      verb: 'get',
+      resource: 'nonResourceURL /metrics',
+      text: true,
+      ...(signal ? { signal } : {}),
+    });
+    return metricSamples(typeof res.body === 'string' ? res.body : '', names);
+  }
+
   private spec(method: RequestSpec['method'], verb: string, info: KindInfo, ref: ObjectRef): RequestSpec {
     const namespace = info.namespaced ? ref.namespace : undefined;
     if (info.namespaced && !namespace) {
@@ -508,5 +520,25 @@ export function readOnly(source: ClusterReader): ClusterReader {
     dryRunDelete: (r, s) => source.dryRunDelete(r, s),
     accessReview: (c, s) => source.accessReview(c, s),
     whoAmI: (s) => source.whoAmI(s),
+    ...(source.apiServerMetrics ? { apiServerMetrics: source.apiServerMetrics.bind(source) } : {}),
   };
+}
+
+/**
+ * The sample lines of the named metrics in a Prometheus text exposition (comments and other metrics dropped). An
+ * API server's exposition runs to megabytes: each name is searched for, the text is not split into lines.
+ */
+export function metricSamples(text: string, names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    for (let at = text.startsWith(name) ? 0 : text.indexOf(`\n${name}`); at !== -1; ) {
+      const start = text[at] === '\n' ? at + 1 : at;
+      const end = text.indexOf('\n', start);
+      const line = text.slice(start, end === -1 ? text.length : end);
+      const next = line[name.length];
+      if (next === '{' || next === ' ') out.push(line);
+      at = end === -1 ? -1 : text.indexOf(`\n${name}`, end);
+    }
+  }
+  return out;
 }

@@ -51,6 +51,8 @@ export interface RequestSpec {
   namespace?: string;
   name?: string;
   isList?: boolean;
+  /** A text answer (`/metrics`): a successful body is returned as a string, not parsed as JSON. */
+  text?: boolean;
   signal?: AbortSignal;
   /** Called when the request is handed to the socket (after the rate limiter and the list gate), per attempt. */
   onSent?: () => void;
@@ -233,7 +235,10 @@ export class Transport {
         }
       }
       // The body is parsed once (a page of 500 pods is megabytes of JSON); a list's items one by one.
-      const { foreign, body, items } = readAnswer(outcome, { list: spec.isList === true });
+      const { foreign, body, items } = readAnswer(outcome, {
+        list: spec.isList === true,
+        text: spec.text === true,
+      });
       if (foreign) throw this.notKubernetesError(foreign, status, spec, warnings);
       if (status >= 200 && status < 300) {
         if (!items) return { status, body, warnings };
@@ -389,7 +394,7 @@ export class Transport {
     // prints the options (headers included) of every connection it opens, as client-go once logged bearer tokens
     // at high verbosity (CVE-2019-11250).
     const headers: Record<string, string> = {
-      accept: 'application/json',
+      accept: spec.text ? 'text/plain' : 'application/json',
       'user-agent': this.opts.userAgent,
     };
     if (payload) {
@@ -801,11 +806,11 @@ export function foreignAnswer(outcome: {
 /**
  * `foreignAnswer`, and the parsed body (JSON parsed once; undefined when empty or not JSON). With `list`, a
  * successful list body is split instead (list-body.ts): `body` is the list without its items, `items` parses them
- * one by one; a body that does not split is parsed whole.
+ * one by one; a body that does not split is parsed whole. With `text`, a successful body is the text as it came.
  */
 export function readAnswer(
   outcome: { status: number; headers: http.IncomingHttpHeaders; body: Buffer },
-  options: { list?: boolean } = {},
+  options: { list?: boolean; text?: boolean } = {},
 ): {
   foreign: string | undefined;
   body: unknown;
@@ -830,6 +835,8 @@ export function readAnswer(
   ) {
     return { foreign: `an HTML page (HTTP ${status}${type ? `, ${type}` : ''})`, body: undefined };
   }
+  if (options.text && status >= 200 && status < 300)
+    return { foreign: undefined, body: body.toString('utf8') };
   if (status >= 200 && status < 300 && body.length > 0) {
     const split = options.list ? splitList(body) : undefined;
     if (split) return { foreign: undefined, body: split.envelope, items: split.items };

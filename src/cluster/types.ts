@@ -91,6 +91,11 @@ export interface ClusterReader {
   dryRunDelete(ref: ObjectRef, signal?: AbortSignal): Promise<Result<KubeObject | undefined>>;
   accessReview(checks: AccessCheck[], signal?: AbortSignal): Promise<AccessDecision[]>;
   whoAmI(signal?: AbortSignal): Promise<Identity | undefined>;
+  /**
+   * The samples of the named metrics in the API server's `/metrics` (Prometheus text format), one line each; only a
+   * live API server has them (a file source has no such method). Needs `get` on the non-resource URL `/metrics`.
+   */
+  apiServerMetrics?(names: readonly string[], signal?: AbortSignal): Promise<string[]>;
 }
 
 export interface Preconditions {

@@ -9,7 +9,12 @@
  *   v1beta3, a list of `{name, value}` in v1beta4), `apiServer.extraVolumes`, `controlPlaneEndpoint`;
  * - from the inventory's one Node list (`nodeHint`, fed by build.ts): provider IDs and the labels that name a
  *   managed platform (the first 100 nodes);
- * - LoadBalancer Services in `kube-system` and their ingress addresses.
+ * - LoadBalancer Services in `kube-system` and their ingress addresses;
+ * - the API server's `/metrics`: `apiserver_storage_transformation_operations_total` for `secrets`, which names the
+ *   provider each Secret was written and read with since that API server started (k8s.io/apiserver
+ *   pkg/storage/value/transformer.go: a write uses the first provider and records its prefix, `""` for identity; a
+ *   read records the prefix that matched, `identity` for plaintext). Only an API server with an
+ *   EncryptionConfiguration records them.
  */
 import { parse as parseYaml } from 'yaml';
 import { ClusterError, isClusterError } from '../cluster/errors.js';
@@ -60,6 +65,60 @@ export interface ControlPlaneFacts {
   nodesUnreadable?: boolean;
   loadBalancers: Array<{ namespace: string; name: string; addresses: string[] }>;
   loadBalancersUnreadable?: boolean;
+  /**
+   * Successful Secret transformations counted by the API server that answered `/metrics`, since it started;
+   * absent when the metrics were not read (a file source, or refused: see `metricsError`).
+   */
+  secretTransformations?: SecretTransformation[];
+  metricsError?: ControlPlaneFacts['apiServersError'];
+}
+
+export interface SecretTransformation {
+  type: 'to_storage' | 'from_storage';
+  /** `transformer_prefix`: `k8s:enc:<provider>:v<n>:<key>:`, `""` (a write by identity), `identity` (a plaintext read). */
+  prefix: string;
+  count: number;
+}
+
+export const TRANSFORMATIONS_METRIC = 'apiserver_storage_transformation_operations_total';
+
+/** Prometheus label values: `name="value"` pairs, `\\`, `\"` and `\n` escaped. */
+function metricLabels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    out[m[1] as string] = (m[2] as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+  }
+  return out;
+}
+
+/** The successful `secrets` samples of `apiserver_storage_transformation_operations_total`, summed by type and prefix. */
+export function secretTransformations(lines: readonly string[]): SecretTransformation[] {
+  const sums = new Map<string, SecretTransformation>();
+  for (const line of lines) {
+    const open = line.indexOf('{');
+    const close = line.lastIndexOf('}');
+    if (!line.startsWith(`${TRANSFORMATIONS_METRIC}{`) || close < open) continue;
+    const labels = metricLabels(line.slice(open + 1, close));
+    const count = Number(
+      line
+        .slice(close + 1)
+        .trim()
+        .split(/\s+/)[0],
+    );
+    const type = labels.transformation_type;
+    if (labels.resource !== 'secrets' || labels.status !== 'OK' || !(count > 0)) continue;
+    if (type !== 'to_storage' && type !== 'from_storage') continue;
+    const prefix = labels.transformer_prefix ?? '';
+    // The providers' own prefixes only: a provider with keys is itself a prefix transformer, and records each
+    // operation a second time under the key's name (`key1:`).
+    if (prefix !== '' && prefix !== 'identity' && !prefix.startsWith('k8s:enc:')) continue;
+    const key = `${type}\0${prefix}`;
+    const sum = sums.get(key) ?? { type, prefix, count: 0 };
+    sum.count += count;
+    sums.set(key, sum);
+  }
+  return [...sums.values()].sort((a, b) => a.type.localeCompare(b.type) || a.prefix.localeCompare(b.prefix));
 }
 
 const PLATFORM_LABEL =
@@ -71,6 +130,14 @@ const FATAL = ['Unauthorized', 'Connection', 'TLS', 'NotKubernetes'];
 function tolerated(error: unknown): boolean {
   if (!isClusterError(error) || FATAL.includes(error.reason)) throw error;
   return true;
+}
+
+type FactError = NonNullable<ControlPlaneFacts['apiServersError']>;
+
+/** Why a tolerated read failed, for the report's unknown entries and notes. */
+function factError(error: ClusterError): FactError {
+  const reason = error.reason === 'Forbidden' || error.reason === 'Timeout' ? error.reason : 'Error';
+  return { reason, message: error.message };
 }
 
 /** `apiServer.extraArgs` in both shapes: a map (v1beta3) or a list of `{name, value}` (v1beta4). */
@@ -162,11 +229,7 @@ export async function collectControlPlaneFacts(
     } catch (error) {
       if (tolerated(error)) {
         facts.apiServersUnreadable = true;
-        const reason = (error as ClusterError).reason;
-        facts.apiServersError = {
-          reason: reason === 'Forbidden' ? 'Forbidden' : reason === 'Timeout' ? 'Timeout' : 'Error',
-          message: (error as ClusterError).message,
-        };
+        facts.apiServersError = factError(error as ClusterError);
       }
     }
   };
@@ -206,7 +269,17 @@ export async function collectControlPlaneFacts(
       if (tolerated(error)) facts.loadBalancersUnreadable = true;
     }
   };
-  await Promise.all([pods(), kubeadm(), services()]);
+  const metrics = async () => {
+    if (!reader.apiServerMetrics) return;
+    try {
+      facts.secretTransformations = secretTransformations(
+        await reader.apiServerMetrics([TRANSFORMATIONS_METRIC], signal),
+      );
+    } catch (error) {
+      if (tolerated(error)) facts.metricsError = factError(error as ClusterError);
+    }
+  };
+  await Promise.all([pods(), kubeadm(), services(), metrics()]);
   facts.apiServers.sort((a, b) => a.name.localeCompare(b.name));
   facts.loadBalancers.sort((a, b) => a.name.localeCompare(b.name));
   return facts;

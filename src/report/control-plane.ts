@@ -22,9 +22,17 @@ export function controlPlaneLines(cp: ControlPlaneSummary): Array<[string, strin
           : a.shipping === 'none'
             ? 'none seen: the log stays on the control-plane nodes'
             : 'unknown';
+  const writes = Object.entries(cp.encryption.writes ?? {})
+    .sort(([x], [y]) => x.localeCompare(y))
+    .map(([provider, n]) => `${provider === 'identity' ? 'identity (PLAINTEXT)' : provider} ×${n}`)
+    .join(', ');
   const enc =
     cp.encryption.state === 'on'
-      ? `on (${cp.encryption.configFile ?? '?'}; the providers are not visible through the API)`
+      ? `on (${cp.encryption.configFile ?? 'file not visible'}; ${
+          writes
+            ? `Secret writes since the API server started, by provider: ${writes}`
+            : 'the providers are not visible through the API'
+        })`
       : cp.encryption.state === 'off'
         ? 'off: Secrets are stored in plaintext in etcd'
         : cp.encryption.state;

@@ -70,6 +70,22 @@ const phase6Of = (r: ReportJson) =>
     ...new Set(r.findings.map((f) => f.control).filter((c) => /^KH-(AUDIT|ENCRYPTION|APISERVER)-/.test(c))),
   ].sort();
 let plane: ControlPlane | undefined;
+
+/** The value etcd holds at `key`, as stored (no API server in between). */
+async function etcdValue(cp: ControlPlane, key: string): Promise<Buffer> {
+  const res = await fetch(`${cp.etcdUrl}/v3/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: b64(key) }),
+  });
+  const body = (await res.json()) as { kvs?: Array<{ value: string }> };
+  return Buffer.from(body.kvs?.[0]?.value ?? '', 'base64');
+}
+
+/** `report -o json` as a user of `kubeconfig` would run it. */
+async function reportOf(kubeconfig: string, env = { XDG_STATE_HOME: mkdtempSync(join(work, 'state-')) }) {
+  const r = await runCli(['report', '-o', 'json', '--kubeconfig', kubeconfig], { env });
+  return { r, json: JSON.parse(r.stdout) as ReportJson };
+}
 afterAll(async () => {
   await plane?.stop();
   rmSync(work, { recursive: true, force: true });
@@ -256,12 +272,7 @@ describeCluster('phase 6 on a real API server', () => {
         ]);
         await k(cp, ['-n', 'enc', 'create', 'configmap', 'canary', `--from-literal=value=${CANARY}`]);
         for (const key of ['/registry/secrets/enc/canary', '/registry/configmaps/enc/canary']) {
-          const res = await fetch(`${cp.etcdUrl}/v3/kv/range`, {
-            method: 'POST',
-            body: JSON.stringify({ key: b64(key) }),
-          });
-          const body = (await res.json()) as { kvs?: Array<{ value: string }> };
-          const raw = Buffer.from(body.kvs?.[0]?.value ?? '', 'base64');
+          const raw = await etcdValue(cp, key);
           expect(raw.length, key).toBeGreaterThan(0);
           expect(raw.subarray(0, 40).toString('latin1'), key).toMatch(
             new RegExp(`^k8s:enc:${provider}:v1:key-test:`),
@@ -272,12 +283,83 @@ describeCluster('phase 6 on a real API server', () => {
         // Still readable through the API.
         const back = await k(cp, ['-n', 'enc', 'get', 'secret', 'canary', '-o', 'jsonpath={.data.password}']);
         expect(Buffer.from(back.stdout, 'base64').toString()).toBe(CANARY);
+        // The API server's metrics show the Secret written with the provider: the report says encryption is on
+        // (its flags are not visible here), and raises nothing about it.
+        const report = await reportOf(cp.adminKubeconfig);
+        expect(report.r.code, report.r.stderr).toBe(ExitCode.ok);
+        expect(phase6Of(report.json).filter((c) => c.startsWith('KH-ENCRYPTION-'))).toEqual([]);
+        expect(report.r.stdout).not.toContain(CANARY);
       } finally {
         await stop();
       }
     },
     180_000,
   );
+
+  it('identity first: Secrets go to etcd in plaintext, the metrics say so, report and plan raise KH-ENCRYPTION-IDENTITY-FIRST; a user who may not read /metrics gets unknown', async () => {
+    const dir = mkdtempSync(join(work, 'enc-identity-first-'));
+    const file = join(dir, 'encryption-config.yaml');
+    // The first half of the runbook's rollback (identity first, the real provider after it), left in place.
+    writeFileSync(
+      file,
+      [
+        'apiVersion: apiserver.config.k8s.io/v1',
+        'kind: EncryptionConfiguration',
+        'resources:',
+        '  - resources: [secrets]',
+        '    providers:',
+        '      - identity: {}',
+        '      - secretbox:',
+        '          keys:',
+        `            - { name: key-test, secret: ${randomBytes(32).toString('base64')} }`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const cp = await start([`--encryption-provider-config=${file}`]);
+    try {
+      await k(cp, ['create', 'namespace', 'enc']);
+      await k(cp, [
+        '-n',
+        'enc',
+        'create',
+        'secret',
+        'generic',
+        'canary',
+        `--from-literal=password=${CANARY}`,
+      ]);
+      // What the finding claims: the Secret is in etcd as plain protobuf, the canary readable.
+      const raw = await etcdValue(cp, '/registry/secrets/enc/canary');
+      expect(raw.subarray(0, 4).toString('latin1')).toBe('k8s\0');
+      expect(raw.includes(Buffer.from(CANARY))).toBe(true);
+
+      const admin = await reportOf(cp.adminKubeconfig);
+      expect(admin.r.code, admin.r.stderr).toBe(ExitCode.ok);
+      expect(phase6Of(admin.json).filter((c) => c.startsWith('KH-ENCRYPTION-'))).toEqual([
+        'KH-ENCRYPTION-IDENTITY-FIRST',
+      ]);
+      expect(admin.r.stdout).not.toContain(CANARY);
+
+      const out = mkdtempSync(join(work, 'plan-identity-first-'));
+      const planned = await runCli(
+        ['plan', '--step', 'secrets-encryption', '--out', out, '--kubeconfig', cp.adminKubeconfig],
+        { env: { XDG_STATE_HOME: mkdtempSync(join(work, 'state-')) } },
+      );
+      expect(planned.code, planned.stderr).toBe(ExitCode.ok);
+      const saved = readPlanDir(out);
+      expect(saved.changes.map((c) => c.id)).toContain('secrets-encryption/config');
+      expect(saved.steps.flatMap((x) => x.findings.map((f) => f.control))).toEqual([
+        'KH-ENCRYPTION-IDENTITY-FIRST',
+      ]);
+
+      // Without `get` on /metrics nothing is claimed either way.
+      const limited = await reportOf(cp.limitedKubeconfig);
+      expect(phase6Of(limited.json)).toContain('KH-ENCRYPTION-UNKNOWN');
+      expect(phase6Of(limited.json)).not.toContain('KH-ENCRYPTION-IDENTITY-FIRST');
+    } finally {
+      await stop();
+    }
+  }, 180_000);
 
   it('with the key placeholder left in place the API server refuses to start (never a known key)', async () => {
     const dir = mkdtempSync(join(work, 'enc-placeholder-'));
@@ -331,10 +413,7 @@ describeCluster('phase 6 on a real API server', () => {
 
     // The report says the same from the same function: unknown, not off. Every read succeeded (there is just no
     // API server to see), so the report is complete.
-    const report = async (kubeconfig: string) => {
-      const r = await runCli(['report', '-o', 'json', '--kubeconfig', kubeconfig], { env });
-      return { r, json: JSON.parse(r.stdout) as ReportJson };
-    };
+    const report = (kubeconfig: string) => reportOf(kubeconfig, env);
     const sharedReport = await report(clusterInfo().adminKubeconfig);
     expect(sharedReport.r.code, sharedReport.r.stderr).toBe(ExitCode.ok);
     expect(phase6Of(sharedReport.json)).toEqual(['KH-AUDIT-UNKNOWN', 'KH-ENCRYPTION-UNKNOWN']);

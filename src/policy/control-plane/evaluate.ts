@@ -42,7 +42,15 @@ export interface EncryptionVerdict {
   off: string[];
   configFile?: string;
   automaticReload?: boolean;
+  /** What the answering API server's metrics show of Secrets since it started (absent when they were not read). */
+  observed?: ObservedSecretStorage;
   notes: string[];
+}
+
+/** Successful Secret transformations, by provider: `identity` is plaintext, else `aescbc`, `secretbox`, `kms v2`, …. */
+export interface ObservedSecretStorage {
+  writes: Record<string, number>;
+  reads: Record<string, number>;
 }
 
 export interface Exposure {
@@ -289,14 +297,76 @@ function auditVerdict(input: Input, instances: Instance[], platform: Platform): 
   };
 }
 
-function encryptionVerdict(instances: Instance[], platform: Platform): EncryptionVerdict {
+/** `k8s:enc:secretbox:v1:key1:` → `secretbox`, `k8s:enc:kms:v2:name:` → `kms v2`; `""` and `identity` → `identity`. */
+export function providerOfPrefix(prefix: string): string {
+  if (prefix === '' || prefix === 'identity') return 'identity';
+  const [k8s, enc, provider, version] = prefix.split(':');
+  if (k8s !== 'k8s' || enc !== 'enc' || !provider) return prefix;
+  return provider === 'kms' && version ? `kms ${version}` : provider;
+}
+
+function observedSecretStorage(facts: ControlPlaneFacts | undefined): ObservedSecretStorage | undefined {
+  if (!facts?.secretTransformations) return undefined;
+  const observed: ObservedSecretStorage = { writes: {}, reads: {} };
+  for (const t of facts.secretTransformations) {
+    const into = t.type === 'to_storage' ? observed.writes : observed.reads;
+    const provider = providerOfPrefix(t.prefix);
+    into[provider] = (into[provider] ?? 0) + t.count;
+  }
+  return observed;
+}
+
+const count = (by: Record<string, number>, plaintext: boolean) =>
+  Object.entries(by)
+    .filter(([provider]) => (provider === 'identity') === plaintext)
+    .reduce((sum, [, n]) => sum + n, 0);
+
+/** Providers and counts, `secretbox ×12, kms v2 ×3`. */
+export const providersLine = (by: Record<string, number>) =>
+  Object.entries(by)
+    .filter(([provider]) => provider !== 'identity')
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([provider, n]) => `${provider} ×${n}`)
+    .join(', ');
+
+/** Secret writes since the API server started that went to etcd in plaintext (identity first), and encrypted ones. */
+export const plaintextWrites = (o: ObservedSecretStorage | undefined) => (o ? count(o.writes, true) : 0);
+export const encryptedWrites = (o: ObservedSecretStorage | undefined) => (o ? count(o.writes, false) : 0);
+
+function encryptionVerdict(
+  instances: Instance[],
+  platform: Platform,
+  facts: ControlPlaneFacts | undefined,
+): EncryptionVerdict {
   const notes: string[] = [];
   const off = instances.filter((i) => !i.flags.get('encryption-provider-config')).map((i) => i.name);
   const configFile = instances.map((i) => i.flags.get('encryption-provider-config')).find((v) => v);
-  const state: State = instances.length === 0 ? 'unknown' : off.length ? 'off' : 'on';
-  if (state === 'on')
+  const observed = observedSecretStorage(facts);
+  const written = plaintextWrites(observed) + encryptedWrites(observed);
+  // Only an API server with an EncryptionConfiguration counts Secret transformations: writes seen in its metrics
+  // show a configuration is in place even where its flags are not visible (a managed control plane).
+  const state: State = instances.length === 0 ? (written > 0 ? 'on' : 'unknown') : off.length ? 'off' : 'on';
+  if (state === 'on' && observed && written > 0) {
+    const encrypted = encryptedWrites(observed);
     notes.push(
-      'the providers in the file are not visible through the API: check on a control-plane node that identity is not first (an etcdctl read of a Secret shows the k8s:enc: prefix)',
+      `the metrics of the API server that answered show ${written} Secret write(s) since it started: ${
+        encrypted ? `encrypted with ${providersLine(observed.writes)}` : 'none encrypted'
+      }${plaintextWrites(observed) ? `, ${plaintextWrites(observed)} in plaintext (identity first)` : ''}${
+        instances.length > 1 ? `; the other ${instances.length - 1} API server(s) were not asked` : ''
+      }`,
+    );
+  } else if (state === 'on')
+    notes.push(
+      `the providers in the file are not visible through the API, and ${
+        facts?.metricsError
+          ? `the API server's metrics could not be read (${facts.metricsError.reason})`
+          : 'no Secret was written since the API server started'
+      }: check on a control-plane node that identity is not first (an etcdctl read of a Secret shows the k8s:enc: prefix)`,
+    );
+  const plaintextReads = observed ? count(observed.reads, true) : 0;
+  if (state === 'on' && plaintextReads > 0)
+    notes.push(
+      `${plaintextReads} Secret read(s) from etcd since the API server started found plaintext: Secrets written before encryption was turned on stay plaintext until every Secret is rewritten`,
     );
   if (platform === 'eks')
     notes.push('EKS ≥ 1.28 encrypts all API data by default with an AWS-owned KMS key (envelope encryption)');
@@ -306,6 +376,7 @@ function encryptionVerdict(instances: Instance[], platform: Platform): Encryptio
     off,
     ...(configFile ? { configFile } : {}),
     ...(reload.some((r) => r === true) ? { automaticReload: true } : {}),
+    ...(observed ? { observed } : {}),
     notes,
   };
 }
@@ -325,7 +396,7 @@ export function evaluateControlPlane(input: Input): ControlPlaneVerdict {
     visible: instances.length > 0,
     instances,
     audit: auditVerdict(input, instances, platform),
-    encryption: encryptionVerdict(instances, platform),
+    encryption: encryptionVerdict(instances, platform, input.controlPlaneFacts),
     anonymousAuth: known('anonymous-auth'),
     profiling: known('profiling'),
     exposures: exposures(input, instances),

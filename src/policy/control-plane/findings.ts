@@ -9,7 +9,14 @@
  */
 import type { Snapshot, UnknownEntry } from '../../inventory/types.js';
 import { type Finding, makeFinding, type Target } from '../findings.js';
-import { type ControlPlaneVerdict, evaluateControlPlane, invisibleReason } from './evaluate.js';
+import {
+  type ControlPlaneVerdict,
+  encryptedWrites,
+  evaluateControlPlane,
+  invisibleReason,
+  plaintextWrites,
+  providersLine,
+} from './evaluate.js';
 
 /** The target of every phase-6 finding: the API server as a whole. */
 export const CLUSTER_TARGET: Target = { kind: 'Cluster', name: 'kube-apiserver' };
@@ -107,6 +114,21 @@ function encryptionFindings(input: Input, verdict: ControlPlaneVerdict): Finding
         `${name} runs without --encryption-provider-config: Secrets are stored in plaintext in etcd`,
       ),
     );
+  const plaintext = plaintextWrites(e.observed);
+  if (plaintext > 0) {
+    const encrypted = encryptedWrites(e.observed);
+    out.push(
+      makeFinding(
+        'KH-ENCRYPTION-IDENTITY-FIRST',
+        CLUSTER_TARGET,
+        `${plaintext} Secret write(s) since the API server started went to etcd in plaintext: identity is the first provider of its EncryptionConfiguration${
+          encrypted && e.observed
+            ? ` (${encrypted} others were encrypted with ${providersLine(e.observed.writes)}: the file changed since, or the API servers differ)`
+            : ''
+        }; those Secrets stay plaintext until rewritten (apiserver_storage_transformation_operations_total, transformation_type=to_storage, transformer_prefix="")`,
+      ),
+    );
+  }
   return out;
 }
 

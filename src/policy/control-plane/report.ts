@@ -34,7 +34,12 @@ export interface ControlPlaneSummary {
     shipping: AuditVerdict['shipping']['state'];
     shipper?: string;
   };
-  encryption: { state: State; configFile?: string };
+  encryption: {
+    state: State;
+    configFile?: string;
+    /** Secret writes since the API server that answered started, by provider (`identity`: plaintext); from its metrics. */
+    writes?: Record<string, number>;
+  };
   anonymousAuth: 'enabled' | 'disabled' | 'unknown';
   profiling: 'enabled' | 'disabled' | 'unknown';
   exposures: Exposure[];
@@ -101,6 +106,9 @@ export function controlPlaneReport(
       encryption: {
         state: v.encryption.state,
         ...(v.encryption.configFile ? { configFile: v.encryption.configFile } : {}),
+        ...(v.encryption.observed && Object.keys(v.encryption.observed.writes).length
+          ? { writes: v.encryption.observed.writes }
+          : {}),
       },
       anonymousAuth: v.anonymousAuth,
       profiling: v.profiling,
