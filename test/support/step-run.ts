@@ -11,7 +11,10 @@ import { NOW } from '../fixtures/snapshots/builder.js';
 /** A reader with no dry-run and no access reviews, that reads nothing (the step works from the snapshot). */
 export const OFFLINE_READER = { capabilities: { dryRun: false, reviews: false } } as unknown as ClusterReader;
 
-/** The step's facts, findings, changes and explanation; options default to all namespaces, no settings, NOW. */
+/**
+ * The step's facts, findings, unknowns, changes and explanation; options default to all namespaces, no settings,
+ * NOW.
+ */
 export async function runStep<F>(
   step: Step<F>,
   snap: Snapshot,
@@ -26,9 +29,9 @@ export async function runStep<F>(
     options,
     signal: new AbortController().signal,
   };
-  const { facts, findings } = await step.detect(ctx);
+  const { facts, findings, unknown } = await step.detect(ctx);
   const changes = step.propose(facts, options);
-  return { facts, findings, changes, explanation: step.explain(facts, changes) };
+  return { facts, findings, unknown, changes, explanation: step.explain(facts, changes) };
 }
 
 /**

@@ -7,16 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { metricSamples } from '../../../src/cluster/live.js';
-import type { StepContext } from '../../../src/engine/types.js';
 import { type ControlPlaneFacts, secretTransformations } from '../../../src/inventory/control-plane-facts.js';
-import type { Snapshot } from '../../../src/inventory/types.js';
-import { assess } from '../../../src/policy/assess.js';
 import { evaluateControlPlane, providerOfPrefix } from '../../../src/policy/control-plane/index.js';
 import { controlPlaneReport } from '../../../src/policy/control-plane/report.js';
 import { controlPlaneLines } from '../../../src/report/control-plane.js';
 import { secretsEncryption } from '../../../steps/secrets-encryption.js';
-import { NOW, snapshot } from '../../fixtures/snapshots/builder.js';
+import { snapshot } from '../../fixtures/snapshots/builder.js';
 import { fixtureFacts, networkWith } from '../../support/control-plane.js';
+import { runStep } from '../../support/step-run.js';
 
 const M = 'apiserver_storage_transformation_operations_total';
 const IDENTITY_FIRST = [
@@ -29,14 +27,6 @@ const SECRETBOX_FIRST = [
   `${M}{resource="secrets",status="OK",transformation_type="to_storage",transformer_prefix="k1:"} 1`,
   `${M}{resource="secrets",status="OK",transformation_type="to_storage",transformer_prefix="k8s:enc:secretbox:v1:"} 1`,
 ];
-
-const ctx = (snap: Snapshot): StepContext => ({
-  snapshot: snap,
-  assessment: assess(snap, { now: NOW }),
-  reader: {} as StepContext['reader'],
-  options: { namespaces: [], exclude: [], settings: {}, now: NOW },
-  signal: new AbortController().signal,
-});
 
 const live = (facts: ControlPlaneFacts) =>
   snapshot({
@@ -56,12 +46,7 @@ const hardened = (lines: string[]): ControlPlaneFacts => ({
   secretTransformations: secretTransformations(lines),
 });
 
-async function encryptionStep(facts: ControlPlaneFacts) {
-  const c = ctx(live(facts));
-  const detected = await secretsEncryption.detect(c);
-  const changes = secretsEncryption.propose(detected.facts, c.options);
-  return { detected, changes, explained: secretsEncryption.explain(detected.facts, changes) };
-}
+const encryptionStep = (facts: ControlPlaneFacts) => runStep(secretsEncryption, live(facts));
 
 describe('the samples', () => {
   it('picks the named metric’s sample lines out of an exposition, first and last line included', () => {
@@ -120,27 +105,27 @@ describe('identity first', () => {
     const v = evaluateControlPlane(live(facts));
     expect(v.encryption.state).toBe('on');
     expect(v.encryption.observed).toEqual({ writes: { identity: 1 }, reads: { identity: 1 } });
-    const { detected, changes, explained } = await encryptionStep(facts);
-    expect(detected.findings.map((f) => f.control)).toEqual(['KH-ENCRYPTION-IDENTITY-FIRST']);
-    expect(detected.findings[0]?.message).toMatch(
+    const { findings, changes, explanation } = await encryptionStep(facts);
+    expect(findings.map((f) => f.control)).toEqual(['KH-ENCRYPTION-IDENTITY-FIRST']);
+    expect(findings[0]?.message).toMatch(
       /^1 Secret write\(s\) since the API server started went to etcd in plaintext/,
     );
     expect(changes.map((c) => c.id)).toContain('secrets-encryption/config');
-    expect(explained.why).toContain('whose first provider is identity');
+    expect(explanation.why).toContain('whose first provider is identity');
   });
 
   it('where the flags are not visible, the metrics still show identity first (and it is not "unknown")', async () => {
-    const { detected } = await encryptionStep(
+    const { findings, unknown } = await encryptionStep(
       invisible({ secretTransformations: secretTransformations(IDENTITY_FIRST) }),
     );
-    expect(detected.findings.map((f) => f.control)).toEqual(['KH-ENCRYPTION-IDENTITY-FIRST']);
-    expect(detected.unknown).toBeUndefined();
+    expect(findings.map((f) => f.control)).toEqual(['KH-ENCRYPTION-IDENTITY-FIRST']);
+    expect(unknown).toBeUndefined();
   });
 
   it('plaintext and encrypted writes both: still raised, naming both', async () => {
-    const { detected } = await encryptionStep(hardened([...IDENTITY_FIRST, ...SECRETBOX_FIRST]));
-    expect(detected.findings.map((f) => f.control)).toEqual(['KH-ENCRYPTION-IDENTITY-FIRST']);
-    expect(detected.findings[0]?.message).toContain('1 others were encrypted with secretbox ×1');
+    const { findings } = await encryptionStep(hardened([...IDENTITY_FIRST, ...SECRETBOX_FIRST]));
+    expect(findings.map((f) => f.control)).toEqual(['KH-ENCRYPTION-IDENTITY-FIRST']);
+    expect(findings[0]?.message).toContain('1 others were encrypted with secretbox ×1');
   });
 });
 
@@ -151,18 +136,18 @@ describe('an encrypting provider first', () => {
     expect(v.encryption.notes.join(' ')).toContain(
       '1 Secret write(s) since it started: encrypted with secretbox ×1',
     );
-    const { detected, changes } = await encryptionStep(facts);
-    expect(detected.findings).toEqual([]);
+    const { findings, changes } = await encryptionStep(facts);
+    expect(findings).toEqual([]);
     expect(changes).toEqual([]);
   });
 
   it('flags not visible: encrypted writes show a configuration in place (on, not unknown)', async () => {
-    const { detected, changes } = await encryptionStep(
+    const { findings, unknown, facts, changes } = await encryptionStep(
       invisible({ secretTransformations: secretTransformations(SECRETBOX_FIRST) }),
     );
-    expect(detected.facts.verdict.encryption.state).toBe('on');
-    expect(detected.findings).toEqual([]);
-    expect(detected.unknown).toBeUndefined();
+    expect(facts.verdict.encryption.state).toBe('on');
+    expect(findings).toEqual([]);
+    expect(unknown).toBeUndefined();
     expect(changes).toEqual([]);
   });
 
@@ -185,8 +170,9 @@ describe('what the metrics cannot tell', () => {
       }),
       invisible({ metricsError: { reason: 'Forbidden', message: 'forbidden: /metrics' } }),
     ]) {
-      const { detected } = await encryptionStep(facts);
-      expect(detected.findings.map((f) => f.control)).toEqual(['KH-ENCRYPTION-UNKNOWN']);
+      const { findings, unknown } = await encryptionStep(facts);
+      expect(findings.map((f) => f.control)).toEqual(['KH-ENCRYPTION-UNKNOWN']);
+      expect(unknown?.map((u) => u.resource)).toEqual(['kube-apiserver flags (encryption at rest)']);
     }
   });
 

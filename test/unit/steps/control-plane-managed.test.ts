@@ -4,22 +4,14 @@
  * encryption — in the instructions and in the artifact — instead of node files that do not exist there.
  */
 import { describe, expect, it } from 'vitest';
-import type { Change, StepContext } from '../../../src/engine/types.js';
+import type { Change } from '../../../src/engine/types.js';
 import type { Snapshot } from '../../../src/inventory/types.js';
-import { assess } from '../../../src/policy/assess.js';
 import { auditLogging } from '../../../steps/audit-logging.js';
 import { PROVIDER_AUDIT_COMMAND, PROVIDER_ENCRYPTION_COMMAND } from '../../../steps/kit/control-plane.js';
 import { secretsEncryption } from '../../../steps/secrets-encryption.js';
-import { NOW, snapshot } from '../../fixtures/snapshots/builder.js';
+import { snapshot } from '../../fixtures/snapshots/builder.js';
 import { networkWith } from '../../support/control-plane.js';
-
-const ctx = (snap: Snapshot): StepContext => ({
-  snapshot: snap,
-  assessment: assess(snap, { now: NOW }),
-  reader: {} as StepContext['reader'],
-  options: { namespaces: [], exclude: [], settings: {}, now: NOW },
-  signal: new AbortController().signal,
-});
+import { runStep } from '../../support/step-run.js';
 
 const managed = (git: string, labels: Record<string, string> = {}) =>
   snapshot({
@@ -74,16 +66,12 @@ describe('managed control planes', () => {
   it.each(cases)(
     '%s: recognised; the provider commands in the instructions and the artifacts',
     async (p, snap) => {
-      const audit = await auditLogging.detect(ctx(snap));
+      const audit = await runStep(auditLogging, snap);
       expect(audit.facts.verdict.platform).toBe(p);
       expect(audit.findings.map((f) => f.control)).toContain('KH-AUDIT-UNKNOWN');
       expect(audit.findings.map((f) => f.control)).not.toContain('KH-AUDIT-OFF');
-      const a = manual(auditLogging.propose(audit.facts, ctx(snap).options), 'audit-logging/provider');
-      const enc = await secretsEncryption.detect(ctx(snap));
-      const e = manual(
-        secretsEncryption.propose(enc.facts, ctx(snap).options),
-        'secrets-encryption/provider',
-      );
+      const a = manual(audit.changes, 'audit-logging/provider');
+      const e = manual((await runStep(secretsEncryption, snap)).changes, 'secrets-encryption/provider');
       for (const s of EXPECTED[p].audit) {
         expect(a.instructions, `${p} audit instructions`).toContain(s);
         expect(a.artifact.content, `${p} audit artifact`).toContain(s);
@@ -95,9 +83,7 @@ describe('managed control planes', () => {
       expect(a.instructions).toContain(PROVIDER_AUDIT_COMMAND[p]);
       expect(e.instructions).toContain(PROVIDER_ENCRYPTION_COMMAND[p]);
       // No node files on a managed control plane.
-      const paths = auditLogging
-        .propose(audit.facts, ctx(snap).options)
-        .map((c) => (c.kind === 'manual' ? c.artifact.path : ''));
+      const paths = audit.changes.map((c) => (c.kind === 'manual' ? c.artifact.path : ''));
       expect(paths).not.toContain('kube-apiserver-audit-flags.txt');
     },
   );

@@ -7,28 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { ManifestSource } from '../../../src/cluster/manifests.js';
 import type { ClusterReader } from '../../../src/cluster/types.js';
 import { outsideTargets } from '../../../src/engine/targets.js';
-import type { Change, PlannedChange, StepContext, StepOptions } from '../../../src/engine/types.js';
+import type { Change, PlannedChange, StepContext } from '../../../src/engine/types.js';
 import { buildSnapshot } from '../../../src/inventory/build.js';
 import type { Snapshot } from '../../../src/inventory/types.js';
-import { assess } from '../../../src/policy/assess.js';
 import { NO_EFFECT_NOTE, networkDefaultDeny } from '../../../steps/network-default-deny.js';
-import { NOW, netpol, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { netpol, ns, restrictedSpec, snapshot, workload } from '../../fixtures/snapshots/builder.js';
+import { runStep } from '../../support/step-run.js';
 
 const fixture = join(import.meta.dirname, '..', '..', 'fixtures', 'netpol-cluster');
 
-async function run(snap: Snapshot, settings: Record<string, unknown> = {}, reader?: ClusterReader) {
-  const options: StepOptions = { namespaces: [], exclude: [], settings, now: NOW };
-  const ctx: StepContext = {
-    snapshot: snap,
-    assessment: assess(snap, { now: NOW }),
-    reader: reader ?? ({ capabilities: { dryRun: false, reviews: false } } as unknown as ClusterReader),
-    options,
-    signal: new AbortController().signal,
-  };
-  const { facts, findings } = await networkDefaultDeny.detect(ctx);
-  const changes = networkDefaultDeny.propose(facts, options);
-  return { facts, findings, changes, explanation: networkDefaultDeny.explain(facts, changes) };
-}
+const run = (snap: Snapshot, settings: Record<string, unknown> = {}, reader?: ClusterReader) =>
+  runStep(networkDefaultDeny, snap, { settings, ...(reader ? { reader } : {}) });
 
 const ids = (changes: Change[]) => changes.map((c) => c.id);
 

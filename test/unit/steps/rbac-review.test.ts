@@ -9,25 +9,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { outsideTargets } from '../../../src/engine/targets.js';
-import type { PlannedChange, StepContext, StepOptions } from '../../../src/engine/types.js';
+import type { PlannedChange } from '../../../src/engine/types.js';
 import type { Snapshot } from '../../../src/inventory/types.js';
-import { assess } from '../../../src/policy/assess.js';
 import { rbacReview } from '../../../steps/rbac-review.js';
-import { binding, NOW, ns, role, snapshot } from '../../fixtures/snapshots/builder.js';
+import { binding, ns, role, snapshot } from '../../fixtures/snapshots/builder.js';
+import { runStep } from '../../support/step-run.js';
 
-async function run(snap: Snapshot, settings: Record<string, unknown> = {}, namespaces: string[] = []) {
-  const options: StepOptions = { namespaces, exclude: [], settings, now: NOW };
-  const ctx: StepContext = {
-    snapshot: snap,
-    assessment: assess(snap, { now: NOW }),
-    reader: {} as never,
-    options,
-    signal: new AbortController().signal,
-  };
-  const { facts, findings } = await rbacReview.detect(ctx);
-  const changes = rbacReview.propose(facts, options);
-  return { facts, findings, changes, explanation: rbacReview.explain(facts, changes) };
-}
+const run = (snap: Snapshot, settings: Record<string, unknown> = {}, namespaces: string[] = []) =>
+  runStep(rbacReview, snap, { settings, namespaces });
 
 function fixture(): Snapshot {
   return snapshot({
