@@ -3,13 +3,12 @@
  * one row per KH- control, grouped by the rollout phase that fixes it. `npm run docs:controls` rewrites it;
  * test/unit/policy/controls-doc.test.ts fails when it is out of date (a control or a step added or changed).
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { STEPS } from '../../steps/index.js';
 import { CONTROLS, type Control, stepsFixing } from '../policy/controls.js';
 import { PHASE_NAMES } from '../report/checklist.js';
 import { packageRoot } from '../version.js';
+import { markdownAnchor, writeWhenRun } from './doc-file.js';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -45,7 +44,7 @@ export function controlsMarkdown(controls: readonly Control[] = CONTROLS): strin
   for (const p of phases) {
     const title = p === null ? 'No phase: changed by the owner' : `Phase ${p}: ${PHASE_NAMES[p] ?? ''}`;
     const n = controls.filter((c) => c.phase === p).length;
-    out.push(`| [${title}](#${anchor(title)}) | ${n} |`);
+    out.push(`| [${title}](#${markdownAnchor(title)}) | ${n} |`);
   }
   for (const p of phases) {
     const title = p === null ? 'No phase: changed by the owner' : `Phase ${p}: ${PHASE_NAMES[p] ?? ''}`;
@@ -63,16 +62,6 @@ export function controlsMarkdown(controls: readonly Control[] = CONTROLS): strin
   return `${out.join('\n')}\n`;
 }
 
-function anchor(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^a-z0-9 -]/g, '')
-    .replace(/ /g, '-');
-}
-
 export const controlsDocPath = (): string => join(packageRoot(), 'docs', 'controls.md');
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  writeFileSync(controlsDocPath(), controlsMarkdown());
-  process.stdout.write(`wrote ${controlsDocPath()}\n`);
-}
+writeWhenRun(import.meta.url, controlsDocPath, () => controlsMarkdown());

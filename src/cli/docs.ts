@@ -3,12 +3,11 @@
  * cannot drift from the program. `npm run docs:cli` rewrites it; test/unit/dist/cli-docs.test.ts fails when it is
  * out of date (e.g. after a step declares a new setting flag).
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { rootSpec } from '../cli.js';
 import { packageRoot } from '../version.js';
 import { type CommandSpec, renderHelp } from './args.js';
+import { markdownAnchor, writeWhenRun } from './doc-file.js';
 
 export function cliMarkdown(root: CommandSpec = rootSpec): string {
   const out: string[] = [
@@ -29,7 +28,7 @@ export function cliMarkdown(root: CommandSpec = rootSpec): string {
   out.push('| command | what it does |', '|---|---|');
   for (const { spec, path } of all) {
     const name = ['kube-harden', ...path].join(' ');
-    out.push(`| [\`${name}\`](#${anchor(name)}) | ${spec.summary.replace(/\|/g, '\\|')} |`);
+    out.push(`| [\`${name}\`](#${markdownAnchor(name)}) | ${spec.summary.replace(/\|/g, '\\|')} |`);
   }
   for (const { spec, path } of all) {
     out.push(
@@ -44,16 +43,6 @@ export function cliMarkdown(root: CommandSpec = rootSpec): string {
   return `${out.join('\n')}\n`;
 }
 
-function anchor(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^a-z0-9 -]/g, '')
-    .replace(/ /g, '-');
-}
-
 export const cliDocPath = (): string => join(packageRoot(), 'docs', 'cli.md');
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  writeFileSync(cliDocPath(), cliMarkdown());
-  process.stdout.write(`wrote ${cliDocPath()}\n`);
-}
+writeWhenRun(import.meta.url, cliDocPath, () => cliMarkdown());
