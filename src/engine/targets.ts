@@ -95,6 +95,19 @@ function leaves(value: unknown, pattern: string, path: Leaf['path'], out: Leaf[]
   out.push({ pattern, path, value });
 }
 
+/** Each leaf pattern of `value` (`spec.rules[].operations`), with the values it has there: how rules are keyed. */
+export function leafValues(value: unknown): Map<string, unknown[]> {
+  const out = new Map<string, unknown[]>();
+  const all: Leaf[] = [];
+  leaves(value, '', [], all);
+  for (const { pattern, value: v } of all) {
+    const seen = out.get(pattern) ?? [];
+    seen.push(v);
+    out.set(pattern, seen);
+  }
+  return out;
+}
+
 /** The value at a concrete path of `owned` (list items matched by name, else by position). */
 function at(owned: unknown, path: Leaf['path']): unknown {
   let cur: unknown = owned;

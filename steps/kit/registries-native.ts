@@ -6,7 +6,7 @@
  * matching rules of the ValidatingAdmissionPolicy (see the templates' comments); the Snapshot-side evaluation
  * (src/policy/registries/) is the same for every engine.
  */
-import type { ObjectRule, ValueRule } from '../../src/engine/targets.js';
+import { leafValues, type ObjectRule, type ValueRule } from '../../src/engine/targets.js';
 import type { SettingSpec, StepOptions } from '../../src/engine/types.js';
 import {
   type AdmissionEngineFacts,
@@ -270,25 +270,9 @@ export function nativeState(engine: EngineName, object: KubeObject | undefined):
 
 // ---- Targets and permissions --------------------------------------------------------------------------------
 
-/** Each leaf of `value` (as targets.ts walks it): pattern → the values seen. */
-function leafValues(value: unknown, pattern: string, out: Map<string, unknown[]>): void {
-  if (isMap(value) && Object.keys(value).length > 0) {
-    for (const [k, v] of Object.entries(value)) leafValues(v, pattern ? `${pattern}.${k}` : k, out);
-    return;
-  }
-  if (Array.isArray(value) && value.some((v) => isMap(v) || Array.isArray(v))) {
-    for (const item of value) leafValues(item, `${pattern}[]`, out);
-    return;
-  }
-  const seen = out.get(pattern) ?? [];
-  seen.push(value);
-  out.set(pattern, seen);
-}
-
 /** The rules for the fields of `sample`: each leaf one of the values it has there, unless `overrides` says. */
 function fieldsOf(sample: KubeObject, overrides: Record<string, ValueRule>): Record<string, ValueRule> {
-  const values = new Map<string, unknown[]>();
-  leafValues(sample, '', values);
+  const values = leafValues(sample);
   const fields: Record<string, ValueRule> = { ...overrides };
   for (const [pattern, seen] of values) {
     if (pattern.startsWith('metadata.') || pattern === 'apiVersion' || pattern === 'kind') continue;
@@ -298,9 +282,9 @@ function fieldsOf(sample: KubeObject, overrides: Record<string, ValueRule>): Rec
   return fields;
 }
 
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+export const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** The allow-list variable's expression: a CEL list of entries (hosts, ports, IPv6, lower-case paths). */
-const ALLOWED_LIST = String.raw`\[(?:'[a-z0-9.:\[\]/_-]+'(?:, )?)*\]`;
+export const ALLOWED_LIST = String.raw`\[(?:'[a-z0-9.:\[\]/_-]+'(?:, )?)*\]`;
 const ENTRY = /^[a-z0-9.:[\]/_-]+$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -322,8 +306,7 @@ export function nativeTargets(): ObjectRule[] {
   const sampleEntries = ['registry.example.com'];
   const kyverno = kyvernoPolicy(sampleEntries, 'Warn', {});
   const sampleList = celStringList(sampleEntries);
-  const kyvernoVariables = new Map<string, unknown[]>();
-  leafValues(kyverno, '', kyvernoVariables);
+  const kyvernoVariables = leafValues(kyverno);
   const fixed = (kyvernoVariables.get('spec.rules[].validate.cel.variables[].expression') ?? [])
     .filter((v) => v !== sampleList)
     .map((v) => escapeRegex(String(v)));

@@ -4,7 +4,7 @@
  * templates/registries/. The decisions themselves are src/policy/registries/ (pure, shared with the report).
  */
 import type { ClusterReader } from '../../src/cluster/types.js';
-import type { ObjectRule, ValueRule } from '../../src/engine/targets.js';
+import { leafValues, type ObjectRule, type ValueRule } from '../../src/engine/targets.js';
 import type { Change, SettingSpec, StepContext, StepOptions, Verification } from '../../src/engine/types.js';
 import { type WarnState, warnSinceOf } from '../../src/engine/warnings-xcheck.js';
 import { inScope } from '../../src/inventory/scope.js';
@@ -28,8 +28,10 @@ import {
 import { SYSTEM_NAMES } from '../../src/policy/tiers.js';
 import {
   type Action,
+  ALLOWED_LIST,
   chooseEngine,
   type EngineChoice,
+  escapeRegex,
   GK_CONSTRAINT,
   GK_CONSTRAINT_CRD,
   GK_TEMPLATE,
@@ -378,26 +380,6 @@ export function bindingAction(snapshot: Snapshot): Action | undefined {
 
 // ---- What a saved plan may hold (apply --plan) --------------------------------------------------------------
 
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-/** Each leaf of `value` (as targets.ts walks it): pattern → the values seen. */
-function leafValues(value: unknown, pattern: string, out: Map<string, unknown[]>): void {
-  if (isMap(value) && Object.keys(value).length > 0) {
-    for (const [k, v] of Object.entries(value)) leafValues(v, pattern ? `${pattern}.${k}` : k, out);
-    return;
-  }
-  if (Array.isArray(value) && value.some((v) => isMap(v) || Array.isArray(v))) {
-    for (const item of value) leafValues(item, `${pattern}[]`, out);
-    return;
-  }
-  const seen = out.get(pattern) ?? [];
-  seen.push(value);
-  out.set(pattern, seen);
-}
-
-/** The allow-list variable's expression: a CEL list of entries (hosts, ports, IPv6, lower-case paths). */
-const ALLOWED_LIST = String.raw`\[(?:'[a-z0-9.:\[\]/_-]+'(?:, )?)*\]`;
-
 /**
  * The targets of both steps: the policy exactly as the template makes it (only the allow-list varies) and the
  * binding with one of the two action pairs and a selector on namespace names.
@@ -410,8 +392,7 @@ export function registryTargets(): ObjectRule[] {
 }
 
 function buildTargets(): ObjectRule[] {
-  const sample = new Map<string, unknown[]>();
-  leafValues(registryPolicy(['registry.example.com']), '', sample);
+  const sample = leafValues(registryPolicy(['registry.example.com']));
   const fields: Record<string, ValueRule> = {};
   for (const [pattern, values] of sample) {
     if (pattern.startsWith('metadata.') || pattern === 'apiVersion' || pattern === 'kind') continue;
