@@ -8,7 +8,7 @@
  * A bare Pod cannot be fixed in place, nor a Job (`pkg/apis/batch/validation`: a Job's pod template is immutable).
  */
 
-import { contains, mergeApply } from '../src/engine/fields.js';
+import { mergeApply } from '../src/engine/fields.js';
 import { toYaml } from '../src/engine/normalize.js';
 import type { ObjectRule, ValueRule } from '../src/engine/targets.js';
 import type { Change, SettingSpec, Step, StepFinding, Verification } from '../src/engine/types.js';
@@ -31,6 +31,7 @@ import { failedCreateSince } from './kit/failed-create.js';
 import { finding } from './kit/findings.js';
 import { type FixLevel, fixTemplate, type TemplateFix, type UserChoice } from './kit/pod-security-fix.js';
 import { pinnedVersion } from './kit/psa.js';
+import { readBack, templateKept } from './kit/read-back.js';
 import { parseChoice, settingOf } from './kit/settings.js';
 import { type PodTemplate, templateOf, templatePath, workloadConfig } from './kit/workloads.js';
 
@@ -787,17 +788,13 @@ export const psaMigrate: Step<MigrateFacts> = {
   async verify(ctx, applied): Promise<Verification> {
     const messages: string[] = [];
     let ok = true;
-    for (const a of applied) {
-      const ref = a.change.target;
-      if (!ref?.namespace) continue;
-      const kind = ref.kind as WorkloadKind;
-      const live = (await ctx.reader.get(ref, ctx.signal)).value;
-      const t = live ? templateOf(kind, live) : undefined;
-      const desired = a.change.desired ? templateOf(kind, a.change.desired) : undefined;
-      if (!t || !desired) {
+    for (const r of await readBack(ctx.reader, applied, ctx.signal)) {
+      const { ref } = r;
+      if (!ref.namespace) continue;
+      if (!r.live || !templateOf(ref.kind as WorkloadKind, r.live)) {
         ok = false;
         messages.push(`${ref.kind} ${ref.namespace}/${ref.name}: could not be read back`);
-      } else if (!contains(t, desired)) {
+      } else if (!templateKept(r)) {
         ok = false;
         messages.push(
           `${ref.kind} ${ref.namespace}/${ref.name}: the fix is no longer in its template (reverted?)`,

@@ -15,11 +15,9 @@
  * workloads get their template change exported as a patch, as in migrate.
  */
 
-import { contains } from '../src/engine/fields.js';
 import type { ObjectRule } from '../src/engine/targets.js';
 import type { Change, Step, Verification } from '../src/engine/types.js';
 import { inScope } from '../src/inventory/scope.js';
-import type { WorkloadKind } from '../src/inventory/types.js';
 import { Kinds } from '../src/k8s/kinds.js';
 import type { ObjectRef } from '../src/k8s/types.js';
 import {
@@ -33,8 +31,9 @@ import {
 } from '../src/policy/sa/dedicated.js';
 import { isSystemName, SYSTEM_NAMES } from '../src/policy/tiers.js';
 import { finding } from './kit/findings.js';
+import { readBack, templateKept } from './kit/read-back.js';
 import { renderObjectTemplate } from './kit/templates.js';
-import { templateOf, templatePath, workloadConfig } from './kit/workloads.js';
+import { TEMPLATE_KINDS, templatePath, workloadConfig } from './kit/workloads.js';
 import { accessChecks, accountNamespaces, auditLogOf } from './sa-tokens.js';
 
 const STEP_ID = 'sa-dedicated';
@@ -42,15 +41,6 @@ const TOOLS_WITH_SOURCE = new Set(['helm', 'argocd', 'flux']);
 const RBAC = 'rbac.authorization.k8s.io';
 /** A DNS subdomain (the names of ServiceAccounts and of the workloads they are named after). */
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-const TEMPLATE_KINDS: Array<[string, WorkloadKind]> = [
-  ['apps/v1', 'Deployment'],
-  ['apps/v1', 'StatefulSet'],
-  ['apps/v1', 'DaemonSet'],
-  ['apps/v1', 'ReplicaSet'],
-  ['v1', 'ReplicationController'],
-  ['batch/v1', 'CronJob'],
-];
 
 function dedicatedTargets(): ObjectRule[] {
   const copy = {
@@ -323,18 +313,9 @@ export const saDedicated: Step<SaDedicatedFacts> = {
   async verify(ctx, applied): Promise<Verification> {
     const messages: string[] = [];
     let ok = true;
-    for (const a of applied) {
-      const ref = a.change.target;
-      const desired = a.change.desired;
-      if (!ref || !desired) continue;
-      const live = (await ctx.reader.get(ref, ctx.signal)).value;
-      let kept: boolean;
-      if (TEMPLATE_KINDS.some(([, k]) => k === ref.kind)) {
-        const kind = ref.kind as WorkloadKind;
-        const t = live ? templateOf(kind, live) : undefined;
-        const want = templateOf(kind, desired);
-        kept = t !== undefined && want !== undefined && contains(t, want);
-      } else kept = live !== undefined;
+    for (const r of await readBack(ctx.reader, applied, ctx.signal)) {
+      const { ref } = r;
+      const kept = TEMPLATE_KINDS.some(([, k]) => k === ref.kind) ? templateKept(r) : r.live !== undefined;
       if (!kept) {
         ok = false;
         messages.push(

@@ -11,7 +11,6 @@
  * ServiceAccount made are the best evidence there is.
  */
 
-import { contains } from '../src/engine/fields.js';
 import type { ObjectRule } from '../src/engine/targets.js';
 import type {
   Change,
@@ -36,8 +35,9 @@ import {
 } from '../src/policy/sa/tokens.js';
 import { isSystemName, SYSTEM_NAMES } from '../src/policy/tiers.js';
 import { finding } from './kit/findings.js';
+import { readBack, templateKept } from './kit/read-back.js';
 import { settingOf } from './kit/settings.js';
-import { templateOf, templatePath, workloadConfig } from './kit/workloads.js';
+import { TEMPLATE_KINDS, templateOf, templatePath, workloadConfig } from './kit/workloads.js';
 
 /** `--audit-log FILE`: one declaration for both phase-4 steps (sa-tokens and rbac-review read this key). */
 /** Access checks without duplicates, in the order first added. */
@@ -135,16 +135,6 @@ export const TOKEN_OVERRIDE: SettingSpec<string[]> = {
 };
 
 const TOOLS_WITH_SOURCE = new Set(['helm', 'argocd', 'flux']);
-
-/** Workload kinds whose pod template can change in place. */
-const TEMPLATE_KINDS: Array<[string, WorkloadKind]> = [
-  ['apps/v1', 'Deployment'],
-  ['apps/v1', 'StatefulSet'],
-  ['apps/v1', 'DaemonSet'],
-  ['apps/v1', 'ReplicaSet'],
-  ['v1', 'ReplicationController'],
-  ['batch/v1', 'CronJob'],
-];
 
 function tokenTargets(): ObjectRule[] {
   return [
@@ -385,19 +375,11 @@ export const saTokens: Step<SaTokensFacts> = {
   async verify(ctx, applied): Promise<Verification> {
     const messages: string[] = [];
     let ok = true;
-    for (const a of applied) {
-      const ref = a.change.target;
-      const desired = a.change.desired;
-      if (!ref?.namespace || !desired) continue;
-      const live = (await ctx.reader.get(ref, ctx.signal)).value;
-      let kept: boolean;
-      if (ref.kind === 'ServiceAccount') kept = live?.automountServiceAccountToken === false;
-      else {
-        const kind = ref.kind as WorkloadKind;
-        const t = live ? templateOf(kind, live) : undefined;
-        const want = templateOf(kind, desired);
-        kept = t !== undefined && want !== undefined && contains(t, want);
-      }
+    for (const r of await readBack(ctx.reader, applied, ctx.signal)) {
+      const { ref } = r;
+      if (!ref.namespace) continue;
+      const kept =
+        ref.kind === 'ServiceAccount' ? r.live?.automountServiceAccountToken === false : templateKept(r);
       if (!kept) {
         ok = false;
         messages.push(`${ref.kind} ${ref.namespace}/${ref.name}: the change is no longer there (reverted?)`);

@@ -12,6 +12,16 @@ export interface PodTemplate {
   spec: Json;
 }
 
+/** Workload kinds whose pod template can change in place (not a bare Pod, not a Job). */
+export const TEMPLATE_KINDS: ReadonlyArray<readonly [string, WorkloadKind]> = [
+  ['apps/v1', 'Deployment'],
+  ['apps/v1', 'StatefulSet'],
+  ['apps/v1', 'DaemonSet'],
+  ['apps/v1', 'ReplicaSet'],
+  ['v1', 'ReplicationController'],
+  ['batch/v1', 'CronJob'],
+];
+
 /** Where each kind keeps its pod template (`[]`: a Pod is its own template). */
 export function templatePath(kind: WorkloadKind): string[] | undefined {
   switch (kind) {
