@@ -158,47 +158,37 @@ export async function previewChange(change: Change, ctx: PreviewContext): Promis
 
   const desired = finalDesired(change.desired, live, ctx.runId, ctx.step);
   const operation = live ? 'update' : 'create';
+  /** The object after the change, previewed: nothing to do when it equals the live one (`noop` says why). */
+  const previewed = (
+    after: KubeObject,
+    noop: string,
+    warnings: string[],
+    preview: 'ok' | 'offline',
+  ): PreviewOutcome =>
+    live && sameIgnoringBookkeeping(live, after)
+      ? { noop: { id: change.id, target: change.target, reason: noop } }
+      : {
+          planned: {
+            ...common,
+            operation,
+            desired,
+            baseResourceVersion,
+            diff: diffObjects(change.target, live, after),
+            warnings,
+            preview,
+          },
+        };
   if (!reader.capabilities.dryRun) {
     // Offline: the file's object with the change layered on.
     const after = (live ? mergeApply(live, desired) : desired) as KubeObject;
-    if (live && sameIgnoringBookkeeping(live, after)) {
-      return {
-        noop: { id: change.id, target: change.target, reason: 'the manifest already has these fields' },
-      };
-    }
-    return {
-      planned: {
-        ...common,
-        operation,
-        desired,
-        baseResourceVersion,
-        diff: diffObjects(change.target, live, after),
-        warnings: [],
-        preview: 'offline',
-      },
-    };
+    return previewed(after, 'the manifest already has these fields', [], 'offline');
   }
   try {
     const dry = await reader.dryRunApply(desired, {
       fieldManager: FIELD_MANAGER,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
-    if (live && sameIgnoringBookkeeping(live, dry.object)) {
-      return {
-        noop: { id: change.id, target: change.target, reason: 'the dry-run result equals the live object' },
-      };
-    }
-    return {
-      planned: {
-        ...common,
-        operation,
-        desired,
-        baseResourceVersion,
-        diff: diffObjects(change.target, live, dry.object),
-        warnings: dry.warnings,
-        preview: 'ok',
-      },
-    };
+    return previewed(dry.object, 'the dry-run result equals the live object', dry.warnings, 'ok');
   } catch (error) {
     if (
       !isClusterError(error) ||

@@ -81,6 +81,12 @@ async function etcdValue(cp: ControlPlane, key: string): Promise<Buffer> {
   return Buffer.from(body.kvs?.[0]?.value ?? '', 'base64');
 }
 
+/** Namespace `enc` and Secret `enc/canary` holding the canary (after the API server's encryption is set). */
+async function createCanarySecret(cp: ControlPlane): Promise<void> {
+  await k(cp, ['create', 'namespace', 'enc']);
+  await k(cp, ['-n', 'enc', 'create', 'secret', 'generic', 'canary', `--from-literal=password=${CANARY}`]);
+}
+
 /** `report -o json` as a user of `kubeconfig` would run it. */
 async function reportOf(kubeconfig: string, env = { XDG_STATE_HOME: mkdtempSync(join(work, 'state-')) }) {
   const r = await runCli(['report', '-o', 'json', '--kubeconfig', kubeconfig], { env });
@@ -260,16 +266,7 @@ describeCluster('phase 6 on a real API server', () => {
         '--encryption-provider-config-automatic-reload=true',
       ]);
       try {
-        await k(cp, ['create', 'namespace', 'enc']);
-        await k(cp, [
-          '-n',
-          'enc',
-          'create',
-          'secret',
-          'generic',
-          'canary',
-          `--from-literal=password=${CANARY}`,
-        ]);
+        await createCanarySecret(cp);
         await k(cp, ['-n', 'enc', 'create', 'configmap', 'canary', `--from-literal=value=${CANARY}`]);
         for (const key of ['/registry/secrets/enc/canary', '/registry/configmaps/enc/canary']) {
           const raw = await etcdValue(cp, key);
@@ -318,16 +315,7 @@ describeCluster('phase 6 on a real API server', () => {
     );
     const cp = await start([`--encryption-provider-config=${file}`]);
     try {
-      await k(cp, ['create', 'namespace', 'enc']);
-      await k(cp, [
-        '-n',
-        'enc',
-        'create',
-        'secret',
-        'generic',
-        'canary',
-        `--from-literal=password=${CANARY}`,
-      ]);
+      await createCanarySecret(cp);
       // What the finding claims: the Secret is in etcd as plain protobuf, the canary readable.
       const raw = await etcdValue(cp, '/registry/secrets/enc/canary');
       expect(raw.subarray(0, 4).toString('latin1')).toBe('k8s\0');
