@@ -33,7 +33,13 @@ import { type FixLevel, fixTemplate, type TemplateFix, type UserChoice } from '.
 import { pinnedVersion } from './kit/psa.js';
 import { readBack, templateKept } from './kit/read-back.js';
 import { parseChoice, settingOf } from './kit/settings.js';
-import { type PodTemplate, templateOf, templatePath, workloadConfig } from './kit/workloads.js';
+import {
+  type PodTemplate,
+  TEMPLATE_KINDS,
+  templateOf,
+  templatePath,
+  workloadConfig,
+} from './kit/workloads.js';
 
 /** The level to migrate to, instead of the namespace tier's (`kube-harden migrate --target`). */
 export const TARGET: SettingSpec<FixLevel> = {
@@ -264,13 +270,8 @@ function summaryOf(ns: MigrateNamespace, level: FixLevel, facts: MigrateFacts): 
  * workload kinds whose template can change in place.
  */
 function migrateTargets(): ObjectRule[] {
-  const kinds: Array<[string, WorkloadKind]> = [
-    ['apps/v1', 'Deployment'],
-    ['apps/v1', 'StatefulSet'],
-    ['apps/v1', 'DaemonSet'],
-    ['apps/v1', 'ReplicaSet'],
-    ['v1', 'ReplicationController'],
-    ['batch/v1', 'CronJob'],
+  const kinds: ReadonlyArray<readonly [string, WorkloadKind]> = [
+    ...TEMPLATE_KINDS,
     // Offline manifest fixes only (a plan made from manifests is never applied to a cluster; live, a bare Pod or a
     // Job is re-created by hand): listed so that every change the step proposes is within its targets.
     ['batch/v1', 'Job'],
