@@ -5,6 +5,7 @@ import { paint } from '../cli/output.js';
 import type { ApplyReport } from '../engine/apply.js';
 import { parseDigest } from '../engine/digest.js';
 import { accessPreflight, checkTargets, recheckEnforce, verifyApplied } from '../engine/gate.js';
+import { recordVerifications } from '../engine/journal.js';
 import { readLive } from '../engine/live-reads.js';
 import { readPlanDir, verifyPlanSeal } from '../engine/plan-file.js';
 import type { Plan, PlannedChange, Step } from '../engine/types.js';
@@ -246,6 +247,8 @@ enforce). Manual changes are listed as to do by hand, never applied.`,
             signal,
             probeOptions && opened.writer ? podProbe(opened.writer, probeOptions) : undefined,
           );
+      const notRecorded = recordVerifications(report.journalPath, verifications);
+      if (notRecorded) output.err.write(`warning: ${notRecorded}\n`);
       let problems = false;
       let unknown = false;
       for (const [step, v] of Object.entries(verifications)) {

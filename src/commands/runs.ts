@@ -3,7 +3,13 @@ import { connectionFlags, outputFlag } from '../cli/args.js';
 import { paint } from '../cli/output.js';
 import { isClusterError } from '../cluster/errors.js';
 import type { LiveCluster } from '../cluster/live.js';
-import { listRuns, readClusterIdentity, rememberCluster, stateRoot } from '../engine/journal.js';
+import {
+  listRuns,
+  type RunSummary,
+  readClusterIdentity,
+  rememberCluster,
+  stateRoot,
+} from '../engine/journal.js';
 import { ExitCode } from '../errors.js';
 import { describeRef } from '../k8s/types.js';
 import { connectLive } from '../store/session.js';
@@ -46,9 +52,10 @@ context are listed too. State: complete, interrupted, failed, undone or partiall
         r.server,
         r.steps.join(','),
         `${r.applied}/${r.changes}${r.uncertain ? ` (${r.uncertain} unknown)` : ''}`,
+        verifiedCell(r.verified),
         r.state,
       ]);
-      const head = ['RUN', 'STARTED', 'CONTEXT', 'SERVER', 'STEPS', 'APPLIED', 'STATE'];
+      const head = ['RUN', 'STARTED', 'CONTEXT', 'SERVER', 'STEPS', 'APPLIED', 'VERIFIED', 'STATE'];
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
       const fmt = (r: string[]) =>
         r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
@@ -173,3 +180,21 @@ last run on this context.`,
     }
   },
 };
+
+/** `ok`, `PROBLEM: psa-migrate`, `UNKNOWN: network-default-deny`, or `-` when no step was verified. */
+function verifiedCell(verified: RunSummary['verified']): string {
+  const entries = Object.entries(verified);
+  if (entries.length === 0) return '-';
+  const not = (result: string) =>
+    entries
+      .filter(([, r]) => r === result)
+      .map(([step]) => step)
+      .sort();
+  const problems = not('problem');
+  const unknown = not('unknown');
+  const parts = [
+    ...(problems.length ? [`PROBLEM: ${problems.join(',')}`] : []),
+    ...(unknown.length ? [`UNKNOWN: ${unknown.join(',')}`] : []),
+  ];
+  return parts.length ? parts.join(' ') : 'ok';
+}

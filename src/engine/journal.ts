@@ -100,8 +100,13 @@ export type JournalEntry =
       message?: string;
     }
   | { type: 'undone'; at: string; complete: boolean }
+  /** A step's check after the run (`Step.verify`), appended once the writes are done; the last one per step counts. */
+  | { type: 'verified'; at: string; step: string; result: VerifyResult; messages: string[] }
   /** The line before this one was torn (a crash mid-write) and is ignored. */
   | { type: 'torn'; at: string; line: number };
+
+/** A step's verification: passed, found a problem, or could not be made (unknown is not compliant). */
+export type VerifyResult = 'ok' | 'problem' | 'unknown';
 
 /** The state directory cannot be used (unwritable, or the disk is full). Nothing was sent. */
 export class StateError extends KubeHardenError {
@@ -656,6 +661,8 @@ export interface RunSummary {
   /** Writes whose outcome is not known (sent, then the run or the connection died): undo checks the live object. */
   uncertain: number;
   state: 'complete' | 'interrupted' | 'failed' | 'undone' | 'partially undone';
+  /** Each verified step's last verification. */
+  verified: Record<string, VerifyResult>;
 }
 
 export function summarize(path: string, entries: JournalEntry[]): RunSummary | undefined {
@@ -681,7 +688,55 @@ export function summarize(path: string, entries: JournalEntry[]): RunSummary | u
     applied,
     uncertain,
     state,
+    verified: Object.fromEntries(
+      Object.entries(verificationsOf(entries)).map(([step, v]) => [step, v.result]),
+    ),
   };
+}
+
+/** Each step's last verification recorded in a run's journal. */
+export function verificationsOf(
+  entries: readonly JournalEntry[],
+): Record<string, { result: VerifyResult; at: string; messages: string[] }> {
+  const out: Record<string, { result: VerifyResult; at: string; messages: string[] }> = {};
+  for (const e of entries)
+    if (e.type === 'verified') out[e.step] = { result: e.result, at: e.at, messages: e.messages };
+  return out;
+}
+
+/**
+ * Record the steps' verifications in the run's journal (under the run's lock, as undo appends). Best effort: the
+ * verification was already shown; a journal that cannot take it (locked by an undo, disk full) leaves a message.
+ */
+export function recordVerifications(
+  journalPath: string,
+  verifications: Record<string, { ok: boolean; unknown?: boolean; messages: string[] }>,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const steps = Object.entries(verifications);
+  if (steps.length === 0) return undefined;
+  let lock: Lock | undefined;
+  let journal: Journal | undefined;
+  try {
+    lock = lockRun(journalPath, env);
+    journal = Journal.open(journalPath, { env });
+    const at = new Date().toISOString();
+    for (const [step, v] of steps)
+      journal.append({
+        type: 'verified',
+        at,
+        step,
+        result: v.ok ? 'ok' : v.unknown ? 'unknown' : 'problem',
+        messages: v.messages,
+      });
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof KubeHardenError)) throw error;
+    return `the verification was not recorded in the journal ${journalPath}: ${error.message}`;
+  } finally {
+    journal?.close();
+    lock?.release();
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type RunRecord,
   type RunSummary,
   readClusterIdentity,
+  recordVerifications,
 } from '../engine/journal.js';
 import type { LiveReads } from '../engine/live-reads.js';
 import type { PlanProgress } from '../engine/plan.js';
@@ -419,7 +420,8 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
           });
           set({ report, status: 'applied', progress: undefined });
           get().loadRuns();
-          // Verify each step that changed something (read-only checks, e.g. FailedCreate after enforce).
+          // Verify each step that changed something (read-only checks, e.g. FailedCreate after enforce), and
+          // record the result in the run's journal (the phases show it in later sessions too).
           const { snapshot, assessment } = get();
           const verifications =
             snapshot && assessment
@@ -432,6 +434,10 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
                 })
               : {};
           set({ verifications });
+          if (Object.keys(verifications).length > 0) {
+            recordVerifications(report.journalPath, verifications, options.env);
+            get().loadRuns();
+          }
           return report;
         } catch (error) {
           // A run that stopped part-way journaled what it wrote: the phases count it.

@@ -30,6 +30,7 @@ import {
   readJournal,
   StateError,
   summarize,
+  verificationsOf,
   writeStates,
 } from '../../src/engine/journal.js';
 import { readPlanDir } from '../../src/engine/plan-file.js';
@@ -189,6 +190,19 @@ describeCluster('the engine over a whole rollout (live)', () => {
       if (i.before) byTarget.set(key, (byTarget.get(key) ?? 0) + 1);
     }
     expect([...byTarget.values()].every((n) => n === 1)).toBe(true);
+    // Each step's check after the writes, as printed, is recorded in the journal after them.
+    const printed = Object.fromEntries(
+      [...applied.stderr.matchAll(/^verify ([a-z-]+): (ok|PROBLEM|UNKNOWN)$/gm)].map((m) => [
+        m[1],
+        (m[2] as string).toLowerCase(),
+      ]),
+    );
+    expect(Object.keys(printed).length).toBeGreaterThan(0);
+    expect(
+      Object.fromEntries(
+        Object.entries(verificationsOf(readJournal(journal))).map(([step, v]) => [step, v.result]),
+      ),
+    ).toEqual(printed);
     for (const i of intents) {
       // Creates (network-default-deny's NetworkPolicies) have no before-image: there was nothing.
       if (i.type === 'intent' && !i.before && i.operation !== 'create')

@@ -127,6 +127,14 @@ describeCluster('kube-harden migrate (live)', () => {
     expect(r.stdout).toContain('optional (--include-optional)');
     expect(r.stderr).toMatch(new RegExp(`applied +deployment ${ns}/web`));
     expect(r.stderr).toContain('verify psa-migrate: ok');
+    // The verification is in the run's journal: `runs` shows it (and the wizard's phases, in later sessions).
+    const runId = /run (\d{8}T\d{6}Z-[0-9a-f]+)/.exec(r.stderr)?.[1];
+    const runs = JSON.parse((await cli(['runs', '-o', 'json'])).stdout) as Array<{
+      runId: string;
+      verified: Record<string, string>;
+    }>;
+    expect(runs.find((x) => x.runId === runId)?.verified).toEqual({ 'psa-migrate': 'ok' });
+    expect((await cli(['runs'])).stdout).toMatch(new RegExp(`${runId}.* ok +complete`));
 
     const live = await kubectlJson<Deployment>(['get', 'deployment', 'web', '-n', ns]);
     const template = live.spec.template;

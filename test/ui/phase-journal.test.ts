@@ -354,3 +354,54 @@ describe('stepWrites', () => {
     });
   });
 });
+
+describe('verification from the journal', () => {
+  const verified = (r: JournalRun, v: NonNullable<JournalRun['verified']>): JournalRun => ({
+    ...r,
+    verified: v,
+  });
+  const base = { assessment: assessmentOf([]) };
+
+  it('a run whose check passed, recorded in an earlier session: verified, with its age', () => {
+    const rows = rowsOf({
+      ...base,
+      journal: [verified(run('r1', { 'psa-warn-audit': [4, daysAgo(3)] }), { 'psa-warn-audit': 'ok' })],
+    });
+    expect(rowOf(rows, 1)).toMatchObject({ status: 'verified', when: 'applied 3 days ago' });
+  });
+
+  it('the latest verification counts: a newer failed one keeps the phase in progress, an older one does not', () => {
+    const older = verified(run('r1', { 'psa-warn-audit': [4, daysAgo(3)] }), { 'psa-warn-audit': 'problem' });
+    const newer = verified(run('r2', { 'psa-warn-audit': [1, daysAgo(1)] }), { 'psa-warn-audit': 'ok' });
+    expect(rowOf(rowsOf({ ...base, journal: [newer, older] }), 1)?.status).toBe('verified');
+    const failedLast = verified(run('r2', { 'psa-warn-audit': [1, daysAgo(1)] }), {
+      'psa-warn-audit': 'problem',
+    });
+    const okFirst = verified(run('r1', { 'psa-warn-audit': [4, daysAgo(3)] }), { 'psa-warn-audit': 'ok' });
+    expect(rowOf(rowsOf({ ...base, journal: [failedLast, okFirst] }), 1)).toMatchObject({
+      status: 'in progress',
+      progress: expect.stringContaining('the verification failed'),
+    });
+    // An undone run's verification no longer counts.
+    expect(
+      rowOf(rowsOf({ ...base, journal: [{ ...failedLast, state: 'undone' }, okFirst] }), 1)?.status,
+    ).toBe('verified');
+  });
+
+  it("this session's verification comes before the journal's", () => {
+    const session: SessionRun = {
+      runId: 'r3',
+      target: 'cluster',
+      state: 'complete',
+      appliedByStep: { 'psa-warn-audit': 1 },
+      verified: { 'psa-warn-audit': false },
+      undone: false,
+    };
+    const rows = rowsOf({
+      ...base,
+      history: [session],
+      journal: [verified(run('r1', { 'psa-warn-audit': [4, daysAgo(3)] }), { 'psa-warn-audit': 'ok' })],
+    });
+    expect(rowOf(rows, 1)?.status).toBe('in progress');
+  });
+});

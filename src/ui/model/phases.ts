@@ -22,7 +22,8 @@
  *      `stepsFixing` names one of them, or an unknown; e.g. applied to some namespaces only), or there is no
  *      assessment to tell, or this session's verification of one of its steps failed. Findings fixed by hand or
  *      by opt-in steps (psa-migrate, resource-limits) are listed but do not keep a phase in progress;
- *    - verified: nothing left, and this session's verification passed; done: nothing left.
+ *    - verified: nothing left, and the steps' latest verification passed (this session's, or one recorded in a
+ *      run's journal); done: nothing left.
  * 3. A phase that writes nothing (manual or review steps only), by what its preview found (the current plan, or
  *    the last preview remembered in `reviews`): unknown (it could not see what it checks, e.g. the API server's
  *    flags: never done), planned (manual changes proposed), findings (a review with open findings), done.
@@ -119,7 +120,7 @@ export interface PhaseRow {
 }
 
 /** A run of this cluster's journal, as the phases need it (`listRunRecords`). */
-export type JournalRun = Pick<RunRecord, 'runId' | 'state' | 'byStep'>;
+export type JournalRun = Pick<RunRecord, 'runId' | 'state' | 'byStep'> & Partial<Pick<RunRecord, 'verified'>>;
 
 export interface PhaseInputs {
   steps: readonly Pick<
@@ -246,6 +247,27 @@ function inPlace(history: readonly SessionRun[], journal: readonly JournalRun[])
   return by;
 }
 
+/**
+ * Each step's latest verification: this session's runs (newest first), then the journal's (newest first, this and
+ * earlier sessions). An undone run's verification no longer counts.
+ */
+function latestVerifications(
+  history: readonly SessionRun[],
+  journal: readonly JournalRun[],
+): Map<string, boolean> {
+  const latest = new Map<string, boolean>();
+  for (const run of [...history].reverse()) {
+    if (run.undone) continue;
+    for (const [step, ok] of Object.entries(run.verified)) if (!latest.has(step)) latest.set(step, ok);
+  }
+  for (const run of journal) {
+    if (run.state === 'undone' || run.state === 'partially undone') continue;
+    for (const [step, result] of Object.entries(run.verified ?? {}))
+      if (!latest.has(step)) latest.set(step, result === 'ok');
+  }
+  return latest;
+}
+
 /** Of the findings a row lists, those that keep it from done (see `PhaseRow.left`). */
 function leftToFix(findings: readonly FindingRow[], requiredIds: readonly string[]): number {
   return findings.filter(
@@ -281,7 +303,7 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
     blockedBy: [],
   });
   const placed = inPlace(history, inputs.journal ?? []);
-  const live = history.filter((r) => !r.undone);
+  const verifications = latestVerifications(history, inputs.journal ?? []);
   // Application and infrastructure namespaces in scope: without any, namespace steps have nothing to act on.
   const workNamespaces = assessment
     ? assessment.namespaces.filter((n) => n.tier !== 'system' && !n.terminating).length
@@ -305,8 +327,8 @@ export function derivePhases(inputs: PhaseInputs): PhaseRow[] {
       .sort()
       .at(-1);
     const written = stepIds.some((id) => placed.get(id)?.written);
-    const verifiedSteps = stepIds.filter((id) => live.some((r) => r.verified[id] === true));
-    const failedVerification = stepIds.some((id) => live.some((r) => r.verified[id] === false));
+    const verifiedSteps = stepIds.filter((id) => verifications.get(id) === true);
+    const failedVerification = stepIds.some((id) => verifications.get(id) === false);
     const planned = !!current && stepIds.every((id) => current.steps.some((s) => s.id === id));
     const noEffect = assessment
       ? steps

@@ -20,8 +20,10 @@ import {
   listRuns,
   parseJournal,
   readJournal,
+  recordVerifications,
   StateError,
   summarize,
+  verificationsOf,
   writeStates,
 } from '../../../src/engine/journal.js';
 import { InputError } from '../../../src/errors.js';
@@ -270,5 +272,60 @@ describe('write states', () => {
     const legacy = [{ ...run, format: undefined }, intent(1)] as JournalEntry[];
     expect(writeStates(legacy).get(1)).toBe('sent');
     expect(summarize('p', entries)).toMatchObject({ changes: 5, applied: 1, uncertain: 2 });
+  });
+});
+
+describe('verifications', () => {
+  it('are appended to the run’s journal after it, the last one per step counting; summaries carry them', () => {
+    const path = journalFile([
+      run,
+      intent(1),
+      { type: 'end', at: '2026-12-01T00:00:02.000Z', state: 'complete' },
+    ]);
+    const env = { XDG_STATE_HOME: join(path, '..', '..', '..') };
+    expect(
+      recordVerifications(
+        path,
+        {
+          t: {
+            ok: false,
+            messages: ['Deployment shop/web: the fix is no longer in its template (reverted?)'],
+          },
+          u: { ok: false, unknown: true, messages: ['probe could not run'] },
+        },
+        env,
+      ),
+    ).toBeUndefined();
+    expect(
+      recordVerifications(path, { t: { ok: true, messages: ['1 fix(es) in place'] } }, env),
+    ).toBeUndefined();
+    const entries = readJournal(path);
+    expect(verificationsOf(entries)).toEqual({
+      t: { result: 'ok', at: expect.any(String), messages: ['1 fix(es) in place'] },
+      u: { result: 'unknown', at: expect.any(String), messages: ['probe could not run'] },
+    });
+    expect(summarize(path, entries)).toMatchObject({
+      state: 'complete',
+      verified: { t: 'ok', u: 'unknown' },
+    });
+    // Nothing to record: the journal is not touched.
+    const before = readFileSync(path, 'utf8');
+    expect(recordVerifications(path, {}, env)).toBeUndefined();
+    expect(readFileSync(path, 'utf8')).toBe(before);
+  });
+
+  it('a journal held by an undo in another process: not recorded, and the message says where', () => {
+    const path = journalFile([run, intent(1)]);
+    const env = { XDG_STATE_HOME: join(path, '..', '..', '..') };
+    // Held by a live process (this test's parent).
+    const lockPath = path.replace(/\.jsonl$/, '.lock');
+    writeFileSync(
+      lockPath,
+      JSON.stringify({ pid: process.ppid, host: hostname(), since: '2026-12-01T00:00:00Z', what: 'undo' }),
+    );
+    const message = recordVerifications(path, { t: { ok: true, messages: [] } }, env);
+    expect(message).toMatch(/^the verification was not recorded in the journal .*r1\.jsonl: .*locked by pid/);
+    expect(verificationsOf(readJournal(path))).toEqual({});
+    expect(fs.existsSync(lockPath)).toBe(true);
   });
 });
