@@ -276,7 +276,10 @@ export async function collectControlPlaneFacts(
         await reader.apiServerMetrics([TRANSFORMATIONS_METRIC], signal),
       );
     } catch (error) {
-      if (tolerated(error)) facts.metricsError = factError(error as ClusterError);
+      // Never fatal: a proxy in front of the API server may serve only /api and /apis (an HTML page, a 404 for
+      // /metrics), and what the metrics would add is a note or a finding, never what the rest of the run needs.
+      if (!isClusterError(error)) throw error;
+      facts.metricsError = factError(error);
     }
   };
   await Promise.all([pods(), kubeadm(), services(), metrics()]);

@@ -6,8 +6,14 @@
  * each operation twice, the second time under the key's name).
  */
 import { describe, expect, it } from 'vitest';
+import { ClusterError } from '../../../src/cluster/errors.js';
 import { metricSamples } from '../../../src/cluster/live.js';
-import { type ControlPlaneFacts, secretTransformations } from '../../../src/inventory/control-plane-facts.js';
+import type { ClusterReader } from '../../../src/cluster/types.js';
+import {
+  type ControlPlaneFacts,
+  collectControlPlaneFacts,
+  secretTransformations,
+} from '../../../src/inventory/control-plane-facts.js';
 import { evaluateControlPlane, providerOfPrefix } from '../../../src/policy/control-plane/index.js';
 import { controlPlaneReport } from '../../../src/policy/control-plane/report.js';
 import { controlPlaneLines } from '../../../src/report/control-plane.js';
@@ -202,5 +208,39 @@ describe("the report's control-plane section", () => {
     expect(Object.fromEntries(without ? controlPlaneLines(without) : [])['encryption at rest']).toContain(
       'the providers are not visible through the API',
     );
+  });
+});
+
+describe('reading /metrics', () => {
+  /** A cluster with nothing in kube-system whose /metrics answers with `metrics`. */
+  const reader = (metrics: () => Promise<string[]>): ClusterReader =>
+    ({
+      source: { kind: 'cluster', context: 'fake', server: 'https://fake.invalid' },
+      capabilities: { dryRun: false, reviews: false },
+      get: async () => ({ value: undefined, warnings: [] }),
+      async *list() {},
+      apiServerMetrics: metrics,
+    }) as unknown as ClusterReader;
+
+  it('the samples become the facts', async () => {
+    const facts = await collectControlPlaneFacts(reader(async () => IDENTITY_FIRST));
+    expect(facts.secretTransformations).toEqual(secretTransformations(IDENTITY_FIRST));
+    expect(facts.metricsError).toBeUndefined();
+  });
+
+  it.each([
+    ['a proxy that serves only /api and /apis (an HTML page)', 'NotKubernetes'],
+    ['a refusal', 'Forbidden'],
+    ['no such path', 'NotFound'],
+    ['a slow server', 'Timeout'],
+  ] as const)('%s is never fatal: the metrics are unknown, nothing is claimed', async (_, reason) => {
+    const facts = await collectControlPlaneFacts(
+      reader(() => Promise.reject(new ClusterError(`GET /metrics: ${reason}`, { reason }))),
+    );
+    expect(facts.secretTransformations).toBeUndefined();
+    expect(facts.metricsError).toEqual({
+      reason: reason === 'Forbidden' || reason === 'Timeout' ? reason : 'Error',
+      message: `GET /metrics: ${reason}`,
+    });
   });
 });
