@@ -395,6 +395,9 @@ export class LiveCluster implements ClusterWriter {
       verb: 'get',
       resource: 'nonResourceURL /metrics',
       text: true,
+      // What the metrics add is a note or a finding: a proxy answering 503 for a path it does not serve must not
+      // hold the run in retries.
+      once: true,
       ...(signal ? { signal } : {}),
     });
     return metricSamples(typeof res.body === 'string' ? res.body : '', names);

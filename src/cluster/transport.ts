@@ -53,6 +53,8 @@ export interface RequestSpec {
   isList?: boolean;
   /** A text answer (`/metrics`): a successful body is returned as a string, not parsed as JSON. */
   text?: boolean;
+  /** Send once: no retry after a 429/503/504 or a dropped connection (a read the caller can do without). */
+  once?: boolean;
   signal?: AbortSignal;
   /** Called when the request is handed to the socket (after the rate limiter and the list gate), per attempt. */
   onSent?: () => void;
@@ -188,6 +190,7 @@ export class Transport {
         const attempts = restarting ? 12 : 3;
         if (
           idempotent &&
+          !spec.once &&
           (restarting || RETRYABLE_NETWORK.has(code)) &&
           attempt < attempts &&
           !spec.signal?.aborted
@@ -223,7 +226,8 @@ export class Transport {
         continue;
       }
       if (status !== 401 && outcome.epoch === this.authEpoch) this.reauthAllowed = true;
-      const retryable = status === 429 || (spec.method === 'GET' && (status === 503 || status === 504));
+      const retryable =
+        !spec.once && (status === 429 || (spec.method === 'GET' && (status === 503 || status === 504)));
       if (retryable && attempt < 6) {
         this.throttledCount++;
         const wait = Math.min(15_000, retryAfterMs(outcome.headers['retry-after']) ?? backoffMs(attempt));

@@ -9,6 +9,8 @@
  *
  *   const proxy = await startDropProxy(clusterInfo());
  *   proxy.dropResponseOf('PATCH', 2);   // the 2nd PATCH from now on: done upstream, response never delivered
+ *   proxy.answer('/metrics', 503, '<html>…</html>');  // the proxy answers that path itself (a proxy that serves
+ *                                                     // only /api and /apis); undefined: forward it again
  *   … proxy.dropped                     // requests whose response was dropped, e.g. ['PATCH /api/v1/namespaces/x']
  *   await proxy.close();
  */
@@ -25,6 +27,8 @@ export interface DropProxy {
   kubeconfig: string;
   /** Lose the response of the `nth` request with this method, counted from now. */
   dropResponseOf(method: string, nth: number): void;
+  /** Answer requests for `path` (no query) here, with `status` and an HTML `body`; `undefined` forwards it again. */
+  answer(path: string, status?: number, body?: string): void;
   /** Requests seen, as `METHOD path`. */
   readonly requests: string[];
   /** Requests whose response was dropped. */
@@ -46,12 +50,20 @@ export async function startDropProxy(cluster: AvailableCluster, dir: string): Pr
   const requests: string[] = [];
   const dropped: string[] = [];
   let armed: { method: string; remaining: number } | undefined;
+  const answers = new Map<string, { status: number; body: string }>();
 
   const server = https.createServer(
     { cert: readFileSync(join(pki, 'apiserver.crt')), key: readFileSync(join(pki, 'apiserver.key')) },
     (req, res) => {
       const line = `${req.method} ${req.url}`;
       requests.push(line);
+      const own = answers.get((req.url ?? '').replace(/\?.*$/, ''));
+      if (own) {
+        req.resume();
+        res.writeHead(own.status, { 'content-type': 'text/html' });
+        res.end(own.body);
+        return;
+      }
       let drop = false;
       if (armed && req.method === armed.method) {
         armed.remaining -= 1;
@@ -122,6 +134,10 @@ current-context: via-proxy
     dropped,
     dropResponseOf(method, nth) {
       armed = { method, remaining: nth };
+    },
+    answer(path, status, body = '') {
+      if (status === undefined) answers.delete(path);
+      else answers.set(path, { status, body });
     },
     close: () =>
       new Promise<void>((resolve) => {
