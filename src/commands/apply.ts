@@ -5,7 +5,7 @@ import { paint } from '../cli/output.js';
 import type { ApplyReport } from '../engine/apply.js';
 import { parseDigest } from '../engine/digest.js';
 import { accessPreflight, checkTargets, recheckEnforce, verifyApplied } from '../engine/gate.js';
-import { recordVerifications } from '../engine/journal.js';
+import { recordVerifications, verifyResult } from '../engine/journal.js';
 import { readLive } from '../engine/live-reads.js';
 import { readPlanDir, verifyPlanSeal } from '../engine/plan-file.js';
 import type { Plan, PlannedChange, Step } from '../engine/types.js';
@@ -252,8 +252,9 @@ enforce). Manual changes are listed as to do by hand, never applied.`,
       let problems = false;
       let unknown = false;
       for (const [step, v] of Object.entries(verifications)) {
+        const result = verifyResult(v);
         output.err.write(
-          `verify ${step}: ${v.ok ? 'ok' : v.unknown ? 'UNKNOWN' : 'PROBLEM'}\n${v.messages.map((m) => `  ${m}`).join('\n')}\n`,
+          `verify ${step}: ${result === 'ok' ? result : result.toUpperCase()}\n${v.messages.map((m) => `  ${m}`).join('\n')}\n`,
         );
         if (!v.ok) {
           if (v.unknown) unknown = true;

@@ -20,7 +20,7 @@ import type { ClusterReader } from '../cluster/types.js';
 import { ExitCode, InputError, KubeHardenError } from '../errors.js';
 import type { KubeObject, ObjectRef, SourceInfo } from '../k8s/types.js';
 import { isSecret, LAST_APPLIED, secretHash } from './normalize.js';
-import type { Operation } from './types.js';
+import type { Operation, Verification } from './types.js';
 
 /** `applied` = confirmed; `unknown` = sent, and neither the response nor a re-read could tell. */
 /** `rejected`: an admission webhook refused the write (named in the message); nothing was written. */
@@ -107,6 +107,9 @@ export type JournalEntry =
 
 /** A step's verification: passed, found a problem, or could not be made (unknown is not compliant). */
 export type VerifyResult = 'ok' | 'problem' | 'unknown';
+
+export const verifyResult = (v: Pick<Verification, 'ok' | 'unknown'>): VerifyResult =>
+  v.ok ? 'ok' : v.unknown ? 'unknown' : 'problem';
 
 /** The state directory cannot be used (unwritable, or the disk is full). Nothing was sent. */
 export class StateError extends KubeHardenError {
@@ -710,7 +713,7 @@ export function verificationsOf(
  */
 export function recordVerifications(
   journalPath: string,
-  verifications: Record<string, { ok: boolean; unknown?: boolean; messages: string[] }>,
+  verifications: Record<string, Verification>,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
   const steps = Object.entries(verifications);
@@ -726,7 +729,7 @@ export function recordVerifications(
         type: 'verified',
         at,
         step,
-        result: v.ok ? 'ok' : v.unknown ? 'unknown' : 'problem',
+        result: verifyResult(v),
         messages: v.messages,
       });
     return undefined;

@@ -3,6 +3,7 @@
  * rest and exposure. Lines only; text.ts and markdown.ts place them. The findings themselves are in the findings
  * list like every other control's.
  */
+import { providersLine } from '../policy/control-plane/evaluate.js';
 import type { ControlPlaneSummary } from '../policy/control-plane/report.js';
 
 /** One `label: value` pair per line, in a fixed order. */
@@ -22,10 +23,7 @@ export function controlPlaneLines(cp: ControlPlaneSummary): Array<[string, strin
           : a.shipping === 'none'
             ? 'none seen: the log stays on the control-plane nodes'
             : 'unknown';
-  const writes = Object.entries(cp.encryption.writes ?? {})
-    .sort(([x], [y]) => x.localeCompare(y))
-    .map(([provider, n]) => `${provider === 'identity' ? 'identity (PLAINTEXT)' : provider} ×${n}`)
-    .join(', ');
+  const writes = providersLine(cp.encryption.writes ?? {}, 'identity (PLAINTEXT)');
   const enc =
     cp.encryption.state === 'on'
       ? `on (${cp.encryption.configFile ?? 'file not visible'}; ${

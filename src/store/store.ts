@@ -419,7 +419,6 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
               }),
           });
           set({ report, status: 'applied', progress: undefined });
-          get().loadRuns();
           // Verify each step that changed something (read-only checks, e.g. FailedCreate after enforce), and
           // record the result in the run's journal (the phases show it in later sessions too).
           const { snapshot, assessment } = get();
@@ -434,10 +433,9 @@ export function createHardenStore(deps: StoreDeps): HardenStore {
                 })
               : {};
           set({ verifications });
-          if (Object.keys(verifications).length > 0) {
-            recordVerifications(report.journalPath, verifications, options.env);
-            get().loadRuns();
-          }
+          recordVerifications(report.journalPath, verifications, options.env);
+          // The journal once, with the run and its verification (the catch below reads it if verifying fails).
+          get().loadRuns();
           return report;
         } catch (error) {
           // A run that stopped part-way journaled what it wrote: the phases count it.

@@ -321,12 +321,15 @@ const count = (by: Record<string, number>, plaintext: boolean) =>
     .filter(([provider]) => (provider === 'identity') === plaintext)
     .reduce((sum, [, n]) => sum + n, 0);
 
-/** Providers and counts, `secretbox ×12, kms v2 ×3`. */
-export const providersLine = (by: Record<string, number>) =>
+/**
+ * Providers and counts by name, `kms v2 ×3, secretbox ×12`; identity (plaintext) is left out, unless `identity`
+ * says how to name it.
+ */
+export const providersLine = (by: Record<string, number>, identity?: string) =>
   Object.entries(by)
-    .filter(([provider]) => provider !== 'identity')
+    .filter(([provider]) => provider !== 'identity' || identity)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([provider, n]) => `${provider} ×${n}`)
+    .map(([provider, n]) => `${provider === 'identity' ? identity : provider} ×${n}`)
     .join(', ');
 
 /** Secret writes since the API server started that went to etcd in plaintext (identity first), and encrypted ones. */
